@@ -1,0 +1,148 @@
+# mailmaps - plain Makefile.
+#
+#   make            build libmailmaps, the programs and the Dovecot module
+#   make check      install missing packages (as root), build, run unit tests
+#                   (plain and under ASan+UBSan) and integration tests
+#   make bench      benchmarks under tests/bench/
+#   make demo       guided tour on built-in defaults
+#   make fuzz       libFuzzer targets (clang)
+#   make install    PREFIX=/usr DESTDIR=...
+
+PREFIX    ?= /usr
+SBINDIR   ?= $(PREFIX)/sbin
+BINDIR    ?= $(PREFIX)/bin
+MANDIR    ?= $(PREFIX)/share/man
+DOCDIR    ?= $(PREFIX)/share/doc/mailmaps
+SYSCONFDIR ?= /etc
+
+CC        ?= gcc
+OPTFLAGS  ?= -O2 -g
+# Error messages are cut to their buffers on purpose: no truncation warnings.
+WARNFLAGS  = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
+             -Wmissing-prototypes -Wpointer-arith -Wformat=2 -Werror \
+             -Wno-format-truncation
+HARDEN     = -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+CPPFLAGS  += -D_GNU_SOURCE -I.
+CFLAGS    += $(OPTFLAGS) $(WARNFLAGS) -fPIC
+LDLIBS_LIB = -lcdb -lldap -llber
+
+SANFLAGS   = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+             -fno-omit-frame-pointer
+
+# Build variants live side by side: build/release and build/asan.
+VARIANT   ?= release
+B          = build/$(VARIANT)
+ifeq ($(VARIANT),asan)
+VFLAGS     = $(SANFLAGS)
+else
+VFLAGS     = $(HARDEN)
+endif
+
+LIB_SRCS   = $(sort $(wildcard maps/*.c))
+LIB_OBJS   = $(LIB_SRCS:%.c=$(B)/%.o)
+LIB        = $(B)/libmailmaps.a
+
+# Shared by the programs (logging): not part of the library, which never logs.
+COMMON_SRCS = $(sort $(wildcard common/*.c))
+COMMON_OBJS = $(COMMON_SRCS:%.c=$(B)/%.o)
+
+UNIT_SRCS  = $(sort $(wildcard tests/unit/test-*.c))
+UNIT_BINS  = $(UNIT_SRCS:%.c=$(B)/%)
+
+PROGS      = $(B)/mailmaps $(PROGS_EXTRA)
+# Programs appear here as their sources land.
+PROGS_EXTRA = $(if $(wildcard ldap-sync/mailmaps-sync.c),$(B)/mailmaps-sync) \
+              $(if $(wildcard policyd/mailmaps-policyd.c),$(B)/mailmaps-policyd)
+
+TOOL_SRCS  = $(sort $(wildcard tests/tools/*.c))
+TOOL_BINS  = $(TOOL_SRCS:%.c=$(B)/%)
+
+BENCH_SRCS = $(sort $(wildcard tests/bench/*.c))
+BENCH_BINS = $(BENCH_SRCS:%.c=$(B)/%)
+
+.PHONY: all lib programs unit-tests test-tools check check-unit check-integration \
+        bench demo fuzz install clean deps plugin
+.DELETE_ON_ERROR:
+
+all: programs $(if $(wildcard dovecot-plugin/*.c),plugin)
+
+lib: $(LIB)
+programs: $(PROGS)
+unit-tests: $(UNIT_BINS)
+test-tools: $(TOOL_BINS)
+
+$(B)/%.o: %.c $(wildcard maps/*.h common/*.h ldap-sync/*.h policyd/*.h tests/unit/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(VFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/mailmaps: $(B)/ldap-sync/mailmaps.o $(LIB)
+	$(CC) $(CFLAGS) $(VFLAGS) -o $@ $^ $(LDLIBS_LIB)
+
+$(B)/mailmaps-sync: $(patsubst %.c,$(B)/%.o,$(filter-out ldap-sync/mailmaps.c,$(wildcard ldap-sync/*.c))) $(COMMON_OBJS) $(LIB)
+	$(CC) $(CFLAGS) $(VFLAGS) -o $@ $^ $(LDLIBS_LIB)
+
+$(B)/mailmaps-policyd: $(patsubst %.c,$(B)/%.o,$(wildcard policyd/*.c)) $(COMMON_OBJS) $(LIB)
+	$(CC) $(CFLAGS) $(VFLAGS) -o $@ $^ $(LDLIBS_LIB) -lhiredis
+
+$(B)/tests/unit/test-%: $(B)/tests/unit/test-%.o $(LIB)
+	$(CC) $(CFLAGS) $(VFLAGS) -o $@ $^ $(LDLIBS_LIB)
+
+$(B)/tests/tools/%: $(B)/tests/tools/%.o $(LIB)
+	$(CC) $(CFLAGS) $(VFLAGS) -o $@ $^ $(LDLIBS_LIB)
+
+$(B)/tests/bench/%: $(B)/tests/bench/%.o $(LIB)
+	$(CC) $(CFLAGS) $(VFLAGS) -o $@ $^ $(LDLIBS_LIB) -lhiredis
+
+# The Dovecot module: Dovecot's own flags, no -Werror on its headers' warnings
+# we do not control, and the auth functions come from the auth binary.
+-include dovecot-plugin/plugin.mk
+
+deps:
+	@scripts/install-deps
+
+check: deps
+	$(MAKE) all unit-tests test-tools VARIANT=release
+	$(MAKE) unit-tests VARIANT=asan
+	tests/run build/release build/asan
+
+check-unit:
+	$(MAKE) unit-tests VARIANT=release
+	$(MAKE) unit-tests VARIANT=asan
+	tests/run --unit-only build/release build/asan
+
+bench: deps
+	$(MAKE) all VARIANT=release
+	$(MAKE) $(BENCH_BINS) VARIANT=release
+	tests/bench/run build/release
+
+demo: deps
+	$(MAKE) all VARIANT=release
+	tests/demo/run build/release
+
+FUZZ_SRCS = $(sort $(wildcard tests/fuzz/fuzz-*.c))
+fuzz:
+	@mkdir -p build/fuzz
+	@for f in $(FUZZ_SRCS); do \
+	  n=$$(basename $$f .c); \
+	  echo "clang $$f -> build/fuzz/$$n"; \
+	  clang $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -o build/fuzz/$$n $$f $(LIB_SRCS) $(LDLIBS_LIB) || exit 1; \
+	done
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
+	install -m 0755 build/release/mailmaps $(DESTDIR)$(BINDIR)/mailmaps
+	for p in mailmaps-sync mailmaps-policyd; do \
+	  if [ -f build/release/$$p ]; then install -m 0755 build/release/$$p $(DESTDIR)$(SBINDIR)/$$p; fi; \
+	done
+	install -d $(DESTDIR)$(DOCDIR)/examples
+	cp -R contrib/. $(DESTDIR)$(DOCDIR)/examples/
+	$(if $(wildcard dovecot-plugin/*.c),$(MAKE) plugin-install)
+
+clean:
+	rm -rf build

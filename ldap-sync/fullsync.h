@@ -1,0 +1,37 @@
+#ifndef MAILMAPS_FULLSYNC_H
+#define MAILMAPS_FULLSYNC_H
+
+/* One full sync: every account from LDAP into a new set of maps, installed
+ * only when the search was complete and the result passes max_shrink. */
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "maps/conf.h"
+
+enum sync_result {
+    SYNC_DONE = 0,      /* maps installed */
+    SYNC_FAILED = 1,    /* LDAP or disk: old maps untouched */
+    SYNC_REFUSED = 3,   /* max_shrink: old maps untouched */
+};
+
+struct sync_report {
+    uint64_t entries;       /* entries the search returned */
+    uint64_t skipped;       /* entries skipped for bad data */
+    uint64_t users, aliases, domains;
+    uint64_t old_users;
+    uint64_t duration_ms;
+    uint64_t generation;
+    char source[512];       /* the URI that answered */
+    char error[1024];       /* why, when not SYNC_DONE */
+};
+
+/* fullsync_run - one sync. stop (may be NULL) is polled while entries
+ * arrive: when it becomes non-zero the sync is abandoned (SYNC_FAILED).
+ * Warnings about entries go to the log; the outcome is the caller's to
+ * log. */
+enum sync_result fullsync_run(const struct conf *cfg, bool force,
+                              volatile sig_atomic_t *stop, struct sync_report *rep);
+
+#endif

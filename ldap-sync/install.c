@@ -1,0 +1,248 @@
+/* install - a finished build into maps_dir, all four maps or none */
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "ldap-sync/install.h"
+#include "maps/mapset.h"
+#include "maps/mapwriter.h"
+#include "maps/status.h"
+
+/* install_elapsed_ms - time since started */
+unsigned long long install_elapsed_ms(const struct timespec *started)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long long ms = (long long)(now.tv_sec - started->tv_sec) * 1000 +
+                   (now.tv_nsec - started->tv_nsec) / 1000000;
+    return ms > 0 ? (unsigned long long)ms : 0;
+}
+
+/* make_dirs - mkdir -p for maps_dir (0755: the maps are read by others) */
+static int make_dirs(const char *dir, char *err, size_t errsz)
+{
+    char path[4096];
+    size_t len = strlen(dir);
+    if (len == 0 || len >= sizeof(path)) {
+        snprintf(err, errsz, "maps_dir %s: bad path", dir);
+        return -1;
+    }
+    memcpy(path, dir, len + 1);
+    for (char *p = path + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char saved = *p;
+            *p = '\0';
+            if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+                snprintf(err, errsz, "cannot create %s: %s", path, strerror(errno));
+                return -1;
+            }
+            *p = saved;
+            if (saved == '\0')
+                break;
+        }
+    }
+    return 0;
+}
+
+/* lock_maps_dir - one writer at a time: a second sync fails at once
+ * instead of racing the first one's renames. Returns the lock fd or -1. */
+static int lock_maps_dir(const char *dir, char *err, size_t errsz)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/.lock", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(err, errsz, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        snprintf(err, errsz, "%s: another mailmaps-sync is installing maps here",
+                 dir);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* remove_stale_temps - temp files of a writer killed mid-write (".users.cdb.XXXXXX",
+ * ".status.XXXXXX"); safe because we hold the lock */
+static void remove_stale_temps(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    if (d == NULL)
+        return;
+    while ((de = readdir(d)) != NULL) {
+        const char *n = de->d_name;
+        if (n[0] != '.' || strcmp(n, ".lock") == 0 || strcmp(n, ".") == 0 ||
+            strcmp(n, "..") == 0)
+            continue;
+        bool ours = strncmp(n, ".status.", 8) == 0;
+        for (int i = 0; i < MAP_COUNT && !ours; i++) {
+            size_t len = strlen(map_name((enum map_id)i));
+            ours = strncmp(n + 1, map_name((enum map_id)i), len) == 0 &&
+                   strncmp(n + 1 + len, ".cdb.", 5) == 0;
+        }
+        if (ours && unlinkat(dirfd(d), n, 0) == 0)
+            log_notice("%s/%s: removed a temp file left by an interrupted sync", dir, n);
+    }
+    closedir(d);
+}
+
+/* emit_to_writers - mapbuild output into the writer of each map */
+static int emit_to_writers(void *ctx, enum map_id map, const char *key, size_t keylen,
+                           const char *val, size_t vallen)
+{
+    struct mapwriter **w = ctx;
+    char err[256];
+    if (mapwriter_add(w[map], key, keylen, val, vallen, err, sizeof(err)) < 0) {
+        /* The build never emits what the writer refuses; if it does, the
+         * whole install fails rather than losing one record silently. */
+        log_err("%s: %s", map_name(map), err);
+        return -1;
+    }
+    return 0;
+}
+
+/* installed_users - how many users the installed maps hold (status, else
+ * the file itself); 0 when there are none */
+static unsigned long long installed_users(const struct conf *cfg, const struct status *old,
+                                          bool have_status)
+{
+    if (have_status)
+        return old->users;
+    char path[4096];
+    if (mapset_path(cfg->maps_dir, MAP_USERS, path, sizeof(path)) < 0)
+        return 0;
+    struct cdbmap *m = cdbmap_open(path);
+    long n = m ? cdbmap_count(m) : -1;
+    cdbmap_close(m);
+    return n > 0 ? (unsigned long long)n : 0;
+}
+
+/* users_gid - the group that may read users.cdb: maps_group, or our own */
+static int users_gid(const struct conf *cfg, gid_t *gid_r, char *err, size_t errsz)
+{
+    *gid_r = (gid_t)-1;
+    if (cfg->maps_group[0] == '\0')
+        return 0;
+    struct group *gr = getgrnam(cfg->maps_group);
+    if (gr == NULL) {
+        snprintf(err, errsz, "maps_group %s: no such group", cfg->maps_group);
+        return -1;
+    }
+    *gid_r = gr->gr_gid;
+    return 0;
+}
+
+/* install_maps - emit, check max_shrink, commit, write status */
+enum sync_result install_maps(const struct conf *cfg, struct mapbuild *mb, bool force,
+                              const struct timespec *started, struct sync_report *rep)
+{
+    struct mapwriter *w[MAP_COUNT] = { 0 };
+    struct mapbuild_counts counts;
+    struct status old, st;
+    char path[4096], err[512], statpath[4096];
+    enum sync_result result = SYNC_FAILED;
+    gid_t gid;
+
+    if (make_dirs(cfg->maps_dir, rep->error, sizeof(rep->error)) < 0 ||
+        users_gid(cfg, &gid, rep->error, sizeof(rep->error)) < 0)
+        return SYNC_FAILED;
+    int lock = lock_maps_dir(cfg->maps_dir, rep->error, sizeof(rep->error));
+    if (lock < 0)
+        return SYNC_FAILED;
+    remove_stale_temps(cfg->maps_dir);
+    snprintf(statpath, sizeof(statpath), "%s/status", cfg->maps_dir);
+    int have = status_read(statpath, &old, err, sizeof(err));
+    if (have < 0) {
+        /* A damaged status must not block the sync that repairs it. */
+        log_warnx("%s; writing a new one", err);
+        memset(&old, 0, sizeof(old));
+    }
+    rep->old_users = installed_users(cfg, &old, have > 0);
+
+    for (int i = 0; i < MAP_COUNT; i++) {
+        bool secret = i == MAP_USERS;   /* password hashes */
+        if (mapset_path(cfg->maps_dir, (enum map_id)i, path, sizeof(path)) < 0 ||
+            (w[i] = mapwriter_new(path, secret ? 0640 : 0644, secret ? gid : (gid_t)-1)) ==
+                NULL) {
+            snprintf(rep->error, sizeof(rep->error), "%s: out of memory or bad path", path);
+            goto out;
+        }
+    }
+    if (mapbuild_finish(mb, emit_to_writers, w, &counts, err, sizeof(err)) < 0) {
+        snprintf(rep->error, sizeof(rep->error), "building the maps: %s", err);
+        goto out;
+    }
+    rep->users = counts.users;
+    rep->aliases = counts.aliases;
+    rep->domains = counts.domains;
+
+    /* max_shrink: a directory that suddenly lost many accounts is more
+     * likely a broken filter, base or ACL than a mass deletion. */
+    if (!force && rep->old_users > 0 && rep->users < rep->old_users &&
+        (rep->old_users - rep->users) * 100 > (unsigned long long)cfg->max_shrink * rep->old_users) {
+        snprintf(rep->error, sizeof(rep->error),
+                 "the new maps have %llu users, the installed ones %llu: more than "
+                 "max_shrink=%u%% fewer (use --force if this is intended)",
+                 (unsigned long long)rep->users, (unsigned long long)rep->old_users,
+                 cfg->max_shrink);
+        result = SYNC_REFUSED;
+        goto out;
+    }
+
+    memset(&st, 0, sizeof(st));
+    if (mapwriter_commit(w, MAP_COUNT, st.checksum, err, sizeof(err)) < 0) {
+        snprintf(rep->error, sizeof(rep->error), "%s", err);
+        goto out;
+    }
+    st.generation = old.generation + 1;
+    st.synced_at = time(NULL);
+    st.duration_ms = install_elapsed_ms(started);
+    st.users = rep->users;
+    st.aliases = rep->aliases;
+    st.domains = rep->domains;
+    snprintf(st.source, sizeof(st.source), "%s", rep->source);
+    if (status_write(statpath, &st, err, sizeof(err)) < 0) {
+        /* The maps are in place; readers fall back to LDAP until a status
+         * appears, so this is a failure worth a retry. */
+        snprintf(rep->error, sizeof(rep->error), "maps installed but %s", err);
+        goto out;
+    }
+    rep->generation = st.generation;
+    rep->duration_ms = st.duration_ms;
+    result = SYNC_DONE;
+out:
+    for (int i = 0; i < MAP_COUNT; i++)
+        mapwriter_free(w[i]);
+    if (result != SYNC_DONE)
+        install_record_failure(cfg, rep->error);
+    close(lock);
+    return result;
+}
+
+/* install_record_failure - last_failure into an existing status */
+void install_record_failure(const struct conf *cfg, const char *reason)
+{
+    char path[4096], err[512];
+    struct status st;
+
+    snprintf(path, sizeof(path), "%s/status", cfg->maps_dir);
+    if (status_read(path, &st, err, sizeof(err)) <= 0)
+        return;
+    snprintf(st.last_failure, sizeof(st.last_failure), "%s", reason);
+    st.last_failure_at = time(NULL);
+    if (status_write(path, &st, err, sizeof(err)) < 0)
+        log_warnx("recording the failure: %s", err);
+}

@@ -1,0 +1,29 @@
+#ifndef MAILMAPS_INSTALL_H
+#define MAILMAPS_INSTALL_H
+
+/* Installing a build: the one way maps get into maps_dir, for the full
+ * sync and for persist mode alike. Emits the build into four map writers,
+ * applies max_shrink against the installed maps, commits all four files
+ * (all or none) and then writes the status file. */
+
+#include <stdbool.h>
+
+#include "ldap-sync/fullsync.h"
+#include "maps/conf.h"
+#include "maps/mapbuild.h"
+
+/* install_maps - 0 installed (rep's counts, generation filled), or a
+ * sync_result with rep->error set; the old maps are untouched then.
+ * started is CLOCK_MONOTONIC at the start of the sync (for duration_ms). */
+enum sync_result install_maps(const struct conf *cfg, struct mapbuild *mb, bool force,
+                              const struct timespec *started, struct sync_report *rep);
+
+/* install_record_failure - note a failed sync in the status file
+ * (last_failure, last_failure_at), keeping everything else; only when a
+ * status file exists. */
+void install_record_failure(const struct conf *cfg, const char *reason);
+
+/* install_elapsed_ms - milliseconds since started (CLOCK_MONOTONIC) */
+unsigned long long install_elapsed_ms(const struct timespec *started);
+
+#endif

@@ -1,0 +1,512 @@
+/* persist - follow the directory with RFC 4533 refreshAndPersist.
+ *
+ * One session = one search with the Sync Request control. The refresh phase
+ * brings the table (entryUUID -> account) up to date: from nothing (no
+ * cookie: every entry arrives, whatever was not seen is gone) or from the
+ * saved cookie (the server sends changes, deletes, or a present list).
+ * When it ends, the maps are installed; in the persist phase each change
+ * is applied to the table and the maps are rebuilt once a burst is over.
+ *
+ * Every wait is bounded: ldap_result() ticks every TICK_MS so signals,
+ * the batch timer and the full-resync timer run, and a refresh that stops
+ * sending for stall_after seconds is abandoned (libldap's ldap_sync_init()
+ * would block here forever, hence our own loop). */
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "ldap-sync/daemon.h"
+#include "ldap-sync/install.h"
+#include "ldap-sync/persist.h"
+#include "ldap-sync/persist_state.h"
+#include "ldap-sync/uuidtab.h"
+#include "maps/ldapdir.h"
+#include "maps/mapbuild.h"
+#include "maps/syncrepl.h"
+
+#define TICK_MS 200
+#define BATCH_QUIET_MS 1000   /* install once changes pause this long */
+#define BATCH_MAX_MS 3000     /* or this long after the first pending one */
+
+enum session_end {
+    SESSION_STOP,        /* asked to stop */
+    SESSION_RESTART,     /* start over with a full refresh (timer, SIGHUP, server) */
+    SESSION_ERROR,       /* connection or protocol trouble: back off, resume */
+};
+
+struct persist {
+    const struct conf *cfg;
+    bool force;
+    volatile sig_atomic_t *stop, *resync;
+    struct ldapdir *dir;
+    struct uuidtab table;
+    struct berval cookie;            /* malloc'ed; bv_len 0 = none */
+    char digest[SHA256_HEX_SIZE];    /* of the config file */
+    char state_path[4096];
+    bool in_refresh, full_refresh;
+    bool refreshed;                  /* this session finished its refresh */
+    struct failure_log session_fl;
+    bool dirty;                      /* table differs from the installed maps */
+    size_t pending;                  /* changes since the last install */
+    struct timespec first_change, last_change, last_message, last_full;
+    struct failure_log install_fl;
+    char error[1024];
+};
+
+/* ms_since - milliseconds from then to now (CLOCK_MONOTONIC) */
+static long long ms_since(const struct timespec *then)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (long long)(now.tv_sec - then->tv_sec) * 1000 + (now.tv_nsec - then->tv_nsec) / 1000000;
+}
+
+/* cookie_set - keep a copy of the latest cookie */
+static void cookie_set(struct persist *p, const struct berval *c)
+{
+    if (c == NULL || c->bv_len == 0)
+        return;
+    char *copy = malloc(c->bv_len + 1);
+    if (copy == NULL)
+        return;                      /* keep the older one: resuming from it is safe */
+    memcpy(copy, c->bv_val, c->bv_len);
+    copy[c->bv_len] = '\0';
+    free(p->cookie.bv_val);
+    p->cookie.bv_val = copy;
+    p->cookie.bv_len = c->bv_len;
+}
+
+/* cookie_drop - forget the cookie: the next session is a full refresh */
+static void cookie_drop(struct persist *p)
+{
+    free(p->cookie.bv_val);
+    p->cookie.bv_val = NULL;
+    p->cookie.bv_len = 0;
+}
+
+/* changed - note one change to the table */
+static void changed(struct persist *p)
+{
+    if (!p->dirty)
+        clock_gettime(CLOCK_MONOTONIC, &p->first_change);
+    clock_gettime(CLOCK_MONOTONIC, &p->last_change);
+    p->dirty = true;
+    p->pending++;
+}
+
+/* warn_entry - bad data costs that entry, with a warning */
+static void warn_entry(void *ctx, const char *dn, const char *msg)
+{
+    (void)ctx;
+    log_warnx("entry %s: %s", dn, msg);
+}
+
+/* install_now - rebuild the maps from the table and save the state */
+static void install_now(struct persist *p)
+{
+    struct timespec started;
+    struct sync_report rep;
+    char err[1024];
+
+    clock_gettime(CLOCK_MONOTONIC, &started);
+    memset(&rep, 0, sizeof(rep));
+    snprintf(rep.source, sizeof(rep.source), "%s", ldapdir_uri(p->dir));
+    struct mapbuild *mb = mapbuild_new(p->cfg, warn_entry, NULL);
+    if (mb == NULL) {
+        log_err("out of memory building the maps");
+        return;
+    }
+    size_t pos = 0;
+    struct uuidtab_slot *s;
+    enum sync_result r = SYNC_DONE;
+    while ((s = uuidtab_next(&p->table, &pos)) != NULL) {
+        if (mapbuild_add(mb, s->account, err, sizeof(err)) < 0) {
+            snprintf(rep.error, sizeof(rep.error), "%s", err);
+            r = SYNC_FAILED;
+            break;
+        }
+    }
+    if (r == SYNC_DONE)
+        r = install_maps(p->cfg, mb, p->force, &started, &rep);
+    mapbuild_free(mb);
+    if (r != SYNC_DONE) {
+        /* The table stays dirty: the next change or resync tries again. */
+        if (failure_log_failed(&p->install_fl, rep.error))
+            log_err("persist: maps not installed, old maps kept: %s", rep.error);
+        clock_gettime(CLOCK_MONOTONIC, &p->first_change);
+        p->last_change = p->first_change;
+        return;
+    }
+    if (failure_log_ok(&p->install_fl))
+        log_notice("persist: installing maps works again");
+    log_info("persist: installed generation %llu: %zu changes, %llu users, %llu aliases, "
+             "%llu domains in %llu ms",
+             (unsigned long long)rep.generation, p->pending, (unsigned long long)rep.users,
+             (unsigned long long)rep.aliases, (unsigned long long)rep.domains,
+             (unsigned long long)rep.duration_ms);
+    p->dirty = false;
+    p->pending = 0;
+    if (persist_state_save(p->state_path, p->digest, &p->cookie, &p->table, err, sizeof(err)) < 0)
+        log_warnx("persist: cannot save the state (a restart will do a full refresh): %s", err);
+}
+
+struct entry_ctx {
+    struct persist *p;
+    const struct berval *uuid;
+    int result;                      /* -1 out of memory */
+};
+
+/* store_entry - an added or modified entry: its account replaces the old one */
+static int store_entry(void *ctx, const struct entry *e)
+{
+    struct entry_ctx *ec = ctx;
+    struct persist *p = ec->p;
+    const unsigned char *uuid = (const unsigned char *)ec->uuid->bv_val;
+    char err[256];
+
+    struct account *a = malloc(sizeof(*a));
+    if (a == NULL) {
+        ec->result = -1;
+        return 1;
+    }
+    account_init(a);
+    int r = account_from_entry(p->cfg, e, a, warn_entry, NULL, err, sizeof(err));
+    if (r == 1) {
+        if (uuidtab_put(&p->table, uuid, a) < 0)
+            ec->result = -1;
+    } else {
+        /* Skipped for bad data (warned): whatever it gave before is gone
+         * too, as a full sync would have it. */
+        account_free(a);
+        free(a);
+        uuidtab_remove(&p->table, uuid);
+        if (r < 0)
+            ec->result = -1;
+    }
+    return ec->result < 0 ? 1 : 0;
+}
+
+/* handle_entry - a SearchResultEntry with its Sync State control */
+static int handle_entry(struct persist *p, LDAP *ld, LDAPMessage *msg)
+{
+    LDAPControl **ctrls = NULL;
+    struct syncrepl_entry_state st;
+    char err[512];
+    int rc = 0;
+
+    if (ldap_get_entry_controls(ld, msg, &ctrls) != LDAP_SUCCESS ||
+        syncrepl_entry_state_parse(ctrls, &st) != 1) {
+        snprintf(p->error, sizeof(p->error), "%s: an entry without a valid Sync State control",
+                 ldapdir_uri(p->dir));
+        ldap_controls_free(ctrls);
+        return -1;
+    }
+    const unsigned char *uuid = (const unsigned char *)st.uuid.bv_val;
+    switch (st.state) {
+    case SYNCREPL_PRESENT: {
+        struct uuidtab_slot *s = uuidtab_get(&p->table, uuid);
+        if (s != NULL)
+            s->seen = true;
+        break;
+    }
+    case SYNCREPL_ADD:
+    case SYNCREPL_MODIFY: {
+        struct entry_ctx ec = { .p = p, .uuid = &st.uuid };
+        if (ldapdir_entry_deliver(p->dir, msg, store_entry, &ec, err, sizeof(err)) < 0 ||
+            ec.result < 0) {
+            snprintf(p->error, sizeof(p->error), "%s", ec.result < 0 ? "out of memory" : err);
+            rc = -1;
+        }
+        changed(p);
+        break;
+    }
+    case SYNCREPL_DELETE:
+        if (uuidtab_remove(&p->table, uuid))
+            changed(p);
+        break;
+    }
+    cookie_set(p, &st.cookie);
+    ldap_controls_free(ctrls);
+    return rc;
+}
+
+/* end_refresh - the refresh phase is over: what was not seen in a full
+ * refresh is gone; install so the maps and status are current */
+static void end_refresh(struct persist *p)
+{
+    if (p->full_refresh) {
+        size_t gone = uuidtab_remove_unseen(&p->table);
+        if (gone > 0) {
+            p->pending += gone;
+            p->dirty = true;
+        }
+    }
+    p->in_refresh = false;
+    p->refreshed = true;
+    if (failure_log_ok(&p->session_fl))
+        log_notice("persist: %s answers again", ldapdir_uri(p->dir));
+    log_info("persist: refresh done (%s): %zu accounts, %zu changes", p->full_refresh ? "full" : "resumed",
+             p->table.used, p->pending);
+    install_now(p);
+}
+
+/* handle_intermediate - Sync Info messages: cookies, phase ends, ID sets */
+static int handle_intermediate(struct persist *p, LDAP *ld, LDAPMessage *msg)
+{
+    char *oid = NULL;
+    struct berval *data = NULL;
+    struct syncrepl_info info;
+    int rc = 0;
+
+    if (ldap_parse_intermediate(ld, msg, &oid, &data, NULL, 0) != LDAP_SUCCESS)
+        return 0;
+    if (oid == NULL || strcmp(oid, LDAP_SYNC_INFO) != 0)
+        goto out;
+    if (syncrepl_info_parse(data, &info) < 0) {
+        snprintf(p->error, sizeof(p->error), "%s: a malformed Sync Info message", ldapdir_uri(p->dir));
+        rc = -1;
+        goto out;
+    }
+    switch (info.kind) {
+    case SYNCREPL_INFO_NEW_COOKIE:
+        break;
+    case SYNCREPL_INFO_REFRESH_PRESENT:
+        /* End of a present phase: every entry still there was named. */
+        if (!p->full_refresh) {
+            size_t gone = uuidtab_remove_unseen(&p->table);
+            p->pending += gone;
+            if (gone)
+                changed(p);
+        }
+        if (info.refresh_done && p->in_refresh)
+            end_refresh(p);
+        break;
+    case SYNCREPL_INFO_REFRESH_DELETE:
+        if (info.refresh_done && p->in_refresh)
+            end_refresh(p);
+        break;
+    case SYNCREPL_INFO_ID_SET:
+        for (size_t i = 0; i < info.uuid_count; i++) {
+            const unsigned char *u = (const unsigned char *)info.uuids[i].bv_val;
+            if (info.refresh_deletes) {
+                if (uuidtab_remove(&p->table, u))
+                    changed(p);
+            } else {
+                struct uuidtab_slot *s = uuidtab_get(&p->table, u);
+                if (s != NULL)
+                    s->seen = true;
+            }
+        }
+        break;
+    }
+    cookie_set(p, &info.cookie);
+    syncrepl_info_free(&info);
+out:
+    ldap_memfree(oid);
+    ber_bvfree(data);
+    return rc;
+}
+
+/* handle_result - the search ended (it should not, in persist mode) */
+static enum session_end handle_result(struct persist *p, LDAP *ld, LDAPMessage *msg)
+{
+    int code = LDAP_OTHER;
+    char *diag = NULL;
+    LDAPControl **ctrls = NULL;
+
+    if (ldap_parse_result(ld, msg, &code, NULL, &diag, NULL, &ctrls, 0) != LDAP_SUCCESS)
+        code = LDAP_OTHER;
+    if (code == LDAP_SYNC_REFRESH_REQUIRED) {
+        log_notice("persist: %s cannot resume from our cookie: full refresh", ldapdir_uri(p->dir));
+        cookie_drop(p);
+        ldap_controls_free(ctrls);
+        ldap_memfree(diag);
+        return SESSION_RESTART;
+    }
+    if (code == LDAP_SUCCESS) {
+        struct berval c;
+        bool deletes;
+        if (syncrepl_done_parse(ctrls, &c, &deletes) == 1)
+            cookie_set(p, &c);
+        if (p->in_refresh)
+            end_refresh(p);
+        snprintf(p->error, sizeof(p->error), "%s ended the persistent search", ldapdir_uri(p->dir));
+    } else {
+        snprintf(p->error, sizeof(p->error), "%s: sync search failed: %s%s%s", ldapdir_uri(p->dir),
+                 ldap_err2string(code), diag && *diag ? ": " : "", diag ? diag : "");
+    }
+    ldap_controls_free(ctrls);
+    ldap_memfree(diag);
+    return SESSION_ERROR;
+}
+
+/* keepalive - a persist session is idle for hours: let TCP notice a dead
+ * server (the periodic full resync is the other safety net) */
+static void keepalive(LDAP *ld)
+{
+    int fd = -1, on = 1, idle = 60, intvl = 10, cnt = 3;
+    if (ldap_get_option(ld, LDAP_OPT_DESC, &fd) != LDAP_OPT_SUCCESS || fd < 0)
+        return;
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+}
+
+/* session - one sync search, until it ends, fails or must restart */
+static enum session_end session(struct persist *p)
+{
+    LDAPControl *ctrl = NULL;
+    int msgid = -1;
+    enum session_end end = SESSION_ERROR;
+    long long stall_ms = (long long)p->cfg->ldap_timeout * 3000;
+
+    if (ldapdir_connect(p->dir, p->error, sizeof(p->error)) < 0)
+        return SESSION_ERROR;
+    LDAP *ld = ldapdir_ldap(p->dir);
+    keepalive(ld);
+    if (syncrepl_request_control(SYNCREPL_REFRESH_AND_PERSIST,
+                                 p->cookie.bv_len ? &p->cookie : NULL, false, &ctrl) < 0) {
+        snprintf(p->error, sizeof(p->error), "out of memory");
+        return SESSION_ERROR;
+    }
+    LDAPControl *sctrls[] = { ctrl, NULL };
+    int rc = ldap_search_ext(ld, p->cfg->ldap_base, LDAP_SCOPE_SUBTREE, ldapdir_filter(p->dir),
+                             ldapdir_attrs(p->dir), 0, sctrls, NULL, NULL, LDAP_NO_LIMIT, &msgid);
+    ldap_control_free(ctrl);
+    if (rc != LDAP_SUCCESS) {
+        snprintf(p->error, sizeof(p->error), "%s: sync search: %s", ldapdir_uri(p->dir),
+                 ldap_err2string(rc));
+        ldapdir_disconnect(p->dir);
+        return SESSION_ERROR;
+    }
+    p->in_refresh = true;
+    p->refreshed = false;
+    p->full_refresh = p->cookie.bv_len == 0;
+    if (p->full_refresh) {
+        uuidtab_clear_seen(&p->table);
+        clock_gettime(CLOCK_MONOTONIC, &p->last_full);
+    }
+    log_info("persist: %s refresh from %s", p->full_refresh ? "full" : "resuming",
+             ldapdir_uri(p->dir));
+    clock_gettime(CLOCK_MONOTONIC, &p->last_message);
+
+    for (;;) {
+        if (*p->stop) {
+            end = SESSION_STOP;
+            break;
+        }
+        if (*p->resync || ms_since(&p->last_full) >= (long long)p->cfg->sync_interval * 1000) {
+            *p->resync = 0;
+            cookie_drop(p);
+            end = SESSION_RESTART;
+            break;
+        }
+        struct timeval tv = { 0, TICK_MS * 1000 };
+        LDAPMessage *msg = NULL;
+        int r = ldap_result(ld, msgid, LDAP_MSG_ONE, &tv, &msg);
+        if (r == 0) {
+            if (p->in_refresh && ms_since(&p->last_message) > stall_ms) {
+                snprintf(p->error, sizeof(p->error),
+                         "%s: no answer for %llds during the refresh", ldapdir_uri(p->dir),
+                         stall_ms / 1000);
+                break;
+            }
+            if (!p->in_refresh && p->dirty &&
+                (ms_since(&p->last_change) >= BATCH_QUIET_MS ||
+                 ms_since(&p->first_change) >= BATCH_MAX_MS))
+                install_now(p);
+            continue;
+        }
+        if (r < 0) {
+            int err = LDAP_OTHER;
+            ldap_get_option(ld, LDAP_OPT_RESULT_CODE, &err);
+            snprintf(p->error, sizeof(p->error), "%s: %s", ldapdir_uri(p->dir), ldap_err2string(err));
+            ldapdir_disconnect(p->dir);
+            return SESSION_ERROR;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &p->last_message);
+        int hr = 0;
+        switch (ldap_msgtype(msg)) {
+        case LDAP_RES_SEARCH_ENTRY:
+            hr = handle_entry(p, ld, msg);
+            break;
+        case LDAP_RES_INTERMEDIATE:
+            hr = handle_intermediate(p, ld, msg);
+            break;
+        case LDAP_RES_SEARCH_RESULT:
+            end = handle_result(p, ld, msg);
+            ldap_msgfree(msg);
+            ldapdir_disconnect(p->dir);
+            return end;
+        default:
+            break;
+        }
+        ldap_msgfree(msg);
+        if (hr < 0)
+            break;
+    }
+    ldap_abandon_ext(ld, msgid, NULL, NULL);
+    ldapdir_disconnect(p->dir);
+    return end;
+}
+
+/* persist_run - sessions until asked to stop */
+int persist_run(const struct conf *cfg, bool force, volatile sig_atomic_t *stop,
+                volatile sig_atomic_t *resync)
+{
+    struct persist p = { .cfg = cfg, .force = force, .stop = stop, .resync = resync };
+    unsigned backoff = DAEMON_BACKOFF_FIRST;
+    char err[1024];
+    int rc = 0;
+
+    uuidtab_init(&p.table);
+    snprintf(p.state_path, sizeof(p.state_path), "%s/.persist-state", cfg->maps_dir);
+    if (persist_state_digest(cfg->path, p.digest) < 0) {
+        log_err("cannot read %s: %s", cfg->path, strerror(errno));
+        return 1;
+    }
+    p.dir = ldapdir_open(cfg, err, sizeof(err));
+    if (p.dir == NULL) {
+        log_err("%s", err);
+        return 1;
+    }
+    int loaded = persist_state_load(p.state_path, p.digest, &p.cookie, &p.table, err, sizeof(err));
+    if (loaded > 0)
+        log_info("persist: resuming from saved state: %zu accounts", p.table.used);
+    else if (loaded < 0 || (loaded == 0 && strstr(err, "configuration")))
+        log_notice("persist: not resuming: %s", err);
+    clock_gettime(CLOCK_MONOTONIC, &p.last_full);
+
+    while (!*stop) {
+        enum session_end end = session(&p);
+        if (end == SESSION_STOP)
+            break;
+        if (end == SESSION_RESTART) {
+            backoff = DAEMON_BACKOFF_FIRST;
+            continue;
+        }
+        /* A session that got through its refresh starts the back-off anew. */
+        if (p.refreshed)
+            backoff = DAEMON_BACKOFF_FIRST;
+        if (failure_log_failed(&p.session_fl, p.error))
+            log_err("persist: %s; retrying, the maps stay as they are", p.error);
+        daemon_wait(daemon_backoff(&backoff, cfg->sync_interval), stop, resync);
+    }
+    /* Changes already received are worth installing; a refresh cut short
+     * is not (it may lack the deletions that end it). */
+    if (p.dirty && !p.in_refresh)
+        install_now(&p);
+    log_info("stopping");
+    ldapdir_close(p.dir);
+    uuidtab_free(&p.table);
+    cookie_drop(&p);
+    return rc;
+}

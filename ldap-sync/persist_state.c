@@ -1,0 +1,279 @@
+/* persist_state - the persist daemon's cookie and accounts on disk.
+ *
+ *   mailmaps-persist-state 1
+ *   config <sha256 of the config file>
+ *   cookie <hex, or ->
+ *   a<TAB>uuid<TAB>dn<TAB>mail<TAB>home<TAB>mailbox<TAB>storage_set<TAB>uid<TAB>gid
+ *    <TAB>quota<TAB>-|+password<TAB>aliases (space separated)<TAB>groups
+ *   end <number of accounts>
+ *
+ * Account strings never hold TAB, CR or LF (account_from_entry refuses
+ * them), so the format needs no escaping. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ldap-sync/persist_state.h"
+
+#define STATE_MAGIC "mailmaps-persist-state 1"
+#define FIELDS 13
+
+/* persist_state_digest - hash of the configuration the accounts were made with */
+int persist_state_digest(const char *conf_path, char hex[SHA256_HEX_SIZE])
+{
+    struct sha256 ctx;
+    unsigned char digest[SHA256_DIGEST_SIZE];
+    char buf[8192];
+
+    sha256_init(&ctx);
+    if (conf_path != NULL) {
+        int fd = open(conf_path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return -1;
+        ssize_t n;
+        while ((n = read(fd, buf, sizeof(buf))) > 0)
+            sha256_update(&ctx, buf, (size_t)n);
+        close(fd);
+        if (n < 0)
+            return -1;
+    }
+    sha256_final(&ctx, digest);
+    sha256_hex(digest, hex);
+    return 0;
+}
+
+/* put_list - space separated */
+static void put_list(FILE *f, char **items, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%s%s", i ? " " : "", items[i]);
+}
+
+/* persist_state_save - temp file, fsync, rename */
+int persist_state_save(const char *path, const char *conf_digest, const struct berval *cookie,
+                       struct uuidtab *table, char *err, size_t errsz)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(err, errsz, "%s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    FILE *f = fdopen(fd, "w");
+    if (f == NULL) {
+        snprintf(err, errsz, "%s: %s", tmp, strerror(errno));
+        close(fd);
+        unlink(tmp);
+        return -1;
+    }
+    fprintf(f, "%s\nconfig %s\ncookie ", STATE_MAGIC, conf_digest);
+    if (cookie->bv_len == 0)
+        fputc('-', f);
+    for (ber_len_t i = 0; i < cookie->bv_len; i++)
+        fprintf(f, "%02x", (unsigned char)cookie->bv_val[i]);
+    fputc('\n', f);
+
+    size_t pos = 0, n = 0;
+    struct uuidtab_slot *s;
+    while ((s = uuidtab_next(table, &pos)) != NULL) {
+        const struct account *a = s->account;
+        fputs("a\t", f);
+        for (int i = 0; i < UUIDTAB_UUID_SIZE; i++)
+            fprintf(f, "%02x", s->uuid[i]);
+        fprintf(f, "\t%s\t%s\t%s\t%s\t%d\t%" PRIu32 "\t%" PRIu32 "\t%" PRIu64 "\t%c%s\t", a->dn,
+                a->mail, a->home, a->mailbox, a->storage_set ? 1 : 0, a->uid, a->gid, a->quota,
+                a->password ? '+' : '-', a->password ? a->password : "");
+        put_list(f, a->aliases, a->alias_count);
+        fputc('\t', f);
+        put_list(f, a->groups, a->group_count);
+        fputc('\n', f);
+        n++;
+    }
+    fprintf(f, "end %zu\n", n);
+    int r = 0;
+    if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+        r = -1;
+    int saved = errno;
+    if (fclose(f) != 0 && r == 0) {
+        r = -1;
+        saved = errno;
+    }
+    if (r < 0 || rename(tmp, path) < 0) {
+        snprintf(err, errsz, "%s: %s", path, strerror(r < 0 ? saved : errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+/* hex_decode - even number of hex digits into out; -1 on anything else */
+static int hex_decode(const char *s, size_t len, unsigned char *out)
+{
+    if (len % 2)
+        return -1;
+    for (size_t i = 0; i < len; i += 2) {
+        unsigned v;
+        if (sscanf(s + i, "%2x", &v) != 1 || !strchr("0123456789abcdef", s[i]) ||
+            !strchr("0123456789abcdef", s[i + 1]))
+            return -1;
+        out[i / 2] = (unsigned char)v;
+    }
+    return 0;
+}
+
+/* split_list - space separated items into a malloc'ed array */
+static int split_list(char *s, char ***items_r, size_t *n_r)
+{
+    size_t n = 0, cap = 0;
+    char **items = NULL, *save = NULL;
+    for (char *t = strtok_r(s, " ", &save); t != NULL; t = strtok_r(NULL, " ", &save)) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 4;
+            char **grown = realloc(items, cap * sizeof(*items));
+            if (grown == NULL)
+                goto fail;
+            items = grown;
+        }
+        if ((items[n] = strdup(t)) == NULL)
+            goto fail;
+        n++;
+    }
+    *items_r = items;
+    *n_r = n;
+    return 0;
+fail:
+    for (size_t i = 0; i < n; i++)
+        free(items[i]);
+    free(items);
+    return -1;
+}
+
+/* parse_account - one "a" line (fields split already) */
+static int parse_account(char **f, struct uuidtab *table)
+{
+    unsigned char uuid[UUIDTAB_UUID_SIZE];
+    char *end;
+
+    if (strlen(f[1]) != 2 * UUIDTAB_UUID_SIZE || hex_decode(f[1], strlen(f[1]), uuid) < 0)
+        return -1;
+    struct account *a = malloc(sizeof(*a));
+    if (a == NULL)
+        return -1;
+    account_init(a);
+    a->storage_set = strcmp(f[6], "1") == 0;
+    unsigned long long uid = strtoull(f[7], &end, 10);
+    if (*end) goto fail;
+    unsigned long long gid = strtoull(f[8], &end, 10);
+    if (*end) goto fail;
+    a->quota = strtoull(f[9], &end, 10);
+    if (*end || uid > UINT32_MAX || gid > UINT32_MAX || (f[10][0] != '+' && f[10][0] != '-'))
+        goto fail;
+    a->uid = (uint32_t)uid;
+    a->gid = (uint32_t)gid;
+    if ((a->dn = strdup(f[2])) == NULL || (a->mail = strdup(f[3])) == NULL ||
+        (a->home = strdup(f[4])) == NULL || (a->mailbox = strdup(f[5])) == NULL)
+        goto fail;
+    if (f[10][0] == '+' && (a->password = strdup(f[10] + 1)) == NULL)
+        goto fail;
+    if (split_list(f[11], &a->aliases, &a->alias_count) < 0 ||
+        split_list(f[12], &a->groups, &a->group_count) < 0)
+        goto fail;
+    return uuidtab_put(table, uuid, a);
+fail:
+    account_free(a);
+    free(a);
+    return -1;
+}
+
+/* persist_state_load - read it back; anything odd means "start over" */
+int persist_state_load(const char *path, const char *conf_digest, struct berval *cookie,
+                       struct uuidtab *table, char *err, size_t errsz)
+{
+    FILE *f = fopen(path, "re");
+    char *line = NULL;
+    size_t cap = 0, count = 0, lineno = 0;
+    ssize_t len;
+    int rc = -1;
+    bool ended = false;
+
+    cookie->bv_val = NULL;
+    cookie->bv_len = 0;
+    if (f == NULL) {
+        snprintf(err, errsz, "%s: %s", path, strerror(errno));
+        return errno == ENOENT ? 0 : -1;
+    }
+    while ((len = getline(&line, &cap, f)) > 0) {
+        lineno++;
+        if (line[len - 1] != '\n')
+            break;                   /* truncated */
+        line[--len] = '\0';
+        if (ended)
+            break;
+        if (lineno == 1) {
+            if (strcmp(line, STATE_MAGIC) != 0)
+                break;
+        } else if (lineno == 2) {
+            if (strncmp(line, "config ", 7) != 0)
+                break;
+            if (strcmp(line + 7, conf_digest) != 0) {
+                snprintf(err, errsz, "%s: made with another configuration", path);
+                rc = 0;
+                goto out;
+            }
+        } else if (lineno == 3) {
+            if (strncmp(line, "cookie ", 7) != 0)
+                break;
+            const char *hex = line + 7;
+            if (strcmp(hex, "-") != 0) {
+                size_t hl = strlen(hex);
+                cookie->bv_val = malloc(hl / 2 + 1);
+                if (cookie->bv_val == NULL || hex_decode(hex, hl, (unsigned char *)cookie->bv_val) < 0)
+                    break;
+                cookie->bv_len = hl / 2;
+                cookie->bv_val[cookie->bv_len] = '\0';
+            }
+        } else if (strncmp(line, "a\t", 2) == 0) {
+            char *field[FIELDS], *p = line;
+            int n = 0;
+            for (; n < FIELDS && p != NULL; n++) {
+                field[n] = p;
+                p = strchr(p, '\t');
+                if (p != NULL)
+                    *p++ = '\0';
+            }
+            if (n != FIELDS || p != NULL || parse_account(field, table) < 0)
+                break;
+            count++;
+        } else if (strncmp(line, "end ", 4) == 0) {
+            char *end;
+            unsigned long long want = strtoull(line + 4, &end, 10);
+            if (*end || want != count)
+                break;
+            ended = true;
+        } else {
+            break;
+        }
+    }
+    if (ended && !ferror(f)) {
+        rc = 1;
+    } else {
+        snprintf(err, errsz, "%s: corrupt at line %zu", path, lineno);
+    }
+out:
+    if (rc != 1) {
+        free(cookie->bv_val);
+        cookie->bv_val = NULL;
+        cookie->bv_len = 0;
+        uuidtab_free(table);
+    }
+    free(line);
+    fclose(f);
+    return rc;
+}

@@ -1,0 +1,85 @@
+#ifndef MAILMAPS_ACCOUNT_H
+#define MAILMAPS_ACCOUNT_H
+
+/* One LDAP entry -> one mail account: the mapping that design.md "From entry
+ * to records (exactly)" fixes, shared by the sync and every LDAP fallback.
+ *
+ * An entry is skipped (with one warning naming its DN) when:
+ *   - the mail attribute is missing, has several values, or is not a valid
+ *     local@domain address;
+ *   - any value of an attribute the mapping reads holds TAB, newline, CR or
+ *     NUL (it could not be stored faithfully in the maps);
+ *   - home, storage, uid, gid or quota has several values (ambiguous: which
+ *     one a server lists first is not something to build mailboxes on);
+ *   - home is not absolute, or a path holds a control character, invalid
+ *     UTF-8, a "." or ".." component; the storage directory is absolute but
+ *     outside mail_base, or holds ':' or '%' (they would change the meaning
+ *     of Dovecot's mail field);
+ *   - uid/gid is not a number in 1..4294967294 (0 would be root);
+ *   - the quota is not a size (kilobytes, or with a K/M/G/T suffix).
+ * A single bad mailAlias or mailGroupMember value costs only that value
+ * (one warning); the rest of the entry is kept. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "maps/conf.h"
+#include "maps/entry.h"
+
+/* Warnings about one entry; the library never logs, the caller does. dn is
+ * the entry's DN as received; msg says what was wrong and what was done. */
+typedef void account_warn_fn(void *ctx, const char *dn, const char *msg);
+
+/* The facts the maps are made of. All strings are NUL terminated and free
+ * of TAB, CR, LF; the struct owns them (account_free). */
+struct account {
+    char *dn;             /* normalised DN: lower-case, no blanks around , = + */
+    char *mail;           /* lower-cased local@domain: the users/mailboxes key */
+    char *home;           /* absolute, no trailing '/' */
+    char *mailbox;        /* relative to mail_base, trailing '/' */
+    bool storage_set;     /* mailbox came from the storage attribute */
+    uint32_t uid, gid;
+    uint64_t quota;       /* bytes, 0 = unlimited */
+    char *password;       /* NULL = none */
+    size_t alias_count;   /* aliases: normalised, sorted, unique, != mail */
+    char **aliases;
+    size_t group_count;   /* lists this account is a member of: sorted, unique */
+    char **groups;
+};
+
+/* account_init / account_free - an empty account; free releases it (and
+ * leaves it empty again, so an account may be reused) */
+void account_init(struct account *a);
+void account_free(struct account *a);
+
+/* account_from_entry - map e to *a (initialised; cleared first) with cfg's
+ * attribute names, mail_base and defaults. Returns 1 built (warnings about
+ * single alias/group values may have been given), 0 skipped (warn called
+ * once with the reason), -1 out of memory (reason in err). warn may be
+ * NULL. */
+int account_from_entry(const struct conf *cfg, const struct entry *e,
+                       struct account *a, account_warn_fn *warn, void *ctx,
+                       char *err, size_t errsz);
+
+/* account_dn_normalize - dn lower-cased (ASCII), blanks around unescaped
+ * ',', '=' and '+' and at both ends removed; escaped characters are kept
+ * as they are. Malloc'ed (caller frees), NULL when out of memory. */
+char *account_dn_normalize(const char *dn);
+
+/* account_default_home - "<mail_base>/<domain>/<local>" for mail into buf.
+ * account_default_mailbox - "<domain>/<local>/Maildir/". Both return the
+ * length, or -1 when it does not fit. */
+int account_default_home(const struct conf *cfg, const char *mail, char *buf,
+                         size_t bufsz);
+int account_default_mailbox(const char *mail, char *buf, size_t bufsz);
+
+/* account_userrec - the users.cdb value of a (fields in this order: home,
+ * uid, gid, mail, quota_rule, quota_rule2…, password) into *buf, which is
+ * grown with realloc as needed (*buf may be NULL, *bufsz 0; the caller
+ * frees it). Returns the length (no NUL inside, none appended), or -1 with
+ * a reason in err (no memory, or an expanded mail_location too long). */
+long account_userrec(const struct conf *cfg, const struct account *a,
+                     char **buf, size_t *bufsz, char *err, size_t errsz);
+
+#endif

@@ -1,0 +1,762 @@
+/* conf - mailmaps.conf: one table of settings, one parser, every program.
+ *
+ * Each row names a setting, its default (as text, parsed by the same code
+ * as a file value, so defaults are validated too), the parser for its type
+ * and where in struct conf the value goes. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "maps/conf.h"
+#include "maps/ldapdir.h"
+#include "maps/units.h"
+
+#define LINE_MAX_LEN 8192
+#define SECRET_MAX 4096
+
+struct setting;
+/* A parser stores value into cfg or returns -1 with a reason in why. */
+typedef int parse_fn(struct conf *cfg, const struct setting *s, const char *value,
+                     char *why, size_t whysz);
+
+struct setting {
+    const char *name;
+    const char *def;
+    parse_fn *parse;
+    size_t offset;          /* of the field in struct conf */
+    uint64_t min, max;      /* for numbers and durations */
+};
+
+#define FIELD(cfg, s, type) ((type *)((char *)(cfg) + (s)->offset))
+
+/* printable - no control characters (values end up in logs and files) */
+static bool printable(const char *v)
+{
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return false;
+    return true;
+}
+
+/* set_string - replace a string field with a copy of v */
+static int set_string(char **field, const char *v, char *why, size_t whysz)
+{
+    char *copy = strdup(v);
+    if (copy == NULL) {
+        snprintf(why, whysz, "out of memory");
+        return -1;
+    }
+    free(*field);
+    *field = copy;
+    return 0;
+}
+
+/* parse_string - any printable text, empty allowed */
+static int parse_string(struct conf *cfg, const struct setting *s, const char *v, char *why,
+                        size_t whysz)
+{
+    if (!printable(v)) {
+        snprintf(why, whysz, "control characters are not allowed");
+        return -1;
+    }
+    return set_string(FIELD(cfg, s, char *), v, why, whysz);
+}
+
+/* parse_required - non-empty printable text */
+static int parse_required(struct conf *cfg, const struct setting *s, const char *v, char *why,
+                          size_t whysz)
+{
+    if (v[0] == '\0' && s->def == NULL) {
+        /* only reachable from a file: the default is checked at the end */
+        snprintf(why, whysz, "must not be empty");
+        return -1;
+    }
+    return parse_string(cfg, s, v, why, whysz);
+}
+
+/* parse_abspath - an absolute path (min = 1: empty allowed) */
+static int parse_abspath(struct conf *cfg, const struct setting *s, const char *v, char *why,
+                         size_t whysz)
+{
+    if (v[0] == '\0' && s->min == 1)
+        return set_string(FIELD(cfg, s, char *), v, why, whysz);
+    if (v[0] != '/') {
+        snprintf(why, whysz, "'%.100s' is not an absolute path", v);
+        return -1;
+    }
+    if (strlen(v) > 1024 || !printable(v) || strchr(v, ' ') != NULL) {
+        snprintf(why, whysz, "not a usable path (too long, blanks or control characters)");
+        return -1;
+    }
+    return set_string(FIELD(cfg, s, char *), v, why, whysz);
+}
+
+/* parse_name - a user, group or scheme name: one token (min = 1: empty allowed) */
+static int parse_name(struct conf *cfg, const struct setting *s, const char *v, char *why,
+                      size_t whysz)
+{
+    if (v[0] == '\0' && s->min != 1) {
+        snprintf(why, whysz, "must not be empty");
+        return -1;
+    }
+    if (strlen(v) > 64 || strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                    "0123456789_.-") != strlen(v)) {
+        snprintf(why, whysz, "'%.100s' is not a valid name", v);
+        return -1;
+    }
+    return set_string(FIELD(cfg, s, char *), v, why, whysz);
+}
+
+/* parse_attr - an LDAP attribute description */
+static int parse_attr(struct conf *cfg, const struct setting *s, const char *v, char *why,
+                      size_t whysz)
+{
+    if (!ldapdir_attr_valid(v)) {
+        snprintf(why, whysz, "'%.100s' is not an LDAP attribute name", v);
+        return -1;
+    }
+    return set_string(FIELD(cfg, s, char *), v, why, whysz);
+}
+
+/* parse_filter - an RFC 4515 filter: parenthesised and balanced */
+static int parse_filter(struct conf *cfg, const struct setting *s, const char *v, char *why,
+                        size_t whysz)
+{
+    int depth = 0;
+    size_t len = strlen(v);
+    if (len < 3 || v[0] != '(' || v[len - 1] != ')' || !printable(v)) {
+        snprintf(why, whysz, "must be an LDAP filter in parentheses");
+        return -1;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (v[i] == '(')
+            depth++;
+        else if (v[i] == ')' && --depth < 0)
+            break;
+        if (depth == 0 && i != len - 1)
+            break;
+    }
+    if (depth != 0 || v[len - 1] != ')') {
+        snprintf(why, whysz, "unbalanced parentheses");
+        return -1;
+    }
+    return set_string(FIELD(cfg, s, char *), v, why, whysz);
+}
+
+/* parse_uris - ldap://, ldaps:// or ldapi:// URIs, space separated */
+static int parse_uris(struct conf *cfg, const struct setting *s, const char *v, char *why,
+                      size_t whysz)
+{
+    char *copy = strdup(v), *save = NULL;
+    char *list[CONF_LIST_MAX];
+    size_t n = 0;
+    int rc = -1;
+    (void)s;
+
+    if (copy == NULL) {
+        snprintf(why, whysz, "out of memory");
+        return -1;
+    }
+    for (char *t = strtok_r(copy, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+        if (strncmp(t, "ldap://", 7) != 0 && strncmp(t, "ldaps://", 8) != 0 &&
+            strncmp(t, "ldapi://", 8) != 0) {
+            snprintf(why, whysz, "'%.100s' is not an ldap://, ldaps:// or ldapi:// URI", t);
+            goto out;
+        }
+        if (!printable(t) || strlen(t) > 500) {
+            snprintf(why, whysz, "'%.100s' is not a usable URI", t);
+            goto out;
+        }
+        if (n == CONF_LIST_MAX) {
+            snprintf(why, whysz, "more than %d URIs", CONF_LIST_MAX);
+            goto out;
+        }
+        list[n++] = t;
+    }
+    if (n == 0) {
+        snprintf(why, whysz, "at least one URI is needed");
+        goto out;
+    }
+    for (size_t i = 0; i < cfg->ldap_uri_count; i++)
+        free(cfg->ldap_uri[i]);
+    cfg->ldap_uri_count = 0;
+    for (size_t i = 0; i < n; i++) {
+        if ((cfg->ldap_uri[i] = strdup(list[i])) == NULL) {
+            snprintf(why, whysz, "out of memory");
+            goto out;
+        }
+        cfg->ldap_uri_count++;
+    }
+    rc = 0;
+out:
+    free(copy);
+    return rc;
+}
+
+/* parse_bool - yes/no (and the usual synonyms) */
+static int parse_bool(struct conf *cfg, const struct setting *s, const char *v, char *why,
+                      size_t whysz)
+{
+    static const char *const yes[] = { "yes", "true", "on", "1" };
+    static const char *const no[] = { "no", "false", "off", "0" };
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(v, yes[i]) == 0 || strcasecmp(v, no[i]) == 0) {
+            *FIELD(cfg, s, bool) = strcasecmp(v, yes[i]) == 0;
+            return 0;
+        }
+    }
+    snprintf(why, whysz, "'%.100s' is not yes or no", v);
+    return -1;
+}
+
+/* parse_uint - a number in [min, max] */
+static int parse_uint(struct conf *cfg, const struct setting *s, const char *v, char *why,
+                      size_t whysz)
+{
+    uint64_t n;
+    const char *reason;
+    if (units_uint_parse(v, s->min, s->max, &n, &reason) < 0) {
+        snprintf(why, whysz, "'%.100s': %s (%llu..%llu)", v, reason,
+                 (unsigned long long)s->min, (unsigned long long)s->max);
+        return -1;
+    }
+    *FIELD(cfg, s, unsigned) = (unsigned)n;
+    return 0;
+}
+
+/* parse_duration - seconds, with s/m/h/d suffixes, in [min, max] */
+static int parse_duration(struct conf *cfg, const struct setting *s, const char *v, char *why,
+                          size_t whysz)
+{
+    unsigned secs;
+    const char *reason;
+    if (units_duration_parse(v, &secs, &reason) < 0) {
+        snprintf(why, whysz, "'%.100s': %s", v, reason);
+        return -1;
+    }
+    if (secs < s->min || secs > s->max) {
+        snprintf(why, whysz, "'%.100s' is out of range (%llu..%llu seconds)", v,
+                 (unsigned long long)s->min, (unsigned long long)s->max);
+        return -1;
+    }
+    *FIELD(cfg, s, unsigned) = secs;
+    return 0;
+}
+
+/* parse_size - bytes with K/M/G/T suffixes */
+static int parse_size(struct conf *cfg, const struct setting *s, const char *v, char *why,
+                      size_t whysz)
+{
+    uint64_t bytes;
+    const char *reason;
+    if (units_size_parse(v, 1, &bytes, &reason) < 0) {
+        snprintf(why, whysz, "'%.100s': %s", v, reason);
+        return -1;
+    }
+    *FIELD(cfg, s, uint64_t) = bytes;
+    return 0;
+}
+
+/* parse_percent - 0..100, with or without '%' */
+static int parse_percent(struct conf *cfg, const struct setting *s, const char *v, char *why,
+                         size_t whysz)
+{
+    unsigned pct;
+    const char *reason;
+    if (units_percent_parse(v, &pct, &reason) < 0) {
+        snprintf(why, whysz, "'%.100s': %s", v, reason);
+        return -1;
+    }
+    *FIELD(cfg, s, unsigned) = pct;
+    return 0;
+}
+
+/* parse_mode - an octal file mode such as 0660 */
+static int parse_mode(struct conf *cfg, const struct setting *s, const char *v, char *why,
+                      size_t whysz)
+{
+    char *end;
+    errno = 0;
+    unsigned long m = strtoul(v, &end, 8);
+    if (v[0] < '0' || v[0] > '7' || *end != '\0' || errno != 0 || m > 07777) {
+        snprintf(why, whysz, "'%.100s' is not an octal mode like 0660", v);
+        return -1;
+    }
+    *FIELD(cfg, s, mode_t) = (mode_t)m;
+    return 0;
+}
+
+/* parse_sync_mode - poll | persist */
+static int parse_sync_mode(struct conf *cfg, const struct setting *s, const char *v, char *why,
+                           size_t whysz)
+{
+    (void)s;
+    if (strcmp(v, "poll") == 0)
+        cfg->sync_mode = SYNC_MODE_POLL;
+    else if (strcmp(v, "persist") == 0)
+        cfg->sync_mode = SYNC_MODE_PERSIST;
+    else {
+        snprintf(why, whysz, "'%.100s' is not poll or persist", v);
+        return -1;
+    }
+    return 0;
+}
+
+/* parse_on_error - dunno | defer */
+static int parse_on_error(struct conf *cfg, const struct setting *s, const char *v, char *why,
+                          size_t whysz)
+{
+    (void)s;
+    if (strcmp(v, "dunno") == 0)
+        cfg->policy_on_error = POLICY_ON_ERROR_DUNNO;
+    else if (strcmp(v, "defer") == 0)
+        cfg->policy_on_error = POLICY_ON_ERROR_DEFER;
+    else {
+        snprintf(why, whysz, "'%.100s' is not dunno or defer", v);
+        return -1;
+    }
+    return 0;
+}
+
+/* parse_delimiter - the characters that start an address extension */
+static int parse_delimiter(struct conf *cfg, const struct setting *s, const char *v, char *why,
+                           size_t whysz)
+{
+    if (strlen(v) > 16 || strpbrk(v, "@ \t\"<>,;:\\") != NULL || !printable(v)) {
+        snprintf(why, whysz, "'%.100s' is not a set of delimiter characters", v);
+        return -1;
+    }
+    return set_string(FIELD(cfg, s, char *), v, why, whysz);
+}
+
+/* parse_quota_rules - folder rules in Dovecot's syntax; the "*" rule is
+ * default_quota's (or the entry's mailQuota) */
+static int parse_quota_rules(struct conf *cfg, const struct setting *s, const char *v,
+                             char *why, size_t whysz)
+{
+    struct quota_rules rules;
+    (void)s;
+    if (quota_rules_parse(v, &rules, why, whysz) < 0)
+        return -1;
+    if (quota_rules_find(&rules, "*") != NULL) {
+        snprintf(why, whysz, "a '*' rule belongs in default_quota or the entry's quota");
+        return -1;
+    }
+    cfg->quota_rules = rules;
+    return 0;
+}
+
+/* parse_grace - "10%" of the base limit, or an absolute size */
+static int parse_grace(struct conf *cfg, const struct setting *s, const char *v, char *why,
+                       size_t whysz)
+{
+    const char *reason;
+    (void)s;
+    if (strchr(v, '%') != NULL) {
+        unsigned pct;
+        if (units_percent_parse(v, &pct, &reason) < 0) {
+            snprintf(why, whysz, "'%.100s': %s", v, reason);
+            return -1;
+        }
+        cfg->quota_grace.percent = true;
+        cfg->quota_grace.value = pct;
+        return 0;
+    }
+    uint64_t bytes;
+    if (units_size_parse(v, 1, &bytes, &reason) < 0) {
+        snprintf(why, whysz, "'%.100s': %s (a percentage like 10%% or a size)", v, reason);
+        return -1;
+    }
+    cfg->quota_grace.percent = false;
+    cfg->quota_grace.value = bytes;
+    return 0;
+}
+
+/* parse_host_port - "HOST:PORT" (HOST may be [v6]) into host, port */
+static int parse_host_port(const char *v, char *host, size_t hostsz, unsigned *port,
+                           char *why, size_t whysz)
+{
+    const char *colon = strrchr(v, ':');
+    uint64_t p;
+    const char *reason;
+    if (colon == NULL || colon == v) {
+        snprintf(why, whysz, "'%.100s' is not HOST:PORT", v);
+        return -1;
+    }
+    size_t hl = (size_t)(colon - v);
+    const char *h = v;
+    if (h[0] == '[' && hl >= 2 && h[hl - 1] == ']') {
+        h++;
+        hl -= 2;
+    }
+    if (hl == 0 || hl >= hostsz || memchr(h, ' ', hl) != NULL) {
+        snprintf(why, whysz, "'%.100s': bad host", v);
+        return -1;
+    }
+    if (units_uint_parse(colon + 1, 1, 65535, &p, &reason) < 0) {
+        snprintf(why, whysz, "'%.100s': bad port: %s", v, reason);
+        return -1;
+    }
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    *port = (unsigned)p;
+    return 0;
+}
+
+/* parse_listen - unix:/abs/path and inet:HOST:PORT, space separated */
+static int parse_listen(struct conf *cfg, const struct setting *s, const char *v, char *why,
+                        size_t whysz)
+{
+    struct conf_listen list[CONF_LIST_MAX];
+    char *copy = strdup(v), *save = NULL;
+    size_t n = 0;
+    int rc = -1;
+    (void)s;
+
+    if (copy == NULL) {
+        snprintf(why, whysz, "out of memory");
+        return -1;
+    }
+    memset(list, 0, sizeof(list));
+    for (char *t = strtok_r(copy, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+        if (n == CONF_LIST_MAX) {
+            snprintf(why, whysz, "more than %d addresses", CONF_LIST_MAX);
+            goto out;
+        }
+        struct conf_listen *l = &list[n];
+        if (strncmp(t, "unix:", 5) == 0) {
+            l->kind = CONF_LISTEN_UNIX;
+            if (t[5] != '/' || strlen(t + 5) >= sizeof(l->path) || !printable(t)) {
+                snprintf(why, whysz, "'%.100s': unix: needs an absolute path under %zu bytes", t,
+                         sizeof(l->path));
+                goto out;
+            }
+            strcpy(l->path, t + 5);
+        } else if (strncmp(t, "inet:", 5) == 0) {
+            l->kind = CONF_LISTEN_INET;
+            if (parse_host_port(t + 5, l->host, sizeof(l->host), &l->port, why, whysz) < 0)
+                goto out;
+        } else {
+            snprintf(why, whysz, "'%.100s' is neither unix:PATH nor inet:HOST:PORT", t);
+            goto out;
+        }
+        n++;
+    }
+    if (n == 0) {
+        snprintf(why, whysz, "at least one address is needed");
+        goto out;
+    }
+    memcpy(cfg->policy_listen, list, sizeof(list));
+    cfg->policy_listen_count = n;
+    rc = 0;
+out:
+    free(copy);
+    return rc;
+}
+
+/* parse_usage - maildir:TEMPLATE or redis:HOST:PORT[/DB] */
+static int parse_usage(struct conf *cfg, const struct setting *s, const char *v, char *why,
+                       size_t whysz)
+{
+    struct conf_usage u;
+    (void)s;
+    memset(&u, 0, sizeof(u));
+    if (strncmp(v, "maildir:", 8) == 0) {
+        u.kind = CONF_USAGE_MAILDIR;
+        if (v[8] == '\0' || strlen(v + 8) >= sizeof(u.template) || !printable(v)) {
+            snprintf(why, whysz, "maildir: needs a path template such as %%h/Maildir/maildirsize");
+            return -1;
+        }
+        strcpy(u.template, v + 8);
+    } else if (strncmp(v, "redis:", 6) == 0) {
+        char hp[300];
+        const char *slash = strchr(v + 6, '/');
+        size_t len = slash ? (size_t)(slash - (v + 6)) : strlen(v + 6);
+        u.kind = CONF_USAGE_REDIS;
+        if (len >= sizeof(hp)) {
+            snprintf(why, whysz, "redis: address too long");
+            return -1;
+        }
+        memcpy(hp, v + 6, len);
+        hp[len] = '\0';
+        if (parse_host_port(hp, u.host, sizeof(u.host), &u.port, why, whysz) < 0)
+            return -1;
+        if (slash != NULL) {
+            uint64_t db;
+            const char *reason;
+            if (units_uint_parse(slash + 1, 0, 1000000, &db, &reason) < 0) {
+                snprintf(why, whysz, "redis: bad database number: %s", reason);
+                return -1;
+            }
+            u.db = (unsigned)db;
+        }
+    } else {
+        snprintf(why, whysz, "'%.100s' is neither maildir:TEMPLATE nor redis:HOST:PORT[/DB]", v);
+        return -1;
+    }
+    cfg->quota_usage = u;
+    return 0;
+}
+
+/* parse_reply - an SMTP reply: 4xx or 5xx code, printable, under 512 bytes */
+static int parse_reply(struct conf *cfg, const struct setting *s, const char *v, char *why,
+                       size_t whysz)
+{
+    size_t len = strlen(v);
+    if (len < 3 || len > 500 || (v[0] != '4' && v[0] != '5') || v[1] < '0' || v[1] > '9' ||
+        v[2] < '0' || v[2] > '9' || (v[3] != '\0' && v[3] != ' ') || !printable(v)) {
+        snprintf(why, whysz, "must be a 4xx or 5xx SMTP reply under 500 bytes, e.g. "
+                             "\"552 5.2.2 Mailbox full\"");
+        return -1;
+    }
+    return set_string(FIELD(cfg, s, char *), v, why, whysz);
+}
+
+#define OFF(f) offsetof(struct conf, f)
+#define ATTR(n, d) { "ldap_attr_" #n, d, parse_attr, OFF(attr.n), 0, 0 }
+
+/* The settings, in the order of the documentation. */
+static const struct setting settings[] = {
+    { "ldap_uri", "ldapi:///", parse_uris, 0, 0, 0 },
+    { "ldap_bind_dn", "", parse_string, OFF(ldap_bind_dn), 0, 0 },
+    { "ldap_bind_pw_file", "", parse_abspath, OFF(ldap_bind_pw_file), 1, 0 },
+    { "ldap_starttls", "no", parse_bool, OFF(ldap_starttls), 0, 0 },
+    { "ldap_tls_ca_file", "", parse_abspath, OFF(ldap_tls_ca_file), 1, 0 },
+    { "ldap_timeout", "5", parse_duration, OFF(ldap_timeout), 1, 3600 },
+    { "ldap_base", "", parse_required, OFF(ldap_base), 0, 0 },
+    { "ldap_filter", "(&(objectClass=PostfixBookMailAccount)(mailEnabled=TRUE))", parse_filter,
+      OFF(ldap_filter), 0, 0 },
+    { "ldap_page_size", "1000", parse_uint, OFF(ldap_page_size), 1, 1000000 },
+    ATTR(mail, "mail"),
+    ATTR(alias, "mailAlias"),
+    ATTR(group, "mailGroupMember"),
+    ATTR(home, "mailHomeDirectory"),
+    ATTR(storage, "mailStorageDirectory"),
+    ATTR(uid, "mailUidNumber"),
+    ATTR(gid, "mailGidNumber"),
+    ATTR(quota, "mailQuota"),
+    ATTR(password, "userPassword"),
+    { "maps_dir", "/var/lib/mailmaps", parse_abspath, OFF(maps_dir), 0, 0 },
+    { "maps_group", "", parse_name, OFF(maps_group), 1, 0 },
+    { "mail_base", "/var/vmail", parse_abspath, OFF(mail_base), 0, 0 },
+    { "sync_interval", "600", parse_duration, OFF(sync_interval), 1, 7 * 86400 },
+    { "sync_mode", "poll", parse_sync_mode, 0, 0, 0 },
+    { "max_shrink", "10%", parse_percent, OFF(max_shrink), 0, 0 },
+    { "stale_after", "1800", parse_duration, OFF(stale_after), 1, 365 * 86400 },
+    { "default_uid", "5000", parse_uint, OFF(default_uid), 1, 4294967294u },
+    { "default_gid", "5000", parse_uint, OFF(default_gid), 1, 4294967294u },
+    { "mail_location", "", parse_string, OFF(mail_location), 0, 0 },
+    { "default_quota", "10G", parse_size, OFF(default_quota), 0, 0 },
+    { "quota_rules", "Trash:+500M Junk:+500M", parse_quota_rules, 0, 0, 0 },
+    { "quota_grace", "10%", parse_grace, 0, 0, 0 },
+    { "recipient_delimiter", "+", parse_delimiter, OFF(recipient_delimiter), 0, 0 },
+    { "default_password_scheme", "CRYPT", parse_name, OFF(default_password_scheme), 0, 0 },
+    { "policy_listen", "unix:/run/mailmaps/policy.sock", parse_listen, 0, 0, 0 },
+    { "policy_socket_mode", "0660", parse_mode, OFF(policy_socket_mode), 0, 0 },
+    { "policy_socket_group", "postfix", parse_name, OFF(policy_socket_group), 1, 0 },
+    { "quota_usage", "maildir:%h/Maildir/maildirsize", parse_usage, 0, 0, 0 },
+    { "overquota_reply", "552 5.2.2 Mailbox full", parse_reply, OFF(overquota_reply), 0, 0 },
+    { "policy_on_error", "dunno", parse_on_error, 0, 0, 0 },
+};
+#define SETTING_COUNT (sizeof(settings) / sizeof(settings[0]))
+
+size_t conf_setting_count(void)
+{
+    return SETTING_COUNT;
+}
+
+const char *conf_setting_name(size_t i)
+{
+    return i < SETTING_COUNT ? settings[i].name : NULL;
+}
+
+/* find - the row for name, or NULL */
+static const struct setting *find(const char *name)
+{
+    for (size_t i = 0; i < SETTING_COUNT; i++)
+        if (strcmp(settings[i].name, name) == 0)
+            return &settings[i];
+    return NULL;
+}
+
+/* conf_defaults - every default, through the same parsers */
+int conf_defaults(struct conf *cfg)
+{
+    char why[CONF_ERRSZ];
+    memset(cfg, 0, sizeof(*cfg));
+    for (size_t i = 0; i < SETTING_COUNT; i++)
+        if (settings[i].parse(cfg, &settings[i], settings[i].def, why, sizeof(why)) < 0)
+            return -1;
+    return 0;
+}
+
+/* errorf - "NAME:LINE: SETTING: reason" into err */
+__attribute__((format(printf, 3, 4)))
+static int errorf(char *err, size_t errsz, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errsz, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* trim - drop blanks at both ends, in place */
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        s[--n] = '\0';
+    return s;
+}
+
+/* conf_parse_buffer - the file format; defaults must already be in cfg */
+static int parse_lines(struct conf *cfg, const char *name, const char *buf, size_t len,
+                       char *err, size_t errsz)
+{
+    unsigned seen_at[SETTING_COUNT] = { 0 };
+    char line[LINE_MAX_LEN + 2];
+    unsigned lineno = 0;
+    size_t pos = 0;
+
+    while (pos < len) {
+        const char *nl = memchr(buf + pos, '\n', len - pos);
+        size_t ll = nl ? (size_t)(nl - (buf + pos)) : len - pos;
+        lineno++;
+        if (ll > LINE_MAX_LEN)
+            return errorf(err, errsz, "%s:%u: line longer than %d bytes", name, lineno,
+                          LINE_MAX_LEN);
+        if (memchr(buf + pos, '\0', ll) != NULL)
+            return errorf(err, errsz, "%s:%u: NUL byte in line", name, lineno);
+        memcpy(line, buf + pos, ll);
+        line[ll] = '\0';
+        pos += ll + (nl ? 1 : 0);
+        if (ll > 0 && line[ll - 1] == '\r')
+            line[ll - 1] = '\0';
+
+        char *p = trim(line);
+        if (*p == '\0' || *p == '#')
+            continue;
+        char *eq = strchr(p, '=');
+        if (eq == NULL)
+            return errorf(err, errsz, "%s:%u: expected 'name = value'", name, lineno);
+        *eq = '\0';
+        char *key = trim(p), *value = trim(eq + 1);
+        const struct setting *s = find(key);
+        if (s == NULL)
+            return errorf(err, errsz, "%s:%u: %.100s: unknown setting", name, lineno, key);
+        size_t idx = (size_t)(s - settings);
+        if (seen_at[idx])
+            return errorf(err, errsz, "%s:%u: %s: already set on line %u", name, lineno, key,
+                          seen_at[idx]);
+        seen_at[idx] = lineno;
+        char why[CONF_ERRSZ];
+        if (s->parse(cfg, s, value, why, sizeof(why)) < 0)
+            return errorf(err, errsz, "%s:%u: %s: %s", name, lineno, key, why);
+    }
+    if (cfg->ldap_base == NULL || cfg->ldap_base[0] == '\0')
+        return errorf(err, errsz, "%s: ldap_base: required setting is missing", name);
+    return 0;
+}
+
+int conf_parse_buffer(struct conf *cfg, const char *name, const char *buf, size_t len,
+                      char *err, size_t errsz)
+{
+    if (conf_defaults(cfg) < 0)
+        return errorf(err, errsz, "%s: out of memory", name);
+    return parse_lines(cfg, name, buf, len, err, errsz);
+}
+
+/* read_file - the whole file, bounded */
+static char *read_file(const char *path, size_t max, size_t *len_r, char *err, size_t errsz)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        errorf(err, errsz, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = malloc(max + 1);
+    size_t len = 0;
+    ssize_t n = 0;
+    while (buf != NULL && len <= max && (n = read(fd, buf + len, max + 1 - len)) > 0)
+        len += (size_t)n;
+    int saved = errno;
+    close(fd);
+    if (buf == NULL || n < 0) {
+        errorf(err, errsz, "%s: %s", path, buf ? strerror(saved) : "out of memory");
+        free(buf);
+        return NULL;
+    }
+    if (len > max) {
+        errorf(err, errsz, "%s: larger than %zu bytes", path, max);
+        free(buf);
+        return NULL;
+    }
+    buf[len] = '\0';
+    *len_r = len;
+    return buf;
+}
+
+int conf_load(struct conf *cfg, const char *path, char *err, size_t errsz)
+{
+    size_t len;
+    memset(cfg, 0, sizeof(*cfg));
+    char *buf = read_file(path, 1024 * 1024, &len, err, errsz);
+    if (buf == NULL)
+        return -1;
+    int r = conf_parse_buffer(cfg, path, buf, len, err, errsz);
+    free(buf);
+    if (r == 0 && (cfg->path = strdup(path)) == NULL)
+        r = errorf(err, errsz, "%s: out of memory", path);
+    return r;
+}
+
+void conf_free(struct conf *cfg)
+{
+    for (size_t i = 0; i < SETTING_COUNT; i++) {
+        const struct setting *s = &settings[i];
+        if (s->parse == parse_string || s->parse == parse_required || s->parse == parse_abspath ||
+            s->parse == parse_name || s->parse == parse_attr || s->parse == parse_filter ||
+            s->parse == parse_delimiter || s->parse == parse_reply) {
+            char **f = FIELD(cfg, s, char *);
+            free(*f);
+            *f = NULL;
+        }
+    }
+    for (size_t i = 0; i < cfg->ldap_uri_count; i++)
+        free(cfg->ldap_uri[i]);
+    cfg->ldap_uri_count = 0;
+    free(cfg->path);
+    cfg->path = NULL;
+}
+
+int conf_read_secret(const char *path, char **secret_r, char *err, size_t errsz)
+{
+    size_t len;
+    *secret_r = NULL;
+    char *buf = read_file(path, SECRET_MAX, &len, err, errsz);
+    if (buf == NULL)
+        return -1;
+    /* One trailing newline (LF or CRLF) is the editor's, not the password's. */
+    if (len > 0 && buf[len - 1] == '\n') {
+        buf[--len] = '\0';
+        if (len > 0 && buf[len - 1] == '\r')
+            buf[--len] = '\0';
+    }
+    if (len == 0 || memchr(buf, '\0', len) != NULL) {
+        errorf(err, errsz, "%s: %s", path, len ? "NUL byte in the password" : "the password file is empty");
+        explicit_bzero(buf, len);
+        free(buf);
+        return -1;
+    }
+    *secret_r = buf;
+    return 0;
+}

@@ -1,0 +1,941 @@
+/* ldapdir - the directory: failover connect, bind, paged and key searches */
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+
+#include <lber.h>
+#include <ldap.h>
+
+#include "maps/ldapdir.h"
+
+/* Why a connection is dropped after a failed operation. */
+enum ldapdir_lost {
+    LDAPDIR_KEEP,      /* the connection is still good */
+    LDAPDIR_DROP,      /* unusable now (timeout, protocol confusion) */
+    LDAPDIR_DOWN,      /* the server is gone: worth one reconnect */
+};
+
+struct ldapdir {
+    const struct conf *cfg;
+    LDAP *ld;
+    char uri[512];                       /* current or last connection */
+    char *filter;                        /* ldap_filter, parenthesised */
+    char *attrs[LDAPDIR_ATTR_MAX + 1];   /* point into cfg */
+    unsigned timeout;                    /* seconds, >= 1 */
+    int page_size;
+    size_t count;                        /* entries of the last search */
+
+    /* Scratch space for one entry, reused from entry to entry. */
+    size_t acap;
+    char **names;
+    struct berval ***vals;
+    struct entry_attr *eattrs;
+    size_t vcap;
+    struct entry_value *evals;
+    char uuid[64];
+};
+
+/* One search to run. */
+struct ldapdir_search {
+    const char *filter;
+    size_t max;                /* entries allowed, 0 = any number */
+    int timelimit;             /* server-side seconds per request, 0 = none */
+    ldapdir_entry_fn *cb;
+    void *ctx;
+};
+
+/* ldapdir_sanitize - control characters (from server diagnostics) become
+ * '?' so that a reason is always one printable line */
+static void ldapdir_sanitize(char *s)
+{
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7f)
+            *s = '?';
+    }
+}
+
+/* ldapdir_errf - format a reason into err; returns -1 */
+__attribute__((format(printf, 3, 4)))
+static int ldapdir_errf(char *err, size_t errsz, const char *fmt, ...)
+{
+    va_list ap;
+    if (err == NULL || errsz == 0)
+        return -1;
+    va_start(ap, fmt);
+    vsnprintf(err, errsz, fmt, ap);
+    va_end(ap);
+    ldapdir_sanitize(err);
+    return -1;
+}
+
+/* ldapdir_errcat - append to the reason already in err */
+__attribute__((format(printf, 3, 4)))
+static void ldapdir_errcat(char *err, size_t errsz, const char *fmt, ...)
+{
+    va_list ap;
+    size_t used;
+    if (err == NULL || errsz == 0)
+        return;
+    used = strnlen(err, errsz);
+    if (used >= errsz - 1)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err + used, errsz - used, fmt, ap);
+    va_end(ap);
+    ldapdir_sanitize(err + used);
+}
+
+/* ldapdir_diag - the server's diagnostic message for the last operation
+ * on ld, as " (text)", or "" */
+static void ldapdir_diag(LDAP *ld, char *buf, size_t bufsz)
+{
+    char *msg = NULL;
+    buf[0] = '\0';
+    if (ld != NULL && ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &msg) == LDAP_OPT_SUCCESS
+        && msg != NULL && msg[0] != '\0')
+        snprintf(buf, bufsz, " (%.200s)", msg);
+    ldap_memfree(msg);
+}
+
+/* ldapdir_result_code - the result code of the last operation on ld */
+static int ldapdir_result_code(LDAP *ld)
+{
+    int rc = LDAP_OTHER;
+    if (ldap_get_option(ld, LDAP_OPT_RESULT_CODE, &rc) != LDAP_OPT_SUCCESS)
+        rc = LDAP_OTHER;
+    return rc;
+}
+
+/* ldapdir_is_down - result codes that mean the connection is gone */
+static bool ldapdir_is_down(int rc)
+{
+    return rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR;
+}
+
+/* ldapdir_filter_escape - an RFC 4515 assertion value */
+int ldapdir_filter_escape(const char *in, size_t len, char *out, size_t outsz)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    if (out == NULL || outsz == 0 || (in == NULL && len > 0))
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)in[i];
+        bool esc = c == '*' || c == '(' || c == ')' || c == '\\' || c == '\0';
+        size_t need = esc ? 3 : 1;
+        if (outsz - o <= need || o + need > (size_t)INT_MAX) {
+            out[0] = '\0';
+            return -1;
+        }
+        if (esc) {
+            out[o++] = '\\';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 0x0f];
+        } else {
+            out[o++] = (char)c;
+        }
+    }
+    out[o] = '\0';
+    return (int)o;
+}
+
+/* ldapdir_attr_valid - RFC 4512 attribute description: (keystring or
+ * numericoid) *(";" option). Anything else must not reach a filter. */
+int ldapdir_attr_valid(const char *name)
+{
+    const char *p = name;
+    size_t n;
+    if (name == NULL || name[0] == '\0' || strlen(name) > 256)
+        return 0;
+    if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')) {
+        n = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-");
+        p += n;
+    } else if (*p >= '0' && *p <= '9') {
+        /* numericoid: number 1*("." number), no empty arcs */
+        size_t arcs = 0;
+        for (;;) {
+            n = strspn(p, "0123456789");
+            if (n == 0)
+                return 0;
+            p += n;
+            arcs++;
+            if (*p != '.')
+                break;
+            p++;
+        }
+        if (arcs < 2)
+            return 0;
+    } else {
+        return 0;
+    }
+    while (*p == ';') {
+        p++;
+        n = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-");
+        if (n == 0)
+            return 0;
+        p += n;
+    }
+    return *p == '\0';
+}
+
+/* ldapdir_attr_list - the attributes a search requests */
+size_t ldapdir_attr_list(const struct conf *cfg, const char *list[LDAPDIR_ATTR_MAX + 1])
+{
+    const char *want[LDAPDIR_ATTR_MAX] = {
+        cfg->attr.mail, cfg->attr.alias, cfg->attr.group, cfg->attr.home,
+        cfg->attr.storage, cfg->attr.uid, cfg->attr.gid, cfg->attr.quota,
+        cfg->attr.password, "entryUUID",
+    };
+    size_t n = 0;
+    for (size_t i = 0; i < LDAPDIR_ATTR_MAX; i++) {
+        bool dup = false;
+        if (want[i] == NULL || want[i][0] == '\0')
+            continue;
+        /* Attribute names compare without case: asking twice is noise. */
+        for (size_t j = 0; j < n && !dup; j++)
+            dup = strcasecmp(list[j], want[i]) == 0;
+        if (!dup)
+            list[n++] = want[i];
+    }
+    list[n] = NULL;
+    return n;
+}
+
+/* ldapdir_filter_norm - cfg's ldap_filter as one parenthesised filter,
+ * malloc'ed; NULL with a reason when it is not one balanced expression
+ * (composing it into the key filter must not change its meaning) */
+static char *ldapdir_filter_norm(const char *f, char *err, size_t errsz)
+{
+    size_t len;
+    int depth = 0;
+    char *out;
+    if (f == NULL || f[0] == '\0')
+        f = "(objectClass=*)";
+    len = strlen(f);
+    if (len > 65536) {
+        ldapdir_errf(err, errsz, "ldap_filter is too long");
+        return NULL;
+    }
+    out = malloc(len + 3);
+    if (out == NULL) {
+        ldapdir_errf(err, errsz, "out of memory");
+        return NULL;
+    }
+    /* A bare "objectClass=x" is wrapped, as ldapsearch does. */
+    if (f[0] != '(')
+        snprintf(out, len + 3, "(%s)", f);
+    else
+        memcpy(out, f, len + 1);
+    len = strlen(out);
+    /* Parentheses inside values are escaped (\28, or the older \( that
+     * libldap still accepts), so every other one is structure: the outer
+     * pair must close at the very end. */
+    for (size_t i = 0; i < len; i++) {
+        if (out[i] == '\\' && i + 1 < len)
+            i++;
+        else if (out[i] == '(')
+            depth++;
+        else if (out[i] == ')')
+            depth--;
+        if (depth < 0 || (depth == 0 && i + 1 < len)) {
+            depth = -1;
+            break;
+        }
+    }
+    if (depth != 0 || len < 3) {
+        ldapdir_errf(err, errsz, "ldap_filter is not one filter expression: %.200s", f);
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+/* ldapdir_key_filter - the filter of a key search */
+char *ldapdir_key_filter(const struct conf *cfg, const char *address, size_t len,
+                         char *err, size_t errsz)
+{
+    const char *names[3] = { cfg->attr.mail, cfg->attr.alias, cfg->attr.group };
+    char *base, *esc = NULL, *out = NULL;
+    size_t esclen, need, o;
+
+    if (address == NULL && len > 0) {
+        ldapdir_errf(err, errsz, "no address");
+        return NULL;
+    }
+    if (cfg->attr.mail == NULL || cfg->attr.mail[0] == '\0') {
+        ldapdir_errf(err, errsz, "ldap_attr_mail is empty");
+        return NULL;
+    }
+    for (size_t i = 0; i < 3; i++) {
+        if (names[i] != NULL && names[i][0] != '\0' && !ldapdir_attr_valid(names[i])) {
+            ldapdir_errf(err, errsz, "not an attribute name: %.100s", names[i]);
+            return NULL;
+        }
+    }
+    if (len > LDAPDIR_KEY_LEN_MAX) {
+        ldapdir_errf(err, errsz, "address longer than %d bytes", LDAPDIR_KEY_LEN_MAX);
+        return NULL;
+    }
+    base = ldapdir_filter_norm(cfg->ldap_filter, err, errsz);
+    if (base == NULL)
+        return NULL;
+    esc = malloc(3 * len + 1);
+    if (esc == NULL)
+        goto nomem;
+    esclen = (size_t)ldapdir_filter_escape(address, len, esc, 3 * len + 1);
+
+    /* "(&" base "(|" n * ("(" name "=" esc ")") "))" */
+    need = 2 + strlen(base) + 2 + 2 + 1;
+    for (size_t i = 0; i < 3; i++)
+        if (names[i] != NULL && names[i][0] != '\0')
+            need += 3 + strlen(names[i]) + esclen;
+    out = malloc(need);
+    if (out == NULL)
+        goto nomem;
+    o = (size_t)snprintf(out, need, "(&%s(|", base);
+    for (size_t i = 0; i < 3; i++)
+        if (names[i] != NULL && names[i][0] != '\0')
+            o += (size_t)snprintf(out + o, need - o, "(%s=%s)", names[i], esc);
+    snprintf(out + o, need - o, "))");
+    free(base);
+    free(esc);
+    return out;
+
+nomem:
+    free(base);
+    free(esc);
+    ldapdir_errf(err, errsz, "out of memory");
+    return NULL;
+}
+
+/* ldapdir_open - a handle; no connection yet */
+struct ldapdir *ldapdir_open(const struct conf *cfg, char *err, size_t errsz)
+{
+    const char *list[LDAPDIR_ATTR_MAX + 1];
+    struct ldapdir *dir;
+    size_t n;
+
+    if (cfg == NULL) {
+        ldapdir_errf(err, errsz, "no configuration");
+        return NULL;
+    }
+    if (cfg->ldap_uri_count == 0) {
+        ldapdir_errf(err, errsz, "ldap_uri: no URI");
+        return NULL;
+    }
+    if (cfg->ldap_base == NULL || cfg->ldap_base[0] == '\0') {
+        ldapdir_errf(err, errsz, "ldap_base is empty");
+        return NULL;
+    }
+    if (cfg->ldap_bind_dn != NULL && cfg->ldap_bind_dn[0] != '\0'
+        && (cfg->ldap_bind_pw_file == NULL || cfg->ldap_bind_pw_file[0] == '\0')) {
+        ldapdir_errf(err, errsz, "ldap_bind_dn is set but ldap_bind_pw_file is not");
+        return NULL;
+    }
+    if (cfg->attr.mail == NULL || cfg->attr.mail[0] == '\0') {
+        ldapdir_errf(err, errsz, "ldap_attr_mail is empty");
+        return NULL;
+    }
+    n = ldapdir_attr_list(cfg, list);
+    for (size_t i = 0; i < n; i++) {
+        if (!ldapdir_attr_valid(list[i])) {
+            ldapdir_errf(err, errsz, "not an attribute name: %.100s", list[i]);
+            return NULL;
+        }
+    }
+    dir = calloc(1, sizeof(*dir));
+    if (dir == NULL) {
+        ldapdir_errf(err, errsz, "out of memory");
+        return NULL;
+    }
+    dir->cfg = cfg;
+    dir->filter = ldapdir_filter_norm(cfg->ldap_filter, err, errsz);
+    if (dir->filter == NULL) {
+        free(dir);
+        return NULL;
+    }
+    for (size_t i = 0; i <= n; i++)
+        dir->attrs[i] = (char *)list[i];  /* libldap takes char ** but only reads */
+    dir->timeout = cfg->ldap_timeout == 0 ? 1 : cfg->ldap_timeout;
+    if (dir->timeout > 86400)
+        dir->timeout = 86400;
+    dir->page_size = cfg->ldap_page_size == 0 ? 1000
+                   : cfg->ldap_page_size > (unsigned)INT_MAX ? INT_MAX
+                   : (int)cfg->ldap_page_size;
+    return dir;
+}
+
+/* ldapdir_disconnect - drop the connection */
+void ldapdir_disconnect(struct ldapdir *dir)
+{
+    if (dir == NULL || dir->ld == NULL)
+        return;
+    ldap_unbind_ext(dir->ld, NULL, NULL);
+    dir->ld = NULL;
+}
+
+/* ldapdir_close - unbind and free */
+void ldapdir_close(struct ldapdir *dir)
+{
+    if (dir == NULL)
+        return;
+    ldapdir_disconnect(dir);
+    free(dir->filter);
+    free(dir->names);
+    free(dir->vals);
+    free(dir->eattrs);
+    free(dir->evals);
+    free(dir);
+}
+
+/* ldapdir_scheme_is - uri starts with scheme "NAME://" (any case) */
+static bool ldapdir_scheme_is(const char *uri, const char *scheme)
+{
+    size_t n = strlen(scheme);
+    return strncasecmp(uri, scheme, n) == 0 && strncmp(uri + n, "://", 3) == 0;
+}
+
+/* ldapdir_tls_setup - per-handle TLS options; they take effect only with
+ * a new TLS context, created last (pitfalls.md) */
+static int ldapdir_tls_setup(struct ldapdir *dir, LDAP *ld, char *why, size_t whysz)
+{
+    const char *ca = dir->cfg->ldap_tls_ca_file;
+    int demand = LDAP_OPT_X_TLS_DEMAND, server = 0;
+    if (ca != NULL && ca[0] != '\0'
+        && ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, ca) != LDAP_OPT_SUCCESS)
+        return ldapdir_errf(why, whysz, "cannot set the TLS CA file %.200s", ca);
+    if (ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand) != LDAP_OPT_SUCCESS)
+        return ldapdir_errf(why, whysz, "cannot require TLS certificate checks");
+    if (ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &server) != LDAP_OPT_SUCCESS)
+        return ldapdir_errf(why, whysz, "cannot set up TLS%s%.200s",
+                            ca != NULL && ca[0] != '\0' ? " with CA file " : "",
+                            ca != NULL ? ca : "");
+    return 0;
+}
+
+/* ldapdir_try_uri - connect and bind to one URI; 0 with *ld_r, or -1 */
+static int ldapdir_try_uri(struct ldapdir *dir, const char *uri, struct berval *cred,
+                           LDAP **ld_r, char *why, size_t whysz)
+{
+    const struct conf *cfg = dir->cfg;
+    const char *dn = cfg->ldap_bind_dn != NULL ? cfg->ldap_bind_dn : "";
+    struct timeval tv = { .tv_sec = (time_t)dir->timeout, .tv_usec = 0 };
+    int v3 = LDAP_VERSION3, rc;
+    int keep_idle = 60, keep_probes = 3, keep_interval = 20;
+    char diag[256];
+    LDAP *ld = NULL;
+
+    rc = ldap_initialize(&ld, uri);
+    if (rc != LDAP_SUCCESS || ld == NULL)
+        return ldapdir_errf(why, whysz, "not a usable LDAP URI (%s)", ldap_err2string(rc));
+    if (ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3) != LDAP_OPT_SUCCESS
+        || ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv) != LDAP_OPT_SUCCESS
+        || ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv) != LDAP_OPT_SUCCESS
+        || ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) != LDAP_OPT_SUCCESS
+        /* A signal (SIGHUP, SIGCHLD) would otherwise end a wait as if the
+         * server were down. */
+        || ldap_set_option(ld, LDAP_OPT_RESTART, LDAP_OPT_ON) != LDAP_OPT_SUCCESS) {
+        ldapdir_errf(why, whysz, "cannot set connection options");
+        goto fail;
+    }
+    /* libldap turns on TCP keepalive; these make a peer that vanished
+     * (a firewall dropping an idle connection) show within about two
+     * minutes, so the next search reconnects instead of timing out. */
+    ldap_set_option(ld, LDAP_OPT_X_KEEPALIVE_IDLE, &keep_idle);
+    ldap_set_option(ld, LDAP_OPT_X_KEEPALIVE_PROBES, &keep_probes);
+    ldap_set_option(ld, LDAP_OPT_X_KEEPALIVE_INTERVAL, &keep_interval);
+
+    if (ldapdir_scheme_is(uri, "ldaps")) {
+        if (ldapdir_tls_setup(dir, ld, why, whysz) < 0)
+            goto fail;
+    } else if (cfg->ldap_starttls && ldapdir_scheme_is(uri, "ldap")) {
+        /* ldapi:// is a local socket: StartTLS protects nothing there. */
+        if (ldapdir_tls_setup(dir, ld, why, whysz) < 0)
+            goto fail;
+        rc = ldap_start_tls_s(ld, NULL, NULL);
+        if (rc != LDAP_SUCCESS) {
+            ldapdir_diag(ld, diag, sizeof(diag));
+            ldapdir_errf(why, whysz, "StartTLS failed: %s (%d)%s", ldap_err2string(rc), rc, diag);
+            goto fail;
+        }
+    }
+
+    if (dn[0] != '\0') {
+        rc = ldap_sasl_bind_s(ld, dn, LDAP_SASL_SIMPLE, cred, NULL, NULL, NULL);
+    } else if (ldapdir_scheme_is(uri, "ldapi")) {
+        /* Over the local socket the server knows who we are (peer
+         * credentials), as "ldapsearch -Y EXTERNAL -H ldapi:///" does.
+         * An empty but present initial response (no authzid) completes
+         * it in one step; a missing one draws a challenge. */
+        struct berval none = { 0, (char *)"" };
+        rc = ldap_sasl_bind_s(ld, NULL, "EXTERNAL", &none, NULL, NULL, NULL);
+    } else {
+        /* An anonymous bind also proves the server answers at all:
+         * ldap_initialize() itself does not connect. */
+        struct berval none = { 0, NULL };
+        rc = ldap_sasl_bind_s(ld, NULL, LDAP_SASL_SIMPLE, &none, NULL, NULL, NULL);
+    }
+    if (rc != LDAP_SUCCESS) {
+        ldapdir_diag(ld, diag, sizeof(diag));
+        if (rc == LDAP_TIMEOUT)
+            ldapdir_errf(why, whysz, "no answer within %u s", dir->timeout);
+        else if (ldapdir_is_down(rc))
+            ldapdir_errf(why, whysz, "%s (%d)%s", ldap_err2string(rc), rc, diag);
+        else if (dn[0] != '\0')
+            ldapdir_errf(why, whysz, "bind as %.200s failed: %s (%d)%s", dn,
+                         ldap_err2string(rc), rc, diag);
+        else if (ldapdir_scheme_is(uri, "ldapi"))
+            ldapdir_errf(why, whysz, "SASL EXTERNAL bind failed: %s (%d)%s",
+                         ldap_err2string(rc), rc, diag);
+        else
+            ldapdir_errf(why, whysz, "anonymous bind failed: %s (%d)%s",
+                         ldap_err2string(rc), rc, diag);
+        goto fail;
+    }
+    *ld_r = ld;
+    return 0;
+
+fail:
+    ldap_unbind_ext(ld, NULL, NULL);
+    return -1;
+}
+
+/* ldapdir_connect - connect unless connected, URI by URI */
+int ldapdir_connect(struct ldapdir *dir, char *err, size_t errsz)
+{
+    const struct conf *cfg;
+    struct berval cred = { 0, NULL };
+    char *pw = NULL;
+    char why[400];
+    int ret = -1;
+
+    if (dir == NULL)
+        return ldapdir_errf(err, errsz, "no directory handle");
+    if (dir->ld != NULL)
+        return 0;
+    cfg = dir->cfg;
+    if (cfg->ldap_bind_dn != NULL && cfg->ldap_bind_dn[0] != '\0') {
+        /* Read at every connect: the file may have been rotated. */
+        if (conf_read_secret(cfg->ldap_bind_pw_file, &pw, why, sizeof(why)) < 0)
+            return ldapdir_errf(err, errsz, "cannot read the LDAP bind password: %s", why);
+        cred.bv_val = pw;
+        cred.bv_len = strlen(pw);
+        /* A DN with an empty password is an unauthenticated bind
+         * (RFC 4513 5.1.2): it "succeeds" with anonymous rights. */
+        if (cred.bv_len == 0) {
+            free(pw);
+            return ldapdir_errf(err, errsz, "the LDAP bind password file %.200s is empty",
+                                cfg->ldap_bind_pw_file);
+        }
+    }
+    ldapdir_errf(err, errsz, "cannot connect to LDAP:");
+    for (size_t i = 0; i < cfg->ldap_uri_count && i < CONF_LIST_MAX; i++) {
+        const char *uri = cfg->ldap_uri[i];
+        LDAP *ld = NULL;
+        if (uri == NULL)
+            continue;
+        if (ldapdir_try_uri(dir, uri, &cred, &ld, why, sizeof(why)) == 0) {
+            dir->ld = ld;
+            snprintf(dir->uri, sizeof(dir->uri), "%s", uri);
+            ret = 0;
+            break;
+        }
+        ldapdir_errcat(err, errsz, "%s %.200s: %s", i > 0 ? ";" : "", uri, why);
+    }
+    if (pw != NULL) {
+        explicit_bzero(pw, strlen(pw));
+        free(pw);
+    }
+    if (ret == 0 && err != NULL && errsz > 0)
+        err[0] = '\0';
+    return ret;
+}
+
+/* ldapdir_grow_attrs - room for n attributes of one entry */
+static int ldapdir_grow_attrs(struct ldapdir *dir, size_t n)
+{
+    size_t cap;
+    void *p;
+    if (n <= dir->acap)
+        return 0;
+    cap = dir->acap == 0 ? 16 : dir->acap * 2;
+    while (cap < n)
+        cap *= 2;
+    if ((p = reallocarray(dir->names, cap, sizeof(*dir->names))) == NULL)
+        return -1;
+    dir->names = p;
+    if ((p = reallocarray(dir->vals, cap, sizeof(*dir->vals))) == NULL)
+        return -1;
+    dir->vals = p;
+    if ((p = reallocarray(dir->eattrs, cap, sizeof(*dir->eattrs))) == NULL)
+        return -1;
+    dir->eattrs = p;
+    dir->acap = cap;
+    return 0;
+}
+
+/* ldapdir_grow_values - room for n values of one entry */
+static int ldapdir_grow_values(struct ldapdir *dir, size_t n)
+{
+    size_t cap;
+    void *p;
+    if (n <= dir->vcap)
+        return 0;
+    cap = dir->vcap == 0 ? 64 : dir->vcap;
+    while (cap < n) {
+        if (cap > SIZE_MAX / 2)
+            return -1;
+        cap *= 2;
+    }
+    if ((p = reallocarray(dir->evals, cap, sizeof(*dir->evals))) == NULL)
+        return -1;
+    dir->evals = p;
+    dir->vcap = cap;
+    return 0;
+}
+
+/* ldapdir_entry_deliver - one search entry to the callback */
+int ldapdir_entry_deliver(struct ldapdir *dir, LDAPMessage *msg, ldapdir_entry_fn *cb,
+                          void *ctx, char *err, size_t errsz)
+{
+    LDAP *ld;
+    BerElement *ber = NULL;
+    char *dn, *a;
+    const char *uuid = NULL;
+    size_t n = 0, nvals = 0, v = 0;
+    int ret = -1, ok = LDAP_SUCCESS;
+
+    if (dir == NULL || dir->ld == NULL || msg == NULL || cb == NULL)
+        return ldapdir_errf(err, errsz, "no connection, entry or callback");
+    ld = dir->ld;
+    dn = ldap_get_dn(ld, msg);
+    if (dn == NULL)
+        return ldapdir_errf(err, errsz, "%s: an entry without a readable DN", dir->uri);
+    /* ldap_next_attribute() returns NULL both at the end and on a decoding
+     * error; only the result code tells them apart. */
+    ldap_set_option(ld, LDAP_OPT_RESULT_CODE, &ok);
+    for (a = ldap_first_attribute(ld, msg, &ber); a != NULL;
+         a = ldap_next_attribute(ld, msg, ber)) {
+        if (ldapdir_grow_attrs(dir, n + 1) < 0) {
+            ldap_memfree(a);
+            ldapdir_errf(err, errsz, "out of memory");
+            goto out;
+        }
+        dir->names[n] = a;
+        dir->vals[n] = ldap_get_values_len(ld, msg, a);
+        nvals += (size_t)ldap_count_values_len(dir->vals[n]);
+        n++;
+    }
+    if (ldapdir_result_code(ld) != LDAP_SUCCESS) {
+        ldapdir_errf(err, errsz, "%s: cannot decode the entry %.200s", dir->uri, dn);
+        goto out;
+    }
+    if (ldapdir_grow_values(dir, nvals) < 0) {
+        ldapdir_errf(err, errsz, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct berval **bv = dir->vals[i];
+        size_t c = 0;
+        dir->eattrs[i].name = dir->names[i];
+        dir->eattrs[i].values = dir->evals + v;
+        for (; bv != NULL && bv[c] != NULL; c++) {
+            dir->evals[v].data = bv[c]->bv_val;
+            dir->evals[v].len = bv[c]->bv_len;
+            v++;
+        }
+        dir->eattrs[i].count = c;
+        /* entryUUID arrives in text form; anything else is not one. */
+        if (uuid == NULL && c > 0 && strcasecmp(dir->names[i], "entryUUID") == 0
+            && bv[0]->bv_len > 0 && bv[0]->bv_len < sizeof(dir->uuid)
+            && memchr(bv[0]->bv_val, '\0', bv[0]->bv_len) == NULL) {
+            memcpy(dir->uuid, bv[0]->bv_val, bv[0]->bv_len);
+            dir->uuid[bv[0]->bv_len] = '\0';
+            uuid = dir->uuid;
+        }
+    }
+    {
+        struct entry e = {
+            .dn = dn, .uuid = uuid, .attr_count = n, .attrs = dir->eattrs,
+        };
+        ret = cb(ctx, &e) != 0 ? 1 : 0;
+    }
+
+out:
+    for (size_t i = 0; i < n; i++) {
+        ldap_memfree(dir->names[i]);
+        ldap_value_free_len(dir->vals[i]);
+    }
+    if (ber != NULL)
+        ber_free(ber, 0);
+    ldap_memfree(dn);
+    return ret;
+}
+
+/* ldapdir_page_done - the SearchResultDone of one page: 0 with the next
+ * cookie in *cookie (empty = the last page), -1 for anything else */
+static int ldapdir_page_done(struct ldapdir *dir, LDAPMessage *res, struct berval *cookie,
+                             enum ldapdir_lost *lost, char *err, size_t errsz)
+{
+    LDAP *ld = dir->ld;
+    int code = LDAP_OTHER, rc, ret = -1;
+    char *matched = NULL, *diag = NULL, **refs = NULL;
+    LDAPControl **ctrls = NULL, *page;
+
+    rc = ldap_parse_result(ld, res, &code, &matched, &diag, &refs, &ctrls, 0);
+    if (rc != LDAP_SUCCESS) {
+        *lost = LDAPDIR_DROP;
+        return ldapdir_errf(err, errsz, "%s: cannot parse the search result: %s",
+                            dir->uri, ldap_err2string(rc));
+    }
+    if (code == LDAP_REFERRAL) {
+        ldapdir_errf(err, errsz, "%s: the server refers the search to %.200s:"
+                     " not followed, the result would be incomplete", dir->uri,
+                     refs != NULL && refs[0] != NULL ? refs[0] : "another server");
+    } else if (code != LDAP_SUCCESS) {
+        /* A size or time limit truncates silently unless treated as the
+         * failure it is: the maps must never shrink to what fit. */
+        ldapdir_errf(err, errsz, "%s: search failed after %zu entries: %s (%d)%s%.200s%s",
+                     dir->uri, dir->count, ldap_err2string(code), code,
+                     diag != NULL && diag[0] != '\0' ? " (" : "",
+                     diag != NULL ? diag : "",
+                     diag != NULL && diag[0] != '\0' ? ")" : "");
+        if (ldapdir_is_down(code))
+            *lost = LDAPDIR_DOWN;
+    } else if ((page = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, ctrls, NULL)) == NULL) {
+        ldapdir_errf(err, errsz, "%s: the server answered a paged search without"
+                     " the paged results control", dir->uri);
+    } else {
+        ber_int_t estimate = 0;
+        struct berval next = { 0, NULL };
+        if (ldap_parse_pageresponse_control(ld, page, &estimate, &next) != LDAP_SUCCESS) {
+            ldapdir_errf(err, errsz, "%s: malformed paged results control", dir->uri);
+            *lost = LDAPDIR_DROP;
+        } else {
+            ber_memfree(cookie->bv_val);
+            *cookie = next;
+            ret = 0;
+        }
+    }
+    ldap_memfree(matched);
+    ldap_memfree(diag);
+    ldap_memvfree((void **)refs);
+    ldap_controls_free(ctrls);
+    return ret;
+}
+
+/* ldapdir_page - read the answers to one page request: 0 page done (next
+ * cookie in *cookie), 1 stopped by the callback, -1 error */
+static int ldapdir_page(struct ldapdir *dir, const struct ldapdir_search *s, int msgid,
+                        struct berval *cookie, enum ldapdir_lost *lost,
+                        char *err, size_t errsz)
+{
+    LDAP *ld = dir->ld;
+    for (;;) {
+        struct timeval tv = { .tv_sec = (time_t)dir->timeout, .tv_usec = 0 };
+        LDAPMessage *res = NULL;
+        int rc, r;
+
+        rc = ldap_result(ld, msgid, LDAP_MSG_ONE, &tv, &res);
+        if (rc == 0) {
+            ldap_abandon_ext(ld, msgid, NULL, NULL);
+            /* A late answer must not meet the next search: start afresh. */
+            *lost = LDAPDIR_DROP;
+            return ldapdir_errf(err, errsz, "%s: no answer within %u s (after %zu entries)",
+                                dir->uri, dir->timeout, dir->count);
+        }
+        if (rc < 0) {
+            int code = ldapdir_result_code(ld);
+            *lost = ldapdir_is_down(code) ? LDAPDIR_DOWN : LDAPDIR_DROP;
+            ldap_msgfree(res);
+            return ldapdir_errf(err, errsz, "%s: search failed after %zu entries: %s (%d)",
+                                dir->uri, dir->count, ldap_err2string(code), code);
+        }
+        switch (ldap_msgtype(res)) {
+        case LDAP_RES_SEARCH_ENTRY:
+            if (s->max > 0 && dir->count >= s->max) {
+                ldap_msgfree(res);
+                ldap_abandon_ext(ld, msgid, NULL, NULL);
+                return ldapdir_errf(err, errsz, "%s: more than %zu entries match",
+                                    dir->uri, s->max);
+            }
+            dir->count++;
+            r = ldapdir_entry_deliver(dir, res, s->cb, s->ctx, err, errsz);
+            ldap_msgfree(res);
+            if (r == 1)
+                ldapdir_errf(err, errsz, "search stopped by the caller after %zu entries",
+                             dir->count);
+            if (r != 0) {
+                ldap_abandon_ext(ld, msgid, NULL, NULL);
+                return r;
+            }
+            break;
+        case LDAP_RES_SEARCH_REFERENCE:
+            ldap_msgfree(res);
+            ldap_abandon_ext(ld, msgid, NULL, NULL);
+            return ldapdir_errf(err, errsz, "%s: the server sent a search reference"
+                                " (referral): not followed, the result would be incomplete",
+                                dir->uri);
+        case LDAP_RES_SEARCH_RESULT:
+            r = ldapdir_page_done(dir, res, cookie, lost, err, errsz);
+            ldap_msgfree(res);
+            return r;
+        default:
+            r = ldap_msgtype(res);
+            ldap_msgfree(res);
+            ldap_abandon_ext(ld, msgid, NULL, NULL);
+            *lost = LDAPDIR_DROP;
+            return ldapdir_errf(err, errsz, "%s: unexpected LDAP message type 0x%x in a search",
+                                dir->uri, (unsigned)r);
+        }
+    }
+}
+
+/* ldapdir_run - one paged search on the current connection */
+static int ldapdir_run(struct ldapdir *dir, const struct ldapdir_search *s,
+                       enum ldapdir_lost *lost, char *err, size_t errsz)
+{
+    struct berval cookie = { 0, NULL };
+    int ret = -1;
+
+    for (;;) {
+        LDAPControl *page = NULL, *sctrls[2];
+        struct timeval tl = { .tv_sec = s->timelimit, .tv_usec = 0 };
+        int rc, msgid = -1;
+
+        rc = ldap_create_page_control(dir->ld, (ber_int_t)dir->page_size,
+                                      cookie.bv_len > 0 ? &cookie : NULL, 1, &page);
+        if (rc != LDAP_SUCCESS) {
+            ldapdir_errf(err, errsz, "cannot create the paged results control: %s",
+                         ldap_err2string(rc));
+            break;
+        }
+        sctrls[0] = page;
+        sctrls[1] = NULL;
+        rc = ldap_search_ext(dir->ld, dir->cfg->ldap_base, LDAP_SCOPE_SUBTREE, s->filter,
+                             dir->attrs, 0, sctrls, NULL, s->timelimit > 0 ? &tl : NULL,
+                             LDAP_NO_LIMIT, &msgid);
+        ldap_control_free(page);
+        if (rc != LDAP_SUCCESS) {
+            if (ldapdir_is_down(rc))
+                *lost = LDAPDIR_DOWN;
+            ldapdir_errf(err, errsz, "%s: cannot send the search (after %zu entries): %s (%d)",
+                         dir->uri, dir->count, ldap_err2string(rc), rc);
+            break;
+        }
+        ret = ldapdir_page(dir, s, msgid, &cookie, lost, err, errsz);
+        if (ret != 0 || cookie.bv_len == 0)
+            break;
+        ret = -1;
+    }
+    ber_memfree(cookie.bv_val);
+    return ret;
+}
+
+/* ldapdir_search - run s, connecting first and reconnecting once when an
+ * existing connection turns out to be dead before anything arrived */
+static int ldapdir_search(struct ldapdir *dir, const struct ldapdir_search *s,
+                          char *err, size_t errsz)
+{
+    char first[512] = "";
+
+    dir->count = 0;
+    for (int attempt = 0;; attempt++) {
+        enum ldapdir_lost lost = LDAPDIR_KEEP;
+        int r;
+
+        if (ldapdir_connect(dir, err, errsz) < 0) {
+            if (first[0] != '\0') {
+                char again[512];
+                snprintf(again, sizeof(again), "%s", err != NULL && errsz > 0 ? err : "");
+                ldapdir_errf(err, errsz, "%s; reconnecting: %s", first, again);
+            }
+            return -1;
+        }
+        r = ldapdir_run(dir, s, &lost, err, errsz);
+        if (lost != LDAPDIR_KEEP)
+            ldapdir_disconnect(dir);
+        if (r >= 0)
+            return r;
+        /* A kept connection dies unnoticed (server restart, idle timeout)
+         * and shows it on the next search. Retry once from the first URI,
+         * but never after entries went out: the caller has them already. */
+        if (lost != LDAPDIR_DOWN || attempt > 0 || dir->count > 0)
+            return -1;
+        snprintf(first, sizeof(first), "%s", err != NULL && errsz > 0 ? err : "connection lost");
+    }
+}
+
+/* ldapdir_search_all - the whole directory, paged */
+int ldapdir_search_all(struct ldapdir *dir, ldapdir_entry_fn *cb, void *ctx,
+                       char *err, size_t errsz)
+{
+    struct ldapdir_search s = { .cb = cb, .ctx = ctx };
+    if (dir == NULL || cb == NULL)
+        return ldapdir_errf(err, errsz, "no directory handle or callback");
+    s.filter = dir->filter;
+    return ldapdir_search(dir, &s, err, errsz);
+}
+
+/* ldapdir_search_key - the entries that may answer for one address */
+int ldapdir_search_key(struct ldapdir *dir, const char *address,
+                       ldapdir_entry_fn *cb, void *ctx, char *err, size_t errsz)
+{
+    struct ldapdir_search s = { .cb = cb, .ctx = ctx, .max = LDAPDIR_KEY_MAX };
+    size_t len;
+    char *filter;
+    int r;
+
+    if (dir == NULL || cb == NULL || address == NULL)
+        return ldapdir_errf(err, errsz, "no directory handle, address or callback");
+    dir->count = 0;
+    len = strnlen(address, LDAPDIR_KEY_LEN_MAX + 1);
+    /* No account can have such an address: nothing to ask for. */
+    if (len == 0 || len > LDAPDIR_KEY_LEN_MAX)
+        return 0;
+    filter = ldapdir_key_filter(dir->cfg, address, len, err, errsz);
+    if (filter == NULL)
+        return -1;
+    s.filter = filter;
+    s.timelimit = dir->timeout > INT_MAX ? INT_MAX : (int)dir->timeout;
+    r = ldapdir_search(dir, &s, err, errsz);
+    free(filter);
+    return r;
+}
+
+/* ldapdir_entry_count - entries delivered by the last search */
+size_t ldapdir_entry_count(const struct ldapdir *dir)
+{
+    return dir != NULL ? dir->count : 0;
+}
+
+/* ldapdir_ldap - the libldap handle of the current connection */
+LDAP *ldapdir_ldap(struct ldapdir *dir)
+{
+    return dir != NULL ? dir->ld : NULL;
+}
+
+/* ldapdir_filter - ldap_filter as searched */
+const char *ldapdir_filter(const struct ldapdir *dir)
+{
+    return dir != NULL ? dir->filter : NULL;
+}
+
+/* ldapdir_attrs - the attributes a search requests */
+char **ldapdir_attrs(struct ldapdir *dir)
+{
+    return dir != NULL ? dir->attrs : NULL;
+}
+
+/* ldapdir_uri - the URI of the current or last connection */
+const char *ldapdir_uri(const struct ldapdir *dir)
+{
+    return dir != NULL ? dir->uri : "";
+}

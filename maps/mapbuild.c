@@ -1,0 +1,862 @@
+/* mapbuild - accounts -> the four maps (conflicts, lists, domains) */
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "maps/mapbuild.h"
+
+#define MB_CHUNK (1024 * 1024)
+#define MB_NONE UINT32_MAX
+#define MB_PATH_MAX 8192
+
+/* Record flags */
+#define F_HOME 0x01        /* home differs from the default: stored */
+#define F_MAILBOX 0x02     /* mailbox differs from the default: stored */
+#define F_STORAGE 0x04     /* account.storage_set */
+#define F_PASSWORD 0x08
+
+/* Packed account record in the arena (no alignment: integers are copied
+ * out with memcpy):
+ *   u32 len, u8 flags, u32 uid, u32 gid, u64 quota, u32 nalias, u32 ngroup,
+ *   u32 offset of the aliases, u32 offset of the groups,
+ *   then NUL terminated: dn, mail, [home], [mailbox], [password],
+ *   aliases..., groups...
+ * Storing facts rather than the finished user record keeps a million
+ * accounts in well under the size of the maps they make. */
+#define REC_HDR 37
+
+struct chunk {
+    struct chunk *next;
+    size_t used, size;
+    char data[];
+};
+
+struct mapbuild {
+    const struct conf *cfg;
+    account_warn_fn *warn;
+    void *warn_ctx;
+    struct chunk *chunks;
+    const char **rec;         /* packed records, in the order added */
+    size_t count, cap;
+};
+
+/* An unpacked record: pointers into the arena. */
+struct view {
+    uint32_t len;
+    uint8_t flags;
+    uint32_t uid, gid;
+    uint64_t quota;
+    uint32_t nalias, ngroup;
+    const char *dn, *mail, *home, *mailbox, *password, *aliases, *groups;
+};
+
+/* One address claimed by an account: its mail (the first claim of the
+ * account) or an alias. */
+struct claim {
+    const char *addr;
+    uint32_t rank;           /* the account's position in DN order */
+    uint32_t u;              /* index of the unique address */
+};
+
+/* One list membership. */
+struct member {
+    const char *list;
+    const char *mail;
+    uint32_t rank;
+};
+
+/* Scratch state of one mapbuild_finish. */
+struct resolve {
+    uint32_t *order;         /* rank -> record index */
+    uint32_t *cstart;        /* rank -> first claim; [n] = total */
+    struct claim *claims;
+    uint32_t nclaims;
+    const char **uaddr;      /* unique addresses, sorted */
+    uint32_t *owner;         /* unique address -> winning claim, or MB_NONE */
+    uint32_t nu;
+    struct member *members;  /* kept memberships, sorted by list then mail */
+    size_t nmembers;
+};
+
+/* arena_alloc - n bytes that live as long as the build */
+static char *arena_alloc(struct mapbuild *mb, size_t n)
+{
+    struct chunk *c = mb->chunks;
+
+    if (c == NULL || c->size - c->used < n) {
+        size_t size = n > MB_CHUNK ? n : MB_CHUNK;
+        struct chunk *nc = malloc(sizeof(*nc) + size);
+        if (nc == NULL)
+            return NULL;
+        nc->used = 0;
+        nc->size = size;
+        /* A big record gets its own chunk behind the current one, so the
+         * current one keeps filling. */
+        if (c != NULL && size > MB_CHUNK) {
+            nc->next = c->next;
+            c->next = nc;
+        } else {
+            nc->next = c;
+            mb->chunks = nc;
+        }
+        c = nc;
+    }
+    char *p = c->data + c->used;
+    c->used += n;
+    return p;
+}
+
+/* mapbuild_new - an empty build */
+struct mapbuild *mapbuild_new(const struct conf *cfg, account_warn_fn *warn, void *ctx)
+{
+    struct mapbuild *mb = calloc(1, sizeof(*mb));
+
+    if (mb == NULL)
+        return NULL;
+    mb->cfg = cfg;
+    mb->warn = warn;
+    mb->warn_ctx = ctx;
+    return mb;
+}
+
+/* mapbuild_free - release the build and every record */
+void mapbuild_free(struct mapbuild *mb)
+{
+    if (mb == NULL)
+        return;
+    for (struct chunk *c = mb->chunks, *next; c != NULL; c = next) {
+        next = c->next;
+        free(c);
+    }
+    free(mb->rec);
+    free(mb);
+}
+
+/* mapbuild_count - accounts added so far */
+size_t mapbuild_count(const struct mapbuild *mb)
+{
+    return mb->count;
+}
+
+/* str_cmp - qsort order of C string pointers */
+static int str_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* canon_list - v sorted, unique and without skip, as a new pointer array
+ * (the strings stay v's). -1 when out of memory. */
+static int canon_list(char *const *v, size_t n, const char *skip,
+                      const char ***out_r, size_t *n_r)
+{
+    const char **out;
+    size_t u = 0;
+
+    *out_r = NULL;
+    *n_r = 0;
+    if (n == 0)
+        return 0;
+    if ((out = malloc(n * sizeof(*out))) == NULL)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (v[i] != NULL && v[i][0] != '\0' && (skip == NULL || strcmp(v[i], skip) != 0))
+            out[u++] = v[i];
+    qsort(out, u, sizeof(*out), str_cmp);
+    size_t k = 0;
+    for (size_t i = 0; i < u; i++)
+        if (k == 0 || strcmp(out[k - 1], out[i]) != 0)
+            out[k++] = out[i];
+    *out_r = out;
+    *n_r = k;
+    return 0;
+}
+
+/* put_u32, put_u64, get_u32, get_u64 - unaligned integers in records */
+static void put_u32(char *p, uint32_t v) { memcpy(p, &v, sizeof(v)); }
+static void put_u64(char *p, uint64_t v) { memcpy(p, &v, sizeof(v)); }
+static uint32_t get_u32(const char *p) { uint32_t v; memcpy(&v, p, sizeof(v)); return v; }
+static uint64_t get_u64(const char *p) { uint64_t v; memcpy(&v, p, sizeof(v)); return v; }
+
+/* put_str - copy a C string with its NUL; returns the end */
+static char *put_str(char *p, const char *s, size_t len)
+{
+    memcpy(p, s, len + 1);
+    return p + len + 1;
+}
+
+/* mapbuild_add - pack a copy of a into the arena */
+int mapbuild_add(struct mapbuild *mb, const struct account *a, char *err, size_t errsz)
+{
+    const char **al = NULL, **gl = NULL;
+    size_t na = 0, ng = 0, len, dnlen, maillen, homelen = 0, mboxlen = 0, pwlen = 0;
+    char def[MB_PATH_MAX];
+    uint8_t flags = 0;
+    const char *dn = a->dn ? a->dn : "";
+    int rc = -1;
+
+    if (a->mail == NULL || a->mail[0] == '\0' || strchr(a->mail, '@') == NULL ||
+        a->home == NULL || a->home[0] == '\0' ||
+        a->mailbox == NULL || a->mailbox[0] == '\0') {
+        snprintf(err, errsz, "account without mail, home or mailbox");
+        return -1;
+    }
+    if (mb->count >= UINT32_MAX - 1) {
+        snprintf(err, errsz, "too many accounts");
+        return -1;
+    }
+    if (canon_list(a->aliases, a->alias_count, a->mail, &al, &na) < 0 ||
+        canon_list(a->groups, a->group_count, NULL, &gl, &ng) < 0) {
+        snprintf(err, errsz, "out of memory");
+        goto out;
+    }
+    dnlen = strlen(dn);
+    maillen = strlen(a->mail);
+    len = REC_HDR + dnlen + 1 + maillen + 1;
+    if (account_default_home(mb->cfg, a->mail, def, sizeof(def)) < 0 ||
+        strcmp(def, a->home) != 0) {
+        flags |= F_HOME;
+        homelen = strlen(a->home);
+        len += homelen + 1;
+    }
+    if (account_default_mailbox(a->mail, def, sizeof(def)) < 0 ||
+        strcmp(def, a->mailbox) != 0) {
+        flags |= F_MAILBOX;
+        mboxlen = strlen(a->mailbox);
+        len += mboxlen + 1;
+    }
+    if (a->storage_set)
+        flags |= F_STORAGE;
+    if (a->password != NULL) {
+        flags |= F_PASSWORD;
+        pwlen = strlen(a->password);
+        len += pwlen + 1;
+    }
+    for (size_t i = 0; i < na; i++)
+        len += strlen(al[i]) + 1;
+    for (size_t i = 0; i < ng; i++)
+        len += strlen(gl[i]) + 1;
+    if (len > UINT32_MAX) {
+        snprintf(err, errsz, "%s: account too large", a->mail);
+        goto out;
+    }
+    if (mb->count == mb->cap) {
+        size_t cap = mb->cap ? mb->cap * 2 : 1024;
+        const char **r = realloc(mb->rec, cap * sizeof(*r));
+        if (r == NULL) {
+            snprintf(err, errsz, "out of memory");
+            goto out;
+        }
+        mb->rec = r;
+        mb->cap = cap;
+    }
+    char *rec = arena_alloc(mb, len), *p = rec;
+    if (rec == NULL) {
+        snprintf(err, errsz, "out of memory");
+        goto out;
+    }
+    put_u32(p, (uint32_t)len);
+    p[4] = (char)flags;
+    put_u32(p + 5, a->uid);
+    put_u32(p + 9, a->gid);
+    put_u64(p + 13, a->quota);
+    put_u32(p + 21, (uint32_t)na);
+    put_u32(p + 25, (uint32_t)ng);
+    p += REC_HDR;
+    p = put_str(p, dn, dnlen);
+    p = put_str(p, a->mail, maillen);
+    if (flags & F_HOME)
+        p = put_str(p, a->home, homelen);
+    if (flags & F_MAILBOX)
+        p = put_str(p, a->mailbox, mboxlen);
+    if (flags & F_PASSWORD)
+        p = put_str(p, a->password, pwlen);
+    put_u32(rec + 29, (uint32_t)(p - rec));
+    for (size_t i = 0; i < na; i++)
+        p = put_str(p, al[i], strlen(al[i]));
+    put_u32(rec + 33, (uint32_t)(p - rec));
+    for (size_t i = 0; i < ng; i++)
+        p = put_str(p, gl[i], strlen(gl[i]));
+    mb->rec[mb->count++] = rec;
+    rc = 0;
+out:
+    free(al);
+    free(gl);
+    return rc;
+}
+
+/* mapbuild_add_entry - map one entry and add it */
+int mapbuild_add_entry(struct mapbuild *mb, const struct entry *e, char *err, size_t errsz)
+{
+    struct account a;
+    int rc;
+
+    account_init(&a);
+    rc = account_from_entry(mb->cfg, e, &a, mb->warn, mb->warn_ctx, err, errsz);
+    if (rc == 1 && mapbuild_add(mb, &a, err, errsz) < 0)
+        rc = -1;
+    account_free(&a);
+    return rc;
+}
+
+/* next_str - the string after s in a record */
+static const char *next_str(const char *s)
+{
+    return s + strlen(s) + 1;
+}
+
+/* unpack_keys - the fields resolution needs: DN, mail, aliases, groups */
+static void unpack_keys(const char *rec, struct view *v)
+{
+    v->len = get_u32(rec);
+    v->flags = (uint8_t)rec[4];
+    v->nalias = get_u32(rec + 21);
+    v->ngroup = get_u32(rec + 25);
+    v->dn = rec + REC_HDR;
+    v->mail = next_str(v->dn);
+    v->aliases = rec + get_u32(rec + 29);
+    v->groups = rec + get_u32(rec + 33);
+}
+
+/* unpack - every field of a record */
+static void unpack(const char *rec, struct view *v)
+{
+    const char *p;
+
+    unpack_keys(rec, v);
+    v->uid = get_u32(rec + 5);
+    v->gid = get_u32(rec + 9);
+    v->quota = get_u64(rec + 13);
+    p = next_str(v->mail);
+    v->home = v->mailbox = v->password = NULL;
+    if (v->flags & F_HOME) {
+        v->home = p;
+        p = next_str(p);
+    }
+    if (v->flags & F_MAILBOX) {
+        v->mailbox = p;
+        p = next_str(p);
+    }
+    if (v->flags & F_PASSWORD)
+        v->password = p;
+}
+
+/* rec_cmp - the order accounts are resolved in: normalised DN, then the
+ * whole record, so that equal DNs still give one answer */
+static int rec_cmp(const char *a, const char *b)
+{
+    int c = strcmp(a + REC_HDR, b + REC_HDR);
+    uint32_t la, lb;
+
+    if (c != 0)
+        return c;
+    la = get_u32(a);
+    lb = get_u32(b);
+    c = memcmp(a, b, la < lb ? la : lb);
+    if (c != 0)
+        return c;
+    return la < lb ? -1 : la > lb;
+}
+
+/* order_cmp - qsort_r order of record indexes (arg: the records) */
+static int order_cmp(const void *a, const void *b, void *arg)
+{
+    const char *const *recs = arg;
+
+    return rec_cmp(recs[*(const uint32_t *)a], recs[*(const uint32_t *)b]);
+}
+
+/* claim_cmp - qsort_r order of claim indexes by address (arg: the claims) */
+static int claim_cmp(const void *a, const void *b, void *arg)
+{
+    const struct claim *claims = arg;
+    uint32_t ia = *(const uint32_t *)a, ib = *(const uint32_t *)b;
+    int c = strcmp(claims[ia].addr, claims[ib].addr);
+
+    return c != 0 ? c : (ia < ib ? -1 : ia > ib);
+}
+
+/* member_cmp - qsort order of memberships: list, then member */
+static int member_cmp(const void *a, const void *b)
+{
+    const struct member *x = a, *y = b;
+    int c = strcmp(x->list, y->list);
+
+    return c != 0 ? c : strcmp(x->mail, y->mail);
+}
+
+/* domain_of - the part after the last '@' */
+static const char *domain_of(const char *addr)
+{
+    const char *at = strrchr(addr, '@');
+
+    return at ? at + 1 : addr;
+}
+
+/* resolve_free - release the scratch state */
+static void resolve_free(struct resolve *r)
+{
+    free(r->order);
+    free(r->cstart);
+    free(r->claims);
+    free(r->uaddr);
+    free(r->owner);
+    free(r->members);
+    memset(r, 0, sizeof(*r));
+}
+
+/* warnf - a conflict warning about the account with normalised DN dn */
+__attribute__((format(printf, 3, 4)))
+static void warnf(struct mapbuild *mb, const char *dn, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+
+    if (mb->warn == NULL)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    mb->warn(mb->warn_ctx, dn, msg);
+}
+
+/* rank_view - the keys of the account at rank */
+static void rank_view(const struct mapbuild *mb, const struct resolve *r, uint32_t rank,
+                      struct view *v)
+{
+    unpack_keys(mb->rec[r->order[rank]], v);
+}
+
+/* uaddr_find - the index of addr among the unique addresses, or MB_NONE */
+static uint32_t uaddr_find(const struct resolve *r, const char *addr)
+{
+    uint32_t lo = 0, hi = r->nu;
+
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(r->uaddr[mid], addr);
+        if (c == 0)
+            return mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return MB_NONE;
+}
+
+/* resolve - decide who owns which address and which memberships count */
+static int resolve(struct mapbuild *mb, struct resolve *r, struct mapbuild_counts *c)
+{
+    uint32_t n = (uint32_t)mb->count, *perm = NULL;
+    size_t nclaims = 0;
+    bool *gone = NULL;
+    int rc = -1;
+    struct view v, w;
+
+    r->order = malloc((n ? n : 1) * sizeof(*r->order));
+    r->cstart = malloc(((size_t)n + 1) * sizeof(*r->cstart));
+    gone = calloc(n ? n : 1, sizeof(*gone));
+    if (r->order == NULL || r->cstart == NULL || gone == NULL)
+        goto out;
+    for (uint32_t i = 0; i < n; i++)
+        r->order[i] = i;
+    qsort_r(r->order, n, sizeof(*r->order), order_cmp, (void *)mb->rec);
+
+    /* Claims in rank order, each account's mail first. */
+    for (uint32_t k = 0; k < n; k++) {
+        const char *cur = mb->rec[r->order[k]];
+        if (k > 0 && rec_cmp(mb->rec[r->order[k - 1]], cur) == 0) {
+            gone[k] = true;
+            continue;
+        }
+        unpack_keys(cur, &v);
+        nclaims += 1 + (size_t)v.nalias;
+    }
+    if (nclaims >= UINT32_MAX) {
+        rc = -2;
+        goto out;
+    }
+    r->claims = malloc((nclaims ? nclaims : 1) * sizeof(*r->claims));
+    perm = malloc((nclaims ? nclaims : 1) * sizeof(*perm));
+    if (r->claims == NULL || perm == NULL)
+        goto out;
+    for (uint32_t k = 0; k < n; k++) {
+        r->cstart[k] = r->nclaims;
+        if (gone[k])
+            continue;
+        rank_view(mb, r, k, &v);
+        r->claims[r->nclaims++] = (struct claim){ .addr = v.mail, .rank = k };
+        const char *s = v.aliases;
+        for (uint32_t i = 0; i < v.nalias; i++, s = next_str(s))
+            r->claims[r->nclaims++] = (struct claim){ .addr = s, .rank = k };
+    }
+    r->cstart[n] = r->nclaims;
+
+    /* Number the distinct addresses. */
+    for (uint32_t i = 0; i < r->nclaims; i++)
+        perm[i] = i;
+    qsort_r(perm, r->nclaims, sizeof(*perm), claim_cmp, r->claims);
+    r->uaddr = malloc((r->nclaims ? r->nclaims : 1) * sizeof(*r->uaddr));
+    if (r->uaddr == NULL)
+        goto out;
+    for (uint32_t i = 0; i < r->nclaims; i++) {
+        struct claim *cl = &r->claims[perm[i]];
+        if (r->nu == 0 || strcmp(r->uaddr[r->nu - 1], cl->addr) != 0)
+            r->uaddr[r->nu++] = cl->addr;
+        cl->u = r->nu - 1;
+    }
+    free(perm);
+    perm = NULL;
+    r->owner = malloc((r->nu ? r->nu : 1) * sizeof(*r->owner));
+    if (r->owner == NULL)
+        goto out;
+    for (uint32_t u = 0; u < r->nu; u++)
+        r->owner[u] = MB_NONE;
+
+    /* First come (in DN order), first served. */
+    size_t nmem = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t c0 = r->cstart[k], c1 = r->cstart[k + 1];
+        if (gone[k])
+            continue;
+        uint32_t u = r->claims[c0].u;
+        if (r->owner[u] != MB_NONE) {
+            uint32_t oc = r->owner[u];
+            rank_view(mb, r, k, &v);
+            rank_view(mb, r, r->claims[oc].rank, &w);
+            warnf(mb, v.dn, "account %s dropped: the address is the %s of %s",
+                  v.mail, r->cstart[r->claims[oc].rank] == oc ? "mail" : "alias", w.dn);
+            c->dropped++;
+            gone[k] = true;     /* claims nothing, emits nothing */
+            continue;
+        }
+        r->owner[u] = c0;
+        for (uint32_t ci = c0 + 1; ci < c1; ci++) {
+            u = r->claims[ci].u;
+            if (r->owner[u] != MB_NONE) {
+                uint32_t oc = r->owner[u];
+                rank_view(mb, r, k, &v);
+                rank_view(mb, r, r->claims[oc].rank, &w);
+                warnf(mb, v.dn, "alias %s of %s dropped: the address is the %s of %s",
+                      r->claims[ci].addr, v.mail,
+                      r->cstart[r->claims[oc].rank] == oc ? "mail" : "alias", w.dn);
+                c->lost++;
+                continue;
+            }
+            r->owner[u] = ci;
+        }
+        rank_view(mb, r, k, &v);
+        nmem += v.ngroup;
+    }
+
+    /* Memberships of the accounts that stay. */
+    r->members = malloc((nmem ? nmem : 1) * sizeof(*r->members));
+    if (r->members == NULL)
+        goto out;
+    for (uint32_t k = 0; k < n; k++) {
+        if (gone[k])
+            continue;
+        rank_view(mb, r, k, &v);
+        const char *s = v.groups;
+        for (uint32_t i = 0; i < v.ngroup; i++, s = next_str(s))
+            r->members[r->nmembers++] = (struct member){ .list = s, .mail = v.mail, .rank = k };
+    }
+    qsort(r->members, r->nmembers, sizeof(*r->members), member_cmp);
+
+    /* A list address that is someone's mail or alias stays theirs. */
+    size_t kept = 0;
+    for (size_t i = 0; i < r->nmembers;) {
+        size_t j = i;
+        while (j < r->nmembers && strcmp(r->members[j].list, r->members[i].list) == 0)
+            j++;
+        uint32_t u = uaddr_find(r, r->members[i].list);
+        if (u != MB_NONE && r->owner[u] != MB_NONE) {
+            uint32_t oc = r->owner[u];
+            rank_view(mb, r, r->members[i].rank, &v);
+            rank_view(mb, r, r->claims[oc].rank, &w);
+            warnf(mb, v.dn, "list %s: %zu membership%s dropped (%s among them): "
+                  "the address is the %s of %s", r->members[i].list, j - i,
+                  j - i == 1 ? "" : "s", v.mail,
+                  r->cstart[r->claims[oc].rank] == oc ? "mail" : "alias", w.dn);
+            c->lost += j - i;
+        } else {
+            for (size_t k = i; k < j; k++)
+                if (k == i || strcmp(r->members[k].mail, r->members[k - 1].mail) != 0)
+                    r->members[kept++] = r->members[k];
+        }
+        i = j;
+    }
+    r->nmembers = kept;
+    rc = 0;
+out:
+    free(gone);
+    free(perm);
+    return rc;
+}
+
+/* Emission state: stops at the first non-zero emit. */
+struct out {
+    mapbuild_emit_fn *emit;
+    void *ctx;
+    int rc;
+};
+
+/* put - emit one record unless emission has stopped */
+static bool put(struct out *o, enum map_id map, const char *key, size_t keylen,
+                const char *val, size_t vallen)
+{
+    if (o->rc == 0)
+        o->rc = o->emit(o->ctx, map, key, keylen, val, vallen);
+    return o->rc == 0;
+}
+
+/* is_mail_claim - the winning claim of address u is an account's mail */
+static bool is_mail_claim(const struct resolve *r, uint32_t c)
+{
+    return r->cstart[r->claims[c].rank] == c;
+}
+
+/* account_of - the account view of rank k with defaults filled in */
+static int account_of(struct mapbuild *mb, const struct view *v, struct account *a,
+                      char *home, char *mailbox, size_t bufsz)
+{
+    memset(a, 0, sizeof(*a));
+    a->dn = (char *)v->dn;
+    a->mail = (char *)v->mail;
+    if (v->home != NULL)
+        a->home = (char *)v->home;
+    else if (account_default_home(mb->cfg, v->mail, home, bufsz) >= 0)
+        a->home = home;
+    else
+        return -1;
+    if (v->mailbox != NULL)
+        a->mailbox = (char *)v->mailbox;
+    else if (account_default_mailbox(v->mail, mailbox, bufsz) >= 0)
+        a->mailbox = mailbox;
+    else
+        return -1;
+    a->storage_set = (v->flags & F_STORAGE) != 0;
+    a->uid = v->uid;
+    a->gid = v->gid;
+    a->quota = v->quota;
+    a->password = (char *)v->password;
+    return 0;
+}
+
+/* emit_domains - every domain with a mailbox, an alias or a list */
+static int emit_domains(const struct resolve *r, struct out *o, size_t *count)
+{
+    size_t n = 0;
+    const char **d = malloc(((size_t)r->nu + r->nmembers + 1) * sizeof(*d));
+
+    if (d == NULL)
+        return -1;
+    for (uint32_t u = 0; u < r->nu; u++)
+        if (r->owner[u] != MB_NONE)
+            d[n++] = domain_of(r->uaddr[u]);
+    for (size_t i = 0; i < r->nmembers; i++)
+        if (i == 0 || strcmp(r->members[i].list, r->members[i - 1].list) != 0)
+            d[n++] = domain_of(r->members[i].list);
+    qsort(d, n, sizeof(*d), str_cmp);
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && strcmp(d[i], d[i - 1]) == 0)
+            continue;
+        if (!put(o, MAP_DOMAINS, d[i], strlen(d[i]), "OK", 2))
+            break;
+        (*count)++;
+    }
+    free(d);
+    return 0;
+}
+
+/* emit_aliases - aliases and lists merged in key order */
+static int emit_aliases(struct mapbuild *mb, const struct resolve *r, struct out *o,
+                        size_t *count)
+{
+    uint32_t u = 0;
+    size_t i = 0, cap = 0;
+    char *val = NULL;
+    struct view v;
+
+    for (;;) {
+        while (u < r->nu && (r->owner[u] == MB_NONE || is_mail_claim(r, r->owner[u])))
+            u++;
+        if (u == r->nu && i == r->nmembers)
+            break;
+        if (i == r->nmembers ||
+            (u < r->nu && strcmp(r->uaddr[u], r->members[i].list) < 0)) {
+            rank_view(mb, r, r->claims[r->owner[u]].rank, &v);
+            if (!put(o, MAP_ALIASES, r->uaddr[u], strlen(r->uaddr[u]), v.mail,
+                     strlen(v.mail)))
+                break;
+            (*count)++;
+            u++;
+            continue;
+        }
+        /* a list: its members, comma separated */
+        const char *list = r->members[i].list;
+        size_t len = 0, j;
+        for (j = i; j < r->nmembers && strcmp(r->members[j].list, list) == 0; j++) {
+            size_t ml = strlen(r->members[j].mail);
+            if (len + ml + 2 > cap) {
+                size_t ncap = cap ? cap : 256;
+                while (ncap < len + ml + 2)
+                    ncap *= 2;
+                char *p = realloc(val, ncap);
+                if (p == NULL) {
+                    free(val);
+                    return -1;
+                }
+                val = p;
+                cap = ncap;
+            }
+            if (len > 0)
+                val[len++] = ',';
+            memcpy(val + len, r->members[j].mail, ml);
+            len += ml;
+        }
+        if (!put(o, MAP_ALIASES, list, strlen(list), val, len))
+            break;
+        (*count)++;
+        i = j;
+    }
+    free(val);
+    return 0;
+}
+
+/* emit_accounts - mailboxes.cdb or users.cdb, in mail order */
+static int emit_accounts(struct mapbuild *mb, const struct resolve *r, struct out *o,
+                         enum map_id map, size_t *count, char *err, size_t errsz)
+{
+    char home[MB_PATH_MAX], mailbox[MB_PATH_MAX];
+    char *buf = NULL;
+    size_t bufsz = 0;
+    struct account a;
+    struct view v;
+    int rc = 0;
+
+    for (uint32_t u = 0; u < r->nu && o->rc == 0; u++) {
+        if (r->owner[u] == MB_NONE || !is_mail_claim(r, r->owner[u]))
+            continue;
+        unpack(mb->rec[r->order[r->claims[r->owner[u]].rank]], &v);
+        if (account_of(mb, &v, &a, home, mailbox, sizeof(home)) < 0) {
+            snprintf(err, errsz, "%s: default path too long", v.mail);
+            rc = -1;
+            break;
+        }
+        if (map == MAP_MAILBOXES) {
+            put(o, map, a.mail, strlen(a.mail), a.mailbox, strlen(a.mailbox));
+        } else {
+            long n = account_userrec(mb->cfg, &a, &buf, &bufsz, err, errsz);
+            if (n < 0) {
+                rc = -1;
+                break;
+            }
+            put(o, map, a.mail, strlen(a.mail), buf, (size_t)n);
+        }
+        if (o->rc == 0)
+            (*count)++;
+    }
+    free(buf);
+    return rc;
+}
+
+/* mapbuild_finish - resolve and emit */
+int mapbuild_finish(struct mapbuild *mb, mapbuild_emit_fn *emit, void *ctx,
+                    struct mapbuild_counts *counts_r, char *err, size_t errsz)
+{
+    struct mapbuild_counts c = { .accounts = mb->count };
+    struct resolve r = { 0 };
+    struct out o = { .emit = emit, .ctx = ctx };
+    int rc = -1, x;
+
+    if ((x = resolve(mb, &r, &c)) < 0) {
+        snprintf(err, errsz, x == -2 ? "too many addresses" : "out of memory");
+        goto out;
+    }
+    if (emit_domains(&r, &o, &c.domains) < 0) {
+        snprintf(err, errsz, "out of memory");
+        goto out;
+    }
+    if (emit_accounts(mb, &r, &o, MAP_MAILBOXES, &c.users, err, errsz) < 0)
+        goto out;
+    if (emit_aliases(mb, &r, &o, &c.aliases) < 0) {
+        snprintf(err, errsz, "out of memory");
+        goto out;
+    }
+    c.users = 0;
+    if (emit_accounts(mb, &r, &o, MAP_USERS, &c.users, err, errsz) < 0)
+        goto out;
+    if (o.rc < 0) {
+        snprintf(err, errsz, "emit failed");
+        goto out;
+    }
+    rc = 0;
+out:
+    if (counts_r != NULL)
+        *counts_r = c;
+    resolve_free(&r);
+    return rc;
+}
+
+/* The one key a lookup wants. */
+struct lookup {
+    enum map_id map;
+    const char *key;
+    size_t keylen;
+    char *val;
+    size_t vallen;
+    int found;
+};
+
+/* lookup_emit - keep the value for the wanted key, then stop */
+static int lookup_emit(void *ctx, enum map_id map, const char *key, size_t keylen,
+                       const char *val, size_t vallen)
+{
+    struct lookup *l = ctx;
+
+    if (map != l->map || keylen != l->keylen || memcmp(key, l->key, keylen) != 0)
+        return 0;
+    if ((l->val = malloc(vallen + 1)) == NULL)
+        return -1;
+    memcpy(l->val, val, vallen);
+    l->val[vallen] = '\0';
+    l->vallen = vallen;
+    l->found = 1;
+    return 1;
+}
+
+/* mapbuild_lookup - one key of one map, as a sync of these accounts
+ * would store it */
+int mapbuild_lookup(struct mapbuild *mb, enum map_id map, const char *key,
+                    size_t keylen, char **val_r, size_t *vallen_r,
+                    char *err, size_t errsz)
+{
+    struct lookup l = { .map = map, .keylen = keylen };
+    char *k;
+
+    *val_r = NULL;
+    *vallen_r = 0;
+    if ((k = malloc(keylen + 1)) == NULL) {
+        snprintf(err, errsz, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < keylen; i++)
+        k[i] = (key[i] >= 'A' && key[i] <= 'Z') ? (char)(key[i] + 32) : key[i];
+    k[keylen] = '\0';
+    l.key = k;
+    int rc = mapbuild_finish(mb, lookup_emit, &l, NULL, err, errsz);
+    free(k);
+    if (rc < 0) {
+        free(l.val);
+        return -1;
+    }
+    if (!l.found)
+        return 0;
+    *val_r = l.val;
+    *vallen_r = l.vallen;
+    return 1;
+}

@@ -1,0 +1,82 @@
+#ifndef MAILMAPS_MAPBUILD_H
+#define MAILMAPS_MAPBUILD_H
+
+/* Accounts -> the four maps. The sync adds every account of the directory
+ * and feeds what mapbuild_finish() emits to its map writers; a fallback
+ * adds the few entries an LDAP search for one key returned and takes the
+ * value for that key with mapbuild_lookup(). One implementation for both.
+ *
+ * Resolution (independent of the order accounts were added):
+ *   - accounts are taken in the order of their normalised DN (ties broken
+ *     by the rest of the content; an exact duplicate is dropped silently);
+ *   - an address (mail or alias) belongs to the first account claiming it;
+ *     a later one loses that alias with a warning, or, when it is its
+ *     mail, the whole account (the mail is its identity), with a warning;
+ *   - a list (group) address that is some account's mail or alias stays
+ *     theirs: the list memberships are dropped with one warning;
+ *   - domains.cdb holds every domain with a mailbox, an alias or a list.
+ * Each map is emitted in key order (bytewise), maps in enum map_id order.
+ *
+ * Memory: accounts are packed into one arena per build (about the size of
+ * DN + mail + password + 30 bytes each); user records and default paths
+ * are made again while emitting, not stored. */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "maps/account.h"
+#include "maps/conf.h"
+#include "maps/entry.h"
+#include "maps/mapset.h"
+
+struct mapbuild;
+
+/* Called for each record, in order. Return 0 to go on, > 0 to stop early
+ * (mapbuild_finish then returns 0), < 0 for an error (finish returns -1).
+ * key and val are not NUL terminated and valid only during the call. */
+typedef int mapbuild_emit_fn(void *ctx, enum map_id map, const char *key,
+                             size_t keylen, const char *val, size_t vallen);
+
+struct mapbuild_counts {
+    size_t accounts;     /* accounts added */
+    size_t users;        /* keys in users.cdb (= mailboxes.cdb) */
+    size_t aliases;      /* keys in aliases.cdb (aliases and lists) */
+    size_t domains;      /* keys in domains.cdb */
+    size_t dropped;      /* accounts dropped because another one has their mail */
+    size_t lost;         /* aliases and list memberships lost to a conflict */
+};
+
+/* mapbuild_new - an empty build for cfg (kept by reference: it must
+ * outlive the build). warn (may be NULL) receives conflict warnings
+ * during mapbuild_finish and entry warnings in mapbuild_add_entry. NULL
+ * when out of memory. */
+struct mapbuild *mapbuild_new(const struct conf *cfg, account_warn_fn *warn, void *ctx);
+void mapbuild_free(struct mapbuild *mb);
+
+/* mapbuild_add - copy account a into the build. 0, or -1 with a reason
+ * (no memory, or an account without mail/home/mailbox). */
+int mapbuild_add(struct mapbuild *mb, const struct account *a, char *err, size_t errsz);
+
+/* mapbuild_add_entry - account_from_entry + mapbuild_add: 1 added,
+ * 0 skipped for bad data (warned), -1 error with a reason. */
+int mapbuild_add_entry(struct mapbuild *mb, const struct entry *e, char *err, size_t errsz);
+
+/* mapbuild_count - accounts added so far */
+size_t mapbuild_count(const struct mapbuild *mb);
+
+/* mapbuild_finish - resolve and emit every map. May be called more than
+ * once (each call resolves again and warns again); accounts may be added
+ * in between. counts_r may be NULL. 0, or -1 with a reason (an emit
+ * error, no memory). */
+int mapbuild_finish(struct mapbuild *mb, mapbuild_emit_fn *emit, void *ctx,
+                    struct mapbuild_counts *counts_r, char *err, size_t errsz);
+
+/* mapbuild_lookup - the value for key (lower-cased here) in map, as the
+ * maps would hold it after a sync of the accounts added: 1 found with
+ * *val_r (malloc'ed, NUL terminated, caller frees) and *vallen_r, 0 not
+ * found, -1 with a reason. */
+int mapbuild_lookup(struct mapbuild *mb, enum map_id map, const char *key,
+                    size_t keylen, char **val_r, size_t *vallen_r,
+                    char *err, size_t errsz);
+
+#endif

@@ -1,0 +1,448 @@
+/* mapwriter - build CDB maps in memory, write them beside their final
+ * names and rename them into place all together. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cdb.h>
+
+#include "maps/mapwriter.h"
+#include "maps/sha256.h"
+
+/* A CDB file: 2048 bytes of table of contents, then per record 8 bytes of
+ * lengths plus key and value, then hash tables of 2 slots of 8 bytes per
+ * record (as tinycdb lays them out). All offsets are 32 bits. */
+#define CDB_TOC_SIZE 2048u
+#define CDB_REC_HEAD 8u
+#define CDB_SLOTS_PER_REC 16u
+#define CDB_MAX_SIZE 0xffffffffu
+
+/* Records live back to back in one arena as (klen, vlen, key, value);
+ * offs[] holds where each starts. Two allocations for any number of
+ * records: a million users cost their bytes plus 12 bytes each. */
+struct mapwriter {
+    char *path;          /* final name */
+    char *dir;           /* its directory, for the temp file and fsync */
+    const char *base;    /* final name without the directory */
+    mode_t mode;
+    gid_t gid;
+
+    unsigned char *arena;
+    size_t used, cap;
+    uint32_t *offs;
+    size_t count, offcap;
+
+    /* during a commit */
+    char *tmp;           /* temp file name, NULL when there is none */
+    int fd;
+};
+
+/* rec_klen - key length of the record at off */
+static uint32_t rec_klen(const struct mapwriter *w, uint32_t off)
+{
+    uint32_t v;
+    memcpy(&v, w->arena + off, sizeof(v));
+    return v;
+}
+
+/* rec_vlen - value length of the record at off */
+static uint32_t rec_vlen(const struct mapwriter *w, uint32_t off)
+{
+    uint32_t v;
+    memcpy(&v, w->arena + off + 4, sizeof(v));
+    return v;
+}
+
+/* rec_key - key bytes of the record at off */
+static const unsigned char *rec_key(const struct mapwriter *w, uint32_t off)
+{
+    return w->arena + off + CDB_REC_HEAD;
+}
+
+/* rec_value - value bytes of the record at off */
+static const unsigned char *rec_value(const struct mapwriter *w, uint32_t off)
+{
+    return w->arena + off + CDB_REC_HEAD + rec_klen(w, off);
+}
+
+/* mapwriter_new - an empty writer for the map at path */
+struct mapwriter *mapwriter_new(const char *path, mode_t mode, gid_t gid)
+{
+    struct mapwriter *w = calloc(1, sizeof(*w));
+
+    if (w == NULL)
+        return NULL;
+    w->path = strdup(path);
+    if (w->path == NULL) {
+        free(w);
+        return NULL;
+    }
+    const char *slash = strrchr(w->path, '/');
+    if (slash == NULL) {
+        w->dir = strdup(".");
+        w->base = w->path;
+    } else {
+        /* "/users.cdb" lives in "/", not in "". */
+        size_t dlen = slash == w->path ? 1 : (size_t)(slash - w->path);
+        w->dir = strndup(w->path, dlen);
+        w->base = slash + 1;
+    }
+    if (w->dir == NULL) {
+        free(w->path);
+        free(w);
+        return NULL;
+    }
+    w->mode = mode;
+    w->gid = gid;
+    w->fd = -1;
+    return w;
+}
+
+/* mapwriter_free - release a writer (any temp file is long gone) */
+void mapwriter_free(struct mapwriter *w)
+{
+    if (w == NULL)
+        return;
+    free(w->arena);
+    free(w->offs);
+    free(w->tmp);
+    free(w->dir);
+    free(w->path);
+    free(w);
+}
+
+/* mapwriter_count - records added so far */
+size_t mapwriter_count(const struct mapwriter *w)
+{
+    return w->count;
+}
+
+/* grow - make room for need more elements of size sz in *buf */
+static int grow(void *bufp, size_t *cap, size_t used, size_t need, size_t sz, size_t first)
+{
+    void **buf = bufp;
+    if (*cap - used >= need)
+        return 0;
+    size_t ncap = *cap ? *cap : first;
+    while (ncap - used < need) {
+        if (ncap > SIZE_MAX / 2 / sz)
+            return -1;
+        ncap *= 2;
+    }
+    void *p = realloc(*buf, ncap * sz);
+    if (p == NULL)
+        return -1;
+    *buf = p;
+    *cap = ncap;
+    return 0;
+}
+
+/* key_quote - a key printable in an error message, bounded (outsz >= 8) */
+static void key_quote(const unsigned char *key, size_t len, char *out, size_t outsz)
+{
+    size_t o = 0, i;
+
+    /* Stop while an escape, "..." and the NUL still fit. */
+    for (i = 0; i < len && o + 8 < outsz; i++) {
+        if (key[i] >= 0x20 && key[i] < 0x7f && key[i] != '\\' && key[i] != '\'')
+            out[o++] = (char)key[i];
+        else
+            o += (size_t)snprintf(out + o, outsz - o, "\\x%02x", key[i]);
+    }
+    if (i < len) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o] = '\0';
+}
+
+/* mapwriter_add - copy one record in, key lower-cased */
+int mapwriter_add(struct mapwriter *w, const char *key, size_t keylen,
+                  const char *value, size_t vallen, char *err, size_t errsz)
+{
+    if (keylen == 0) {
+        snprintf(err, errsz, "%s: empty key", w->path);
+        return -1;
+    }
+    char q[128];
+    if (memchr(key, '\0', keylen) != NULL) {
+        key_quote((const unsigned char *)key, keylen, q, sizeof(q));
+        snprintf(err, errsz, "%s: NUL byte in key '%s'", w->path, q);
+        return -1;
+    }
+    if (vallen == 0) {
+        /* Postfix 3.7 crashes on an empty cdb value. */
+        key_quote((const unsigned char *)key, keylen, q, sizeof(q));
+        snprintf(err, errsz, "%s: empty value for key '%s'", w->path, q);
+        return -1;
+    }
+    if (memchr(value, '\0', vallen) != NULL) {
+        key_quote((const unsigned char *)key, keylen, q, sizeof(q));
+        snprintf(err, errsz, "%s: NUL byte in the value of key '%s'", w->path, q);
+        return -1;
+    }
+    /* Refuse here what the finished file could not hold, so offsets and
+     * lengths below all fit in 32 bits. */
+    uint64_t total = (uint64_t)CDB_TOC_SIZE + w->used + CDB_REC_HEAD + keylen + vallen +
+                     (uint64_t)CDB_SLOTS_PER_REC * (w->count + 1);
+    if (keylen > CDB_MAX_SIZE || vallen > CDB_MAX_SIZE || total > CDB_MAX_SIZE) {
+        snprintf(err, errsz, "%s: map would exceed the 4 GiB limit of CDB", w->path);
+        return -1;
+    }
+    size_t reclen = CDB_REC_HEAD + keylen + vallen;
+    if (grow(&w->arena, &w->cap, w->used, reclen, 1, 1 << 16) < 0 ||
+        grow(&w->offs, &w->offcap, w->count, 1, sizeof(uint32_t), 1024) < 0) {
+        snprintf(err, errsz, "%s: out of memory", w->path);
+        return -1;
+    }
+    unsigned char *p = w->arena + w->used;
+    uint32_t k32 = (uint32_t)keylen, v32 = (uint32_t)vallen;
+    memcpy(p, &k32, 4);
+    memcpy(p + 4, &v32, 4);
+    /* Postfix folds the query, not the stored key: store lower case. */
+    for (size_t i = 0; i < keylen; i++) {
+        unsigned char c = (unsigned char)key[i];
+        p[CDB_REC_HEAD + i] = (c >= 'A' && c <= 'Z') ? (unsigned char)(c - 'A' + 'a') : c;
+    }
+    memcpy(p + CDB_REC_HEAD + keylen, value, vallen);
+    w->offs[w->count++] = (uint32_t)w->used;
+    w->used += reclen;
+    return 0;
+}
+
+/* The sort looks at an 8-byte big-endian key prefix first, so most
+ * comparisons stay inside this array instead of chasing into the arena. */
+struct sortent {
+    uint64_t prefix;
+    uint32_t off;
+};
+
+/* key_compare - byte order, a shorter key first when one is a prefix */
+static int key_compare(const struct mapwriter *w, uint32_t a, uint32_t b)
+{
+    uint32_t la = rec_klen(w, a), lb = rec_klen(w, b);
+    int c = memcmp(rec_key(w, a), rec_key(w, b), la < lb ? la : lb);
+    if (c != 0)
+        return c;
+    return la < lb ? -1 : la > lb;
+}
+
+/* sortent_compare - qsort_r callback */
+static int sortent_compare(const void *pa, const void *pb, void *arg)
+{
+    const struct sortent *a = pa, *b = pb;
+    if (a->prefix != b->prefix)
+        return a->prefix < b->prefix ? -1 : 1;
+    return key_compare(arg, a->off, b->off);
+}
+
+/* mapwriter_sort - order the records by key; two equal keys are an error.
+ * Sorting makes the file a function of the set of records, not of the
+ * order the directory returned them in. */
+static int mapwriter_sort(struct mapwriter *w, char *err, size_t errsz)
+{
+    if (w->count < 2)
+        return 0;
+    struct sortent *ents = malloc(w->count * sizeof(*ents));
+    if (ents == NULL) {
+        snprintf(err, errsz, "%s: out of memory sorting %zu records", w->path, w->count);
+        return -1;
+    }
+    for (size_t i = 0; i < w->count; i++) {
+        uint32_t off = w->offs[i], klen = rec_klen(w, off);
+        const unsigned char *k = rec_key(w, off);
+        uint64_t prefix = 0;
+        for (uint32_t j = 0; j < 8; j++)
+            prefix = (prefix << 8) | (j < klen ? k[j] : 0);
+        ents[i].prefix = prefix;
+        ents[i].off = off;
+    }
+    qsort_r(ents, w->count, sizeof(*ents), sortent_compare, w);
+    for (size_t i = 0; i < w->count; i++) {
+        w->offs[i] = ents[i].off;
+        if (i > 0 && ents[i].prefix == ents[i - 1].prefix &&
+            key_compare(w, ents[i - 1].off, ents[i].off) == 0) {
+            char q[128];
+            key_quote(rec_key(w, ents[i].off), rec_klen(w, ents[i].off), q, sizeof(q));
+            snprintf(err, errsz, "%s: duplicate key '%s'", w->path, q);
+            free(ents);
+            return -1;
+        }
+    }
+    free(ents);
+    return 0;
+}
+
+/* mapwriter_discard - close and remove the temp file, if any */
+static void mapwriter_discard(struct mapwriter *w)
+{
+    if (w->fd >= 0)
+        close(w->fd);
+    w->fd = -1;
+    if (w->tmp != NULL)
+        unlink(w->tmp);
+    free(w->tmp);
+    w->tmp = NULL;
+}
+
+/* mapwriter_write_tmp - the whole map into a new hidden file beside the
+ * final one (".users.cdb.XXXXXX": Postfix never opens a name it was not
+ * given, and a leftover is easy to spot), permissions set, fsync'ed */
+static int mapwriter_write_tmp(struct mapwriter *w, char *err, size_t errsz)
+{
+    struct cdb_make cm;
+    const char *step;
+
+    size_t tlen = strlen(w->dir) + strlen(w->base) + 10;
+    w->tmp = malloc(tlen);
+    if (w->tmp == NULL) {
+        snprintf(err, errsz, "%s: out of memory", w->path);
+        return -1;
+    }
+    snprintf(w->tmp, tlen, "%s/.%s.XXXXXX", w->dir, w->base);
+    w->fd = mkostemp(w->tmp, O_CLOEXEC);
+    if (w->fd < 0) {
+        int saved = errno;
+        snprintf(err, errsz, "%s: cannot create a temp file in %s: %s",
+                 w->path, w->dir, strerror(saved));
+        free(w->tmp);
+        w->tmp = NULL;
+        return -1;
+    }
+
+    step = "write";
+    if (cdb_make_start(&cm, w->fd) < 0)
+        goto fail;
+    for (size_t i = 0; i < w->count; i++) {
+        uint32_t off = w->offs[i];
+        if (cdb_make_add(&cm, rec_key(w, off), rec_klen(w, off),
+                         rec_value(w, off), rec_vlen(w, off)) < 0) {
+            int saved = errno;
+            (void)cdb_make_finish(&cm);   /* the only way to free its lists */
+            errno = saved;
+            goto fail;
+        }
+    }
+    if (cdb_make_finish(&cm) < 0)
+        goto fail;
+    step = "chmod";
+    if (fchmod(w->fd, w->mode & 07777) < 0)
+        goto fail;
+    step = "chown";
+    if (w->gid != (gid_t)-1 && fchown(w->fd, (uid_t)-1, w->gid) < 0)
+        goto fail;
+    step = "fsync";
+    if (fsync(w->fd) < 0)
+        goto fail;
+    return 0;
+
+fail:;
+    int saved = errno;
+    snprintf(err, errsz, "%s: %s %s: %s", w->path, step, w->tmp, strerror(saved));
+    mapwriter_discard(w);
+    return -1;
+}
+
+/* mapwriter_hash_tmp - feed the finished temp file's bytes to ctx */
+static int mapwriter_hash_tmp(struct mapwriter *w, struct sha256 *ctx,
+                              unsigned char *buf, size_t bufsz, char *err, size_t errsz)
+{
+    off_t pos = 0;
+    ssize_t n;
+
+    while ((n = pread(w->fd, buf, bufsz, pos)) != 0) {
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            int saved = errno;
+            snprintf(err, errsz, "%s: read back %s: %s", w->path, w->tmp, strerror(saved));
+            return -1;
+        }
+        sha256_update(ctx, buf, (size_t)n);
+        pos += n;
+    }
+    return 0;
+}
+
+/* fsync_dir - make the renames in dir durable */
+static int fsync_dir(const char *dir, char *err, size_t errsz)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) < 0) {
+        int saved = errno;
+        if (fd >= 0)
+            close(fd);
+        snprintf(err, errsz, "maps renamed into place, but fsync of %s failed: %s",
+                 dir, strerror(saved));
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
+/* mapwriter_commit - all temp files first, then all renames */
+int mapwriter_commit(struct mapwriter *const *writers, size_t n,
+                     char *checksum_hex, char *err, size_t errsz)
+{
+    enum { HASHBUF = 1 << 20 };
+    struct sha256 ctx;
+    unsigned char digest[SHA256_DIGEST_SIZE];
+    unsigned char *buf = NULL;
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (mapwriter_sort(writers[i], err, errsz) < 0)
+            return -1;
+    buf = malloc(HASHBUF);
+    if (buf == NULL) {
+        snprintf(err, errsz, "out of memory");
+        return -1;
+    }
+    sha256_init(&ctx);
+    for (i = 0; i < n; i++) {
+        if (mapwriter_write_tmp(writers[i], err, errsz) < 0 ||
+            mapwriter_hash_tmp(writers[i], &ctx, buf, HASHBUF, err, errsz) < 0)
+            goto fail;
+        close(writers[i]->fd);
+        writers[i]->fd = -1;
+    }
+    free(buf);
+    buf = NULL;
+
+    /* Every file is complete and on disk: only now touch the real names. */
+    for (i = 0; i < n; i++) {
+        struct mapwriter *w = writers[i];
+        if (rename(w->tmp, w->path) < 0) {
+            int saved = errno;
+            snprintf(err, errsz, "%s: rename %s: %s (%zu of %zu maps were already replaced)",
+                     w->path, w->tmp, strerror(saved), i, n);
+            goto fail;
+        }
+        free(w->tmp);
+        w->tmp = NULL;
+    }
+    for (i = 0; i < n; i++) {
+        /* One fsync per directory; writers of one set share it. */
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = strcmp(writers[j]->dir, writers[i]->dir) == 0;
+        if (!seen && fsync_dir(writers[i]->dir, err, errsz) < 0)
+            return -1;
+    }
+    if (checksum_hex != NULL) {
+        sha256_final(&ctx, digest);
+        sha256_hex(digest, checksum_hex);
+    }
+    return 0;
+
+fail:
+    for (i = 0; i < n; i++)
+        mapwriter_discard(writers[i]);
+    free(buf);
+    return -1;
+}

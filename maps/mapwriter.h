@@ -1,0 +1,48 @@
+#ifndef MAILMAPS_MAPWRITER_H
+#define MAILMAPS_MAPWRITER_H
+
+/* Build CDB maps that Postfix's cdb: tables and our readers can trust:
+ * keys lower-cased, no NUL in keys or values, no empty keys or values
+ * (Postfix 3.7 crashes on an empty value), records sorted by key so the
+ * same input gives byte-identical files, each file written beside its
+ * final name, fsync'ed and only then renamed into place.
+ *
+ * A mapwriter collects records in memory (one per map); mapwriter_commit()
+ * on a set of writers writes every temp file first and renames them only
+ * when all are complete ("all or none"); on any failure every temp file is
+ * removed and every old map is left as it was. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct mapwriter;
+
+/* mapwriter_new - collect records for the map at path (e.g.
+ * "/var/lib/mailmaps/users.cdb"). mode/gid apply to the new file
+ * (gid (gid_t)-1 = leave as created). NULL when out of memory. */
+struct mapwriter *mapwriter_new(const char *path, mode_t mode, gid_t gid);
+void mapwriter_free(struct mapwriter *w);
+
+/* mapwriter_add - add a record (both copied; key lower-cased). -1 with a
+ * reason for an empty key or value, a NUL inside, or no memory. Duplicate
+ * keys are detected at commit time (an error: callers resolve conflicts). */
+int mapwriter_add(struct mapwriter *w, const char *key, size_t keylen,
+                  const char *value, size_t vallen, char *err, size_t errsz);
+
+/* mapwriter_count - records added so far */
+size_t mapwriter_count(const struct mapwriter *w);
+
+/* mapwriter_commit - write all n maps to temp files, fsync, rename into
+ * place in array order, fsync the directory. 0 on success; -1 with a
+ * reason, every temp file removed and no map replaced (a failure of the
+ * renames themselves, which needs a broken file system, may leave earlier
+ * ones in place, and a failed fsync of the directory comes after all are
+ * in place; the reason says so). Commit sorts the writers' records; it may
+ * be called again. checksum_hex (may be NULL, else
+ * SHA256_HEX_SIZE bytes) receives the SHA-256 over the new files' bytes in
+ * array order. */
+int mapwriter_commit(struct mapwriter *const *writers, size_t n,
+                     char *checksum_hex, char *err, size_t errsz);
+
+#endif

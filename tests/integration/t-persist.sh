@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# t-persist - sync_mode = persist against a real slapd with syncprov: adds,
+# changes, renames and deletes reach the maps within seconds; a killed
+# daemon resumes from its cookie; a slapd restart is survived.
+. "$(dirname "$0")/lib.sh"
+
+SYNC=$MAILMAPS_BUILD/mailmaps-sync
+[ -x "$SYNC" ] || skip_all "mailmaps-sync not built"
+MAPS=$MM_TMP/maps
+CONF=$MM_TMP/mailmaps.conf
+LOG=$MM_TMP/sync.log
+
+gen_users 200 >"$MM_TMP/users.ldif"
+start_slapd --syncprov --ldif "$MM_TMP/users.ldif"
+cat >"$CONF" <<EOF
+ldap_uri = $LDAP_URI
+ldap_bind_dn = $LDAP_SYNC_DN
+ldap_bind_pw_file = $LDAP_SYNC_PW_FILE
+ldap_base = $LDAP_BASE
+ldap_timeout = 3
+maps_dir = $MAPS
+mail_base = /var/vmail
+sync_mode = persist
+sync_interval = 600
+EOF
+
+SYNC_PID=""
+start_sync() {
+    "$SYNC" -f -c "$CONF" >>"$LOG" 2>&1 &
+    SYNC_PID=$!
+    register_pid "$SYNC_PID"
+}
+pq() { postmap -q "$1" "cdb:$MAPS/$2"; }
+# within5 - the check must come true within 5 seconds
+within5() { local d=$1; shift; wait_for 5 "$@" && ok "$d" || not_ok "$d"; }
+has() { [ -n "$(pq "$1" "$2")" ]; }
+hasnt() { [ -z "$(pq "$1" "$2")" ]; }
+value_like() { pq "$1" "$2" | grep -qE "$3"; }
+
+start_sync
+wait_for 20 test -f "$MAPS/status" && ok "the initial refresh is installed" ||
+    fail_fast "no maps after 20 s: $(tail -5 "$LOG")"
+is "$(sed -n 's/^users=//p' "$MAPS/status")" 200 "every account after the refresh"
+
+# ---- add
+cat >"$MM_TMP/add.ldif" <<EOF
+dn: uid=newbie,$LDAP_PEOPLE
+objectClass: inetOrgPerson
+objectClass: PostfixBookMailAccount
+uid: newbie
+cn: New
+sn: New
+mail: newbie@example.com
+mailEnabled: TRUE
+mailAlias: nb@example.com
+EOF
+ldap_add_ldif "$MM_TMP/add.ldif" >/dev/null
+within5 "an added account is in mailboxes.cdb within 5 s" has newbie@example.com mailboxes
+within5 "its alias too" has nb@example.com aliases
+
+# ---- modify: a new quota, a new alias
+cat >"$MM_TMP/mod.ldif" <<EOF
+dn: uid=newbie,$LDAP_PEOPLE
+changetype: modify
+replace: mailQuota
+mailQuota: 2G
+-
+replace: mailAlias
+mailAlias: nb2@example.com
+EOF
+ldap_modify_ldif "$MM_TMP/mod.ldif" >/dev/null
+within5 "a changed quota is in users.cdb within 5 s" value_like newbie@example.com users 'storage=2147483648B'
+within5 "the replaced alias is gone" hasnt nb@example.com aliases
+check "the new alias is there" has nb2@example.com aliases
+
+# ---- modrdn: same entry (same entryUUID), new DN
+ldapmodrdn -x -H "$LDAP_URI" -D "$LDAP_ROOT_DN" -y "$LDAP_ROOT_PW_FILE" -r \
+    "uid=newbie,$LDAP_PEOPLE" "uid=renamed" >/dev/null 2>&1
+cat >"$MM_TMP/mod2.ldif" <<EOF
+dn: uid=renamed,$LDAP_PEOPLE
+changetype: modify
+replace: mail
+mail: renamed@example.com
+EOF
+ldap_modify_ldif "$MM_TMP/mod2.ldif" >/dev/null
+within5 "renamed: the new address is in the maps" has renamed@example.com mailboxes
+within5 "renamed: the old address is gone" hasnt newbie@example.com mailboxes
+is "$(sed -n 's/^users=//p' "$MAPS/status")" 201 "a rename neither adds nor loses an account"
+
+# ---- disable and delete
+cat >"$MM_TMP/dis.ldif" <<EOF
+dn: uid=user000002,$LDAP_PEOPLE
+changetype: modify
+replace: mailEnabled
+mailEnabled: FALSE
+EOF
+ldap_modify_ldif "$MM_TMP/dis.ldif" >/dev/null
+within5 "a disabled account leaves the maps within 5 s" hasnt user000002@example.com mailboxes
+ldapdelete -x -H "$LDAP_URI" -D "$LDAP_ROOT_DN" -y "$LDAP_ROOT_PW_FILE" "uid=user000003,$LDAP_PEOPLE"
+within5 "a deleted account leaves the maps within 5 s" hasnt user000003@example.com mailboxes
+
+# ---- a burst is batched: 300 adds, a handful of installs
+gen_users 300 --start 1001 >"$MM_TMP/burst.ldif"
+gen0=$(sed -n 's/^generation=//p' "$MAPS/status")
+ldap_add_ldif "$MM_TMP/burst.ldif" >/dev/null
+within5 "a burst of 300 adds arrives" has user001300@example.com mailboxes
+sleep 1.5
+gens=$(( $(sed -n 's/^generation=//p' "$MAPS/status") - gen0 ))
+[ "$gens" -ge 1 ] && [ "$gens" -le 10 ] && ok "300 changes took $gens installs" ||
+    not_ok "300 changes took $gens installs"
+
+# ---- killed and restarted: resumes from the cookie
+kill -9 "$SYNC_PID"; wait "$SYNC_PID" 2>/dev/null
+ldapdelete -x -H "$LDAP_URI" -D "$LDAP_ROOT_DN" -y "$LDAP_ROOT_PW_FILE" "uid=user000004,$LDAP_PEOPLE"
+sed 's/newbie/later/g; s/nb@/lt@/' "$MM_TMP/add.ldif" >"$MM_TMP/add2.ldif"
+ldap_add_ldif "$MM_TMP/add2.ldif" >/dev/null
+: >"$LOG"
+start_sync
+within5 "after a restart: added while down" has later@example.com mailboxes
+within5 "after a restart: deleted while down" hasnt user000004@example.com mailboxes
+like "$(cat "$LOG")" "resuming from saved state" "the restart resumed from the saved state"
+like "$(cat "$LOG")" "resuming refresh" "and from the cookie, not a full refresh"
+
+# ---- slapd restarted (its session log lost): the daemon reconnects
+restart_slapd
+ldapdelete -x -H "$LDAP_URI" -D "$LDAP_ROOT_DN" -y "$LDAP_ROOT_PW_FILE" "uid=user000005,$LDAP_PEOPLE"
+wait_for 30 hasnt user000005@example.com mailboxes &&
+    ok "after a slapd restart, changes still arrive" || not_ok "after a slapd restart, changes still arrive"
+check "everything else is still there" has user000006@example.com mailboxes
+
+# ---- SIGHUP: a full refresh; SIGTERM: a clean stop
+kill -HUP "$SYNC_PID"
+wait_for 10 grep -q "full refresh" "$LOG" && ok "SIGHUP starts a full refresh" || not_ok "SIGHUP starts a full refresh"
+kill -TERM "$SYNC_PID"
+wait_for 10 sh -c "! kill -0 $SYNC_PID 2>/dev/null" && ok "SIGTERM stops the daemon" || not_ok "SIGTERM stops the daemon"
+wait "$SYNC_PID"
+is "$?" 0 "exit status 0 after SIGTERM"
+
+done_testing

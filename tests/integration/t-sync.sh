@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# t-sync - mailmaps-sync --once against a real slapd: every account into the
+# maps, checked with Postfix's own reader; bad data skipped; limits, partial
+# results, shrinking and determinism.
+. "$(dirname "$0")/lib.sh"
+
+SYNC=$MAILMAPS_BUILD/mailmaps-sync
+CLI=$MAILMAPS_BUILD/mailmaps
+[ -x "$SYNC" ] || skip_all "mailmaps-sync not built"
+MAPS=$MM_TMP/maps
+CONF=$MM_TMP/mailmaps.conf
+
+# write_conf - the test's mailmaps.conf; "name = value" arguments add or
+# replace settings (the parser refuses a setting given twice)
+write_conf() {
+    local defaults=(
+        "ldap_uri = $LDAP_URI"
+        "ldap_bind_dn = $LDAP_SYNC_DN"
+        "ldap_bind_pw_file = $LDAP_SYNC_PW_FILE"
+        "ldap_base = $LDAP_BASE"
+        "ldap_timeout = 3"
+        "maps_dir = $MAPS"
+        "mail_base = /var/vmail"
+    )
+    local l x name
+    {
+        for l in "${defaults[@]}"; do
+            name=${l%% =*}
+            for x in "$@"; do [ "${x%% =*}" = "$name" ] && continue 2; done
+            echo "$l"
+        done
+        for x in "$@"; do echo "$x"; done
+    } >"$CONF"
+}
+
+checksum() { sed -n 's/^checksum=//p' "$MAPS/status"; }
+users_count() { sed -n 's/^users=//p' "$MAPS/status"; }
+
+# ---- a directory: 3000 accounts (30 disabled) in 3 domains, plus bad data
+gen_users 3000 --domains 3 --disabled 30 >"$MM_TMP/users.ldif"
+cat >"$MM_TMP/special.ldif" <<EOF
+dn: uid=bob,$LDAP_PEOPLE
+objectClass: inetOrgPerson
+objectClass: PostfixBookMailAccount
+uid: bob
+cn: Bob
+sn: Bob
+mail: Bob.Smith@Example.COM
+mailEnabled: TRUE
+mailAlias: bobby@example.com
+mailAlias: postmaster@example.com
+mailStorageDirectory: maildir:/var/vmail/custom/bob/
+mailHomeDirectory: /home/vmail/bob
+mailUidNumber: 6001
+mailGidNumber: 6002
+mailQuota: 1G
+userPassword: {PLAIN}bobpw
+
+dn: uid=carol,$LDAP_PEOPLE
+objectClass: inetOrgPerson
+objectClass: PostfixBookMailAccount
+uid: carol
+cn: Carol
+sn: Carol
+mail: carol@example.com
+mailEnabled: TRUE
+mailAlias: postmaster@example.com
+
+dn: uid=badaddr,$LDAP_PEOPLE
+objectClass: inetOrgPerson
+objectClass: PostfixBookMailAccount
+uid: badaddr
+cn: Bad
+sn: Bad
+mail: no-at-sign
+mailEnabled: TRUE
+
+dn: uid=badquota,$LDAP_PEOPLE
+objectClass: inetOrgPerson
+objectClass: PostfixBookMailAccount
+uid: badquota
+cn: Bad
+sn: Bad
+mail: badquota@example.com
+mailEnabled: TRUE
+mailQuota: lots
+
+dn: uid=outside,$LDAP_PEOPLE
+objectClass: inetOrgPerson
+objectClass: PostfixBookMailAccount
+uid: outside
+cn: Bad
+sn: Bad
+mail: outside@example.com
+mailEnabled: TRUE
+mailStorageDirectory: /etc/evil/
+
+dn: uid=twin,$LDAP_PEOPLE
+objectClass: inetOrgPerson
+objectClass: PostfixBookMailAccount
+uid: twin
+cn: Twin
+sn: Twin
+mail: carol@example.com
+mailEnabled: TRUE
+EOF
+start_slapd --ldif "$MM_TMP/users.ldif" --ldif "$MM_TMP/special.ldif"
+write_conf
+
+# ---- the first sync: 500 is the server's size limit, the sync account is exempt
+"$SYNC" -c "$CONF" --once 2>"$MM_TMP/sync1.err"
+is "$?" 0 "first sync into an empty directory succeeds"
+# 2970 enabled generated + bob + carol (twin loses carol's address to the smaller DN)
+is "$(users_count)" 2972 "every enabled account, past the server's size limit of 500"
+like "$(cat "$MM_TMP/sync1.err")" "uid=badaddr" "a warning names the entry without a valid address"
+like "$(cat "$MM_TMP/sync1.err")" "uid=badquota" "a warning names the entry with a bad quota"
+like "$(cat "$MM_TMP/sync1.err")" "uid=outside" "a warning names the entry stored outside mail_base"
+like "$(cat "$MM_TMP/sync1.err")" "uid=twin" "a warning names the entry that lost its address"
+for f in domains mailboxes aliases users; do
+    [ -f "$MAPS/$f.cdb" ] && ok "$f.cdb exists" || not_ok "$f.cdb exists"
+done
+is "$(stat -c %a "$MAPS/users.cdb")" 640 "users.cdb is not world-readable"
+check "mailmaps check: the maps agree" "$CLI" -c "$CONF" check
+check "mailmaps status: fresh" "$CLI" -c "$CONF" status
+
+# ---- what Postfix itself reads
+pq() { postmap -q "$1" "cdb:$MAPS/$2"; }
+is "$(pq user000001@example1.com mailboxes)" "example1.com/user000001/Maildir/" "postmap: a mailbox"
+is "$(pq USER000003@EXAMPLE.COM mailboxes)" "example.com/user000003/Maildir/" "postmap folds the query; keys are lower-case"
+is "$(pq bob.smith@example.com mailboxes)" "custom/bob/" "storage directory relative to mail_base"
+is "$(pq example2.com domains)" "OK" "postmap: a domain"
+is "$(pq alias-user000010@example1.com aliases)" "user000010@example1.com" "postmap: an alias"
+is "$(pq bobby@example.com aliases)" "bob.smith@example.com" "postmap: bob's alias"
+is "$(pq postmaster@example.com aliases)" "bob.smith@example.com" "an alias claimed twice goes to the smaller DN"
+team=$(pq team0@example.com aliases)
+like "$team" "^user000105@example.com(,user[0-9]+@example.com)+$" "a list expands to its members"
+is "$(echo "$team" | tr , '\n' | sort -c && echo sorted)" "sorted" "list members are sorted"
+check_fails "a disabled account is absent" pq user003000@example.com mailboxes
+check_fails "an entry with a bad address is absent" pq no-at-sign mailboxes
+check_fails "an entry with a bad quota is absent" pq badquota@example.com users
+user=$(pq bob.smith@example.com users)
+like "$user" "^home=/home/vmail/bob	uid=6001	gid=6002	mail=maildir:/var/vmail/custom/bob	" "bob's userdb fields"
+like "$user" "	quota_rule=\*:storage=1073741824B	quota_rule2=Trash:storage=\+524288000B	quota_rule3=Junk:storage=\+524288000B	" "bob's quota rules"
+like "$user" "	password=\{PLAIN\}bobpw$" "bob's password"
+like "$(pq user000004@example1.com users)" "quota_rule=\*:storage=5368709120B" "mailQuota in kilobytes"
+like "$(pq user000012@example.com users)" "quota_rule=\*:storage=21474836480B" "mailQuota with a suffix"
+like "$(pq user000001@example1.com users)" "quota_rule=\*:storage=10737418240B" "default_quota"
+
+# mailmaps query agrees with postmap -q on every key of every map
+mismatch=0
+for map in domains mailboxes aliases users; do
+    while IFS=$'\t' read -r key _; do
+        [ "$("$CLI" -c "$CONF" query "$map" "$key")" = "$(pq "$key" "$map")" ] || {
+            mismatch=$((mismatch + 1)); diag "mismatch in $map for $key"; }
+    done < <("$CLI" -c "$CONF" dump "$map" | awk 'NR % 97 == 1')
+done
+is "$mismatch" 0 "mailmaps query agrees with postmap -q (a sample of every map)"
+
+# ---- determinism: the same directory, again
+sum1=$(checksum)
+"$SYNC" -c "$CONF" --once 2>/dev/null
+is "$(checksum)" "$sum1" "a second sync of the same data: identical checksum"
+is "$(sed -n 's/^generation=//p' "$MAPS/status")" 2 "the generation counts syncs"
+
+# ---- a server that stops answering: exit 1, old maps untouched
+sha_before=$(cat "$MAPS"/*.cdb | sha256sum)
+kill -STOP "$SLAPD_PID"
+"$SYNC" -c "$CONF" --once 2>"$MM_TMP/stall.err"
+is "$?" 1 "slapd frozen before the sync: exit 1 after ldap_timeout"
+kill -CONT "$SLAPD_PID"
+# and mid-sync: one entry per page makes the search take a while
+write_conf "ldap_page_size = 1"
+"$SYNC" -c "$CONF" --once 2>"$MM_TMP/stall.err" &
+spid=$!
+sleep 0.2
+kill -STOP "$SLAPD_PID"
+wait "$spid"
+is "$?" 1 "slapd frozen mid-sync: exit 1"
+kill -CONT "$SLAPD_PID"
+write_conf
+is "$(cat "$MAPS"/*.cdb | sha256sum)" "$sha_before" "the old maps are untouched"
+is "$(ls -A "$MAPS" | grep -c '^\.[a-z]*\.cdb\.')" 0 "no temp files left"
+like "$(cat "$MAPS/status")" "last_failure=" "the failure is recorded in status"
+is "$(users_count)" 2972 "the counts in status are kept"
+
+# ---- slapd gone: exit 1, old maps untouched
+stop_slapd
+"$SYNC" -c "$CONF" --once 2>"$MM_TMP/down.err"
+is "$?" 1 "slapd down: exit 1"
+like "$(cat "$MM_TMP/down.err")" "$LDAP_URI" "the error names the URI"
+is "$(cat "$MAPS"/*.cdb | sha256sum)" "$sha_before" "the old maps are untouched"
+slapd_run
+
+# ---- failover: a dead URI first
+free_port dead
+write_conf "ldap_uri = ldap://127.0.0.1:$dead $LDAP_URI"
+"$SYNC" -c "$CONF" --once 2>"$MM_TMP/failover.err"
+is "$?" 0 "the second URI answers when the first is dead"
+diag "$(cat "$MM_TMP/failover.err")"
+like "$(cat "$MAPS/status")" "source=$LDAP_URI" "status names the URI that answered"
+write_conf
+
+# ---- half the accounts deleted: refused, then forced
+seq 1 1500 | awk -v p="$LDAP_PEOPLE" '{ printf "uid=user%06d,%s\n", $1, p }' >"$MM_TMP/del.txt"
+ldapdelete -x -H "$LDAP_URI" -D "$LDAP_ROOT_DN" -y "$LDAP_ROOT_PW_FILE" -c -f "$MM_TMP/del.txt" \
+    >/dev/null 2>&1
+sha_before=$(cat "$MAPS"/*.cdb | sha256sum)
+"$SYNC" -c "$CONF" --once 2>"$MM_TMP/shrink.err"
+is "$?" 3 "half the accounts gone: refused by max_shrink (exit 3)"
+like "$(cat "$MM_TMP/shrink.err")" "max_shrink" "the refusal says why"
+is "$(cat "$MAPS"/*.cdb | sha256sum)" "$sha_before" "refused: the old maps are untouched"
+"$SYNC" -c "$CONF" --once --force 2>/dev/null
+is "$?" 0 "--force installs them"
+is "$(users_count)" 1472 "the forced maps hold what is left"
+check_fails "a deleted account is gone" pq user000001@example1.com mailboxes
+
+# ---- bad configuration: nothing starts
+printf 'ldap_base = dc=x\nbogus = 1\n' >"$MM_TMP/bad.conf"
+out=$("$SYNC" -c "$MM_TMP/bad.conf" --once 2>&1)
+is "$?" 1 "an unknown setting: exit 1"
+like "$out" "bad.conf:2: bogus" "the error names file, line and setting"
+
+done_testing

@@ -1,0 +1,628 @@
+/* test-account - the LDAP entry -> account mapping, rule by rule */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "maps/account.h"
+#include "maps/conf.h"
+#include "tests/unit/tap.h"
+
+/* A value from a string literal, NULs inside included. */
+#define V(s) { (s), sizeof(s) - 1 }
+/* An attribute with its values. */
+#define A(n, ...)                                                             \
+    { .name = (n),                                                            \
+      .count = sizeof((const struct entry_value[]){ __VA_ARGS__ }) /          \
+               sizeof(struct entry_value),                                    \
+      .values = (const struct entry_value[]){ __VA_ARGS__ } }
+
+#define MAXATTR 10
+
+#define BASE_REC(home, mail)                                                  \
+    "home=" home "\tuid=5000\tgid=5000\tmail=" mail                           \
+    "\tquota_rule=*:storage=10737418240B"                                     \
+    "\tquota_rule2=Trash:storage=+524288000B"                                 \
+    "\tquota_rule3=Junk:storage=+524288000B"
+
+struct tcase {
+    const char *name;
+    struct entry_attr attrs[MAXATTR];
+    int rc;                 /* 1 built, 0 skipped */
+    const char *mail;       /* want, when built */
+    const char *home;
+    const char *mailbox;
+    const char *userrec;    /* NULL: not checked */
+    const char *warn;       /* substring of the (last) warning, NULL = none */
+};
+
+static const struct tcase cases[] = {
+    { "defaults",
+      { A("mail", V("alice@example.com")) },
+      1, "alice@example.com", "/var/vmail/example.com/alice", "example.com/alice/Maildir/",
+      BASE_REC("/var/vmail/example.com/alice", "maildir:/var/vmail/example.com/alice/Maildir"),
+      NULL },
+    { "mail lower-cased, attribute name any case",
+      { A("MAIL", V("Alice@Example.COM")) },
+      1, "alice@example.com", "/var/vmail/example.com/alice", "example.com/alice/Maildir/",
+      NULL, NULL },
+    { "no mail attribute",
+      { A("mailAlias", V("a@example.com")) },
+      0, NULL, NULL, NULL, NULL, "no mail" },
+    { "mail attribute without values",
+      { { .name = "mail", .count = 0, .values = NULL } },
+      0, NULL, NULL, NULL, NULL, "no mail" },
+    { "two mail values",
+      { A("mail", V("a@example.com"), V("b@example.com")) },
+      0, NULL, NULL, NULL, NULL, "2 values of mail" },
+    { "mail without @",
+      { A("mail", V("alice")) },
+      0, NULL, NULL, NULL, NULL, "bad mail" },
+    { "mail with empty local part",
+      { A("mail", V("@example.com")) },
+      0, NULL, NULL, NULL, NULL, "bad mail" },
+    { "mail with empty domain",
+      { A("mail", V("alice@")) },
+      0, NULL, NULL, NULL, NULL, "bad mail" },
+    { "mail with a blank",
+      { A("mail", V("al ice@example.com")) },
+      0, NULL, NULL, NULL, NULL, "bad mail" },
+    { "mail with invalid UTF-8",
+      { A("mail", V("al\xff" "ice@example.com")) },
+      0, NULL, NULL, NULL, NULL, "bad mail" },
+    { "mail with an overlong UTF-8 form",
+      { A("mail", V("al\xc0\xaf" "ice@example.com")) },
+      0, NULL, NULL, NULL, NULL, "bad mail" },
+    { "mail with an empty domain label",
+      { A("mail", V("alice@example..com")) },
+      0, NULL, NULL, NULL, NULL, "bad mail" },
+    { "mail with a slash in the domain",
+      { A("mail", V("alice@a/../../etc")) },
+      0, NULL, NULL, NULL, NULL, "bad mail" },
+    { "mail empty",
+      { A("mail", V("")) },
+      0, NULL, NULL, NULL, NULL, "bad mail" },
+    { "mail over-long",
+      { A("mail", V("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                    "@example.com")) },
+      0, NULL, NULL, NULL, NULL, "bad mail" },
+    { "NUL inside mail",
+      { A("mail", V("alice\0@example.com")) },
+      0, NULL, NULL, NULL, NULL, "TAB, newline, CR or NUL" },
+    { "TAB in mail",
+      { A("mail", V("alice\t@example.com")) },
+      0, NULL, NULL, NULL, NULL, "TAB, newline, CR or NUL" },
+    { "newline in home",
+      { A("mail", V("alice@example.com")), A("mailHomeDirectory", V("/home/a\nb")) },
+      0, NULL, NULL, NULL, NULL, "mailHomeDirectory holds a TAB" },
+    { "CR in an alias skips the whole entry",
+      { A("mail", V("alice@example.com")), A("mailAlias", V("a@example.com"), V("b\r@example.com")) },
+      0, NULL, NULL, NULL, NULL, "mailAlias holds a TAB" },
+    { "TAB in a second password value",
+      { A("mail", V("alice@example.com")), A("userPassword", V("{SSHA}x"), V("y\tz")) },
+      0, NULL, NULL, NULL, NULL, "userPassword holds" },
+    { "NUL in the password",
+      { A("mail", V("alice@example.com")), A("userPassword", V("{PLAIN}a\0b")) },
+      0, NULL, NULL, NULL, NULL, "userPassword holds" },
+
+    /* home */
+    { "home given, trailing slash and double slashes dropped",
+      { A("mail", V("alice@example.com")), A("mailHomeDirectory", V("/home//alice/")) },
+      1, "alice@example.com", "/home/alice", "example.com/alice/Maildir/",
+      BASE_REC("/home/alice", "maildir:/var/vmail/example.com/alice/Maildir"), NULL },
+    { "home relative",
+      { A("mail", V("alice@example.com")), A("mailHomeDirectory", V("home/alice")) },
+      0, NULL, NULL, NULL, NULL, "not an absolute path" },
+    { "home with ..",
+      { A("mail", V("alice@example.com")), A("mailHomeDirectory", V("/home/../etc")) },
+      0, NULL, NULL, NULL, NULL, "\"..\" in path" },
+    { "home with a control character",
+      { A("mail", V("alice@example.com")), A("mailHomeDirectory", V("/home/a\x01")) },
+      0, NULL, NULL, NULL, NULL, "control character" },
+    { "home with invalid UTF-8",
+      { A("mail", V("alice@example.com")), A("mailHomeDirectory", V("/home/a\xe2\x82")) },
+      0, NULL, NULL, NULL, NULL, "invalid UTF-8" },
+    { "home with UTF-8",
+      { A("mail", V("alice@example.com")), A("mailHomeDirectory", V("/home/j\xc3\xbcrgen")) },
+      1, "alice@example.com", "/home/j\xc3\xbcrgen", NULL, NULL, NULL },
+    { "home empty",
+      { A("mail", V("alice@example.com")), A("mailHomeDirectory", V("")) },
+      0, NULL, NULL, NULL, NULL, "empty path" },
+    { "two homes",
+      { A("mail", V("alice@example.com")), A("mailHomeDirectory", V("/a"), V("/b")) },
+      0, NULL, NULL, NULL, NULL, "several values of mailHomeDirectory" },
+
+    /* storage */
+    { "storage absolute under mail_base, maildir: prefix",
+      { A("mail", V("alice@example.com")),
+        A("mailStorageDirectory", V("maildir:/var/vmail/other/alice/Maildir/")) },
+      1, "alice@example.com", "/var/vmail/example.com/alice", "other/alice/Maildir/",
+      BASE_REC("/var/vmail/example.com/alice", "maildir:/var/vmail/other/alice/Maildir"), NULL },
+    { "storage relative to mail_base",
+      { A("mail", V("alice@example.com")), A("mailStorageDirectory", V("x/alice")) },
+      1, "alice@example.com", NULL, "x/alice/", NULL, NULL },
+    { "storage relative with maildir: prefix",
+      { A("mail", V("alice@example.com")), A("mailStorageDirectory", V("maildir:x/alice/")) },
+      1, "alice@example.com", NULL, "x/alice/", NULL, NULL },
+    { "storage absolute outside mail_base",
+      { A("mail", V("alice@example.com")), A("mailStorageDirectory", V("/srv/mail/alice")) },
+      0, NULL, NULL, NULL, NULL, "outside mail_base" },
+    { "storage in a sibling that shares the prefix",
+      { A("mail", V("alice@example.com")), A("mailStorageDirectory", V("/var/vmailx/alice")) },
+      0, NULL, NULL, NULL, NULL, "outside mail_base" },
+    { "storage is mail_base itself",
+      { A("mail", V("alice@example.com")), A("mailStorageDirectory", V("/var/vmail/")) },
+      0, NULL, NULL, NULL, NULL, "mail_base itself" },
+    { "storage climbing out",
+      { A("mail", V("alice@example.com")), A("mailStorageDirectory", V("a/../../etc")) },
+      0, NULL, NULL, NULL, NULL, "\"..\" in path" },
+    { "storage through /var/vmail/..",
+      { A("mail", V("alice@example.com")), A("mailStorageDirectory", V("/var/vmail/../etc")) },
+      0, NULL, NULL, NULL, NULL, "\"..\" in path" },
+    { "storage with .",
+      { A("mail", V("alice@example.com")), A("mailStorageDirectory", V("a/./b")) },
+      0, NULL, NULL, NULL, NULL, "\"..\" in path" },
+    { "storage only maildir:",
+      { A("mail", V("alice@example.com")), A("mailStorageDirectory", V("maildir:")) },
+      0, NULL, NULL, NULL, NULL, "empty path" },
+    { "storage with a colon",
+      { A("mail", V("alice@example.com")), A("mailStorageDirectory", V("a/b:LAYOUT=fs")) },
+      0, NULL, NULL, NULL, NULL, "':' or '%'" },
+    { "storage with a percent",
+      { A("mail", V("alice@example.com")), A("mailStorageDirectory", V("a/%u")) },
+      0, NULL, NULL, NULL, NULL, "':' or '%'" },
+    { "storage with DEL",
+      { A("mail", V("alice@example.com")), A("mailStorageDirectory", V("a/\x7f")) },
+      0, NULL, NULL, NULL, NULL, "control character" },
+    { "storage with collapsed slashes",
+      { A("mail", V("alice@example.com")), A("mailStorageDirectory", V("a//b///")) },
+      1, "alice@example.com", NULL, "a/b/", NULL, NULL },
+    { "local part with a percent cannot make a mail field",
+      { A("mail", V("a%b@example.com")) },
+      0, NULL, NULL, NULL, NULL, "unusable mailbox path" },
+
+    /* uid, gid */
+    { "uid and gid",
+      { A("mail", V("alice@example.com")), A("mailUidNumber", V("1234")),
+        A("mailGidNumber", V("99")) },
+      1, "alice@example.com", NULL, NULL,
+      "home=/var/vmail/example.com/alice\tuid=1234\tgid=99"
+      "\tmail=maildir:/var/vmail/example.com/alice/Maildir"
+      "\tquota_rule=*:storage=10737418240B\tquota_rule2=Trash:storage=+524288000B"
+      "\tquota_rule3=Junk:storage=+524288000B", NULL },
+    { "uid not a number",
+      { A("mail", V("alice@example.com")), A("mailUidNumber", V("abc")) },
+      0, NULL, NULL, NULL, NULL, "bad mailUidNumber" },
+    { "uid 0",
+      { A("mail", V("alice@example.com")), A("mailUidNumber", V("0")) },
+      0, NULL, NULL, NULL, NULL, "bad mailUidNumber" },
+    { "uid negative",
+      { A("mail", V("alice@example.com")), A("mailUidNumber", V("-1")) },
+      0, NULL, NULL, NULL, NULL, "bad mailUidNumber" },
+    { "uid 2^32-1",
+      { A("mail", V("alice@example.com")), A("mailUidNumber", V("4294967295")) },
+      0, NULL, NULL, NULL, NULL, "bad mailUidNumber" },
+    { "uid huge",
+      { A("mail", V("alice@example.com")), A("mailUidNumber", V("123456789012345678901234567890123")) },
+      0, NULL, NULL, NULL, NULL, "bad mailUidNumber" },
+    { "gid with a blank",
+      { A("mail", V("alice@example.com")), A("mailGidNumber", V(" 5")) },
+      0, NULL, NULL, NULL, NULL, "bad mailGidNumber" },
+    { "two gids",
+      { A("mail", V("alice@example.com")), A("mailGidNumber", V("5"), V("6")) },
+      0, NULL, NULL, NULL, NULL, "several values of mailGidNumber" },
+
+    /* quota */
+    { "quota in kilobytes",
+      { A("mail", V("alice@example.com")), A("mailQuota", V("1024")) },
+      1, "alice@example.com", NULL, NULL,
+      "home=/var/vmail/example.com/alice\tuid=5000\tgid=5000"
+      "\tmail=maildir:/var/vmail/example.com/alice/Maildir"
+      "\tquota_rule=*:storage=1048576B\tquota_rule2=Trash:storage=+524288000B"
+      "\tquota_rule3=Junk:storage=+524288000B", NULL },
+    { "quota with G suffix",
+      { A("mail", V("alice@example.com")), A("mailQuota", V("2G")) },
+      1, "alice@example.com", NULL, NULL,
+      "home=/var/vmail/example.com/alice\tuid=5000\tgid=5000"
+      "\tmail=maildir:/var/vmail/example.com/alice/Maildir"
+      "\tquota_rule=*:storage=2147483648B\tquota_rule2=Trash:storage=+524288000B"
+      "\tquota_rule3=Junk:storage=+524288000B", NULL },
+    { "quota 0 is unlimited",
+      { A("mail", V("alice@example.com")), A("mailQuota", V("0")) },
+      1, "alice@example.com", NULL, NULL,
+      "home=/var/vmail/example.com/alice\tuid=5000\tgid=5000"
+      "\tmail=maildir:/var/vmail/example.com/alice/Maildir"
+      "\tquota_rule=*:storage=0\tquota_rule2=Trash:storage=+524288000B"
+      "\tquota_rule3=Junk:storage=+524288000B", NULL },
+    { "quota not a number",
+      { A("mail", V("alice@example.com")), A("mailQuota", V("lots")) },
+      0, NULL, NULL, NULL, NULL, "bad mailQuota" },
+    { "quota negative",
+      { A("mail", V("alice@example.com")), A("mailQuota", V("-5")) },
+      0, NULL, NULL, NULL, NULL, "bad mailQuota" },
+    { "quota overflowing",
+      { A("mail", V("alice@example.com")), A("mailQuota", V("99999999999999999999")) },
+      0, NULL, NULL, NULL, NULL, "bad mailQuota" },
+    { "quota overflowing with the kilobyte unit",
+      { A("mail", V("alice@example.com")), A("mailQuota", V("18014398509481984")) },
+      0, NULL, NULL, NULL, NULL, "bad mailQuota" },
+    { "quota empty",
+      { A("mail", V("alice@example.com")), A("mailQuota", V("")) },
+      0, NULL, NULL, NULL, NULL, "bad mailQuota" },
+    { "quota far too long",
+      { A("mail", V("alice@example.com")),
+        A("mailQuota", V("1000000000000000000000000000000000000000000000000000000000000000000000")) },
+      0, NULL, NULL, NULL, NULL, "bad mailQuota" },
+
+    /* password */
+    { "password: first value, backslash escaped",
+      { A("mail", V("alice@example.com")), A("userPassword", V("{PLAIN}a\\b"), V("{SSHA}second")) },
+      1, "alice@example.com", NULL, NULL,
+      BASE_REC("/var/vmail/example.com/alice", "maildir:/var/vmail/example.com/alice/Maildir")
+      "\tpassword={PLAIN}a\\\\b", NULL },
+    { "empty password is none",
+      { A("mail", V("alice@example.com")), A("userPassword", V("")) },
+      1, "alice@example.com", NULL, NULL,
+      BASE_REC("/var/vmail/example.com/alice", "maildir:/var/vmail/example.com/alice/Maildir"),
+      NULL },
+
+    /* aliases and groups */
+    { "a bad alias costs that alias only",
+      { A("mail", V("alice@example.com")), A("mailAlias", V("not-an-address"), V("b@example.org")) },
+      1, "alice@example.com", NULL, NULL, NULL, "mailAlias value \"not-an-address\" ignored" },
+    { "alias with invalid UTF-8",
+      { A("mail", V("alice@example.com")), A("mailAlias", V("\xed\xa0\x80@example.com")) },
+      1, "alice@example.com", NULL, NULL, NULL, "mailAlias value \"\xed\xa0\x80@example.com\" ignored" },
+    { "a bad group costs that group only",
+      { A("mail", V("alice@example.com")), A("mailGroupMember", V("@x")) },
+      1, "alice@example.com", NULL, NULL, NULL, "mailGroupMember value \"@x\" ignored" },
+};
+
+/* The last warning and how many there were. */
+struct warnings {
+    int count;
+    char dn[256];
+    char msg[512];
+};
+
+/* on_warn - remember the warning */
+static void on_warn(void *ctx, const char *dn, const char *msg)
+{
+    struct warnings *w = ctx;
+
+    w->count++;
+    snprintf(w->dn, sizeof(w->dn), "%s", dn);
+    snprintf(w->msg, sizeof(w->msg), "%s", msg);
+}
+
+/* count_attrs - attributes in a case (the table leaves the rest zeroed) */
+static size_t count_attrs(const struct entry_attr *attrs)
+{
+    size_t n = 0;
+
+    while (n < MAXATTR && attrs[n].name != NULL)
+        n++;
+    return n;
+}
+
+/* userrec_of - the users.cdb value of a as a C string (static buffer) */
+static const char *userrec_of(const struct conf *cfg, const struct account *a)
+{
+    static char out[4096];
+    char *buf = NULL, err[256];
+    size_t bufsz = 0;
+    long n = account_userrec(cfg, a, &buf, &bufsz, err, sizeof(err));
+
+    if (n < 0 || (size_t)n >= sizeof(out)) {
+        snprintf(out, sizeof(out), "(error: %s)", n < 0 ? err : "too long");
+    } else {
+        memcpy(out, buf, (size_t)n);
+        out[n] = '\0';
+    }
+    free(buf);
+    return out;
+}
+
+/* run - map one entry with cfg; 1/0/-1 as account_from_entry */
+static int run(const struct conf *cfg, const char *dn, const struct entry_attr *attrs,
+               size_t n, struct account *a, struct warnings *w)
+{
+    struct entry e = { .dn = dn, .attr_count = n, .attrs = attrs };
+    char err[256];
+
+    memset(w, 0, sizeof(*w));
+    return account_from_entry(cfg, &e, a, on_warn, w, err, sizeof(err));
+}
+
+/* test_table - every case of the table */
+static void test_table(const struct conf *cfg)
+{
+    struct account a;
+
+    account_init(&a);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const struct tcase *t = &cases[i];
+        struct warnings w;
+        int rc = run(cfg, "uid=alice,dc=example,dc=com", t->attrs, count_attrs(t->attrs), &a, &w);
+
+        is_int(rc, t->rc, "%s: result", t->name);
+        if (t->warn != NULL) {
+            ok(w.count >= 1 && strstr(w.msg, t->warn) != NULL, "%s: warning", t->name);
+            if (w.count < 1 || strstr(w.msg, t->warn) == NULL)
+                diag("got %d warnings, last: '%s'", w.count, w.msg);
+            is_str(w.dn, "uid=alice,dc=example,dc=com", "%s: warning names the DN", t->name);
+        } else {
+            is_int(w.count, 0, "%s: no warning", t->name);
+            if (w.count)
+                diag("warning: %s", w.msg);
+        }
+        if (t->rc == 0) {
+            ok(a.mail == NULL && a.aliases == NULL, "%s: skipped account is empty", t->name);
+            continue;
+        }
+        if (rc != 1)
+            continue;
+        if (t->mail)
+            is_str(a.mail, t->mail, "%s: mail", t->name);
+        if (t->home)
+            is_str(a.home, t->home, "%s: home", t->name);
+        if (t->mailbox)
+            is_str(a.mailbox, t->mailbox, "%s: mailbox", t->name);
+        if (t->userrec)
+            is_str(userrec_of(cfg, &a), t->userrec, "%s: users.cdb value", t->name);
+        is_str(a.dn, "uid=alice,dc=example,dc=com", "%s: normalised dn", t->name);
+    }
+    account_free(&a);
+}
+
+/* test_lists - aliases and groups normalised, sorted, unique */
+static void test_lists(const struct conf *cfg)
+{
+    const struct entry_attr attrs[] = {
+        A("mail", V("Alice@Example.com")),
+        A("mailAlias", V("Zed@example.com"), V("alice@EXAMPLE.com"), V("b@example.org"),
+          V("zed@example.com"), V("bad"), V("a@example.net")),
+        A("mailGroupMember", V("staff@example.com"), V("STAFF@example.com"),
+          V("all@example.com"), V("alice@example.com")),
+    };
+    struct account a;
+    struct warnings w;
+
+    account_init(&a);
+    is_int(run(cfg, "cn=x", attrs, 3, &a, &w), 1, "lists: built");
+    is_int(w.count, 1, "lists: one warning (the bad alias)");
+    is_int(a.alias_count, 3, "lists: own mail and duplicates dropped from aliases");
+    if (a.alias_count == 3) {
+        is_str(a.aliases[0], "a@example.net", "lists: alias 1");
+        is_str(a.aliases[1], "b@example.org", "lists: alias 2");
+        is_str(a.aliases[2], "zed@example.com", "lists: alias 3");
+    }
+    is_int(a.group_count, 3, "lists: groups unique");
+    if (a.group_count == 3) {
+        is_str(a.groups[0], "alice@example.com", "lists: group 1 (own mail kept: mapbuild decides)");
+        is_str(a.groups[1], "all@example.com", "lists: group 2");
+        is_str(a.groups[2], "staff@example.com", "lists: group 3");
+    }
+    account_free(&a);
+    ok(a.mail == NULL && a.alias_count == 0, "account_free leaves it empty");
+    account_free(&a);
+}
+
+/* test_mail_location - the template with storage absent and present */
+static void test_mail_location(struct conf *cfg)
+{
+    const struct entry_attr plain[] = { A("mail", V("alice@example.com")) };
+    const struct entry_attr stored[] = {
+        A("mail", V("alice@example.com")), A("mailStorageDirectory", V("s/alice")),
+        A("mailHomeDirectory", V("/h/alice")),
+    };
+    char *saved = cfg->mail_location;
+    struct account a;
+    struct warnings w;
+
+    account_init(&a);
+    cfg->mail_location = "mdbox:%h/mdbox:INDEX=/idx/%d/%n:X=%u:P=100%%:%Lu:%";
+    is_int(run(cfg, "cn=x", plain, 1, &a, &w), 1, "mail_location: built");
+    is_str(userrec_of(cfg, &a),
+           "home=/var/vmail/example.com/alice\tuid=5000\tgid=5000"
+           "\tmail=mdbox:/var/vmail/example.com/alice/mdbox:INDEX=/idx/example.com/alice"
+           ":X=alice@example.com:P=100%:%Lu:%"
+           "\tquota_rule=*:storage=10737418240B\tquota_rule2=Trash:storage=+524288000B"
+           "\tquota_rule3=Junk:storage=+524288000B",
+           "mail_location: %%h %%d %%n %%u %%%% expanded, others kept");
+    is_str(a.mailbox, "example.com/alice/Maildir/", "mail_location: mailboxes.cdb path unchanged");
+    is_int(run(cfg, "cn=x", stored, 3, &a, &w), 1, "mail_location with storage: built");
+    is_str(userrec_of(cfg, &a),
+           "home=/h/alice\tuid=5000\tgid=5000\tmail=maildir:/var/vmail/s/alice"
+           "\tquota_rule=*:storage=10737418240B\tquota_rule2=Trash:storage=+524288000B"
+           "\tquota_rule3=Junk:storage=+524288000B",
+           "mail_location: an entry's storage directory wins");
+    cfg->mail_location = saved;
+    account_free(&a);
+}
+
+/* test_custom_attrs - every attribute name comes from the configuration */
+static void test_custom_attrs(struct conf *cfg)
+{
+    struct conf_attrs saved = cfg->attr;
+    const struct entry_attr attrs[] = {
+        A("email", V("bob@example.org")),
+        A("mail", V("ignored@example.org"), V("twice@example.org")),
+        A("proxyAddresses", V("robert@example.org")),
+        A("memberOfList", V("team@example.org")),
+        A("homeDirectory", V("/home/bob")),
+        A("maildir", V("bob/")),
+        A("uidNumber", V("42")),
+        A("gidNumber", V("43")),
+        A("quotaBytes", V("1M")),
+        A("secret", V("{CRYPT}xx")),
+    };
+    struct account a;
+    struct warnings w;
+
+    cfg->attr = (struct conf_attrs){
+        .mail = "email", .alias = "proxyaddresses", .group = "memberOfList",
+        .home = "homeDirectory", .storage = "maildir", .uid = "uidNumber",
+        .gid = "gidNumber", .quota = "quotaBytes", .password = "secret",
+    };
+    account_init(&a);
+    is_int(run(cfg, "cn=bob", attrs, 10, &a, &w), 1, "custom attrs: built");
+    is_int(w.count, 0, "custom attrs: no warning (the other mail attribute is not read)");
+    is_str(a.mail, "bob@example.org", "custom attrs: mail");
+    ok(a.alias_count == 1 && strcmp(a.aliases[0], "robert@example.org") == 0, "custom attrs: alias");
+    ok(a.group_count == 1 && strcmp(a.groups[0], "team@example.org") == 0, "custom attrs: group");
+    is_str(userrec_of(cfg, &a),
+           "home=/home/bob\tuid=42\tgid=43\tmail=maildir:/var/vmail/bob"
+           "\tquota_rule=*:storage=1048576B\tquota_rule2=Trash:storage=+524288000B"
+           "\tquota_rule3=Junk:storage=+524288000B\tpassword={CRYPT}xx",
+           "custom attrs: users.cdb value");
+    /* an attribute not configured is not read */
+    cfg->attr.password = "";
+    is_int(run(cfg, "cn=bob", attrs, 10, &a, &w), 1, "no password attribute: built");
+    ok(a.password == NULL, "no password attribute: no password");
+    cfg->attr = saved;
+    account_free(&a);
+}
+
+/* test_conf_variants - mail_base forms, no quota rules, default quota 0 */
+static void test_conf_variants(struct conf *cfg)
+{
+    const struct entry_attr plain[] = { A("mail", V("alice@example.com")) };
+    const struct entry_attr abs[] = {
+        A("mail", V("alice@example.com")), A("mailStorageDirectory", V("/srv/x/alice")),
+    };
+    char *saved_base = cfg->mail_base;
+    struct quota_rules saved_rules = cfg->quota_rules;
+    uint64_t saved_quota = cfg->default_quota;
+    struct account a;
+    struct warnings w;
+    char err[256];
+
+    account_init(&a);
+    cfg->mail_base = "/var/vmail/";
+    is_int(run(cfg, "cn=x", plain, 1, &a, &w), 1, "mail_base with trailing slash: built");
+    is_str(a.home, "/var/vmail/example.com/alice", "mail_base with trailing slash: home");
+
+    cfg->mail_base = "/";
+    cfg->quota_rules.count = 0;
+    cfg->default_quota = 0;
+    is_int(run(cfg, "cn=x", abs, 2, &a, &w), 1, "mail_base /: built");
+    is_str(a.mailbox, "srv/x/alice/", "mail_base /: any absolute path is under it");
+    is_str(userrec_of(cfg, &a),
+           "home=/example.com/alice\tuid=5000\tgid=5000\tmail=maildir:/srv/x/alice"
+           "\tquota_rule=*:storage=0",
+           "mail_base /, no rules, unlimited default quota");
+
+    cfg->mail_base = "relative";
+    struct entry e = { .dn = "cn=x", .attr_count = 1, .attrs = plain };
+    err[0] = '\0';
+    is_int(account_from_entry(cfg, &e, &a, NULL, NULL, err, sizeof(err)), -1,
+           "a relative mail_base is an error, not a skip");
+    ok(strstr(err, "mail_base") != NULL, "the error names mail_base");
+
+    cfg->mail_base = saved_base;
+    cfg->quota_rules = saved_rules;
+    cfg->default_quota = saved_quota;
+    /* no warn callback and a NULL DN */
+    e.dn = NULL;
+    e.attrs = abs;
+    e.attr_count = 2;
+    is_int(account_from_entry(cfg, &e, &a, NULL, NULL, err, sizeof(err)), 0,
+           "skip without a warn callback");
+    account_free(&a);
+}
+
+/* test_dn - the DN normalisation the conflict rule uses */
+static void test_dn(void)
+{
+    static const struct { const char *in, *want; } t[] = {
+        { "uid=alice,dc=example,dc=com", "uid=alice,dc=example,dc=com" },
+        { "UID=Alice , OU=People,DC=Example, DC=COM", "uid=alice,ou=people,dc=example,dc=com" },
+        { "  cn = a + sn = b , dc=x  ", "cn=a+sn=b,dc=x" },
+        { "cn=a\\ ,dc=x", "cn=a\\ ,dc=x" },
+        { "cn=a\\, B ,dc=x", "cn=a\\, b,dc=x" },
+        { "cn=\\ lead", "cn=\\ lead" },
+        { "cn=with inner  blanks,dc=x", "cn=with inner  blanks,dc=x" },
+        { "cn=trail\\", "cn=trail\\" },
+        { "", "" },
+        { "   ", "" },
+        { "cn=\xc3\x84rger", "cn=\xc3\x84rger" },
+    };
+
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        char *got = account_dn_normalize(t[i].in);
+        is_str(got, t[i].want, "dn '%s'", t[i].in);
+        free(got);
+    }
+    char *got = account_dn_normalize(NULL);
+    is_str(got, "", "dn NULL");
+    free(got);
+}
+
+/* dot_component - a "." or ".." component anywhere in path */
+static int dot_component(const char *path)
+{
+    for (const char *p = path; *p != '\0';) {
+        size_t n = strcspn(p, "/");
+        if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+            return 1;
+        p += n;
+        while (*p == '/')
+            p++;
+    }
+    return 0;
+}
+
+/* test_paths - default paths and odd local parts never escape mail_base */
+static void test_paths(const struct conf *cfg)
+{
+    static const char *const locals[] = {
+        "..@example.com", ".@example.com", "a/../b@example.com", "a/b@example.com",
+        "a:b@example.com", "-x@example.com", "a..b@example.com",
+    };
+    char buf[64];
+    struct account a;
+    struct warnings w;
+
+    is_int(account_default_mailbox("alice@example.com", buf, sizeof(buf)), 26, "default mailbox length");
+    is_str(buf, "example.com/alice/Maildir/", "default mailbox");
+    is_int(account_default_home(cfg, "alice@example.com", buf, sizeof(buf)), 28, "default home length");
+    is_str(buf, "/var/vmail/example.com/alice", "default home");
+    is_int(account_default_mailbox("alice@example.com", buf, 10), -1, "default mailbox: too small");
+    is_int(account_default_home(cfg, "alice@example.com", buf, 10), -1, "default home: too small");
+
+    account_init(&a);
+    for (size_t i = 0; i < sizeof(locals) / sizeof(locals[0]); i++) {
+        const struct entry_value v = { locals[i], strlen(locals[i]) };
+        const struct entry_attr at = { "mail", 1, &v };
+        int rc = run(cfg, "cn=x", &at, 1, &a, &w);
+        ok(rc == 0 || (rc == 1 && !dot_component(a.mailbox) && !dot_component(a.home) &&
+                       strchr(a.mailbox, ':') == NULL),
+           "local part '%s': skipped or a safe path (rc %d)", locals[i], rc);
+        if (rc == 1)
+            diag("  mailbox %s home %s", a.mailbox, a.home);
+    }
+    account_free(&a);
+}
+
+int main(void)
+{
+    struct conf cfg;
+
+    if (conf_defaults(&cfg) < 0) {
+        printf("Bail out! conf_defaults\n");
+        return 1;
+    }
+    test_table(&cfg);
+    test_lists(&cfg);
+    test_mail_location(&cfg);
+    test_custom_attrs(&cfg);
+    test_conf_variants(&cfg);
+    test_dn();
+    test_paths(&cfg);
+    conf_free(&cfg);
+    return tap_done();
+}

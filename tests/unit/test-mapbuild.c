@@ -1,0 +1,524 @@
+/* test-mapbuild - accounts -> maps: conflicts, lists, domains, order */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "maps/account.h"
+#include "maps/conf.h"
+#include "maps/mapbuild.h"
+#include "tests/unit/tap.h"
+
+#define V(s) { (s), sizeof(s) - 1 }
+#define A(n, ...)                                                             \
+    { .name = (n),                                                            \
+      .count = sizeof((const struct entry_value[]){ __VA_ARGS__ }) /          \
+               sizeof(struct entry_value),                                    \
+      .values = (const struct entry_value[]){ __VA_ARGS__ } }
+#define MAXATTR 6
+
+#define RULES "\tquota_rule=*:storage=10737418240B" \
+              "\tquota_rule2=Trash:storage=+524288000B" \
+              "\tquota_rule3=Junk:storage=+524288000B"
+#define USER(d, l) "users\t" l "@" d "\thome=/var/vmail/" d "/" l "\tuid=5000\tgid=5000" \
+                   "\tmail=maildir:/var/vmail/" d "/" l "/Maildir" RULES "\n"
+#define MBOX(d, l) "mailboxes\t" l "@" d "\t" d "/" l "/Maildir/\n"
+
+struct tentry {
+    const char *dn;
+    struct entry_attr attrs[MAXATTR];
+};
+
+/* The directory of the conflict scenario (see the expected maps below). */
+static const struct tentry dir[] = {
+    { "uid=alice,dc=example,dc=com",
+      { A("mail", V("alice@example.com")),
+        A("mailAlias", V("al@example.com"), V("Alice.Smith@example.org")),
+        A("mailGroupMember", V("staff@example.com"), V("all@lists.example.net")) } },
+    { "uid=bob, dc=example, dc=com",
+      { A("mail", V("bob@example.com")),
+        A("mailStorageDirectory", V("maildir:/var/vmail/b/bob")),
+        A("userPassword", V("{SSHA}bob")),
+        A("mailGroupMember", V("staff@example.com"), V("ALL@lists.example.net")) } },
+    /* loses al@ to alice (smaller DN) and bob@ to bob's mail */
+    { "uid=carol,dc=example,dc=com",
+      { A("mail", V("carol@example.com")),
+        A("mailAlias", V("al@example.com"), V("bob@example.com")) } },
+    /* alice has this mail: dave is dropped, his alias goes nowhere */
+    { "uid=dave,dc=example,dc=com",
+      { A("mail", V("alice@example.com")),
+        A("mailAlias", V("dave-alias@example.com")) } },
+    /* a smaller DN than alice's: takes alice's second alias */
+    { "UID=Aaron,DC=example,DC=com",
+      { A("mail", V("aaron@example.com")),
+        A("mailAlias", V("alice.smith@example.org")) } },
+    /* list addresses that are an alias and a mail: those memberships go */
+    { "uid=eve,dc=example,dc=com",
+      { A("mail", V("eve@example.com")),
+        A("mailGroupMember", V("al@example.com"), V("staff@example.com"), V("bob@example.com")) } },
+    { "uid=zed,dc=example,dc=com",
+      { A("mail", V("zed@example.com")), A("mailAlias", V("x@example.com")) } },
+    /* "uid=bad" < "uid=zed": its mail beats zed's alias */
+    { "uid=bad,dc=example,dc=com",
+      { A("mail", V("x@example.com")) } },
+    /* skipped by the mapping: never reaches the maps */
+    { "uid=nomail,dc=example,dc=com",
+      { A("mailAlias", V("ghost@example.com")) } },
+    /* an exact duplicate of alice (a search may return an entry twice when
+     * a fallback asks more than once): dropped without a word */
+    { "uid=alice,dc=example,dc=com",
+      { A("mail", V("alice@example.com")),
+        A("mailAlias", V("al@example.com"), V("Alice.Smith@example.org")),
+        A("mailGroupMember", V("staff@example.com"), V("all@lists.example.net")) } },
+};
+
+static const char want_dir[] =
+    "domains\texample.com\tOK\n"
+    "domains\texample.org\tOK\n"
+    "domains\tlists.example.net\tOK\n"
+    MBOX("example.com", "aaron")
+    MBOX("example.com", "alice")
+    "mailboxes\tbob@example.com\tb/bob/\n"
+    MBOX("example.com", "carol")
+    MBOX("example.com", "eve")
+    MBOX("example.com", "x")
+    MBOX("example.com", "zed")
+    "aliases\tal@example.com\talice@example.com\n"
+    "aliases\talice.smith@example.org\taaron@example.com\n"
+    "aliases\tall@lists.example.net\talice@example.com,bob@example.com\n"
+    "aliases\tstaff@example.com\talice@example.com,bob@example.com,eve@example.com\n"
+    USER("example.com", "aaron")
+    USER("example.com", "alice")
+    "users\tbob@example.com\thome=/var/vmail/example.com/bob\tuid=5000\tgid=5000"
+    "\tmail=maildir:/var/vmail/b/bob" RULES "\tpassword={SSHA}bob\n"
+    USER("example.com", "carol")
+    USER("example.com", "eve")
+    USER("example.com", "x")
+    USER("example.com", "zed");
+
+/* What an emit callback saw, as text; plus a check of the order. */
+struct sink {
+    char *text;
+    size_t len, cap;
+    int calls;
+    int bad_order;
+    int last_map;
+    char last_key[512];
+    int fail_at;             /* return -1 on this call (1-based), 0 = never */
+    int stop_at;             /* return 1 on this call */
+};
+
+/* sink_add - append bytes */
+static void sink_add(struct sink *s, const char *p, size_t n)
+{
+    if (s->len + n + 1 > s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 4096;
+        while (cap < s->len + n + 1)
+            cap *= 2;
+        s->text = realloc(s->text, cap);
+        if (s->text == NULL)
+            abort();
+        s->cap = cap;
+    }
+    memcpy(s->text + s->len, p, n);
+    s->len += n;
+    s->text[s->len] = '\0';
+}
+
+/* on_emit - record "map<TAB>key<TAB>value\n" and check that maps come in
+ * enum order and keys strictly increase within a map */
+static int on_emit(void *ctx, enum map_id map, const char *key, size_t keylen,
+                   const char *val, size_t vallen)
+{
+    struct sink *s = ctx;
+    char k[512];
+
+    s->calls++;
+    if (s->fail_at && s->calls == s->fail_at)
+        return -1;
+    snprintf(k, sizeof(k), "%.*s", (int)keylen, key);
+    if ((int)map < s->last_map ||
+        ((int)map == s->last_map && strcmp(k, s->last_key) <= 0) ||
+        keylen == 0 || vallen == 0 || memchr(key, '\0', keylen) || memchr(val, '\0', vallen))
+        s->bad_order++;
+    s->last_map = (int)map;
+    memcpy(s->last_key, k, sizeof(k));
+    sink_add(s, map_name(map), strlen(map_name(map)));
+    sink_add(s, "\t", 1);
+    sink_add(s, key, keylen);
+    sink_add(s, "\t", 1);
+    sink_add(s, val, vallen);
+    sink_add(s, "\n", 1);
+    if (s->stop_at && s->calls == s->stop_at)
+        return 1;
+    return 0;
+}
+
+/* sink_reset - empty the sink, keep its memory */
+static void sink_reset(struct sink *s)
+{
+    s->len = 0;
+    if (s->text)
+        s->text[0] = '\0';
+    s->calls = s->bad_order = 0;
+    s->last_map = -1;
+    s->last_key[0] = '\0';
+    s->fail_at = s->stop_at = 0;
+}
+
+/* on_warn - collect warnings as "dn: msg\n" */
+static void on_warn(void *ctx, const char *dn, const char *msg)
+{
+    struct sink *s = ctx;
+
+    s->calls++;
+    sink_add(s, dn, strlen(dn));
+    sink_add(s, ": ", 2);
+    sink_add(s, msg, strlen(msg));
+    sink_add(s, "\n", 1);
+}
+
+/* count_attrs - attributes used in a table entry */
+static size_t count_attrs(const struct entry_attr *attrs)
+{
+    size_t n = 0;
+
+    while (n < MAXATTR && attrs[n].name != NULL)
+        n++;
+    return n;
+}
+
+/* build - a mapbuild of the entries of t in the order given by perm */
+static struct mapbuild *build(const struct conf *cfg, const struct tentry *t,
+                              const size_t *perm, size_t n, struct sink *warns,
+                              int *added_r, int *skipped_r)
+{
+    struct mapbuild *mb = mapbuild_new(cfg, on_warn, warns);
+    char err[256];
+
+    *added_r = *skipped_r = 0;
+    for (size_t i = 0; i < n && mb; i++) {
+        const struct tentry *te = &t[perm ? perm[i] : i];
+        struct entry e = { .dn = te->dn, .attr_count = count_attrs(te->attrs), .attrs = te->attrs };
+        int rc = mapbuild_add_entry(mb, &e, err, sizeof(err));
+        if (rc == 1)
+            (*added_r)++;
+        else if (rc == 0)
+            (*skipped_r)++;
+        else
+            diag("add_entry: %s", err);
+    }
+    return mb;
+}
+
+/* shuffle - a permutation of 0..n-1 from seed (a small LCG: repeatable) */
+static void shuffle(size_t *perm, size_t n, unsigned long seed)
+{
+    for (size_t i = 0; i < n; i++)
+        perm[i] = i;
+    for (size_t i = n; i > 1; i--) {
+        seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+        size_t j = (size_t)((seed >> 33) % i);
+        size_t t = perm[i - 1];
+        perm[i - 1] = perm[j];
+        perm[j] = t;
+    }
+}
+
+/* test_directory - the conflict scenario, in many input orders */
+static void test_directory(const struct conf *cfg)
+{
+    size_t n = sizeof(dir) / sizeof(dir[0]), perm[sizeof(dir) / sizeof(dir[0])];
+    struct sink out = { 0 }, warns = { 0 };
+    struct mapbuild_counts c;
+    char err[256], *first_warns = NULL;
+    int added, skipped;
+
+    sink_reset(&out);
+    sink_reset(&warns);
+    struct mapbuild *mb = build(cfg, dir, NULL, n, &warns, &added, &skipped);
+    ok(mb != NULL, "mapbuild_new");
+    is_int(added, 9, "entries added");
+    is_int(skipped, 1, "entries skipped");
+    is_int(mapbuild_count(mb), 9, "mapbuild_count");
+    ok(strstr(warns.text, "uid=nomail,dc=example,dc=com: skipped: no mail") != NULL,
+       "skip warning names the DN");
+    sink_reset(&warns);
+    is_int(mapbuild_finish(mb, on_emit, &out, &c, err, sizeof(err)), 0, "finish");
+    is_str(out.text, want_dir, "the four maps");
+    is_int(out.bad_order, 0, "maps in order, keys strictly increasing, nothing empty");
+    is_int(c.accounts, 9, "counts: accounts");
+    is_int(c.users, 7, "counts: users");
+    is_int(c.aliases, 4, "counts: aliases");
+    is_int(c.domains, 3, "counts: domains");
+    is_int(c.dropped, 1, "counts: dropped");
+    is_int(c.lost, 6, "counts: lost");
+    is_int(warns.calls, 7, "conflict warnings");
+    static const char *const want_warns[] = {
+        "uid=alice,dc=example,dc=com: alias alice.smith@example.org of alice@example.com dropped: "
+        "the address is the alias of uid=aaron,dc=example,dc=com",
+        "uid=carol,dc=example,dc=com: alias al@example.com of carol@example.com dropped: "
+        "the address is the alias of uid=alice,dc=example,dc=com",
+        "uid=carol,dc=example,dc=com: alias bob@example.com of carol@example.com dropped: "
+        "the address is the mail of uid=bob,dc=example,dc=com",
+        "uid=dave,dc=example,dc=com: account alice@example.com dropped: "
+        "the address is the mail of uid=alice,dc=example,dc=com",
+        "uid=zed,dc=example,dc=com: alias x@example.com of zed@example.com dropped: "
+        "the address is the mail of uid=bad,dc=example,dc=com",
+        "uid=eve,dc=example,dc=com: list al@example.com: 1 membership dropped "
+        "(eve@example.com among them): the address is the alias of uid=alice,dc=example,dc=com",
+        "uid=eve,dc=example,dc=com: list bob@example.com: 1 membership dropped "
+        "(eve@example.com among them): the address is the mail of uid=bob,dc=example,dc=com",
+    };
+    for (size_t i = 0; i < sizeof(want_warns) / sizeof(want_warns[0]); i++)
+        ok(strstr(warns.text, want_warns[i]) != NULL, "warning %zu", i + 1);
+    if (warns.text)
+        first_warns = strdup(warns.text);
+
+    /* a second finish gives the same */
+    char *first = strdup(out.text);
+    sink_reset(&out);
+    is_int(mapbuild_finish(mb, on_emit, &out, NULL, err, sizeof(err)), 0, "finish again");
+    is_str(out.text, first, "finish again: same maps");
+    mapbuild_free(mb);
+
+    /* any input order: the same bytes, the same warnings */
+    int same = 0, same_warns = 0;
+    for (unsigned long seed = 1; seed <= 40; seed++) {
+        struct sink w2 = { 0 };
+        shuffle(perm, n, seed);
+        sink_reset(&out);
+        sink_reset(&w2);
+        mb = build(cfg, dir, perm, n, &w2, &added, &skipped);
+        sink_reset(&w2);
+        if (mapbuild_finish(mb, on_emit, &out, NULL, err, sizeof(err)) == 0 &&
+            strcmp(out.text, first) == 0)
+            same++;
+        if (first_warns && w2.text && strcmp(w2.text, first_warns) == 0)
+            same_warns++;
+        free(w2.text);
+        mapbuild_free(mb);
+    }
+    is_int(same, 40, "40 shuffled input orders give byte-identical maps");
+    is_int(same_warns, 40, "40 shuffled input orders give the same warnings");
+    free(first);
+    free(first_warns);
+    free(out.text);
+    free(warns.text);
+}
+
+/* test_lookup - the fallback's single key */
+static void test_lookup(const struct conf *cfg)
+{
+    static const struct {
+        enum map_id map;
+        const char *key;
+        int rc;
+        const char *val;
+    } t[] = {
+        { MAP_USERS, "ALICE@Example.com", 1,
+          "home=/var/vmail/example.com/alice\tuid=5000\tgid=5000"
+          "\tmail=maildir:/var/vmail/example.com/alice/Maildir" RULES },
+        { MAP_MAILBOXES, "bob@example.com", 1, "b/bob/" },
+        { MAP_ALIASES, "staff@example.com", 1, "alice@example.com,bob@example.com,eve@example.com" },
+        { MAP_ALIASES, "al@example.com", 1, "alice@example.com" },
+        { MAP_ALIASES, "alice@example.com", 0, NULL },
+        { MAP_DOMAINS, "lists.example.net", 1, "OK" },
+        { MAP_DOMAINS, "example.net", 0, NULL },
+        { MAP_USERS, "dave-alias@example.com", 0, NULL },
+        { MAP_USERS, "al@example.com", 0, NULL },
+        { MAP_USERS, "", 0, NULL },
+        { MAP_USERS, "ghost@example.com", 0, NULL },
+    };
+    struct sink warns = { 0 };
+    int added, skipped;
+    struct mapbuild *mb = build(cfg, dir, NULL, sizeof(dir) / sizeof(dir[0]), &warns,
+                                &added, &skipped);
+
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        char *val = (char *)"unset", err[256];
+        size_t len = 99;
+        int rc = mapbuild_lookup(mb, t[i].map, t[i].key, strlen(t[i].key), &val, &len,
+                                 err, sizeof(err));
+        is_int(rc, t[i].rc, "lookup %s %s", map_name(t[i].map), t[i].key);
+        if (t[i].rc == 1) {
+            is_str(val, t[i].val, "lookup %s %s: value", map_name(t[i].map), t[i].key);
+            is_int(len, strlen(t[i].val), "lookup %s %s: length", map_name(t[i].map), t[i].key);
+        } else {
+            ok(val == NULL && len == 0, "lookup %s %s: nothing returned", map_name(t[i].map),
+               t[i].key);
+        }
+        free(rc == 1 ? val : NULL);
+    }
+    mapbuild_free(mb);
+    free(warns.text);
+}
+
+/* test_emit_control - an emit error fails finish; a stop ends it early */
+static void test_emit_control(const struct conf *cfg)
+{
+    struct sink out = { 0 }, warns = { 0 };
+    struct mapbuild_counts c;
+    int added, skipped;
+    char err[256] = "";
+    struct mapbuild *mb = build(cfg, dir, NULL, sizeof(dir) / sizeof(dir[0]), &warns,
+                                &added, &skipped);
+
+    sink_reset(&out);
+    out.fail_at = 5;
+    is_int(mapbuild_finish(mb, on_emit, &out, &c, err, sizeof(err)), -1, "emit error: finish fails");
+    is_int(out.calls, 5, "emit error: no call after the failing one");
+    ok(err[0] != '\0', "emit error: a reason");
+    sink_reset(&out);
+    out.stop_at = 2;
+    is_int(mapbuild_finish(mb, on_emit, &out, &c, err, sizeof(err)), 0, "emit stop: finish succeeds");
+    is_int(out.calls, 2, "emit stop: no call after the stop");
+    mapbuild_free(mb);
+    free(out.text);
+    free(warns.text);
+}
+
+/* test_empty_and_bad - an empty build, a bad account, a hand-made one */
+static void test_empty_and_bad(const struct conf *cfg)
+{
+    struct sink out = { 0 };
+    struct mapbuild_counts c;
+    char err[256];
+    struct mapbuild *mb = mapbuild_new(cfg, NULL, NULL);
+    char *val;
+    size_t len;
+
+    sink_reset(&out);
+    is_int(mapbuild_finish(mb, on_emit, &out, &c, err, sizeof(err)), 0, "empty: finish");
+    is_int(out.calls, 0, "empty: nothing emitted");
+    ok(c.accounts == 0 && c.users == 0 && c.aliases == 0 && c.domains == 0, "empty: counts 0");
+    is_int(mapbuild_lookup(mb, MAP_USERS, "a@b", 3, &val, &len, err, sizeof(err)), 0,
+           "empty: lookup finds nothing");
+
+    struct account a;
+    account_init(&a);
+    is_int(mapbuild_add(mb, &a, err, sizeof(err)), -1, "account without mail refused");
+    char *aliases[] = { "z@example.com", "own@example.com", "a@example.com", "z@example.com", "" };
+    char *groups[] = { "list@example.com", "list@example.com" };
+    a = (struct account){
+        .dn = "cn=own", .mail = "own@example.com", .home = "/var/vmail/example.com/own",
+        .mailbox = "example.com/own/Maildir/", .uid = 7, .gid = 8, .quota = 0,
+        .alias_count = 5, .aliases = aliases, .group_count = 2, .groups = groups,
+    };
+    is_int(mapbuild_add(mb, &a, err, sizeof(err)), 0, "hand-made account added");
+    sink_reset(&out);
+    is_int(mapbuild_finish(mb, on_emit, &out, &c, err, sizeof(err)), 0, "hand-made: finish");
+    is_str(out.text,
+           "domains\texample.com\tOK\n"
+           "mailboxes\town@example.com\texample.com/own/Maildir/\n"
+           "aliases\ta@example.com\town@example.com\n"
+           "aliases\tlist@example.com\town@example.com\n"
+           "aliases\tz@example.com\town@example.com\n"
+           "users\town@example.com\thome=/var/vmail/example.com/own\tuid=7\tgid=8"
+           "\tmail=maildir:/var/vmail/example.com/own/Maildir\tquota_rule=*:storage=0"
+           "\tquota_rule2=Trash:storage=+524288000B\tquota_rule3=Junk:storage=+524288000B\n",
+           "hand-made: aliases sorted, unique, own mail and empty dropped");
+    is_int(out.bad_order, 0, "hand-made: order");
+    mapbuild_free(mb);
+    free(out.text);
+}
+
+/* test_same_dn - two different entries with one DN still give one answer */
+static void test_same_dn(const struct conf *cfg)
+{
+    const struct tentry t[] = {
+        { "cn=same", { A("mail", V("one@example.com")), A("mailAlias", V("shared@example.com")) } },
+        { "CN = Same", { A("mail", V("two@example.com")), A("mailAlias", V("shared@example.com")) } },
+        { "cn=other", { A("mail", V("three@example.com")), A("mailGroupMember", V("l@x.example")) } },
+        { "cn=other2", { A("mail", V("four@example.com")), A("mailGroupMember", V("l@x.example")),
+                         A("mailStorageDirectory", V("/var/vmail/example.com/four/Maildir")) } },
+    };
+    size_t perm[4];
+    struct sink out = { 0 }, warns = { 0 };
+    char *first = NULL, err[256];
+    int added, skipped, same = 0;
+
+    for (unsigned long seed = 1; seed <= 24; seed++) {
+        shuffle(perm, 4, seed);
+        struct mapbuild *mb = build(cfg, t, perm, 4, &warns, &added, &skipped);
+        sink_reset(&out);
+        mapbuild_finish(mb, on_emit, &out, NULL, err, sizeof(err));
+        if (first == NULL)
+            first = strdup(out.text);
+        else if (strcmp(first, out.text) == 0)
+            same++;
+        mapbuild_free(mb);
+    }
+    is_int(same, 23, "equal DNs: the same maps in any order");
+    ok(strstr(first, "aliases\tshared@example.com\tone@example.com\n") != NULL,
+       "equal DNs: the smaller record wins");
+    ok(strstr(first, "aliases\tl@x.example\tfour@example.com,three@example.com\n") != NULL,
+       "list: members sorted");
+    ok(strstr(first, "domains\tx.example\tOK\n") != NULL, "list-only domain");
+    ok(strstr(first, "mailboxes\tfour@example.com\texample.com/four/Maildir/\n") != NULL,
+       "storage equal to the default path");
+    ok(strstr(first, "users\tfour@example.com\thome=/var/vmail/example.com/four\tuid=5000\tgid=5000"
+                     "\tmail=maildir:/var/vmail/example.com/four/Maildir\t") != NULL,
+       "storage equal to the default: user record");
+    free(first);
+    free(out.text);
+    free(warns.text);
+}
+
+/* test_scale - many accounts: counts, order, and how long it takes */
+static void test_scale(const struct conf *cfg)
+{
+    enum { N = 30000 };
+    struct mapbuild *mb = mapbuild_new(cfg, NULL, NULL);
+    struct sink out = { 0 };
+    struct mapbuild_counts c;
+    char err[256], mail[64], alias[64], group[64], dn[64];
+    clock_t t0 = clock();
+    int fails = 0;
+
+    for (int i = 0; i < N; i++) {
+        /* a pseudo-random order of names, so input order != key order */
+        unsigned k = (unsigned)(((unsigned long)i * 7919UL) % N);
+        snprintf(dn, sizeof(dn), "uid=u%u,ou=people,dc=example,dc=com", k);
+        snprintf(mail, sizeof(mail), "u%u@d%u.example", k, k % 50);
+        snprintf(alias, sizeof(alias), "alias%u@d%u.example", k, k % 50);
+        snprintf(group, sizeof(group), "list%u@lists.example", k % 100);
+        const struct entry_value vm = { mail, strlen(mail) }, va = { alias, strlen(alias) },
+                                 vg = { group, strlen(group) };
+        const struct entry_attr at[] = { { "mail", 1, &vm }, { "mailAlias", 1, &va },
+                                         { "mailGroupMember", 1, &vg } };
+        struct entry e = { .dn = dn, .attr_count = 3, .attrs = at };
+        if (mapbuild_add_entry(mb, &e, err, sizeof(err)) != 1)
+            fails++;
+    }
+    is_int(fails, 0, "scale: every entry added");
+    sink_reset(&out);
+    is_int(mapbuild_finish(mb, on_emit, &out, &c, err, sizeof(err)), 0, "scale: finish");
+    is_int(out.bad_order, 0, "scale: order");
+    is_int(c.users, N, "scale: users");
+    is_int(c.aliases, N + 100, "scale: aliases and lists");
+    is_int(c.domains, 51, "scale: domains");
+    diag("scale: %d accounts, %zu bytes of maps, %.2f s", N, out.len,
+         (double)(clock() - t0) / CLOCKS_PER_SEC);
+    mapbuild_free(mb);
+    free(out.text);
+}
+
+int main(void)
+{
+    struct conf cfg;
+
+    if (conf_defaults(&cfg) < 0) {
+        printf("Bail out! conf_defaults\n");
+        return 1;
+    }
+    test_directory(&cfg);
+    test_lookup(&cfg);
+    test_emit_control(&cfg);
+    test_empty_and_bad(&cfg);
+    test_same_dn(&cfg);
+    test_scale(&cfg);
+    conf_free(&cfg);
+    return tap_done();
+}
