@@ -35,13 +35,20 @@ struct setting {
 
 #define FIELD(cfg, s, type) ((type *)((char *)(cfg) + (s)->offset))
 
-/* printable - no control characters (values end up in logs and files) */
-static bool printable(const char *v)
+/* printable_n - no control characters in the first n bytes of v (values
+ * end up in logs and files) */
+static bool printable_n(const char *v, size_t n)
 {
-    for (const unsigned char *p = (const unsigned char *)v; *p; p++)
-        if (*p < 0x20 || *p == 0x7f)
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
             return false;
     return true;
+}
+
+/* printable - no control characters in v */
+static bool printable(const char *v)
+{
+    return printable_n(v, strlen(v));
 }
 
 /* set_string - replace a string field with a copy of v */
@@ -72,8 +79,10 @@ static int parse_string(struct conf *cfg, const struct setting *s, const char *v
 static int parse_required(struct conf *cfg, const struct setting *s, const char *v, char *why,
                           size_t whysz)
 {
-    if (v[0] == '\0' && s->def == NULL) {
-        /* only reachable from a file: the default is checked at the end */
+    /* conf_defaults passes the table's own (empty) default, which the end
+     * of parse_lines reports as missing; an empty value in the file is
+     * refused here, where its line is known */
+    if (v[0] == '\0' && v != s->def) {
         snprintf(why, whysz, "must not be empty");
         return -1;
     }
@@ -129,20 +138,22 @@ static int parse_filter(struct conf *cfg, const struct setting *s, const char *v
                         size_t whysz)
 {
     int depth = 0;
+    bool bad = false;
     size_t len = strlen(v);
     if (len < 3 || v[0] != '(' || v[len - 1] != ')' || !printable(v)) {
         snprintf(why, whysz, "must be an LDAP filter in parentheses");
         return -1;
     }
-    for (size_t i = 0; i < len; i++) {
+    /* one outer pair: "(a)(b)" closes to depth 0 before the end */
+    for (size_t i = 0; i < len && !bad; i++) {
         if (v[i] == '(')
             depth++;
         else if (v[i] == ')' && --depth < 0)
-            break;
+            bad = true;
         if (depth == 0 && i != len - 1)
-            break;
+            bad = true;
     }
-    if (depth != 0 || v[len - 1] != ')') {
+    if (bad || depth != 0) {
         snprintf(why, whysz, "unbalanced parentheses");
         return -1;
     }
@@ -395,7 +406,7 @@ static int parse_host_port(const char *v, char *host, size_t hostsz, unsigned *p
         h++;
         hl -= 2;
     }
-    if (hl == 0 || hl >= hostsz || memchr(h, ' ', hl) != NULL) {
+    if (hl == 0 || hl >= hostsz || strcspn(h, " []") < hl || !printable_n(h, hl)) {
         snprintf(why, whysz, "'%.100s': bad host", v);
         return -1;
     }
@@ -692,11 +703,14 @@ static char *read_file(const char *path, size_t max, size_t *len_r, char *err, s
     close(fd);
     if (buf == NULL || n < 0) {
         errorf(err, errsz, "%s: %s", path, buf ? strerror(saved) : "out of memory");
+        if (buf != NULL)
+            explicit_bzero(buf, len);
         free(buf);
         return NULL;
     }
     if (len > max) {
         errorf(err, errsz, "%s: larger than %zu bytes", path, max);
+        explicit_bzero(buf, len); /* it may hold a password */
         free(buf);
         return NULL;
     }
