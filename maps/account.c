@@ -99,47 +99,6 @@ static void warnf(account_warn_fn *warn, void *ctx, const char *dn, const char *
     warn(ctx, dn, msg);
 }
 
-/* utf8_valid - well-formed UTF-8: no overlong forms, no surrogates, at
- * most U+10FFFF */
-static bool utf8_valid(const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-
-    while (i < len) {
-        unsigned char c = p[i];
-        size_t n;
-        unsigned long cp;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xc2 && c <= 0xdf) {
-            n = 1;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            n = 2;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 3;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (len - i - 1 < n)
-            return false;
-        for (size_t k = 1; k <= n; k++) {
-            if ((p[i + k] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (p[i + k] & 0x3f);
-        }
-        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-            (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-            return false;
-        i += n + 1;
-    }
-    return true;
-}
-
 /* path_clean - check a path from the directory and write it in one
  * canonical form: runs of '/' collapsed, no trailing '/' (except "/"
  * itself). "." and ".." components are refused rather than resolved: a
@@ -165,7 +124,7 @@ static int path_clean(const char *s, size_t len, char *out, size_t outsz,
             return -1;
         }
     }
-    if (!utf8_valid(s, len)) {
+    if (!address_utf8_valid(s, len)) {
         *why = "invalid UTF-8 in path";
         return -1;
     }
