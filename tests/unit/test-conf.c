@@ -347,7 +347,7 @@ static const struct {
     { "quota_rules", "Trash:+500M", "1: Trash:storage=+524288000B" },
     { "quota_rules", "Trash:ignore Junk:1G", "2: Trash:ignore Junk:storage=1073741824B" },
     { "quota_rules", "Trash:storage=+100M", "1: Trash:storage=+104857600B" },
-    { "quota_rules", "INBOX:+0", "1: INBOX:storage=0" },
+    { "quota_rules", "INBOX:+0", "1: INBOX:storage=+0B" },
     { "quota_grace", "10%", "10%" },
     { "quota_grace", "0%", "0%" },
     { "quota_grace", "100%", "100%" },
