@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "maps/address.h"
 #include "maps/conf.h"
 #include "maps/ldapdir.h"
 #include "maps/units.h"
@@ -31,6 +32,7 @@ struct setting {
     parse_fn *parse;
     size_t offset;          /* of the field in struct conf */
     uint64_t min, max;      /* for numbers and durations */
+    const char *desc;       /* one line, for `mailmaps` and the docs check */
 };
 
 #define FIELD(cfg, s, type) ((type *)((char *)(cfg) + (s)->offset))
@@ -235,6 +237,25 @@ static int parse_uint(struct conf *cfg, const struct setting *s, const char *v, 
     if (units_uint_parse(v, s->min, s->max, &n, &reason) < 0) {
         snprintf(why, whysz, "'%.100s': %s (%llu..%llu)", v, reason,
                  (unsigned long long)s->min, (unsigned long long)s->max);
+        return -1;
+    }
+    *FIELD(cfg, s, unsigned) = (unsigned)n;
+    return 0;
+}
+
+/* parse_id - a uid or gid for mail files; 0 is refused on its own, since
+ * mail owned by root is a mistake that the range alone would not explain */
+static int parse_id(struct conf *cfg, const struct setting *s, const char *v, char *why,
+                    size_t whysz)
+{
+    uint64_t n;
+    const char *reason;
+    if (units_uint_parse(v, 0, s->max, &n, &reason) < 0) {
+        snprintf(why, whysz, "'%.100s': %s (1..%llu)", v, reason, (unsigned long long)s->max);
+        return -1;
+    }
+    if (n == 0) {
+        snprintf(why, whysz, "0 is root: mail must not be owned by root");
         return -1;
     }
     *FIELD(cfg, s, unsigned) = (unsigned)n;
@@ -471,6 +492,25 @@ out:
     return rc;
 }
 
+/* template_check - a maildirsize path template: absolute (or starting with
+ * the home, %h) and only the sequences the usage reader expands, so a typo
+ * stops the start instead of every lookup */
+static int template_check(const char *t, char *why, size_t whysz)
+{
+    if (t[0] != '/' && strncmp(t, "%h", 2) != 0) {
+        snprintf(why, whysz, "maildir: the template must be an absolute path or start with %%h");
+        return -1;
+    }
+    for (const char *p = strchr(t, '%'); p != NULL; p = strchr(p + 2, '%')) {
+        if (p[1] == '\0' || strchr("hudn%", p[1]) == NULL) {
+            snprintf(why, whysz, "maildir: unknown sequence '%%%.1s' in the template "
+                                 "(use %%h, %%u, %%d, %%n or %%%%)", p + 1);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* parse_usage - maildir:TEMPLATE or redis:HOST:PORT[/DB] */
 static int parse_usage(struct conf *cfg, const struct setting *s, const char *v, char *why,
                        size_t whysz)
@@ -484,6 +524,8 @@ static int parse_usage(struct conf *cfg, const struct setting *s, const char *v,
             snprintf(why, whysz, "maildir: needs a path template such as %%h/Maildir/maildirsize");
             return -1;
         }
+        if (template_check(v + 8, why, whysz) < 0)
+            return -1;
         strcpy(u.template, v + 8);
     } else if (strncmp(v, "redis:", 6) == 0) {
         char hp[300];
@@ -515,76 +557,133 @@ static int parse_usage(struct conf *cfg, const struct setting *s, const char *v,
     return 0;
 }
 
-/* parse_reply - an SMTP reply: 4xx or 5xx code, printable, under 512 bytes */
+/* parse_reply - an SMTP reply for Postfix's access action: a 4xx or 5xx
+ * code, printable ASCII (it goes into an SMTP session), at most 500 bytes
+ * so that "action=" and the reply stay under Postfix's 512-byte line; an
+ * enhanced status code, if any, of the same class as the reply code */
 static int parse_reply(struct conf *cfg, const struct setting *s, const char *v, char *why,
                        size_t whysz)
 {
     size_t len = strlen(v);
+    bool ascii = true;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)v[i] < 0x20 || (unsigned char)v[i] > 0x7e)
+            ascii = false;
     if (len < 3 || len > 500 || (v[0] != '4' && v[0] != '5') || v[1] < '0' || v[1] > '9' ||
-        v[2] < '0' || v[2] > '9' || (v[3] != '\0' && v[3] != ' ') || !printable(v)) {
-        snprintf(why, whysz, "must be a 4xx or 5xx SMTP reply under 500 bytes, e.g. "
-                             "\"552 5.2.2 Mailbox full\"");
+        v[2] < '0' || v[2] > '9' || (v[3] != '\0' && v[3] != ' ') || !ascii) {
+        snprintf(why, whysz, "must be a 4xx or 5xx SMTP reply in ASCII of at most 500 bytes, "
+                             "e.g. \"552 5.2.2 Mailbox full\"");
+        return -1;
+    }
+    /* "552 4.2.2" would tell the client two different things */
+    if (len > 5 && v[4] >= '0' && v[4] <= '9' && v[5] == '.' && v[4] != v[0]) {
+        int cl = (int)strcspn(v + 4, " ");
+        snprintf(why, whysz, "the enhanced status code %.*s does not match the reply code %.3s",
+                 cl > 20 ? 20 : cl, v + 4, v);
         return -1;
     }
     return set_string(FIELD(cfg, s, char *), v, why, whysz);
 }
 
 #define OFF(f) offsetof(struct conf, f)
-#define ATTR(n, d) { "ldap_attr_" #n, d, parse_attr, OFF(attr.n), 0, 0 }
+#define ATTR(n, d, desc) { "ldap_attr_" #n, d, parse_attr, OFF(attr.n), 0, 0, desc }
 
 /* The settings, in the order of the documentation. */
 static const struct setting settings[] = {
-    { "ldap_uri", "ldapi:///", parse_uris, 0, 0, 0 },
-    { "ldap_bind_dn", "", parse_string, OFF(ldap_bind_dn), 0, 0 },
-    { "ldap_bind_pw_file", "", parse_abspath, OFF(ldap_bind_pw_file), 1, 0 },
-    { "ldap_starttls", "no", parse_bool, OFF(ldap_starttls), 0, 0 },
-    { "ldap_tls_ca_file", "", parse_abspath, OFF(ldap_tls_ca_file), 1, 0 },
-    { "ldap_timeout", "5", parse_duration, OFF(ldap_timeout), 1, 3600 },
-    { "ldap_base", "", parse_required, OFF(ldap_base), 0, 0 },
+    { "ldap_uri", "ldapi:///", parse_uris, 0, 0, 0,
+      "LDAP servers, space separated, tried in order" },
+    { "ldap_bind_dn", "", parse_string, OFF(ldap_bind_dn), 0, 0,
+      "bind DN; empty = anonymous (SASL EXTERNAL over ldapi://)" },
+    { "ldap_bind_pw_file", "", parse_abspath, OFF(ldap_bind_pw_file), 1, 0,
+      "file holding the bind password" },
+    { "ldap_starttls", "no", parse_bool, OFF(ldap_starttls), 0, 0,
+      "yes = StartTLS required on ldap:// URIs" },
+    { "ldap_tls_ca_file", "", parse_abspath, OFF(ldap_tls_ca_file), 1, 0,
+      "CA certificates for StartTLS and ldaps://; empty = the system's" },
+    { "ldap_timeout", "5", parse_duration, OFF(ldap_timeout), 1, 3600,
+      "seconds for connect and for each operation" },
+    { "ldap_base", "", parse_required, OFF(ldap_base), 0, 0,
+      "search base (required)" },
     { "ldap_filter", "(&(objectClass=PostfixBookMailAccount)(mailEnabled=TRUE))", parse_filter,
-      OFF(ldap_filter), 0, 0 },
-    { "ldap_page_size", "1000", parse_uint, OFF(ldap_page_size), 1, 1000000 },
-    ATTR(mail, "mail"),
-    ATTR(alias, "mailAlias"),
-    ATTR(group, "mailGroupMember"),
-    ATTR(home, "mailHomeDirectory"),
-    ATTR(storage, "mailStorageDirectory"),
-    ATTR(uid, "mailUidNumber"),
-    ATTR(gid, "mailGidNumber"),
-    ATTR(quota, "mailQuota"),
-    ATTR(password, "userPassword"),
-    { "maps_dir", "/var/lib/mailmaps", parse_abspath, OFF(maps_dir), 0, 0 },
-    { "maps_group", "", parse_name, OFF(maps_group), 1, 0 },
-    { "mail_base", "/var/vmail", parse_abspath, OFF(mail_base), 0, 0 },
-    { "sync_interval", "600", parse_duration, OFF(sync_interval), 1, 7 * 86400 },
-    { "sync_mode", "poll", parse_sync_mode, 0, 0, 0 },
-    { "max_shrink", "10%", parse_percent, OFF(max_shrink), 0, 0 },
-    { "stale_after", "1800", parse_duration, OFF(stale_after), 1, 365 * 86400 },
-    { "default_uid", "5000", parse_uint, OFF(default_uid), 1, 4294967294u },
-    { "default_gid", "5000", parse_uint, OFF(default_gid), 1, 4294967294u },
-    { "mail_location", "", parse_string, OFF(mail_location), 0, 0 },
-    { "default_quota", "10G", parse_size, OFF(default_quota), 0, 0 },
-    { "quota_rules", "Trash:+500M Junk:+500M", parse_quota_rules, 0, 0, 0 },
-    { "quota_grace", "10%", parse_grace, 0, 0, 0 },
-    { "recipient_delimiter", "+", parse_delimiter, OFF(recipient_delimiter), 0, 0 },
-    { "default_password_scheme", "CRYPT", parse_name, OFF(default_password_scheme), 0, 0 },
-    { "policy_listen", "unix:/run/mailmaps/policy.sock", parse_listen, 0, 0, 0 },
-    { "policy_socket_mode", "0660", parse_mode, OFF(policy_socket_mode), 0, 0 },
-    { "policy_socket_group", "postfix", parse_name, OFF(policy_socket_group), 1, 0 },
-    { "quota_usage", "maildir:%h/Maildir/maildirsize", parse_usage, 0, 0, 0 },
-    { "overquota_reply", "552 5.2.2 Mailbox full", parse_reply, OFF(overquota_reply), 0, 0 },
-    { "policy_on_error", "dunno", parse_on_error, 0, 0, 0 },
+      OFF(ldap_filter), 0, 0, "which entries are mail accounts" },
+    { "ldap_page_size", "1000", parse_uint, OFF(ldap_page_size), 1, 1000000,
+      "RFC 2696 paged results page size" },
+    ATTR(mail, "mail", "attribute: the mailbox address and login"),
+    ATTR(alias, "mailAlias", "attribute: further addresses of the mailbox"),
+    ATTR(group, "mailGroupMember", "attribute: lists the mailbox is a member of"),
+    ATTR(home, "mailHomeDirectory", "attribute: home directory"),
+    ATTR(storage, "mailStorageDirectory", "attribute: mailbox directory"),
+    ATTR(uid, "mailUidNumber", "attribute: uid"),
+    ATTR(gid, "mailGidNumber", "attribute: gid"),
+    ATTR(quota, "mailQuota", "attribute: quota in kilobytes (K/M/G/T accepted)"),
+    ATTR(password, "userPassword", "attribute: password hash"),
+    { "maps_dir", "/var/lib/mailmaps", parse_abspath, OFF(maps_dir), 0, 0,
+      "where the maps live" },
+    { "maps_group", "", parse_name, OFF(maps_group), 1, 0,
+      "group that may read users.cdb; empty = the sync's own group" },
+    { "mail_base", "/var/vmail", parse_abspath, OFF(mail_base), 0, 0,
+      "Postfix's virtual_mailbox_base; mailbox paths are relative to it" },
+    { "sync_interval", "600", parse_duration, OFF(sync_interval), 1, 7 * 86400,
+      "seconds between full syncs" },
+    { "sync_mode", "poll", parse_sync_mode, 0, 0, 0,
+      "poll = full sync every interval; persist = RFC 4533 refreshAndPersist" },
+    { "max_shrink", "10%", parse_percent, OFF(max_shrink), 0, 0,
+      "refuse maps that lost more than this share of accounts" },
+    { "stale_after", "1800", parse_duration, OFF(stale_after), 1, 365 * 86400,
+      "seconds after which maps are stale and readers ask LDAP first" },
+    { "default_uid", "5000", parse_id, OFF(default_uid), 1, 4294967294u,
+      "uid when the entry has none" },
+    { "default_gid", "5000", parse_id, OFF(default_gid), 1, 4294967294u,
+      "gid when the entry has none" },
+    { "mail_location", "", parse_string, OFF(mail_location), 0, 0,
+      "Dovecot mail field template when the entry has no storage directory" },
+    { "default_quota", "10G", parse_size, OFF(default_quota), 0, 0,
+      "quota when the entry has none; 0 = unlimited" },
+    { "quota_rules", "Trash:+500M Junk:+500M", parse_quota_rules, 0, 0, 0,
+      "per-folder quota rules in Dovecot's syntax" },
+    { "quota_grace", "10%", parse_grace, 0, 0, 0,
+      "as Dovecot's quota_grace: a share of the base limit or a size" },
+    { "recipient_delimiter", "+", parse_delimiter, OFF(recipient_delimiter), 0, 0,
+      "characters that start an address extension naming a folder" },
+    { "default_password_scheme", "CRYPT", parse_name, OFF(default_password_scheme), 0, 0,
+      "scheme of a password hash without a {SCHEME} prefix" },
+    { "policy_listen", "unix:/run/mailmaps/policy.sock", parse_listen, 0, 0, 0,
+      "policy daemon addresses: unix:PATH and inet:HOST:PORT" },
+    { "policy_socket_mode", "0660", parse_mode, OFF(policy_socket_mode), 0, 0,
+      "mode of the policy daemon's unix sockets" },
+    { "policy_socket_group", "postfix", parse_name, OFF(policy_socket_group), 1, 0,
+      "group of the policy daemon's unix sockets" },
+    { "quota_usage", "maildir:%h/Maildir/maildirsize", parse_usage, 0, 0, 0,
+      "where usage comes from: maildir:TEMPLATE or redis:HOST:PORT[/DB]" },
+    { "overquota_reply", "552 5.2.2 Mailbox full", parse_reply, OFF(overquota_reply), 0, 0,
+      "the reply for a recipient over quota" },
+    { "policy_on_error", "dunno", parse_on_error, 0, 0, 0,
+      "dunno or defer when usage or user data cannot be had" },
 };
 #define SETTING_COUNT (sizeof(settings) / sizeof(settings[0]))
 
+/* conf_setting_count - rows in the table */
 size_t conf_setting_count(void)
 {
     return SETTING_COUNT;
 }
 
+/* conf_setting_name - the name of row i */
 const char *conf_setting_name(size_t i)
 {
     return i < SETTING_COUNT ? settings[i].name : NULL;
+}
+
+/* conf_setting_default - the default of row i, as a file writes it */
+const char *conf_setting_default(size_t i)
+{
+    return i < SETTING_COUNT ? settings[i].def : NULL;
+}
+
+/* conf_setting_description - the one-line explanation of row i */
+const char *conf_setting_description(size_t i)
+{
+    return i < SETTING_COUNT ? settings[i].desc : NULL;
 }
 
 /* find - the row for name, or NULL */
@@ -629,7 +728,7 @@ static char *trim(char *s)
     return s;
 }
 
-/* conf_parse_buffer - the file format; defaults must already be in cfg */
+/* parse_lines - the file format; defaults must already be in cfg */
 static int parse_lines(struct conf *cfg, const char *name, const char *buf, size_t len,
                        char *err, size_t errsz)
 {
@@ -661,14 +760,28 @@ static int parse_lines(struct conf *cfg, const char *name, const char *buf, size
             return errorf(err, errsz, "%s:%u: expected 'name = value'", name, lineno);
         *eq = '\0';
         char *key = trim(p), *value = trim(eq + 1);
+        if (*key == '\0')
+            return errorf(err, errsz, "%s:%u: no setting name before '='", name, lineno);
         const struct setting *s = find(key);
-        if (s == NULL)
+        if (s == NULL) {
+            /* the name goes into logs: no terminal escapes from a bad file */
+            for (char *c = key; *c != '\0'; c++)
+                if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                    *c = '?';
             return errorf(err, errsz, "%s:%u: %.100s: unknown setting", name, lineno, key);
+        }
         size_t idx = (size_t)(s - settings);
         if (seen_at[idx])
             return errorf(err, errsz, "%s:%u: %s: already set on line %u", name, lineno, key,
                           seen_at[idx]);
         seen_at[idx] = lineno;
+        /* checked before any parser echoes the value into a message */
+        for (const char *c = value; *c != '\0'; c++)
+            if (((unsigned char)*c < 0x20 && *c != '\t') || *c == 0x7f)
+                return errorf(err, errsz, "%s:%u: %s: control characters are not allowed",
+                              name, lineno, key);
+        if (!address_utf8_valid(value, strlen(value)))
+            return errorf(err, errsz, "%s:%u: %s: not valid UTF-8", name, lineno, key);
         char why[CONF_ERRSZ];
         if (s->parse(cfg, s, value, why, sizeof(why)) < 0)
             return errorf(err, errsz, "%s:%u: %s: %s", name, lineno, key, why);
@@ -678,6 +791,7 @@ static int parse_lines(struct conf *cfg, const char *name, const char *buf, size
     return 0;
 }
 
+/* conf_parse_buffer - defaults, then the lines of buf */
 int conf_parse_buffer(struct conf *cfg, const char *name, const char *buf, size_t len,
                       char *err, size_t errsz)
 {
@@ -689,9 +803,22 @@ int conf_parse_buffer(struct conf *cfg, const char *name, const char *buf, size_
 /* read_file - the whole file, bounded */
 static char *read_file(const char *path, size_t max, size_t *len_r, char *err, size_t errsz)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO in place of the file must not hang the start */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    struct stat st;
     if (fd < 0) {
         errorf(err, errsz, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (fstat(fd, &st) < 0) {
+        errorf(err, errsz, "%s: %s", path, strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        errorf(err, errsz, "%s: %s", path,
+               S_ISDIR(st.st_mode) ? strerror(EISDIR) : "not a regular file");
+        close(fd);
         return NULL;
     }
     char *buf = malloc(max + 1);
@@ -719,6 +846,7 @@ static char *read_file(const char *path, size_t max, size_t *len_r, char *err, s
     return buf;
 }
 
+/* conf_load - defaults, then the file at path (at most 1 MiB) */
 int conf_load(struct conf *cfg, const char *path, char *err, size_t errsz)
 {
     size_t len;
@@ -733,13 +861,21 @@ int conf_load(struct conf *cfg, const char *path, char *err, size_t errsz)
     return r;
 }
 
+/* owns_string - the row's field is a malloc'ed char * (the parsers that
+ * store through set_string) */
+static bool owns_string(const struct setting *s)
+{
+    return s->parse == parse_string || s->parse == parse_required ||
+           s->parse == parse_abspath || s->parse == parse_name || s->parse == parse_attr ||
+           s->parse == parse_filter || s->parse == parse_delimiter || s->parse == parse_reply;
+}
+
+/* conf_free - release the strings; cfg is empty afterwards */
 void conf_free(struct conf *cfg)
 {
     for (size_t i = 0; i < SETTING_COUNT; i++) {
         const struct setting *s = &settings[i];
-        if (s->parse == parse_string || s->parse == parse_required || s->parse == parse_abspath ||
-            s->parse == parse_name || s->parse == parse_attr || s->parse == parse_filter ||
-            s->parse == parse_delimiter || s->parse == parse_reply) {
+        if (owns_string(s)) {
             char **f = FIELD(cfg, s, char *);
             free(*f);
             *f = NULL;
@@ -752,6 +888,7 @@ void conf_free(struct conf *cfg)
     cfg->path = NULL;
 }
 
+/* conf_read_secret - the bind password, bounded, one trailing newline off */
 int conf_read_secret(const char *path, char **secret_r, char *err, size_t errsz)
 {
     size_t len;

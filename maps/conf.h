@@ -111,9 +111,14 @@ int conf_parse_buffer(struct conf *cfg, const char *name, const char *buf,
 void conf_free(struct conf *cfg);
 
 /* conf_setting_count / conf_setting_name - the settings the parser knows
- * (for the documentation check and `mailmaps config`). */
+ * (for the documentation check and `mailmaps config`), in the order of the
+ * documentation. conf_setting_default is the default as a file would write
+ * it ("" for empty and for the required ldap_base); conf_setting_description
+ * a one-line explanation. Static strings; NULL for i out of range. */
 size_t conf_setting_count(void);
 const char *conf_setting_name(size_t i);
+const char *conf_setting_default(size_t i);
+const char *conf_setting_description(size_t i);
 
 /* conf_read_secret - read the bind password file: one trailing newline
  * stripped. 0 ok, -1 with reason. *secret_r is malloc'ed (caller frees,

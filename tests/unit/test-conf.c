@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "maps/conf.h"
@@ -228,6 +229,8 @@ static void test_names(void)
     is_int(count, NDEFAULTS, "conf_setting_count matches the table");
     ok(conf_setting_name(count) == NULL, "name past the end is NULL");
     ok(conf_setting_name((size_t)-1) == NULL, "name at SIZE_MAX is NULL");
+    ok(conf_setting_default(count) == NULL && conf_setting_description(count) == NULL,
+       "default and description past the end are NULL");
     for (size_t i = 0; i < count; i++) {
         const char *n = conf_setting_name(i);
         size_t j, dups = 0;
@@ -243,6 +246,11 @@ static void test_names(void)
         ok(j < NDEFAULTS, "%s has a row in the test's default table", n);
         if (j == NDEFAULTS)
             continue;
+        is_str(conf_setting_default(i), defaults[j].def ? defaults[j].def : "",
+               "%s: conf_setting_default", n);
+        const char *desc = conf_setting_description(i);
+        ok(desc != NULL && desc[0] != '\0' && strlen(desc) < 80 && strchr(desc, '\n') == NULL,
+           "%s: a one-line description", n);
 
         char text[512], err[CONF_ERRSZ];
         struct conf cfg;
@@ -379,6 +387,8 @@ static const struct {
     { "quota_usage", "maildir:%h/Maildir/maildirsize", "maildir:%h/Maildir/maildirsize" },
     { "quota_usage", "maildir:/var/vmail/%d/%n/Maildir/maildirsize",
       "maildir:/var/vmail/%d/%n/Maildir/maildirsize" },
+    { "quota_usage", "maildir:%h/%%lit/%u-%d-%n", "maildir:%h/%%lit/%u-%d-%n" },
+    { "quota_usage", "maildir:/q/%%", "maildir:/q/%%" },
     { "quota_usage", "redis:127.0.0.1:6379", "redis:127.0.0.1|6379|0" },
     { "quota_usage", "redis:127.0.0.1:6379/3", "redis:127.0.0.1|6379|3" },
     { "quota_usage", "redis:[::1]:6380/15", "redis:::1|6380|15" },
@@ -388,6 +398,10 @@ static const struct {
     { "overquota_reply", "452 4.2.2 Mailbox full, try again later",
       "452 4.2.2 Mailbox full, try again later" },
     { "overquota_reply", "552", "552" },
+    { "overquota_reply", "550 Mailbox full", "550 Mailbox full" },
+    { "overquota_reply", "552 5.2.2", "552 5.2.2" },
+    { "overquota_reply", "452 4.2.2 Over quota (100%)", "452 4.2.2 Over quota (100%)" },
+    { "overquota_reply", "552 2 many", "552 2 many" },
     { "overquota_reply", "550 5.2.2 quota = full # really", "550 5.2.2 quota = full # really" },
     { "policy_on_error", "dunno", "dunno" },
     { "policy_on_error", "defer", "defer" },
@@ -419,8 +433,8 @@ static const struct {
     { "ldap_uri", "http://ldap.example.com", "is not an ldap://" },
     { "ldap_uri", "ldap.example.com", "is not an ldap://" },
     { "ldap_uri", "LDAP://x", "is not an ldap://" },
-    { "ldap_uri", "ldap://a \x01", "is not an ldap://" },
-    { "ldap_uri", "ldap://a\x01", "not a usable URI" },
+    { "ldap_uri", "ldap://a \x01", "control characters are not allowed" },
+    { "ldap_uri", "ldap://a\x01", "control characters are not allowed" },
     { "ldap_uri", "ldap://1 ldap://2 ldap://3 ldap://4 ldap://5 ldap://6 ldap://7 ldap://8 "
                   "ldap://9 ldap://10 ldap://11 ldap://12 ldap://13 ldap://14 ldap://15 "
                   "ldap://16 ldap://17",
@@ -456,7 +470,7 @@ static const struct {
     { "ldap_filter", "(a=b)(c=d)", "unbalanced parentheses" },
     { "ldap_filter", "(a=b))(c=d)", "unbalanced parentheses" },
     { "ldap_filter", "(&(a=b)))((c=d)", "unbalanced parentheses" },
-    { "ldap_filter", "(a=\x01)", "LDAP filter in parentheses" },
+    { "ldap_filter", "(a=\x01)", "control characters are not allowed" },
     { "ldap_page_size", "0", "number out of range (1..1000000)" },
     { "ldap_page_size", "1000001", "number out of range" },
     { "ldap_page_size", "1k", "not a number" },
@@ -475,7 +489,7 @@ static const struct {
     { "maps_dir", "", "not an absolute path" },
     { "maps_dir", "var/lib/mailmaps", "not an absolute path" },
     { "maps_dir", "/var/lib/mail maps", "not a usable path" },
-    { "maps_dir", "/var/lib/\x01", "not a usable path" },
+    { "maps_dir", "/var/lib/\x01", "control characters are not allowed" },
     { "mail_base", "", "not an absolute path" },
     { "mail_base", "./vmail", "not an absolute path" },
     { "maps_group", "mail users", "not a valid name" },
@@ -504,15 +518,15 @@ static const struct {
     { "stale_after", "0", "out of range" },
     { "stale_after", "366d", "out of range" },
     { "stale_after", "30M", "unknown time unit" },
-    { "default_uid", "0", "number out of range (1..4294967294)" },
-    { "default_uid", "00", "number out of range" },
+    { "default_uid", "0", "0 is root: mail must not be owned by root" },
+    { "default_uid", "00", "must not be owned by root" },
     { "default_uid", "4294967295", "number out of range" },
     { "default_uid", "4294967296", "number out of range" },
     { "default_uid", "-1", "negative number" },
     { "default_uid", "5000x", "not a number" },
     { "default_uid", "vmail", "not a number" },
     { "default_uid", "", "empty value" },
-    { "default_gid", "0", "number out of range" },
+    { "default_gid", "0", "must not be owned by root" },
     { "default_gid", "99999999999999999999", "number too large" },
     { "mail_location", "maildir:\x01", "control characters" },
     { "default_quota", "", "empty value" },
@@ -545,21 +559,21 @@ static const struct {
     { "recipient_delimiter", "\"", "not a set of delimiter characters" },
     { "recipient_delimiter", "<", "not a set of delimiter characters" },
     { "recipient_delimiter", "+\\", "not a set of delimiter characters" },
-    { "recipient_delimiter", "+\x01", "not a set of delimiter characters" },
+    { "recipient_delimiter", "+\x01", "control characters are not allowed" },
     { "recipient_delimiter", "+-_=.+-_=.+-_=.+-", "not a set of delimiter characters" },
     { "policy_listen", "", "at least one address" },
     { "policy_listen", "/run/policy.sock", "neither unix:PATH nor inet:HOST:PORT" },
     { "policy_listen", "tcp:127.0.0.1:10031", "neither unix:PATH nor inet:HOST:PORT" },
     { "policy_listen", "unix:", "needs an absolute path" },
     { "policy_listen", "unix:run/policy.sock", "needs an absolute path" },
-    { "policy_listen", "unix:/run/p\x01", "needs an absolute path" },
+    { "policy_listen", "unix:/run/p\x01", "control characters are not allowed" },
     { "policy_listen", "inet:", "is not HOST:PORT" },
     { "policy_listen", "inet:localhost", "is not HOST:PORT" },
     { "policy_listen", "inet::10031", "is not HOST:PORT" },
     { "policy_listen", "inet:[]:10031", "bad host" },
     { "policy_listen", "inet:[::1:10031", "bad host" },
     { "policy_listen", "inet:::1]:10031", "bad host" },
-    { "policy_listen", "inet:a\x01:10031", "bad host" },
+    { "policy_listen", "inet:a\x01:10031", "control characters are not allowed" },
     { "policy_listen", "inet:127.0.0.1:0", "bad port" },
     { "policy_listen", "inet:127.0.0.1:65536", "bad port" },
     { "policy_listen", "inet:127.0.0.1:", "bad port" },
@@ -583,7 +597,7 @@ static const struct {
     { "quota_usage", "dict:proxy::quota", "neither maildir:TEMPLATE nor redis" },
     { "quota_usage", "Maildir:%h", "neither maildir:TEMPLATE nor redis" },
     { "quota_usage", "maildir:", "maildir: needs a path template" },
-    { "quota_usage", "maildir:%h/\x01", "maildir: needs a path template" },
+    { "quota_usage", "maildir:%h/\x01", "control characters are not allowed" },
     { "quota_usage", "redis:", "is not HOST:PORT" },
     { "quota_usage", "redis:localhost", "is not HOST:PORT" },
     { "quota_usage", "redis:localhost:0", "bad port" },
@@ -594,7 +608,7 @@ static const struct {
     { "quota_usage", "redis:localhost:6379/1/2", "bad database number" },
     { "quota_usage", "redis:local host:6379", "bad host" },
     { "quota_usage", "redis:[::1:6379", "bad host" },
-    { "quota_usage", "redis:r\x01:6379", "bad host" },
+    { "quota_usage", "redis:r\x01:6379", "control characters are not allowed" },
     { "overquota_reply", "", "4xx or 5xx SMTP reply" },
     { "overquota_reply", "55", "4xx or 5xx SMTP reply" },
     { "overquota_reply", "252 2.0.0 ok", "4xx or 5xx SMTP reply" },
@@ -602,7 +616,18 @@ static const struct {
     { "overquota_reply", "552-5.2.2 full", "4xx or 5xx SMTP reply" },
     { "overquota_reply", "5a2 full", "4xx or 5xx SMTP reply" },
     { "overquota_reply", "Mailbox full", "4xx or 5xx SMTP reply" },
-    { "overquota_reply", "552 5.2.2 full\x01", "4xx or 5xx SMTP reply" },
+    { "overquota_reply", "552 5.2.2 full\x01", "control characters are not allowed" },
+    { "overquota_reply", "552 4.2.2 Mailbox full",
+      "the enhanced status code 4.2.2 does not match the reply code 552" },
+    { "overquota_reply", "452 5.2.2 full", "does not match the reply code 452" },
+    { "overquota_reply", "552 5.2.2 Postfach \xc3\xbc" "bervoll", "SMTP reply in ASCII" },
+    { "overquota_reply", "552\t5.2.2 full", "4xx or 5xx SMTP reply" },
+    { "quota_usage", "maildir:Maildir/maildirsize", "absolute path or start with %h" },
+    { "quota_usage", "maildir:%u/maildirsize", "absolute path or start with %h" },
+    { "quota_usage", "maildir:%h/%x/maildirsize", "unknown sequence '%x'" },
+    { "quota_usage", "maildir:%h/Maildir/%", "unknown sequence '%'" },
+    { "quota_usage", "maildir:%h/%{home}", "unknown sequence '%{'" },
+    { "quota_usage", "maildir:/var/vmail/%D/%n", "unknown sequence '%D'" },
     { "policy_on_error", "", "is not dunno or defer" },
     { "policy_on_error", "DUNNO", "is not dunno or defer" },
     { "policy_on_error", "reject", "is not dunno or defer" },
@@ -695,6 +720,7 @@ static void test_long_values(void)
 
     /* maildir template of 511 bytes fits, 512 does not */
     memset(v, 't', 512);
+    v[0] = '/';
     v[511] = '\0';
     snprintf(text, sizeof(text), BASE "quota_usage = maildir:%s\n", v);
     is_int(parse(&cfg, text, err, sizeof(err)), 0, "template of 511 bytes");
@@ -788,7 +814,7 @@ static const struct {
     { "names are case-sensitive", BASE "LDAP_TIMEOUT = 5\n", NAME ":2: LDAP_TIMEOUT: unknown setting" },
     { "unknown after comments and blanks", "# c\n\n  \n\t\n" BASE "bogus=1\n",
       NAME ":6: bogus: unknown setting" },
-    { "empty name", BASE " = x\n", NAME ":2: : unknown setting" },
+    { "empty name", BASE " = x\n", NAME ":2: no setting name before '='" },
     { "no '='", BASE "ldap_timeout 5\n", NAME ":2: expected 'name = value'" },
     { "no '=' in a bare word", "ldap_base\n", NAME ":1: expected 'name = value'" },
     { "duplicate", BASE "ldap_timeout = 5\n\n# again\nldap_timeout = 6\n",
@@ -805,8 +831,26 @@ static const struct {
     { "blank ldap_base", "ldap_base = \t \n", NAME ":1: ldap_base: must not be empty" },
     { "trailing comment is part of the value", BASE "ldap_timeout = 5 # five\n",
       NAME ":2: ldap_timeout: '5 # five': unknown time unit (use s, m, h or d)" },
-    { "error text of a uint", BASE "default_uid = 0\n",
-      NAME ":2: default_uid: '0': number out of range (1..4294967294)" },
+    { "error text of a uint", BASE "default_gid = 4294967295\n",
+      NAME ":2: default_gid: '4294967295': number out of range (1..4294967294)" },
+    { "error text of uid 0", BASE "default_uid = 0\n",
+      NAME ":2: default_uid: 0 is root: mail must not be owned by root" },
+    { "control character in an unknown name", BASE "ld\x1b[2Jap = 1\n",
+      NAME ":2: ld?[2Jap: unknown setting" },
+    { "DEL in an unknown name", BASE "a\x7f = 1\n", NAME ":2: a?: unknown setting" },
+    { "control character in a value", BASE "ldap_starttls = \x1b[2Jyes\n",
+      NAME ":2: ldap_starttls: control characters are not allowed" },
+    { "invalid UTF-8 in a value", "ldap_base = dc=\xff\n",
+      NAME ":1: ldap_base: not valid UTF-8" },
+    { "overlong UTF-8 in a value", "ldap_base = dc=\xc0\xaf\n",
+      NAME ":1: ldap_base: not valid UTF-8" },
+    { "truncated UTF-8 in a value", "ldap_base = dc=\xc3\n",
+      NAME ":1: ldap_base: not valid UTF-8" },
+    { "surrogate in a value", "ldap_base = dc=\xed\xa0\x80\n",
+      NAME ":1: ldap_base: not valid UTF-8" },
+    { "UTF-8 in a value", "ldap_base = ou=M\xc3\xbcller,dc=x\n", NULL },
+    { "invalid UTF-8 in a comment is ignored", BASE "# \xff\xfe\n", NULL },
+    { "TAB inside a list value", BASE "ldap_uri = ldap://a\tldap://b\n", NULL },
     { "error text of a duration", BASE "sync_interval = 0\n",
       NAME ":2: sync_interval: '0' is out of range (1..604800 seconds)" },
     { "error text of a '*' rule", BASE "quota_rules = Trash:+1G *:10G\n",
@@ -1087,6 +1131,22 @@ static void test_load(void)
         free(data);
     }
 
+    /* a FIFO in place of the file: refused at once, not read (no hang) */
+    snprintf(path, sizeof(path), "/tmp/test-conf-fifo.%ld", (long)getpid());
+    unlink(path);
+    if (mkfifo(path, 0600) == 0) {
+        is_int(conf_load(&cfg, path, err, sizeof(err)), -1, "conf_load on a FIFO");
+        snprintf(want, sizeof(want), "%s: not a regular file", path);
+        is_str(err, want, "  error says why");
+        conf_free(&cfg);
+        char *secret = (char *)"junk";
+        is_int(conf_read_secret(path, &secret, err, sizeof(err)), -1, "conf_read_secret on a FIFO");
+        ok(secret == NULL, "  no secret returned");
+        unlink(path);
+    } else {
+        ok(0, "mkfifo");
+    }
+
     /* missing file and a directory */
     is_int(conf_load(&cfg, "/nonexistent/mailmaps.conf", err, sizeof(err)), -1,
            "conf_load missing file");
@@ -1094,7 +1154,7 @@ static void test_load(void)
     ok(cfg.path == NULL && cfg.ldap_base == NULL, "  cfg left empty");
     conf_free(&cfg);
     is_int(conf_load(&cfg, "/tmp", err, sizeof(err)), -1, "conf_load on a directory");
-    ok(strncmp(err, "/tmp: ", 6) == 0, "  error names it: %s", err);
+    is_str(err, "/tmp: Is a directory", "  error names it");
     conf_free(&cfg);
 }
 
