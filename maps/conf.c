@@ -324,36 +324,42 @@ static int parse_mode(struct conf *cfg, const struct setting *s, const char *v, 
     return 0;
 }
 
+/* parse_choice - the index of v among names[0..n), or -1 with a reason
+ * listing them */
+static int parse_choice(const char *v, const char *const *names, size_t n, char *why,
+                        size_t whysz)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v, names[i]) == 0)
+            return (int)i;
+    snprintf(why, whysz, "'%.100s' is not %s or %s", v, names[0], names[1]);
+    return -1;
+}
+
 /* parse_sync_mode - poll | persist */
 static int parse_sync_mode(struct conf *cfg, const struct setting *s, const char *v, char *why,
                            size_t whysz)
 {
+    static const char *const names[] = { [SYNC_MODE_POLL] = "poll",
+                                         [SYNC_MODE_PERSIST] = "persist" };
+    int i = parse_choice(v, names, 2, why, whysz);
     (void)s;
-    if (strcmp(v, "poll") == 0)
-        cfg->sync_mode = SYNC_MODE_POLL;
-    else if (strcmp(v, "persist") == 0)
-        cfg->sync_mode = SYNC_MODE_PERSIST;
-    else {
-        snprintf(why, whysz, "'%.100s' is not poll or persist", v);
-        return -1;
-    }
-    return 0;
+    if (i >= 0)
+        cfg->sync_mode = (enum sync_mode)i;
+    return i < 0 ? -1 : 0;
 }
 
 /* parse_on_error - dunno | defer */
 static int parse_on_error(struct conf *cfg, const struct setting *s, const char *v, char *why,
                           size_t whysz)
 {
+    static const char *const names[] = { [POLICY_ON_ERROR_DUNNO] = "dunno",
+                                         [POLICY_ON_ERROR_DEFER] = "defer" };
+    int i = parse_choice(v, names, 2, why, whysz);
     (void)s;
-    if (strcmp(v, "dunno") == 0)
-        cfg->policy_on_error = POLICY_ON_ERROR_DUNNO;
-    else if (strcmp(v, "defer") == 0)
-        cfg->policy_on_error = POLICY_ON_ERROR_DEFER;
-    else {
-        snprintf(why, whysz, "'%.100s' is not dunno or defer", v);
-        return -1;
-    }
-    return 0;
+    if (i >= 0)
+        cfg->policy_on_error = (enum policy_on_error)i;
+    return i < 0 ? -1 : 0;
 }
 
 /* parse_delimiter - the characters that start an address extension */
