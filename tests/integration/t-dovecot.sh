@@ -1,0 +1,269 @@
+#!/usr/bin/env bash
+# t-dovecot - a private Dovecot with the "mailmaps" passdb and userdb: user
+# fields, iteration, passwords, an IMAP login, the LDAP fallback, unknown
+# versus temporary failure, and a sync picked up without a reload.
+. "$(dirname "$0")/lib.sh"
+
+SYNC=$MAILMAPS_BUILD/mailmaps-sync
+PLUGIN=$MAILMAPS_BUILD/libauthdb_mailmaps.so
+[ -x "$SYNC" ] || skip_all "mailmaps-sync not built"
+[ -f "$PLUGIN" ] || skip_all "libauthdb_mailmaps.so not built"
+need_root || skip_all "a private Dovecot needs root"
+command -v doveadm >/dev/null 2>&1 || skip_all "dovecot-core is not installed"
+[ -x /usr/lib/dovecot/imap ] || skip_all "dovecot-imapd is not installed"
+
+MAPS=$MM_TMP/maps
+CONF=$MM_TMP/mailmaps.conf
+VMAIL=$MM_TMP/vmail
+
+cat >"$CONF.tail" <<EOF
+maps_dir = $MAPS
+maps_group = dovecot
+mail_base = $VMAIL
+ldap_timeout = 2
+EOF
+
+# ---- a directory: 20 accounts (the last 2 disabled) plus bob
+gen_users 20 --disabled 2 >"$MM_TMP/users.ldif"
+cat >"$MM_TMP/bob.ldif" <<EOF
+dn: uid=bob,$LDAP_PEOPLE
+objectClass: inetOrgPerson
+objectClass: PostfixBookMailAccount
+uid: bob
+cn: Bob
+sn: Bob
+mail: Bob@Example.com
+mailEnabled: TRUE
+mailUidNumber: 6001
+mailGidNumber: 6002
+mailQuota: 1G
+userPassword: {PLAIN}bobpw
+
+dn: uid=tiny,$LDAP_PEOPLE
+objectClass: inetOrgPerson
+objectClass: PostfixBookMailAccount
+uid: tiny
+cn: Tiny
+sn: Tiny
+mail: tiny@example.com
+mailEnabled: TRUE
+mailQuota: 1
+userPassword: {PLAIN}tinypw
+EOF
+start_slapd --ldif "$MM_TMP/users.ldif" --ldif "$MM_TMP/bob.ldif"
+{
+    echo "ldap_uri = $LDAP_URI"
+    echo "ldap_bind_dn = $LDAP_SYNC_DN"
+    echo "ldap_bind_pw_file = $LDAP_SYNC_PW_FILE"
+    echo "ldap_base = $LDAP_BASE"
+    cat "$CONF.tail"
+} >"$CONF"
+chmod 0644 "$CONF"
+mkdir -p "$VMAIL"
+chmod 0777 "$VMAIL"
+
+"$SYNC" -c "$CONF" --once 2>"$MM_TMP/sync1.err"
+is "$?" 0 "the first sync makes the maps" || diag "$(cat "$MM_TMP/sync1.err")"
+
+# ---- Dovecot with the module from this build
+dovecot_private_auth_modules
+cp "$PLUGIN" "$DC_AUTH_MODULES/libauthdb_mailmaps.so"
+chmod 0644 "$DC_AUTH_MODULES/libauthdb_mailmaps.so"
+start_dovecot "
+passdb {
+  driver = mailmaps
+  args = $CONF
+}
+userdb {
+  driver = mailmaps
+  args = $CONF
+}
+" "auth_verbose = yes
+auth_cache_size = 0
+mail_plugins = \$mail_plugins quota
+plugin {
+  quota = maildir:User quota
+}
+"
+
+# user_field - one field of doveadm user's answer: user_field USER NAME
+user_field() {
+    doveadm_c user -f "$2" "$1" 2>/dev/null
+}
+
+# user_rc - doveadm user's exit status for USER
+user_rc() {
+    doveadm_c user "$1" >"$MM_TMP/user.out" 2>&1
+    echo $?
+}
+
+# ---- userdb fields from the maps
+u=user000001@example.com
+is "$(user_rc $u)" 0 "doveadm user finds $u" || diag "$(cat "$MM_TMP/user.out")"
+is "$(user_field $u home)" "$VMAIL/example.com/user000001" "home"
+is "$(user_field $u uid)" 5000 "uid (default_uid)"
+is "$(user_field $u gid)" 5000 "gid (default_gid)"
+is "$(user_field $u mail)" "maildir:$VMAIL/example.com/user000001/Maildir" "mail"
+is "$(user_field $u quota_rule)" "*:storage=10737418240B" "quota_rule (default_quota 10G)"
+is "$(user_field $u quota_rule2)" "Trash:storage=+524288000B" "quota_rule2 (Trash +500M)"
+is "$(user_field $u quota_rule3)" "Junk:storage=+524288000B" "quota_rule3 (Junk +500M)"
+out=$(doveadm_c user $u 2>&1)
+if printf '%s\n' "$out" | grep -qi 'password'; then
+    not_ok "the password is not a userdb field"
+    diag "$out"
+else
+    ok "the password is not a userdb field"
+fi
+is "$(user_field user000004@example.com quota_rule)" "*:storage=5368709120B" \
+    "mailQuota in KB becomes bytes"
+is "$(user_field Bob@EXAMPLE.com uid)" 6001 "mixed-case login finds bob; mailUidNumber"
+is "$(user_field bob@example.com gid)" 6002 "mailGidNumber"
+is "$(user_field bob@example.com quota_rule)" "*:storage=1073741824B" "mailQuota 1G"
+
+# ---- iteration: exactly the enabled accounts
+{
+    for i in $(seq 1 18); do printf 'user%06d@example.com\n' "$i"; done
+    echo bob@example.com
+    echo tiny@example.com
+} | sort >"$MM_TMP/want-users"
+doveadm_c user '*' 2>"$MM_TMP/iter.err" | sort >"$MM_TMP/got-users"
+if cmp -s "$MM_TMP/want-users" "$MM_TMP/got-users"; then
+    ok "doveadm user '*' lists exactly the 20 enabled accounts"
+else
+    not_ok "doveadm user '*' lists exactly the 20 enabled accounts"
+    diag "$(diff "$MM_TMP/want-users" "$MM_TMP/got-users" | head -20)" "$(cat "$MM_TMP/iter.err")"
+fi
+
+# ---- passdb
+check "doveadm auth test accepts the right password (SHA512-CRYPT)" \
+    doveadm_c auth test $u "$MM_USER_PW"
+doveadm_c auth test $u wrong >"$MM_TMP/auth.out" 2>&1
+is "$?" 77 "doveadm auth test refuses a wrong password"
+check "doveadm auth test: {PLAIN} password, mixed-case login" \
+    doveadm_c auth test BOB@example.com bobpw
+doveadm_c auth test nobody@example.com x >"$MM_TMP/auth.out" 2>&1
+is "$?" 77 "doveadm auth test refuses an unknown user"
+
+# imap_login - LOGIN on the private IMAP port; prints the tagged reply
+imap_login() {
+    local fd line
+    exec {fd}<>"/dev/tcp/127.0.0.1/$DC_IMAP_PORT" || return 1
+    IFS= read -r -t 10 line <&"$fd"
+    printf 'a LOGIN %s %s\r\n' "$1" "$2" >&"$fd"
+    while IFS= read -r -t 10 line <&"$fd"; do
+        line=${line%$'\r'}
+        case "$line" in a\ *) printf '%s\n' "$line"; break ;; esac
+    done
+    printf 'b LOGOUT\r\n' >&"$fd"
+    exec {fd}>&-
+}
+like "$(imap_login $u "$MM_USER_PW")" "^a OK" "IMAP LOGIN with the right password"
+like "$(imap_login $u wrong)" "^a NO" "IMAP LOGIN with a wrong password is refused"
+
+# ---- Dovecot's quota plugin enforces the rules the driver returns:
+# tiny has 1 KB (1024 B, grace 10%), Trash and Junk +500M on top.
+msg() {
+    printf 'From: a@example.com\nTo: tiny@example.com\nSubject: %s\n\n' "$1"
+    head -c 4000 /dev/zero | tr '\0' 'x' | fold -w 70
+    echo
+}
+is "$(user_field tiny@example.com quota_rule)" "*:storage=1024B" "tiny's limit is 1 KB"
+check "Trash created for tiny" doveadm_c mailbox create -u tiny@example.com Trash
+msg inbox | doveadm_c save -u tiny@example.com >"$MM_TMP/save.out" 2>&1
+rc=$?
+if [ "$rc" -ne 0 ] && grep -qi 'quota' "$MM_TMP/save.out"; then
+    ok "a 4 KB save into INBOX over the * limit fails: quota exceeded (exit $rc)"
+else
+    not_ok "a 4 KB save into INBOX over the * limit fails: quota exceeded"
+    diag "exit $rc" "$(cat "$MM_TMP/save.out")"
+fi
+msg trash | doveadm_c save -u tiny@example.com -m Trash >"$MM_TMP/save.out" 2>&1
+is "$?" 0 "the same save into Trash succeeds (+500M)" || diag "$(cat "$MM_TMP/save.out")"
+
+# ---- a user added to LDAP after the sync: found through the fallback
+cat >"$MM_TMP/new.ldif" <<EOF
+dn: uid=newbie,$LDAP_PEOPLE
+objectClass: inetOrgPerson
+objectClass: PostfixBookMailAccount
+uid: newbie
+cn: New
+sn: New
+mail: newbie@example.com
+mailEnabled: TRUE
+mailQuota: 2048
+userPassword: {PLAIN}newpw
+EOF
+ldap_add_ldif "$MM_TMP/new.ldif" || not_ok "newbie added to LDAP"
+is "$(user_rc newbie@example.com)" 0 "a user added after the sync is found (LDAP fallback)" ||
+    diag "$(cat "$MM_TMP/user.out")"
+is "$(user_field newbie@example.com quota_rule)" "*:storage=2097152B" \
+    "the fallback answers with the sync's mapping"
+check "doveadm auth test for the LDAP-only user" doveadm_c auth test newbie@example.com newpw
+like "$(imap_login newbie@example.com newpw)" "^a OK" "IMAP LOGIN for the LDAP-only user"
+
+# ---- unknown users: 67
+is "$(user_rc nobody@example.com)" 67 "a user in neither maps nor LDAP is unknown (67)"
+is "$(user_rc user000019@example.com)" 67 "a disabled account does not exist (67)"
+cat >"$MM_TMP/del.ldif" <<EOF
+dn: uid=user000003,$LDAP_PEOPLE
+changetype: delete
+EOF
+ldap_modify_ldif "$MM_TMP/del.ldif" || not_ok "user000003 deleted from LDAP"
+
+# ---- a sync replacing the maps is used without a reload
+cat >"$MM_TMP/mod.ldif" <<EOF
+dn: uid=user000002,$LDAP_PEOPLE
+changetype: modify
+replace: mailQuota
+mailQuota: 1024
+EOF
+ldap_modify_ldif "$MM_TMP/mod.ldif" || not_ok "user000002's quota changed in LDAP"
+"$SYNC" -c "$CONF" --once 2>"$MM_TMP/sync2.err"
+is "$?" 0 "the second sync succeeds" || diag "$(cat "$MM_TMP/sync2.err")"
+is "$(user_field user000002@example.com quota_rule)" "*:storage=1048576B" \
+    "the new users.cdb is used without a reload"
+is "$(user_rc user000003@example.com)" 67 "a user removed from the maps and LDAP is unknown (67)"
+doveadm_c user '*' 2>/dev/null | sort >"$MM_TMP/got-users2"
+if grep -qx newbie@example.com "$MM_TMP/got-users2" &&
+    ! grep -qx user000003@example.com "$MM_TMP/got-users2"; then
+    ok "iteration follows the new maps"
+else
+    not_ok "iteration follows the new maps"
+    diag "$(cat "$MM_TMP/got-users2")"
+fi
+
+# ---- maps deleted and LDAP down: temporary failure, never unknown
+stop_slapd
+rm -f "$MAPS"/*.cdb "$MAPS"/status
+is "$(user_rc user000005@example.com)" 75 "maps gone, LDAP down: a mapped user tempfails (75)"
+if grep -qi 'unknown' "$MM_TMP/user.out"; then
+    not_ok "the tempfail does not say unknown"
+    diag "$(cat "$MM_TMP/user.out")"
+else
+    ok "the tempfail does not say unknown"
+fi
+# (nobody@ was asked above: the lookup cache may still hold that answer)
+is "$(user_rc never-asked@example.com)" 75 "maps gone, LDAP down: a user never seen tempfails (75)"
+doveadm_c auth test user000005@example.com "$MM_USER_PW" >"$MM_TMP/auth.out" 2>&1
+rc=$?
+is "$rc" 77 "doveadm auth test fails while nothing can answer"
+if grep -qi 'unknown' "$MM_TMP/auth.out"; then
+    not_ok "the passdb failure is not 'unknown user'"
+    diag "$(cat "$MM_TMP/auth.out")"
+else
+    ok "the passdb failure is not 'unknown user'"
+fi
+if grep -q 'mailmaps(.*no answer from maps or LDAP' "$DC_LOG"; then
+    ok "the log says why"
+else
+    not_ok "the log says why"
+    _mm_log_tail "$DC_LOG"
+fi
+if grep -qiE 'panic|fatal' "$DC_LOG"; then
+    not_ok "no panic or fatal error in Dovecot's log"
+    diag "$(grep -iE 'panic|fatal' "$DC_LOG" | head)"
+else
+    ok "no panic or fatal error in Dovecot's log"
+fi
+
+done_testing
