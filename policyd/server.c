@@ -1,0 +1,398 @@
+/* server - epoll over listeners, connections, the maps watch and signals */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "maps/mapset.h"
+#include "policyd/conn.h"
+#include "policyd/listen.h"
+#include "policyd/server.h"
+
+enum tag { TAG_LISTENER = 1, TAG_CONN, TAG_SIGNAL, TAG_WATCH };
+
+struct listener {
+    int kind;                   /* TAG_LISTENER, first like conn's */
+    int fd;
+    char name[300];
+    char unix_path[108];        /* removed at exit; "" for inet */
+};
+
+struct server {
+    struct policyd *pd;
+    int ep;
+    struct listener lst[CONF_LIST_MAX];
+    size_t nlst;
+    struct conn *conns;
+    size_t nconns, max_conns;
+    int sigfd, watchfd;
+    int tag_signal, tag_watch;  /* epoll data for those two */
+    int reserve_fd;             /* given up to accept-and-close at EMFILE */
+    struct ratelog rl_accept;
+};
+
+/* now_s - monotonic seconds for timeouts */
+static time_t now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec;
+}
+
+/* ep_set - add or change fd's interest */
+static int ep_set(struct server *s, int op, int fd, uint32_t events, void *tag)
+{
+    struct epoll_event ev = { .events = events, .data.ptr = tag };
+    return epoll_ctl(s->ep, op, fd, &ev);
+}
+
+/* conn_close - out of the set and the list */
+static void conn_close(struct server *s, struct conn *c)
+{
+    epoll_ctl(s->ep, EPOLL_CTL_DEL, c->rfd, NULL);
+    close(c->rfd);
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+    s->nconns--;
+    conn_free(c);
+}
+
+/* conn_update - after each event: close, or wait for the right direction */
+static void conn_update(struct server *s, struct conn *c, enum conn_status st)
+{
+    if (st == CONN_CLOSE) {
+        conn_close(s, c);
+        return;
+    }
+    ep_set(s, EPOLL_CTL_MOD, c->rfd, conn_has_output(c) ? EPOLLOUT : EPOLLIN, c);
+}
+
+/* peer_name - the client, for log lines */
+static void peer_name(const struct sockaddr_storage *ss, socklen_t len, char *buf, size_t bufsz)
+{
+    char host[INET6_ADDRSTRLEN] = "";
+    if (len > 0 && ss->ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+        inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+        snprintf(buf, bufsz, "%s:%u", host, ntohs(in->sin_port));
+    } else if (len > 0 && ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+        snprintf(buf, bufsz, "[%s]:%u", host, ntohs(in6->sin6_port));
+    } else {
+        snprintf(buf, bufsz, "unix");
+    }
+}
+
+/* accept_all - take every waiting connection (bounded per wake-up) */
+static void accept_all(struct server *s, struct listener *l, time_t now)
+{
+    for (int i = 0; i < 64; i++) {
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof(ss);
+        unsigned suppressed;
+        int fd = accept4(l->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+                return;
+            if ((errno == EMFILE || errno == ENFILE) && s->reserve_fd >= 0) {
+                /* free one descriptor to take the connection off the queue;
+                 * otherwise epoll reports it forever */
+                close(s->reserve_fd);
+                fd = accept(l->fd, NULL, NULL);
+                if (fd >= 0)
+                    close(fd);
+                s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+            }
+            if (ratelog_allow(&s->rl_accept, now, &suppressed))
+                log_warn("accept on %s", l->name);
+            return;
+        }
+        if (s->nconns >= s->max_conns) {
+            close(fd);
+            if (ratelog_allow(&s->rl_accept, now, &suppressed))
+                log_warnx("%zu connections open: refusing more", s->nconns);
+            continue;
+        }
+        char peer[64];
+        peer_name(&ss, len, peer, sizeof(peer));
+        struct conn *c = conn_new(fd, fd, peer);
+        if (c == NULL) {
+            close(fd);
+            if (ratelog_allow(&s->rl_accept, now, &suppressed))
+                log_warnx("out of memory for a connection");
+            continue;
+        }
+        c->kind = TAG_CONN;
+        c->last = now;
+        if (ep_set(s, EPOLL_CTL_ADD, fd, EPOLLIN, c) < 0) {
+            close(fd);
+            conn_free(c);
+            continue;
+        }
+        c->next = s->conns;
+        if (s->conns != NULL)
+            s->conns->prev = c;
+        s->conns = c;
+        s->nconns++;
+    }
+}
+
+/* expire - close connections idle or stuck mid-request too long */
+static void expire(struct server *s, time_t now)
+{
+    struct conn *c = s->conns, *next;
+    unsigned suppressed;
+    for (; c != NULL; c = next) {
+        next = c->next;
+        time_t limit = conn_mid_request(c) || conn_has_output(c) ? SERVER_REQUEST_TIMEOUT
+                                                                 : SERVER_IDLE_TIMEOUT;
+        if (now - c->last < limit)
+            continue;
+        if (limit == SERVER_REQUEST_TIMEOUT &&
+            ratelog_allow(&s->pd->rl_client, now, &suppressed))
+            log_warnx("client %s: request not finished within %d s; connection closed", c->peer,
+                      SERVER_REQUEST_TIMEOUT);
+        conn_close(s, c);
+    }
+}
+
+/* watch_register - the maps' inotify fd into the set (it changes on reload) */
+static void watch_register(struct server *s)
+{
+    s->watchfd = mapset_watch_fd(lookup_mapset(s->pd->lk));
+    s->tag_watch = TAG_WATCH;
+    if (s->watchfd >= 0 && ep_set(s, EPOLL_CTL_ADD, s->watchfd, EPOLLIN, &s->tag_watch) < 0) {
+        log_warn("cannot watch the maps directory; lookups will check the files");
+        s->watchfd = -1;
+    }
+}
+
+/* do_reload - new configuration; listeners stay, so do connections */
+static void do_reload(struct server *s, server_reload_fn reload)
+{
+    int oldwatch = s->watchfd;
+    if (oldwatch >= 0)
+        epoll_ctl(s->ep, EPOLL_CTL_DEL, oldwatch, NULL);
+    if (reload(s->pd) < 0) {
+        if (oldwatch >= 0)
+            ep_set(s, EPOLL_CTL_ADD, oldwatch, EPOLLIN, &s->tag_watch);
+        return;
+    }
+    watch_register(s);
+}
+
+/* setup - epoll, signals, descriptors, listeners */
+static int setup(struct server *s)
+{
+    struct rlimit rl;
+    char err[512];
+    const struct conf *cfg = s->pd->cfg;
+
+    /* many Postfix smtpd processes keep a connection each */
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+        s->max_conns = rl.rlim_cur > 64 ? (size_t)rl.rlim_cur - 32 : 32;
+    } else {
+        s->max_conns = 1000;
+    }
+    if (s->max_conns > SERVER_MAX_CONNS)
+        s->max_conns = SERVER_MAX_CONNS;
+    s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+    s->ep = epoll_create1(EPOLL_CLOEXEC);
+    if (s->ep < 0) {
+        log_warn("epoll_create1");
+        return -1;
+    }
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    s->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    s->tag_signal = TAG_SIGNAL;
+    if (s->sigfd < 0 || ep_set(s, EPOLL_CTL_ADD, s->sigfd, EPOLLIN, &s->tag_signal) < 0) {
+        log_warn("signalfd");
+        return -1;
+    }
+    for (size_t i = 0; i < cfg->policy_listen_count; i++) {
+        struct listener *l = &s->lst[i];
+        const struct conf_listen *cl = &cfg->policy_listen[i];
+        l->kind = TAG_LISTENER;
+        listen_name(cl, l->name, sizeof(l->name));
+        l->fd = listen_open(cl, cfg->policy_socket_mode, cfg->policy_socket_group, err, sizeof(err));
+        if (l->fd < 0) {
+            log_err("cannot listen on %s: %s", l->name, err);
+            return -1;
+        }
+        if (cl->kind == CONF_LISTEN_UNIX)
+            snprintf(l->unix_path, sizeof(l->unix_path), "%s", cl->path);
+        s->nlst++;
+        if (ep_set(s, EPOLL_CTL_ADD, l->fd, EPOLLIN, l) < 0) {
+            log_warn("epoll_ctl");
+            return -1;
+        }
+        log_info("listening on %s", l->name);
+    }
+    watch_register(s);
+    return 0;
+}
+
+/* close_listeners - no new clients; unix socket files removed */
+static void close_listeners(struct server *s)
+{
+    for (size_t i = 0; i < s->nlst; i++) {
+        if (s->lst[i].fd < 0)
+            continue;
+        epoll_ctl(s->ep, EPOLL_CTL_DEL, s->lst[i].fd, NULL);
+        close(s->lst[i].fd);
+        s->lst[i].fd = -1;
+        if (s->lst[i].unix_path[0] != '\0')
+            unlink(s->lst[i].unix_path);
+    }
+}
+
+/* close_idle - at stop: every connection with nothing in flight */
+static void close_idle(struct server *s)
+{
+    struct conn *c = s->conns, *next;
+    for (; c != NULL; c = next) {
+        next = c->next;
+        if (!conn_mid_request(c) && !conn_has_output(c))
+            conn_close(s, c);
+    }
+}
+
+/* on_signal - read the signalfd: stop or reload */
+static void on_signal(struct server *s, server_reload_fn reload, bool *stopping)
+{
+    struct signalfd_siginfo si;
+    while (read(s->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+        if (si.ssi_signo == SIGHUP) {
+            log_info("SIGHUP: reloading the configuration");
+            do_reload(s, reload);
+        } else if (!*stopping) {
+            log_info("stopping: answering what is in flight");
+            *stopping = true;
+        }
+    }
+}
+
+/* server_run - the loop */
+int server_run(struct policyd *pd, server_reload_fn reload)
+{
+    struct server s;
+    struct epoll_event evs[128];
+    bool stopping = false;
+    time_t stop_deadline = 0, last_scan = 0;
+
+    memset(&s, 0, sizeof(s));
+    s.pd = pd;
+    s.ep = s.sigfd = s.watchfd = s.reserve_fd = -1;
+    for (size_t i = 0; i < CONF_LIST_MAX; i++)
+        s.lst[i].fd = -1;
+    int rc = setup(&s) < 0 ? 1 : 0;
+    if (rc == 0)
+        log_info("started: %zu listener(s), usage from %s, at most %zu connections", s.nlst,
+                 usage_name(pd->usage), s.max_conns);
+
+    while (rc == 0) {
+        int n = epoll_wait(s.ep, evs, (int)(sizeof(evs) / sizeof(evs[0])), 1000);
+        time_t now = now_s();
+        if (n < 0 && errno != EINTR) {
+            log_warn("epoll_wait");
+            rc = 1;
+            break;
+        }
+        for (int i = 0; i < n; i++) {
+            int tag = *(int *)evs[i].data.ptr;
+            switch (tag) {
+            case TAG_LISTENER:
+                if (!stopping)
+                    accept_all(&s, evs[i].data.ptr, now);
+                break;
+            case TAG_SIGNAL:
+                on_signal(&s, reload, &stopping);
+                if (stopping && stop_deadline == 0) {
+                    close_listeners(&s);
+                    stop_deadline = now + SERVER_STOP_GRACE;
+                }
+                break;
+            case TAG_WATCH:
+                mapset_refresh(lookup_mapset(pd->lk));
+                break;
+            case TAG_CONN: {
+                struct conn *c = evs[i].data.ptr;
+                enum conn_status st;
+                if (evs[i].events & EPOLLOUT)
+                    st = conn_on_write(c, pd, now);
+                else
+                    st = conn_on_read(c, pd, now);
+                conn_update(&s, c, st);
+                break;
+            }
+            default:
+                break;
+            }
+        }
+        if (stopping) {
+            close_idle(&s);
+            if (s.nconns == 0 || now >= stop_deadline)
+                break;
+        }
+        if (now != last_scan) {
+            last_scan = now;
+            expire(&s, now);
+        }
+    }
+
+    while (s.conns != NULL)
+        conn_close(&s, s.conns);
+    close_listeners(&s);
+    if (s.sigfd >= 0)
+        close(s.sigfd);
+    if (s.ep >= 0)
+        close(s.ep);
+    if (s.reserve_fd >= 0)
+        close(s.reserve_fd);
+    if (rc == 0)
+        log_info("stopped");
+    return rc;
+}
+
+/* server_run_stdio - blocking: Postfix's spawn(8) gives us the socket as
+ * stdin/stdout and a time limit of its own */
+int server_run_stdio(struct policyd *pd)
+{
+    struct conn *c = conn_new(STDIN_FILENO, STDOUT_FILENO, "stdio");
+    if (c == NULL) {
+        log_err("out of memory");
+        return 1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    while (conn_on_read(c, pd, now_s()) == CONN_OK) {
+        /* a blocking write finishes or fails: never output left behind */
+    }
+    conn_free(c);
+    return 0;
+}

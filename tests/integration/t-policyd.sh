@@ -1,0 +1,308 @@
+#!/usr/bin/env bash
+# t-policyd - mailmaps-policyd behind a real Postfix: quota refusals at RCPT
+# and END-OF-MESSAGE, folder rules, aliases, unknown users; bad clients;
+# Redis as the usage source; SIGHUP; valgrind.
+. "$(dirname "$0")/lib.sh"
+
+POLICYD=$MAILMAPS_BUILD/mailmaps-policyd
+SYNC=$MAILMAPS_BUILD/mailmaps-sync
+[ -x "$POLICYD" ] || skip_all "mailmaps-policyd not built"
+[ -x "$SYNC" ] || skip_all "mailmaps-sync not built"
+command -v python3 >/dev/null 2>&1 || skip_all "python3 missing (test client)"
+MAPS=$MM_TMP/maps
+VMAIL=$MM_TMP/vmail
+CONF=$MM_TMP/mailmaps.conf
+MIB=1048576
+
+# write_conf FILE [name = value]... - the test's mailmaps.conf
+write_conf() {
+    local file=$1; shift
+    local defaults=(
+        "ldap_uri = $LDAP_URI"
+        "ldap_bind_dn = $LDAP_SYNC_DN"
+        "ldap_bind_pw_file = $LDAP_SYNC_PW_FILE"
+        "ldap_base = $LDAP_BASE"
+        "ldap_timeout = 3"
+        "maps_dir = $MAPS"
+        "mail_base = $VMAIL"
+        "policy_socket_group = root"
+    )
+    local l x name
+    {
+        for l in "${defaults[@]}"; do
+            name=${l%% =*}
+            for x in "$@"; do [ "${x%% =*}" = "$name" ] && continue 2; done
+            echo "$l"
+        done
+        for x in "$@"; do echo "$x"; done
+    } >"$file"
+}
+
+# maildirsize USER BYTES - Dovecot's file for example.com/USER
+maildirsize() {
+    mkdir -p "$VMAIL/example.com/$1/Maildir"
+    printf '0S,0C\n%s 10\n-10 -1\n%s 0\n' "$(($2 - 100))" 110 >"$VMAIL/example.com/$1/Maildir/maildirsize"
+}
+
+# the policy client: pq PORT RCPT [SIZE] [STATE] prints the action line
+cat >"$MM_TMP/pq.py" <<'EOF'
+import socket, sys
+port, rcpt = int(sys.argv[1]), sys.argv[2]
+size = sys.argv[3] if len(sys.argv) > 3 else "0"
+state = sys.argv[4] if len(sys.argv) > 4 else "RCPT"
+s = socket.create_connection(("127.0.0.1", port), timeout=10)
+req = ("request=smtpd_access_policy\nprotocol_state=%s\nprotocol_name=ESMTP\n"
+       "recipient=%s\nsender=x@example.org\nsize=%s\ninstance=t.1\nqueue_id=Q1\n\n" % (state, rcpt, size))
+s.sendall(req.encode())
+buf = b""
+while not buf.endswith(b"\n\n"):
+    d = s.recv(4096)
+    if not d:
+        break
+    buf += d
+print(buf.decode().split("\n")[0])
+EOF
+pq() { python3 "$MM_TMP/pq.py" "$@" 2>&1; }
+
+# ---- directory and maps
+cat >"$MM_TMP/people.ldif" <<EOF
+dn: uid=alice,$LDAP_PEOPLE
+objectClass: inetOrgPerson
+objectClass: PostfixBookMailAccount
+uid: alice
+cn: Alice
+sn: Alice
+mail: alice@example.com
+mailEnabled: TRUE
+mailQuota: 10240
+mailGroupMember: fan@example.com
+
+dn: uid=full,$LDAP_PEOPLE
+objectClass: inetOrgPerson
+objectClass: PostfixBookMailAccount
+uid: full
+cn: Full
+sn: Full
+mail: full@example.com
+mailEnabled: TRUE
+mailQuota: 10240
+mailAlias: fullalias@example.com
+mailGroupMember: fan@example.com
+
+dn: uid=eom,$LDAP_PEOPLE
+objectClass: inetOrgPerson
+objectClass: PostfixBookMailAccount
+uid: eom
+cn: Eom
+sn: Eom
+mail: eom@example.com
+mailEnabled: TRUE
+mailQuota: 10240
+EOF
+gen_users 20 >"$MM_TMP/users.ldif"
+start_slapd --ldif "$MM_TMP/people.ldif" --ldif "$MM_TMP/users.ldif"
+write_conf "$CONF"
+check "sync --once builds the maps" "$SYNC" -c "$CONF" --once
+maildirsize alice $((5 * MIB))
+maildirsize full $((10 * MIB + 1000))
+maildirsize eom $((9 * MIB + MIB / 2))
+
+# ---- the daemon
+free_port PPORT
+write_conf "$CONF" "policy_listen = inet:127.0.0.1:$PPORT unix:$MM_TMP/policy.sock"
+check "configuration check (-n)" "$POLICYD" -n -c "$CONF"
+"$POLICYD" -f -c "$CONF" >"$MM_TMP/policyd.log" 2>&1 </dev/null &
+PD_PID=$!
+register_pid "$PD_PID"
+wait_port "$PPORT" 10 || { _mm_log_tail "$MM_TMP/policyd.log"; fail_fast "policyd does not listen"; }
+like "$(stat -c '%a %G' "$MM_TMP/policy.sock")" '^660 root$' "unix socket mode and group"
+
+is "$(pq "$PPORT" alice@example.com)" "action=DUNNO" "policy: under quota"
+is "$(pq "$PPORT" full@example.com)" "action=552 5.2.2 Mailbox full" "policy: full"
+is "$(pq "$PPORT" Full+Junk@Example.com 1000)" "action=DUNNO" "policy: +Junk within +500M"
+is "$(pq "$PPORT" full@example.com 0 MAIL)" "action=DUNNO" "policy: MAIL state is not ours"
+is "$(pq "$PPORT" nobody@example.com)" "action=DUNNO" "policy: unknown user is Postfix's business"
+is "$(pq "$PPORT" eom@example.com $((2 * MIB)) END-OF-MESSAGE)" "action=552 5.2.2 Mailbox full" \
+    "policy: real size at END-OF-MESSAGE"
+like "$(cat "$MM_TMP/policyd.log")" "reject: recipient=<full@example.com> mailbox=full@example.com folder=INBOX usage=$((10 * MIB + 1000)) limit=$((10 * MIB)) .*instance=t.1 queue_id=Q1" \
+    "one log line per rejection with the details"
+
+# ---- Postfix asks the daemon
+if need_root && command -v postfix >/dev/null 2>&1 && postconf -m 2>/dev/null | grep -qx cdb; then
+    start_postfix \
+        "virtual_mailbox_domains = cdb:$MAPS/domains" \
+        "virtual_mailbox_maps = cdb:$MAPS/mailboxes" \
+        "virtual_alias_maps = cdb:$MAPS/aliases" \
+        "virtual_mailbox_base = $VMAIL" \
+        "virtual_transport = discard:" \
+        "recipient_delimiter = +" \
+        "smtpd_recipient_restrictions = check_policy_service inet:127.0.0.1:$PPORT, reject_unauth_destination" \
+        "smtpd_end_of_data_restrictions = check_policy_service inet:127.0.0.1:$PPORT"
+    like "$(smtp_rcpt "$PF_SMTP_PORT" x@example.org alice@example.com)" '^250 ' "SMTP: under quota accepted"
+    r=$(smtp_rcpt "$PF_SMTP_PORT" x@example.org full@example.com)
+    like "$r" '^552 5\.2\.2 .*full@example\.com.*Mailbox full' "SMTP: full mailbox 552 5.2.2 at RCPT"
+    like "$(smtp_rcpt "$PF_SMTP_PORT" x@example.org full+Junk@example.com)" '^250 ' \
+        "SMTP: user+Junk accepted within +500M"
+    like "$(smtp_rcpt "$PF_SMTP_PORT" x@example.org fullalias@example.com)" '^552 5\.2\.2 ' \
+        "SMTP: alias of a full user refused"
+    like "$(smtp_rcpt "$PF_SMTP_PORT" x@example.org fan@example.com)" '^250 ' \
+        "SMTP: list of a full and a non-full user accepted"
+    r=$(smtp_rcpt "$PF_SMTP_PORT" x@example.org nobody@example.com)
+    like "$r" '^550 5\.1\.1 .*User unknown' "SMTP: unknown user gets Postfix's own 550"
+    head -c $((2 * MIB)) /dev/zero | base64 -w 76 >"$MM_TMP/big.txt"
+    swaks --server 127.0.0.1 --port "$PF_SMTP_PORT" --from x@example.org --to eom@example.com \
+        --body - --suppress-data <"$MM_TMP/big.txt" >"$MM_TMP/swaks.out" 2>&1
+    like "$(grep -E '^<.. [0-9]{3}' "$MM_TMP/swaks.out" | tr '\n' '|')" \
+        '<.. 250 2\.1\.5 .*<.. 354 .*<.. 552 5\.2\.2 ' "SMTP: RCPT accepted, END-OF-MESSAGE refused (swaks)"
+    swaks --server 127.0.0.1 --port "$PF_SMTP_PORT" --from x@example.org --to alice@example.com \
+        --suppress-data >"$MM_TMP/swaks2.out" 2>&1
+    like "$(grep -E '^<.. 250 .*queued' "$MM_TMP/swaks2.out")" 'queued' "SMTP: small message to alice queued (swaks)"
+else
+    skip "Postfix tests" "needs root and Postfix with cdb"
+fi
+
+# ---- bad clients cost only their connection
+cat >"$MM_TMP/bad.py" <<'EOF'
+import socket, sys, time
+port, what = int(sys.argv[1]), sys.argv[2]
+def conn():
+    return socket.create_connection(("127.0.0.1", port), timeout=10)
+def closed(s):
+    s.settimeout(10)
+    try:
+        return s.recv(100) == b""
+    except ConnectionResetError:
+        return True
+if what == "longline":
+    s = conn(); s.sendall(b"recipient=" + b"a" * 100000); print("closed" if closed(s) else "open")
+elif what == "junk":
+    s = conn(); s.sendall(bytes(range(256)) * 4 + b"\n\n"); print("closed" if closed(s) else "open")
+elif what == "nul":
+    s = conn(); s.sendall(b"recipient=a\0b@example.com\n\n"); print("closed" if closed(s) else "open")
+elif what == "manyattrs":
+    s = conn(); s.sendall(b"".join(b"a%d=1\n" % i for i in range(1000))); print("closed" if closed(s) else "open")
+elif what == "vanish":
+    for i in range(50):
+        s = conn(); s.sendall(b"request=smtpd_access_policy\nprotocol_state=RCPT\nrecip"); s.close()
+    print("done")
+elif what == "abandon":
+    socks = [conn() for i in range(500)]
+    for i, s in enumerate(socks):
+        if i % 2: s.sendall(b"request=smtpd_access_policy\n")
+    time.sleep(0.5)
+    for s in socks: s.close()
+    print("done")
+elif what == "pipeline":
+    s = conn()
+    req = b"request=smtpd_access_policy\nprotocol_state=RCPT\nrecipient=full@example.com\n\n"
+    s.sendall(req * 100)
+    buf = b""
+    while buf.count(b"\n\n") < 100:
+        d = s.recv(65536)
+        if not d: break
+        buf += d
+    print(buf.count(b"action=552"))
+EOF
+bad() { python3 "$MM_TMP/bad.py" "$PPORT" "$1" 2>&1; }
+is "$(bad longline)" closed "over-long line: connection closed"
+is "$(bad junk)" closed "binary junk: connection closed"
+is "$(bad nul)" closed "NUL byte: connection closed"
+is "$(bad manyattrs)" closed "too many attributes: connection closed"
+is "$(bad vanish)" done "clients vanishing mid-request"
+is "$(bad abandon)" done "500 connections opened and abandoned"
+is "$(bad pipeline)" 100 "100 pipelined requests on one connection, 100 answers"
+is "$(pq "$PPORT" full@example.com)" "action=552 5.2.2 Mailbox full" "still answering after the abuse"
+check "daemon still running" kill -0 "$PD_PID"
+n=$(grep -c 'connection closed' "$MM_TMP/policyd.log")
+ok "bad clients logged without flooding ($n lines)"
+
+# ---- SIGHUP keeps connections, picks up a new configuration
+cat >"$MM_TMP/hup.py" <<'EOF'
+import socket, sys, os, time, signal
+port, pid = int(sys.argv[1]), int(sys.argv[2])
+s = socket.create_connection(("127.0.0.1", port), timeout=10)
+req = b"request=smtpd_access_policy\nprotocol_state=RCPT\nrecipient=full@example.com\n\n"
+def ask():
+    s.sendall(req); buf = b""
+    while not buf.endswith(b"\n\n"):
+        d = s.recv(4096)
+        if not d: return "closed"
+        buf += d
+    return buf.decode().split("\n")[0]
+a = ask()
+os.kill(pid, signal.SIGHUP); time.sleep(0.5)
+print(a + " | " + ask())
+EOF
+write_conf "$CONF" "policy_listen = inet:127.0.0.1:$PPORT unix:$MM_TMP/policy.sock" \
+    "overquota_reply = 552 5.2.2 Over quota"
+is "$(python3 "$MM_TMP/hup.py" "$PPORT" "$PD_PID" 2>&1)" \
+    "action=552 5.2.2 Mailbox full | action=552 5.2.2 Over quota" "SIGHUP: same connection, new reply"
+
+# ---- SIGTERM: stops, removes its unix socket
+kill -TERM "$PD_PID"
+_mm_wait_gone "$PD_PID" 10
+wait "$PD_PID" 2>/dev/null
+is "$?" 0 "SIGTERM: clean exit"
+ok_gone=yes; [ -e "$MM_TMP/policy.sock" ] && ok_gone=no
+is "$ok_gone" yes "SIGTERM: unix socket removed"
+
+# ---- --stdio
+r=$(printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nrecipient=full@example.com\n\nrequest=smtpd_access_policy\nprotocol_state=RCPT\nrecipient=alice@example.com\n\n' |
+    "$POLICYD" -c "$CONF" --stdio 2>/dev/null | tr '\n' '|')
+is "$r" "action=552 5.2.2 Over quota||action=DUNNO||" "--stdio answers on stdout"
+
+# ---- Redis as the usage source
+if command -v redis-server >/dev/null 2>&1; then
+    start_redis
+    free_port RPORT
+    write_conf "$MM_TMP/redis.conf" "policy_listen = inet:127.0.0.1:$RPORT" \
+        "quota_usage = redis:127.0.0.1:$REDIS_PORT"
+    "$POLICYD" -f -c "$MM_TMP/redis.conf" >"$MM_TMP/policyd-redis.log" 2>&1 </dev/null &
+    RD_PID=$!
+    register_pid "$RD_PID"
+    wait_port "$RPORT" 10
+    is "$(pq "$RPORT" alice@example.com)" "action=DUNNO" "redis: missing key is usage 0"
+    redis_cli SET "alice@example.com/quota/storage" $((11 * MIB)) >/dev/null
+    is "$(pq "$RPORT" alice@example.com)" "action=552 5.2.2 Mailbox full" "redis: counter over quota refused"
+    redis_cli SET "alice@example.com/quota/storage" $((9 * MIB)) >/dev/null
+    is "$(pq "$RPORT" alice@example.com 1000)" "action=DUNNO" "redis: counter under quota"
+    stop_redis
+    is "$(pq "$RPORT" alice@example.com)" "action=DUNNO" "redis down: policy_on_error (dunno)"
+    start_redis
+    redis_cli SET "alice@example.com/quota/storage" $((11 * MIB)) >/dev/null
+    sleep 1.2
+    is "$(pq "$RPORT" alice@example.com)" "action=552 5.2.2 Mailbox full" "redis back: reconnected"
+    _mm_stop_pid "$RD_PID" 5
+else
+    skip "Redis" "redis-server not installed"
+fi
+
+# ---- valgrind: no definite leaks through requests, junk, SIGHUP and SIGTERM
+if grep -qa __asan_init "$POLICYD"; then
+    skip "valgrind" "an ASan build cannot run under valgrind"
+elif command -v valgrind >/dev/null 2>&1; then
+    free_port VPORT
+    write_conf "$MM_TMP/vg.conf" "policy_listen = inet:127.0.0.1:$VPORT"
+    valgrind --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 \
+        --log-file="$MM_TMP/vg.log" "$POLICYD" -f -c "$MM_TMP/vg.conf" >"$MM_TMP/vg.out" 2>&1 </dev/null &
+    VG_PID=$!
+    register_pid "$VG_PID"
+    wait_port "$VPORT" 60
+    pq "$VPORT" full@example.com >/dev/null
+    pq "$VPORT" fan@example.com >/dev/null
+    pq "$VPORT" nobody@example.com >/dev/null
+    PPORT=$VPORT bad junk >/dev/null
+    python3 "$MM_TMP/bad.py" "$VPORT" vanish >/dev/null 2>&1
+    kill -HUP "$VG_PID"; sleep 1
+    is "$(pq "$VPORT" full@example.com)" "action=552 5.2.2 Mailbox full" "valgrind: answers"
+    kill -TERM "$VG_PID"
+    _mm_wait_gone "$VG_PID" 30
+    wait "$VG_PID"
+    rc=$?
+    is "$rc" 0 "valgrind: exit 0, no errors, no definite leaks"
+    [ "$rc" -eq 0 ] || diag "$(grep -A5 'definitely\|Invalid' "$MM_TMP/vg.log" | head -40)"
+else
+    skip "valgrind" "not installed"
+fi
+
+done_testing
