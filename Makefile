@@ -140,6 +140,10 @@ install: all
 	for p in mailmaps-sync mailmaps-policyd; do \
 	  if [ -f build/release/$$p ]; then install -m 0755 build/release/$$p $(DESTDIR)$(SBINDIR)/$$p; fi; \
 	done
+	install -d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 contrib/man/mailmaps.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 contrib/man/mailmaps.8 contrib/man/mailmaps-sync.8 \
+	    contrib/man/mailmaps-policyd.8 $(DESTDIR)$(MANDIR)/man8/
 	install -d $(DESTDIR)$(DOCDIR)/examples
 	cp -R contrib/. $(DESTDIR)$(DOCDIR)/examples/
 	$(if $(wildcard dovecot-plugin/*.c),$(MAKE) plugin-install)

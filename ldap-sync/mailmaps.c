@@ -5,6 +5,7 @@
  *   mailmaps [-c FILE] dump MAP         KEY<TAB>VALUE lines
  *   mailmaps [-c FILE] status           0 fresh, 1 stale, 2 missing/unreadable
  *   mailmaps [-c FILE] check            0 maps agree, 2 missing or broken
+ *   mailmaps [-c FILE] metrics          status as Prometheus text: 0, 2 no status
  *   mailmaps settings                   every setting name the parser knows
  *   mailmaps [-c FILE] postfix-config [-d DIR]
  *
@@ -23,6 +24,7 @@
 #include "maps/mapset.h"
 #include "maps/postfix_config.h"
 #include "maps/mapcheck.h"
+#include "maps/metrics.h"
 
 enum { EXIT_FOUND = 0, EXIT_NOTFOUND = 1, EXIT_ERROR = 2 };
 
@@ -33,6 +35,7 @@ static void usage(FILE *out)
             "       mailmaps [-c FILE] dump MAP\n"
             "       mailmaps [-c FILE] status\n"
             "       mailmaps [-c FILE] check\n"
+            "       mailmaps [-c FILE] metrics\n"
             "       mailmaps [-c FILE] postfix-config [-d DIR]\n"
             "       mailmaps settings\n"
             "MAP is domains, mailboxes, aliases or users; FILE defaults to %s\n",
@@ -206,6 +209,27 @@ static int cmd_check(const struct conf *cfg)
     return r == 0 ? 0 : EXIT_ERROR;
 }
 
+/* cmd_metrics - the status for Prometheus' textfile collector; with no
+ * usable status only mailmaps_stale 1 and exit 2, so the file still says so */
+static int cmd_metrics(const struct conf *cfg)
+{
+    char path[4096], err[512], out[4096];
+    struct status st;
+
+    snprintf(path, sizeof(path), "%s/status", cfg->maps_dir);
+    int r = status_read(path, &st, err, sizeof(err));
+    if (r < 0)
+        fprintf(stderr, "mailmaps: %s: %s\n", path, err);
+    else if (r == 0)
+        fprintf(stderr, "mailmaps: %s: missing (never synced?)\n", path);
+    if (metrics_format(r > 0 ? &st : NULL, time(NULL), cfg->stale_after, out, sizeof(out)) < 0)
+        return EXIT_ERROR;
+    fputs(out, stdout);
+    if (fflush(stdout) != 0)
+        return EXIT_ERROR;
+    return r > 0 ? 0 : EXIT_ERROR;
+}
+
 /* cmd_settings - the settings the parser knows, one per line */
 static int cmd_settings(void)
 {
@@ -270,6 +294,8 @@ int main(int argc, char **argv)
         rc = cmd_status(&cfg);
     else if (strcmp(cmd, "check") == 0 && nargs == 1)
         rc = cmd_check(&cfg);
+    else if (strcmp(cmd, "metrics") == 0 && nargs == 1)
+        rc = cmd_metrics(&cfg);
     else if (strcmp(cmd, "postfix-config") == 0 && nargs == 1)
         rc = postfix_config_write(&cfg, outdir, err, sizeof(err)) < 0
                  ? (fprintf(stderr, "mailmaps: %s\n", err), EXIT_ERROR)
