@@ -45,6 +45,7 @@ struct mailmaps_db {
     struct conf cfg;
     struct lookup *lk;
     struct io *io;
+    char users_error[256];  /* last users.cdb problem logged, "" = none */
 };
 
 struct mailmaps_passdb_module {
@@ -105,10 +106,30 @@ static struct mailmaps_db *mailmaps_db_ref(const char *args)
     return db;
 }
 
+/* mailmaps_db_check - say once why users.cdb cannot be used: otherwise every
+ * lookup silently goes to an auth worker and LDAP. The usual cause for a big
+ * directory is the auth process's vsz_limit, too small to map the file. */
+static void mailmaps_db_check(struct mailmaps_db *db)
+{
+    struct cdbmap *users = mapset_map(lookup_mapset(db->lk), MAP_USERS);
+
+    if (users->state != CDBMAP_BROKEN) {
+        db->users_error[0] = '\0';
+        return;
+    }
+    if (strcmp(db->users_error, users->error) == 0)
+        return;
+    i_snprintf(db->users_error, sizeof(db->users_error), "%s", users->error);
+    i_error("mailmaps: %s: lookups go to LDAP until it can be used "
+            "(a large users.cdb may need a bigger service auth { vsz_limit })",
+            users->error);
+}
+
 /* mailmaps_db_refresh - the sync renamed a map into place: use it now */
 static void mailmaps_db_refresh(struct mailmaps_db *db)
 {
     (void)mapset_refresh(lookup_mapset(db->lk));
+    mailmaps_db_check(db);
 }
 
 /* mailmaps_db_watch - let the ioloop tell us about replaced maps, so that
@@ -120,6 +141,7 @@ static void mailmaps_db_watch(struct mailmaps_db *db)
     int fd = mapset_watch_fd(lookup_mapset(db->lk));
     if (fd >= 0)
         db->io = io_add(fd, IO_READ, mailmaps_db_refresh, db);
+    mailmaps_db_check(db);
 }
 
 /* mailmaps_db_unref - drop a reference; the last one frees */
