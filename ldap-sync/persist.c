@@ -34,6 +34,11 @@
 #define TICK_MS 200
 #define BATCH_QUIET_MS 1000   /* install once changes pause this long */
 #define BATCH_MAX_MS 3000     /* or this long after the first pending one */
+/* The saved state (table + cookie) is a consistent snapshot whenever it is
+ * written, and resuming from an older one only replays changes, so it is
+ * written after a refresh, at a clean stop, and otherwise at most this
+ * often: at a million accounts a save costs seconds. */
+#define STATE_SAVE_MS 60000
 
 enum session_end {
     SESSION_STOP,        /* asked to stop */
@@ -56,6 +61,8 @@ struct persist {
     bool dirty;                      /* table differs from the installed maps */
     size_t pending;                  /* changes since the last install */
     struct timespec first_change, last_change, last_message, last_full;
+    struct timespec last_save;
+    bool save_pending;               /* installed changes not yet saved */
     struct failure_log install_fl;
     char error[1024];
 };
@@ -108,7 +115,17 @@ static void warn_entry(void *ctx, const char *dn, const char *msg)
     log_warnx("entry %s: %s", dn, msg);
 }
 
-/* install_now - rebuild the maps from the table and save the state */
+/* save_state - the table and cookie of the installed maps, for a restart */
+static void save_state(struct persist *p)
+{
+    char err[1024];
+    if (persist_state_save(p->state_path, p->digest, &p->cookie, &p->table, err, sizeof(err)) < 0)
+        log_warnx("persist: cannot save the state (a restart will do a full refresh): %s", err);
+    clock_gettime(CLOCK_MONOTONIC, &p->last_save);
+    p->save_pending = false;
+}
+
+/* install_now - rebuild the maps from the table (and save the state now and then) */
 static void install_now(struct persist *p)
 {
     struct timespec started;
@@ -153,8 +170,9 @@ static void install_now(struct persist *p)
              (unsigned long long)rep.duration_ms);
     p->dirty = false;
     p->pending = 0;
-    if (persist_state_save(p->state_path, p->digest, &p->cookie, &p->table, err, sizeof(err)) < 0)
-        log_warnx("persist: cannot save the state (a restart will do a full refresh): %s", err);
+    p->save_pending = true;
+    if (ms_since(&p->last_save) >= STATE_SAVE_MS)
+        save_state(p);
 }
 
 struct entry_ctx {
@@ -255,6 +273,8 @@ static void end_refresh(struct persist *p)
     log_info("persist: refresh done (%s): %zu accounts, %zu changes", p->full_refresh ? "full" : "resumed",
              p->table.used, p->pending);
     install_now(p);
+    if (p->save_pending)
+        save_state(p);
 }
 
 /* handle_intermediate - Sync Info messages: cookies, phase ends, ID sets */
@@ -274,6 +294,8 @@ static int handle_intermediate(struct persist *p, LDAP *ld, LDAPMessage *msg)
         rc = -1;
         goto out;
     }
+    /* The cookie first: a refresh that ends here saves it with the state. */
+    cookie_set(p, &info.cookie);
     switch (info.kind) {
     case SYNCREPL_INFO_NEW_COOKIE:
         break;
@@ -306,7 +328,6 @@ static int handle_intermediate(struct persist *p, LDAP *ld, LDAPMessage *msg)
         }
         break;
     }
-    cookie_set(p, &info.cookie);
     syncrepl_info_free(&info);
 out:
     ldap_memfree(oid);
@@ -504,6 +525,8 @@ int persist_run(const struct conf *cfg, bool force, volatile sig_atomic_t *stop,
      * is not (it may lack the deletions that end it). */
     if (p.dirty && !p.in_refresh)
         install_now(&p);
+    if (p.save_pending)
+        save_state(&p);
     log_info("stopping");
     ldapdir_close(p.dir);
     uuidtab_free(&p.table);
