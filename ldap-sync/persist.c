@@ -32,7 +32,7 @@
 #include "maps/syncrepl.h"
 
 #define TICK_MS 200
-#define BATCH_QUIET_MS 1000   /* install once changes pause this long */
+#define BATCH_QUIET_MS 300    /* install once changes pause this long */
 #define BATCH_MAX_MS 3000     /* or this long after the first pending one */
 /* The saved state (table + cookie) is a consistent snapshot whenever it is
  * written, and resuming from an older one only replays changes, so it is
