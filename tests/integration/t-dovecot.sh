@@ -232,6 +232,45 @@ else
     diag "$(cat "$MM_TMP/got-users2")"
 fi
 
+# ---- Dovecot's auth_cache works with the driver (cache key %u)
+DC_AUTH_BLOCKS="
+passdb {
+  driver = mailmaps
+  args = $CONF
+}
+userdb {
+  driver = mailmaps
+  args = $CONF
+}
+"
+stop_dovecot
+start_dovecot "$DC_AUTH_BLOCKS" "auth_verbose = yes
+auth_debug = yes
+auth_cache_size = 1M
+auth_cache_ttl = 1 hour
+auth_cache_negative_ttl = 0
+"
+doveadm_c auth test user000006@example.com "$MM_USER_PW" >/dev/null 2>&1
+is "$?" 0 "auth_cache: the first login succeeds"
+doveadm_c auth test user000006@example.com "$MM_USER_PW" >/dev/null 2>&1
+is "$?" 0 "auth_cache: the second login succeeds"
+doveadm_c auth test user000006@example.com wrong-password >/dev/null 2>&1
+is "$?" 77 "auth_cache: a wrong password still fails"
+if wait_for 5 grep -q "user000006@example.com.*cache hit" "$DC_LOG"; then
+    ok "auth_cache: the second login is a cache hit"
+else
+    not_ok "auth_cache: the second login is a cache hit"
+    diag "$(grep -i cache "$DC_LOG" | tail -5)"
+fi
+stop_dovecot
+start_dovecot "$DC_AUTH_BLOCKS" "auth_verbose = yes
+auth_cache_size = 0
+mail_plugins = \$mail_plugins quota
+plugin {
+  quota = maildir:User quota
+}
+"
+
 # ---- maps deleted and LDAP down: temporary failure, never unknown
 stop_slapd
 rm -f "$MAPS"/*.cdb "$MAPS"/status
