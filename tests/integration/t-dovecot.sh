@@ -133,6 +133,17 @@ else
     not_ok "doveadm user '*' lists exactly the 20 enabled accounts"
     diag "$(diff "$MM_TMP/want-users" "$MM_TMP/got-users" | head -20)" "$(cat "$MM_TMP/iter.err")"
 fi
+# doveadm -A runs a command for every user the iteration gives (opening
+# each mailbox: the domain directory must be usable by every uid here)
+mkdir -p "$VMAIL/example.com" && chmod 0777 "$VMAIL/example.com"
+doveadm_c -f tab quota get -A 2>"$MM_TMP/iterA.err" | awk -F'\t' 'NR > 1 { print $1 }' |
+    sort -u >"$MM_TMP/got-A"
+if cmp -s "$MM_TMP/want-users" "$MM_TMP/got-A"; then
+    ok "doveadm quota get -A visits exactly the enabled accounts"
+else
+    not_ok "doveadm quota get -A visits exactly the enabled accounts"
+    diag "$(diff "$MM_TMP/want-users" "$MM_TMP/got-A" | head -20)" "$(cat "$MM_TMP/iterA.err")"
+fi
 
 # ---- passdb
 check "doveadm auth test accepts the right password (SHA512-CRYPT)" \
