@@ -329,21 +329,23 @@ if command -v postconf >/dev/null 2>&1; then
         "postconf does warn about an unknown parameter (the check works)"
     cp "$PF_CONF/master.cf.full" "$PF_CONF/master.cf"
 
-    # Every table of the three maps, in order: the cdb: map, then LDAP.
+    # The cdb: maps; LDAP behind mailboxes only (cheap there), and the
+    # generated aliases/domains tables still agree when asked directly.
     want_domains=OK
     want_mailboxes="example.com/user000001/Maildir/"
-    for p in virtual_mailbox_domains:domains:example.com virtual_mailbox_maps:mailboxes:user000001@example.com \
-             virtual_alias_maps:aliases:alias-user000010@example.com; do
-        param=${p%%:*}; rest=${p#*:}; map=${rest%%:*}; key=${rest#*:}
+    for p in virtual_mailbox_domains:domains:example.com:1 virtual_mailbox_maps:mailboxes:user000001@example.com:2 \
+             virtual_alias_maps:aliases:alias-user000010@example.com:1; do
+        param=${p%%:*}; rest=${p#*:}; map=${rest%%:*}; rest=${rest#*:}; key=${rest%%:*}
+        ntables=${rest##*:}
         tables=$(postconf -c "$PF_CONF" -h "$param" | tr ',' ' ')
         # shellcheck disable=SC2086 # one word per table
         set -- $tables
-        is "$#" 2 "$param: two tables"
+        is "$#" "$ntables" "$param: $ntables table(s)"
         a=$(postmap -c "$PF_CONF" -q "$key" "$1"); ra=$?
-        b=$(postmap -c "$PF_CONF" -q "$key" "$2"); rb=$?
+        b=$(postmap -c "$PF_CONF" -q "$key" "ldap:$PF_CONF/mailmaps-$map.cf"); rb=$?
         # The ldap: domains table answers OK once per account of the domain.
         [ "$map" = domains ] && b=${b%%,*}
-        is "$ra:$rb:$a" "0:0:$b" "$param: $key answers the same from ${1%%:*}: and ${2%%:*}:"
+        is "$ra:$rb:$a" "0:0:$b" "$param: $key answers the same from ${1%%:*}: and the ldap: table"
         case $map in
             domains) is "$a" "$want_domains" "$param: $key is $want_domains" ;;
             mailboxes) is "$a" "$want_mailboxes" "$param: $key is $want_mailboxes" ;;
