@@ -77,7 +77,11 @@ int policy_request_feed(struct policy_request *req, const char *data, size_t len
         const char *line = data + pos;
         const char *nl = memchr(line, '\n', len - pos);
         if (nl == NULL) {
-            if (len - pos > POLICY_LINE_MAX) {
+            /* An incomplete line may end in the CR of its CRLF: not content. */
+            size_t partial = len - pos;
+            if (partial > 0 && line[partial - 1] == '\r')
+                partial--;
+            if (partial > POLICY_LINE_MAX) {
                 *why = "line too long";
                 return -1;
             }
