@@ -506,6 +506,29 @@ ldapsearch_sync() {
         -y "$LDAP_SYNC_PW_FILE" -b "$LDAP_BASE" "$@"
 }
 
+# write_mailmaps_conf FILE [name = value]... - a mailmaps.conf for the
+# private slapd (URI, sync account, base, ldap_timeout = 3), then the given
+# settings; a later setting replaces an earlier one of the same name (the
+# parser refuses a setting given twice)
+write_mailmaps_conf() {
+    local file=$1; shift
+    local lines=(
+        "ldap_uri = $LDAP_URI"
+        "ldap_bind_dn = $LDAP_SYNC_DN"
+        "ldap_bind_pw_file = $LDAP_SYNC_PW_FILE"
+        "ldap_base = $LDAP_BASE"
+        "ldap_timeout = 3"
+        "$@"
+    )
+    local i j
+    for ((i = 0; i < ${#lines[@]}; i++)); do
+        for ((j = i + 1; j < ${#lines[@]}; j++)); do
+            if [ "${lines[i]%% =*}" = "${lines[j]%% =*}" ]; then lines[i]=""; break; fi
+        done
+    done
+    for i in "${lines[@]}"; do [ -n "$i" ] && echo "$i"; done >"$file"
+}
+
 # gen_users - write to stdout an LDIF of N PostfixBookMailAccount entries
 # under ou=people: uid=userNNNNNN, mail userNNNNNN@DOMAIN, password
 # $MM_USER_PW. Every 10th user has a mailAlias alias-userNNNNNN@DOMAIN,

@@ -17,25 +17,8 @@ MIB=1048576
 # write_conf FILE [name = value]... - the test's mailmaps.conf
 write_conf() {
     local file=$1; shift
-    local defaults=(
-        "ldap_uri = $LDAP_URI"
-        "ldap_bind_dn = $LDAP_SYNC_DN"
-        "ldap_bind_pw_file = $LDAP_SYNC_PW_FILE"
-        "ldap_base = $LDAP_BASE"
-        "ldap_timeout = 3"
-        "maps_dir = $MAPS"
-        "mail_base = $VMAIL"
-        "policy_socket_group = root"
-    )
-    local l x name
-    {
-        for l in "${defaults[@]}"; do
-            name=${l%% =*}
-            for x in "$@"; do [ "${x%% =*}" = "$name" ] && continue 2; done
-            echo "$l"
-        done
-        for x in "$@"; do echo "$x"; done
-    } >"$file"
+    write_mailmaps_conf "$file" "maps_dir = $MAPS" "mail_base = $VMAIL" \
+        "policy_socket_group = root" "$@"
 }
 
 # maildirsize USER BYTES - Dovecot's file for example.com/USER

@@ -10,28 +10,8 @@ CLI=$MAILMAPS_BUILD/mailmaps
 MAPS=$MM_TMP/maps
 CONF=$MM_TMP/mailmaps.conf
 
-# write_conf - the test's mailmaps.conf; "name = value" arguments add or
-# replace settings (the parser refuses a setting given twice)
-write_conf() {
-    local defaults=(
-        "ldap_uri = $LDAP_URI"
-        "ldap_bind_dn = $LDAP_SYNC_DN"
-        "ldap_bind_pw_file = $LDAP_SYNC_PW_FILE"
-        "ldap_base = $LDAP_BASE"
-        "ldap_timeout = 3"
-        "maps_dir = $MAPS"
-        "mail_base = /var/vmail"
-    )
-    local l x name
-    {
-        for l in "${defaults[@]}"; do
-            name=${l%% =*}
-            for x in "$@"; do [ "${x%% =*}" = "$name" ] && continue 2; done
-            echo "$l"
-        done
-        for x in "$@"; do echo "$x"; done
-    } >"$CONF"
-}
+# write_conf [name = value]... - the test's mailmaps.conf
+write_conf() { write_mailmaps_conf "$CONF" "maps_dir = $MAPS" "mail_base = /var/vmail" "$@"; }
 
 checksum() { sed -n 's/^checksum=//p' "$MAPS/status"; }
 users_count() { sed -n 's/^users=//p' "$MAPS/status"; }
