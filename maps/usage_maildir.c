@@ -192,6 +192,10 @@ static int maildir_get(struct usage_source *src, const struct usage_user *user,
             close(fd);
             return -1;
         }
+        /* the size it had at open is all there is to read (Dovecot
+         * replaces the file by rename): skip the read that returns 0 */
+        if ((off_t)len >= st.st_size)
+            break;
     }
     close(fd);
     if (usage_maildirsize_parse(m->buf, len, bytes_r, why, sizeof(why)) < 0) {

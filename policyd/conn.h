@@ -24,6 +24,7 @@ struct conn {
     char peer[64];
     size_t in_len, out_len, out_off;
     bool eof;
+    bool want_write;             /* epoll waits for EPOLLOUT, not EPOLLIN */
     struct policy_request req;
     char in[CONN_IN_MAX];
     char out[CONN_OUT_MAX];

@@ -80,7 +80,12 @@ static void conn_update(struct server *s, struct conn *c, enum conn_status st)
         conn_close(s, c);
         return;
     }
-    ep_set(s, EPOLL_CTL_MOD, c->rfd, conn_has_output(c) ? EPOLLOUT : EPOLLIN, c);
+    /* most answers go out whole: change the interest only when a write
+     * was short (or the client has read the rest), not per request */
+    bool want_write = conn_has_output(c);
+    if (want_write != c->want_write &&
+        ep_set(s, EPOLL_CTL_MOD, c->rfd, want_write ? EPOLLOUT : EPOLLIN, c) == 0)
+        c->want_write = want_write;
 }
 
 /* peer_name - the client, for log lines */
