@@ -84,7 +84,7 @@ $(B)/mailmaps: $(B)/ldap-sync/mailmaps.o $(LIB)
 	$(CC) $(CFLAGS) $(VFLAGS) -o $@ $^ $(LDLIBS_LIB)
 
 $(B)/mailmaps-sync: $(patsubst %.c,$(B)/%.o,$(filter-out ldap-sync/mailmaps.c,$(wildcard ldap-sync/*.c))) $(COMMON_OBJS) $(LIB)
-	$(CC) $(CFLAGS) $(VFLAGS) -o $@ $^ $(LDLIBS_LIB)
+	$(CC) $(CFLAGS) $(VFLAGS) -o $@ $^ $(LDLIBS_LIB) -pthread
 
 $(B)/mailmaps-policyd: $(patsubst %.c,$(B)/%.o,$(wildcard policyd/*.c)) $(COMMON_OBJS) $(LIB)
 	$(CC) $(CFLAGS) $(VFLAGS) -o $@ $^ $(LDLIBS_LIB) -lhiredis

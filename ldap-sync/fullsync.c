@@ -77,6 +77,7 @@ enum sync_result fullsync_run(const struct conf *cfg, bool force, volatile sig_a
     /* Done with LDAP before the slow part: do not hold a server slot. */
     ldapdir_close(dir);
     dir = NULL;
+    rep->search_ms = install_elapsed_ms(&started);
     result = install_maps(cfg, c.mb, force, &started, rep);
 out:
     rep->duration_ms = install_elapsed_ms(&started);

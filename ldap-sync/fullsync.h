@@ -22,6 +22,9 @@ struct sync_report {
     uint64_t users, aliases, domains;
     uint64_t old_users;
     uint64_t duration_ms;
+    uint64_t search_ms;     /* of which: the LDAP search (full sync only) */
+    uint64_t build_ms;      /* resolving and emitting the records */
+    uint64_t write_ms;      /* writing, fsync, checksum, rename */
     uint64_t generation;
     char source[512];       /* the URI that answered */
     char error[1024];       /* why, when not SYNC_DONE */

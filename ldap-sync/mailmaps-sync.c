@@ -54,11 +54,14 @@ static void report_outcome(enum sync_result r, const struct sync_report *rep, bo
     switch (r) {
     case SYNC_DONE:
         log_info("sync done: generation %llu, %llu users, %llu aliases, %llu domains, "
-                 "%llu entries (%llu skipped) from %s in %llu ms",
+                 "%llu entries (%llu skipped) from %s in %llu ms "
+                 "(search %llu, build %llu, write %llu)",
                  (unsigned long long)rep->generation, (unsigned long long)rep->users,
                  (unsigned long long)rep->aliases, (unsigned long long)rep->domains,
                  (unsigned long long)rep->entries, (unsigned long long)rep->skipped,
-                 rep->source, (unsigned long long)rep->duration_ms);
+                 rep->source, (unsigned long long)rep->duration_ms,
+                 (unsigned long long)rep->search_ms, (unsigned long long)rep->build_ms,
+                 (unsigned long long)rep->write_ms);
         break;
     case SYNC_REFUSED:
         if (!quiet_failure)

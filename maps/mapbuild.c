@@ -34,15 +34,6 @@ struct chunk {
     char data[];
 };
 
-struct mapbuild {
-    const struct conf *cfg;
-    account_warn_fn *warn;
-    void *warn_ctx;
-    struct chunk *chunks;
-    const char **rec;         /* packed records, in the order added */
-    size_t count, cap;
-};
-
 /* An unpacked record: pointers into the arena. */
 struct view {
     uint32_t len;
@@ -68,7 +59,7 @@ struct member {
     uint32_t rank;
 };
 
-/* Scratch state of one mapbuild_finish. */
+/* Who owns which address, as mapbuild_resolve decided. */
 struct resolve {
     uint32_t *order;         /* rank -> record index */
     uint32_t *cstart;        /* rank -> first claim; [n] = total */
@@ -79,6 +70,17 @@ struct resolve {
     uint32_t nu;
     struct member *members;  /* kept memberships, sorted by list then mail */
     size_t nmembers;
+};
+
+struct mapbuild {
+    const struct conf *cfg;
+    account_warn_fn *warn;
+    void *warn_ctx;
+    struct chunk *chunks;
+    const char **rec;         /* packed records, in the order added */
+    size_t count, cap;
+    struct resolve res;       /* the last mapbuild_resolve */
+    bool resolved;            /* res is for the accounts there are */
 };
 
 /* arena_alloc - n bytes that live as long as the build */
@@ -109,6 +111,8 @@ static char *arena_alloc(struct mapbuild *mb, size_t n)
     return p;
 }
 
+static void resolve_free(struct resolve *r);
+
 /* mapbuild_new - an empty build */
 struct mapbuild *mapbuild_new(const struct conf *cfg, account_warn_fn *warn, void *ctx)
 {
@@ -131,6 +135,7 @@ void mapbuild_free(struct mapbuild *mb)
         next = c->next;
         free(c);
     }
+    resolve_free(&mb->res);
     free(mb->rec);
     free(mb);
 }
@@ -280,6 +285,7 @@ int mapbuild_add(struct mapbuild *mb, const struct account *a, char *err, size_t
     for (size_t i = 0; i < ng; i++)
         p = put_str(p, gl[i], strlen(gl[i]));
     mb->rec[mb->count++] = rec;
+    mb->resolved = false;
     rc = 0;
 out:
     free(al);
@@ -385,6 +391,16 @@ static int member_cmp(const void *a, const void *b)
     int c = strcmp(x->list, y->list);
 
     return c != 0 ? c : strcmp(x->mail, y->mail);
+}
+
+/* fnv1a - a string hash for the domain set */
+static size_t fnv1a(const char *s)
+{
+    uint64_t h = 14695981039346656037ull;
+
+    for (; *s != '\0'; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return (size_t)h;
 }
 
 /* domain_of - the part after the last '@' */
@@ -620,7 +636,7 @@ static bool is_mail_claim(const struct resolve *r, uint32_t c)
 }
 
 /* account_of - the account view of rank k with defaults filled in */
-static int account_of(struct mapbuild *mb, const struct view *v, struct account *a,
+static int account_of(const struct mapbuild *mb, const struct view *v, struct account *a,
                       char *home, char *mailbox, size_t bufsz)
 {
     memset(a, 0, sizeof(*a));
@@ -646,34 +662,77 @@ static int account_of(struct mapbuild *mb, const struct view *v, struct account 
     return 0;
 }
 
-/* emit_domains - every domain with a mailbox, an alias or a list */
-static int emit_domains(const struct resolve *r, struct out *o, size_t *count)
-{
-    size_t n = 0;
-    const char **d = malloc(((size_t)r->nu + r->nmembers + 1) * sizeof(*d));
+/* A set of domain names: a million addresses share a few hundred
+ * domains, so collect them in an open-addressing hash set and sort only
+ * the distinct ones. */
+struct domset {
+    const char **slot;
+    size_t cap, n;           /* cap a power of two, at most half full */
+};
 
-    if (d == NULL)
-        return -1;
-    for (uint32_t u = 0; u < r->nu; u++)
-        if (r->owner[u] != MB_NONE)
-            d[n++] = domain_of(r->uaddr[u]);
-    for (size_t i = 0; i < r->nmembers; i++)
-        if (i == 0 || strcmp(r->members[i].list, r->members[i - 1].list) != 0)
-            d[n++] = domain_of(r->members[i].list);
-    qsort(d, n, sizeof(*d), str_cmp);
-    for (size_t i = 0; i < n; i++) {
-        if (i > 0 && strcmp(d[i], d[i - 1]) == 0)
-            continue;
-        if (!put(o, MAP_DOMAINS, d[i], strlen(d[i]), "OK", 2))
-            break;
-        (*count)++;
+/* domset_add - put d in the set unless there; -1 when out of memory */
+static int domset_add(struct domset *s, const char *d)
+{
+    if (2 * (s->n + 1) > s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 256;
+        const char **slot = calloc(cap, sizeof(*slot));
+        if (slot == NULL)
+            return -1;
+        for (size_t i = 0; i < s->cap; i++) {
+            if (s->slot[i] == NULL)
+                continue;
+            size_t h = fnv1a(s->slot[i]) & (cap - 1);
+            while (slot[h] != NULL)
+                h = (h + 1) & (cap - 1);
+            slot[h] = s->slot[i];
+        }
+        free(s->slot);
+        s->slot = slot;
+        s->cap = cap;
     }
-    free(d);
+    size_t h = fnv1a(d) & (s->cap - 1);
+    while (s->slot[h] != NULL) {
+        if (strcmp(s->slot[h], d) == 0)
+            return 0;
+        h = (h + 1) & (s->cap - 1);
+    }
+    s->slot[h] = d;
+    s->n++;
     return 0;
 }
 
+/* emit_domains - every domain with a mailbox, an alias or a list */
+static int emit_domains(const struct resolve *r, struct out *o, size_t *count)
+{
+    struct domset set = { 0 };
+    int rc = -1;
+
+    for (uint32_t u = 0; u < r->nu; u++)
+        if (r->owner[u] != MB_NONE && domset_add(&set, domain_of(r->uaddr[u])) < 0)
+            goto out;
+    for (size_t i = 0; i < r->nmembers; i++)
+        if ((i == 0 || strcmp(r->members[i].list, r->members[i - 1].list) != 0) &&
+            domset_add(&set, domain_of(r->members[i].list)) < 0)
+            goto out;
+    /* the distinct names to the front of the table, then in order */
+    size_t n = 0;
+    for (size_t i = 0; i < set.cap; i++)
+        if (set.slot[i] != NULL)
+            set.slot[n++] = set.slot[i];
+    qsort(set.slot, n, sizeof(*set.slot), str_cmp);
+    for (size_t i = 0; i < n; i++) {
+        if (!put(o, MAP_DOMAINS, set.slot[i], strlen(set.slot[i]), "OK", 2))
+            break;
+        (*count)++;
+    }
+    rc = 0;
+out:
+    free(set.slot);
+    return rc;
+}
+
 /* emit_aliases - aliases and lists merged in key order */
-static int emit_aliases(struct mapbuild *mb, const struct resolve *r, struct out *o,
+static int emit_aliases(const struct mapbuild *mb, const struct resolve *r, struct out *o,
                         size_t *count)
 {
     uint32_t u = 0;
@@ -728,7 +787,7 @@ static int emit_aliases(struct mapbuild *mb, const struct resolve *r, struct out
 }
 
 /* emit_accounts - mailboxes.cdb or users.cdb, in mail order */
-static int emit_accounts(struct mapbuild *mb, const struct resolve *r, struct out *o,
+static int emit_accounts(const struct mapbuild *mb, const struct resolve *r, struct out *o,
                          enum map_id map, size_t *count, char *err, size_t errsz)
 {
     char home[MB_PATH_MAX], mailbox[MB_PATH_MAX];
@@ -764,41 +823,92 @@ static int emit_accounts(struct mapbuild *mb, const struct resolve *r, struct ou
     return rc;
 }
 
-/* mapbuild_finish - resolve and emit */
+/* mapbuild_resolve - decide who owns what, once per set of accounts */
+int mapbuild_resolve(struct mapbuild *mb, struct mapbuild_counts *counts_r,
+                     char *err, size_t errsz)
+{
+    struct mapbuild_counts c = { .accounts = mb->count };
+    int x;
+
+    resolve_free(&mb->res);
+    mb->resolved = false;
+    if ((x = resolve(mb, &mb->res, &c)) < 0) {
+        snprintf(err, errsz, x == -2 ? "too many addresses" : "out of memory");
+        resolve_free(&mb->res);
+        return -1;
+    }
+    mb->resolved = true;
+    if (counts_r != NULL)
+        *counts_r = c;
+    return 0;
+}
+
+/* mapbuild_emit - one map's records; reads the build only */
+int mapbuild_emit(const struct mapbuild *mb, enum map_id map, mapbuild_emit_fn *emit,
+                  void *ctx, size_t *count_r, char *err, size_t errsz)
+{
+    struct out o = { .emit = emit, .ctx = ctx };
+    size_t count = 0;
+    int rc = 0;
+
+    if (count_r != NULL)
+        *count_r = 0;
+    if (!mb->resolved) {
+        snprintf(err, errsz, "the build is not resolved");
+        return -1;
+    }
+    switch (map) {
+    case MAP_DOMAINS:
+        rc = emit_domains(&mb->res, &o, &count);
+        break;
+    case MAP_MAILBOXES:
+    case MAP_USERS:
+        rc = emit_accounts(mb, &mb->res, &o, map, &count, err, errsz);
+        break;
+    case MAP_ALIASES:
+        rc = emit_aliases(mb, &mb->res, &o, &count);
+        break;
+    default:
+        snprintf(err, errsz, "no such map");
+        return -1;
+    }
+    if (rc < 0 && map != MAP_MAILBOXES && map != MAP_USERS)
+        snprintf(err, errsz, "out of memory");
+    if (rc == 0 && o.rc < 0) {
+        snprintf(err, errsz, "emit failed");
+        rc = -1;
+    }
+    if (rc == 0 && o.rc > 0)
+        rc = 1;
+    if (count_r != NULL)
+        *count_r = count;
+    return rc;
+}
+
+/* mapbuild_finish - resolve, then every map in enum order */
 int mapbuild_finish(struct mapbuild *mb, mapbuild_emit_fn *emit, void *ctx,
                     struct mapbuild_counts *counts_r, char *err, size_t errsz)
 {
     struct mapbuild_counts c = { .accounts = mb->count };
-    struct resolve r = { 0 };
-    struct out o = { .emit = emit, .ctx = ctx };
-    int rc = -1, x;
+    size_t n[MAP_COUNT] = { 0 };
+    int rc = -1;
 
-    if ((x = resolve(mb, &r, &c)) < 0) {
-        snprintf(err, errsz, x == -2 ? "too many addresses" : "out of memory");
+    if (mapbuild_resolve(mb, &c, err, errsz) < 0)
         goto out;
-    }
-    if (emit_domains(&r, &o, &c.domains) < 0) {
-        snprintf(err, errsz, "out of memory");
-        goto out;
-    }
-    if (emit_accounts(mb, &r, &o, MAP_MAILBOXES, &c.users, err, errsz) < 0)
-        goto out;
-    if (emit_aliases(mb, &r, &o, &c.aliases) < 0) {
-        snprintf(err, errsz, "out of memory");
-        goto out;
-    }
-    c.users = 0;
-    if (emit_accounts(mb, &r, &o, MAP_USERS, &c.users, err, errsz) < 0)
-        goto out;
-    if (o.rc < 0) {
-        snprintf(err, errsz, "emit failed");
-        goto out;
+    for (int m = 0; m < MAP_COUNT; m++) {
+        int r = mapbuild_emit(mb, (enum map_id)m, emit, ctx, &n[m], err, errsz);
+        if (r < 0)
+            goto out;
+        if (r > 0)
+            break;      /* the caller has what it wanted */
     }
     rc = 0;
 out:
+    c.domains = n[MAP_DOMAINS];
+    c.users = n[MAP_USERS];
+    c.aliases = n[MAP_ALIASES];
     if (counts_r != NULL)
         *counts_r = c;
-    resolve_free(&r);
     return rc;
 }
 

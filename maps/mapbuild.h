@@ -64,6 +64,20 @@ int mapbuild_add_entry(struct mapbuild *mb, const struct entry *e, char *err, si
 /* mapbuild_count - accounts added so far */
 size_t mapbuild_count(const struct mapbuild *mb);
 
+/* mapbuild_resolve - decide which account owns which address and which
+ * list memberships count (conflict warnings go to warn now). Needed
+ * before mapbuild_emit; adding an account undoes it. counts_r (may be
+ * NULL) gets accounts, dropped and lost. 0, or -1 with a reason. */
+int mapbuild_resolve(struct mapbuild *mb, struct mapbuild_counts *counts_r,
+                     char *err, size_t errsz);
+
+/* mapbuild_emit - the records of one map, in key order, to emit; the
+ * build is only read, so different maps may be emitted in parallel
+ * threads. *count_r (may be NULL) = records emitted. 0 done, 1 when emit
+ * stopped it early, -1 with a reason (an emit error, no memory). */
+int mapbuild_emit(const struct mapbuild *mb, enum map_id map, mapbuild_emit_fn *emit,
+                  void *ctx, size_t *count_r, char *err, size_t errsz);
+
 /* mapbuild_finish - resolve and emit every map. May be called more than
  * once (each call resolves again and warns again); accounts may be added
  * in between. counts_r may be NULL. 0, or -1 with a reason (an emit

@@ -22,6 +22,12 @@
 #define CDB_SLOTS_PER_REC 16u
 #define CDB_MAX_SIZE 0xffffffffu
 
+/* Where a writer is: collecting records in memory (then sorted and
+ * written by mapwriter_finish), or streaming them into the temp file as
+ * they come; then done (temp file complete, kept open to be hashed);
+ * a streaming writer is spent after its commit or a failure. */
+enum wstate { W_COLLECT, W_STREAM, W_DONE, W_SPENT };
+
 /* Records live back to back in one arena as (klen, vlen, key, value);
  * offs[] holds where each starts. Two allocations for any number of
  * records: a million users cost their bytes plus 12 bytes each. */
@@ -37,7 +43,13 @@ struct mapwriter {
     uint32_t *offs;
     size_t count, offcap;
 
-    /* during a commit */
+    enum wstate state;
+    bool streamed;       /* a streaming writer (spent after commit) */
+    uint64_t size;       /* streaming: bytes the file will have */
+    struct cdb_make cm;  /* streaming: the file being written */
+    unsigned char *last; /* streaming: the previous key, lower-cased */
+    size_t lastlen, lastcap;
+
     char *tmp;           /* temp file name, NULL when there is none */
     int fd;
 };
@@ -103,13 +115,20 @@ struct mapwriter *mapwriter_new(const char *path, mode_t mode, gid_t gid)
     return w;
 }
 
-/* mapwriter_free - release a writer (any temp file is long gone) */
+/* mapwriter_free - release a writer; a temp file not renamed goes too */
 void mapwriter_free(struct mapwriter *w)
 {
     if (w == NULL)
         return;
+    if (w->state == W_STREAM)
+        (void)cdb_make_finish(&w->cm);   /* the only way to free its lists */
+    if (w->fd >= 0)
+        close(w->fd);
+    if (w->tmp != NULL)
+        unlink(w->tmp);
     free(w->arena);
     free(w->offs);
+    free(w->last);
     free(w->tmp);
     free(w->dir);
     free(w->path);
@@ -161,15 +180,16 @@ static void key_quote(const unsigned char *key, size_t len, char *out, size_t ou
     out[o] = '\0';
 }
 
-/* mapwriter_add - copy one record in, key lower-cased */
-int mapwriter_add(struct mapwriter *w, const char *key, size_t keylen,
-                  const char *value, size_t vallen, char *err, size_t errsz)
+/* record_check - what no map may hold, and what CDB cannot hold */
+static int record_check(struct mapwriter *w, const char *key, size_t keylen,
+                        const char *value, size_t vallen, char *err, size_t errsz)
 {
+    char q[128];
+
     if (keylen == 0) {
         snprintf(err, errsz, "%s: empty key", w->path);
         return -1;
     }
-    char q[128];
     if (memchr(key, '\0', keylen) != NULL) {
         key_quote((const unsigned char *)key, keylen, q, sizeof(q));
         snprintf(err, errsz, "%s: NUL byte in key '%s'", w->path, q);
@@ -194,6 +214,66 @@ int mapwriter_add(struct mapwriter *w, const char *key, size_t keylen,
         snprintf(err, errsz, "%s: map would exceed the 4 GiB limit of CDB", w->path);
         return -1;
     }
+    return 0;
+}
+
+/* lower_copy - key into out, ASCII upper case folded: Postfix folds the
+ * query, not the stored key, so maps store lower case */
+static void lower_copy(unsigned char *out, const char *key, size_t keylen)
+{
+    for (size_t i = 0; i < keylen; i++) {
+        unsigned char c = (unsigned char)key[i];
+        out[i] = (c >= 'A' && c <= 'Z') ? (unsigned char)(c - 'A' + 'a') : c;
+    }
+}
+
+/* stream_add - one record straight into the file, after the previous key */
+static int stream_add(struct mapwriter *w, const char *key, size_t keylen,
+                      const char *value, size_t vallen, char *err, size_t errsz)
+{
+    char q[128];
+
+    /* the new key goes after the previous one in the same buffer */
+    if (grow(&w->last, &w->lastcap, w->lastlen, keylen, 1, 256) < 0) {
+        snprintf(err, errsz, "%s: out of memory", w->path);
+        return -1;
+    }
+    unsigned char *prev = w->last, *cur = w->last + w->lastlen;
+    lower_copy(cur, key, keylen);
+    if (w->count > 0) {
+        int c = memcmp(prev, cur, w->lastlen < keylen ? w->lastlen : keylen);
+        if (c > 0 || (c == 0 && w->lastlen >= keylen)) {
+            key_quote(cur, keylen, q, sizeof(q));
+            snprintf(err, errsz, "%s: key '%s' %s", w->path, q,
+                     c == 0 && w->lastlen == keylen ? "twice (duplicate key)"
+                                                    : "out of order in a sorted stream");
+            return -1;
+        }
+    }
+    if (cdb_make_add(&w->cm, cur, (unsigned)keylen, value, (unsigned)vallen) < 0) {
+        int saved = errno;
+        snprintf(err, errsz, "%s: write %s: %s", w->path, w->tmp, strerror(saved));
+        return -1;
+    }
+    memmove(w->last, cur, keylen);
+    w->lastlen = keylen;
+    w->used += CDB_REC_HEAD + keylen + vallen;
+    w->count++;
+    return 0;
+}
+
+/* mapwriter_add - copy one record in, key lower-cased */
+int mapwriter_add(struct mapwriter *w, const char *key, size_t keylen,
+                  const char *value, size_t vallen, char *err, size_t errsz)
+{
+    if (w->state != W_COLLECT && w->state != W_STREAM) {
+        snprintf(err, errsz, "%s: the map is already written", w->path);
+        return -1;
+    }
+    if (record_check(w, key, keylen, value, vallen, err, errsz) < 0)
+        return -1;
+    if (w->state == W_STREAM)
+        return stream_add(w, key, keylen, value, vallen, err, errsz);
     size_t reclen = CDB_REC_HEAD + keylen + vallen;
     if (grow(&w->arena, &w->cap, w->used, reclen, 1, 1 << 16) < 0 ||
         grow(&w->offs, &w->offcap, w->count, 1, sizeof(uint32_t), 1024) < 0) {
@@ -204,11 +284,7 @@ int mapwriter_add(struct mapwriter *w, const char *key, size_t keylen,
     uint32_t k32 = (uint32_t)keylen, v32 = (uint32_t)vallen;
     memcpy(p, &k32, 4);
     memcpy(p + 4, &v32, 4);
-    /* Postfix folds the query, not the stored key: store lower case. */
-    for (size_t i = 0; i < keylen; i++) {
-        unsigned char c = (unsigned char)key[i];
-        p[CDB_REC_HEAD + i] = (c >= 'A' && c <= 'Z') ? (unsigned char)(c - 'A' + 'a') : c;
-    }
+    lower_copy(p + CDB_REC_HEAD, key, keylen);
     memcpy(p + CDB_REC_HEAD + keylen, value, vallen);
     w->offs[w->count++] = (uint32_t)w->used;
     w->used += reclen;
@@ -278,9 +354,12 @@ static int mapwriter_sort(struct mapwriter *w, char *err, size_t errsz)
     return 0;
 }
 
-/* mapwriter_discard - close and remove the temp file, if any */
+/* mapwriter_discard - close and remove the temp file, if any; a
+ * collecting writer keeps its records, a streaming one is spent */
 static void mapwriter_discard(struct mapwriter *w)
 {
+    if (w->state == W_STREAM)
+        (void)cdb_make_finish(&w->cm);   /* the only way to free its lists */
     if (w->fd >= 0)
         close(w->fd);
     w->fd = -1;
@@ -288,16 +367,14 @@ static void mapwriter_discard(struct mapwriter *w)
         unlink(w->tmp);
     free(w->tmp);
     w->tmp = NULL;
+    w->state = w->streamed ? W_SPENT : W_COLLECT;
 }
 
-/* mapwriter_write_tmp - the whole map into a new hidden file beside the
- * final one (".users.cdb.XXXXXX": Postfix never opens a name it was not
- * given, and a leftover is easy to spot), permissions set, fsync'ed */
-static int mapwriter_write_tmp(struct mapwriter *w, char *err, size_t errsz)
+/* tmp_create - a new hidden file beside the final one
+ * (".users.cdb.XXXXXX": Postfix never opens a name it was not given, and
+ * a leftover is easy to spot), with a CDB being made in it */
+static int tmp_create(struct mapwriter *w, char *err, size_t errsz)
 {
-    struct cdb_make cm;
-    const char *step;
-
     size_t tlen = strlen(w->dir) + strlen(w->base) + 10;
     w->tmp = malloc(tlen);
     if (w->tmp == NULL) {
@@ -314,21 +391,41 @@ static int mapwriter_write_tmp(struct mapwriter *w, char *err, size_t errsz)
         w->tmp = NULL;
         return -1;
     }
-
-    step = "write";
-    if (cdb_make_start(&cm, w->fd) < 0)
-        goto fail;
-    for (size_t i = 0; i < w->count; i++) {
-        uint32_t off = w->offs[i];
-        if (cdb_make_add(&cm, rec_key(w, off), rec_klen(w, off),
-                         rec_value(w, off), rec_vlen(w, off)) < 0) {
-            int saved = errno;
-            (void)cdb_make_finish(&cm);   /* the only way to free its lists */
-            errno = saved;
-            goto fail;
-        }
+    if (cdb_make_start(&w->cm, w->fd) < 0) {
+        int saved = errno;
+        snprintf(err, errsz, "%s: write %s: %s", w->path, w->tmp, strerror(saved));
+        close(w->fd);
+        w->fd = -1;
+        unlink(w->tmp);
+        free(w->tmp);
+        w->tmp = NULL;
+        return -1;
     }
-    if (cdb_make_finish(&cm) < 0)
+    w->state = W_STREAM;
+    return 0;
+}
+
+/* mapwriter_stream - records go to the temp file as they come */
+int mapwriter_stream(struct mapwriter *w, char *err, size_t errsz)
+{
+    if (w->state != W_COLLECT || w->count > 0) {
+        snprintf(err, errsz, "%s: streaming must start before the first record", w->path);
+        return -1;
+    }
+    if (tmp_create(w, err, errsz) < 0)
+        return -1;
+    w->streamed = true;
+    return 0;
+}
+
+/* tmp_complete - end the CDB, set permissions, fsync */
+static int tmp_complete(struct mapwriter *w, char *err, size_t errsz)
+{
+    const char *step = "write";
+    int rc = cdb_make_finish(&w->cm);
+
+    w->state = W_DONE;                   /* cm is freed either way */
+    if (rc < 0)
         goto fail;
     step = "chmod";
     if (fchmod(w->fd, w->mode & 07777) < 0)
@@ -346,6 +443,35 @@ fail:;
     snprintf(err, errsz, "%s: %s %s: %s", w->path, step, w->tmp, strerror(saved));
     mapwriter_discard(w);
     return -1;
+}
+
+/* mapwriter_finish - the temp file complete and on disk */
+int mapwriter_finish(struct mapwriter *w, char *err, size_t errsz)
+{
+    switch (w->state) {
+    case W_DONE:
+        return 0;
+    case W_SPENT:
+        snprintf(err, errsz, "%s: the map was already committed or failed", w->path);
+        return -1;
+    case W_STREAM:
+        return tmp_complete(w, err, errsz);
+    case W_COLLECT:
+        break;
+    }
+    if (mapwriter_sort(w, err, errsz) < 0 || tmp_create(w, err, errsz) < 0)
+        return -1;
+    for (size_t i = 0; i < w->count; i++) {
+        uint32_t off = w->offs[i];
+        if (cdb_make_add(&w->cm, rec_key(w, off), rec_klen(w, off),
+                         rec_value(w, off), rec_vlen(w, off)) < 0) {
+            int saved = errno;
+            snprintf(err, errsz, "%s: write %s: %s", w->path, w->tmp, strerror(saved));
+            mapwriter_discard(w);
+            return -1;
+        }
+    }
+    return tmp_complete(w, err, errsz);
 }
 
 /* mapwriter_hash_tmp - feed the finished temp file's bytes to ctx */
@@ -396,17 +522,16 @@ int mapwriter_commit(struct mapwriter *const *writers, size_t n,
     size_t i;
 
     for (i = 0; i < n; i++)
-        if (mapwriter_sort(writers[i], err, errsz) < 0)
-            return -1;
+        if (mapwriter_finish(writers[i], err, errsz) < 0)
+            goto fail;
     buf = malloc(HASHBUF);
     if (buf == NULL) {
         snprintf(err, errsz, "out of memory");
-        return -1;
+        goto fail;
     }
     sha256_init(&ctx);
     for (i = 0; i < n; i++) {
-        if (mapwriter_write_tmp(writers[i], err, errsz) < 0 ||
-            mapwriter_hash_tmp(writers[i], &ctx, buf, HASHBUF, err, errsz) < 0)
+        if (mapwriter_hash_tmp(writers[i], &ctx, buf, HASHBUF, err, errsz) < 0)
             goto fail;
         close(writers[i]->fd);
         writers[i]->fd = -1;
@@ -425,6 +550,7 @@ int mapwriter_commit(struct mapwriter *const *writers, size_t n,
         }
         free(w->tmp);
         w->tmp = NULL;
+        w->state = w->streamed ? W_SPENT : W_COLLECT;
     }
     for (i = 0; i < n; i++) {
         /* One fsync per directory; writers of one set share it. */

@@ -7,10 +7,16 @@
  * same input gives byte-identical files, each file written beside its
  * final name, fsync'ed and only then renamed into place.
  *
- * A mapwriter collects records in memory (one per map); mapwriter_commit()
- * on a set of writers writes every temp file first and renames them only
- * when all are complete ("all or none"); on any failure every temp file is
- * removed and every old map is left as it was. */
+ * A mapwriter collects records in memory (one per map) and sorts them, or,
+ * after mapwriter_stream(), writes records that arrive in key order
+ * straight into its temp file (no copy, no sort: what the sync does with
+ * mapbuild's sorted output). mapwriter_commit() on a set of writers
+ * completes every temp file first and renames them only when all are
+ * complete ("all or none"); on any failure every temp file is removed and
+ * every old map is left as it was.
+ *
+ * Writers are independent: different writers may be filled and finished
+ * in different threads; commit takes them all in one thread. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,22 +30,35 @@ struct mapwriter;
 struct mapwriter *mapwriter_new(const char *path, mode_t mode, gid_t gid);
 void mapwriter_free(struct mapwriter *w);
 
+/* mapwriter_stream - from now on write records straight to the temp file;
+ * they must arrive in strictly increasing key order (bytewise, after
+ * lower-casing), anything else is an error. Before the first add. 0, or
+ * -1 with a reason (the temp file cannot be created). */
+int mapwriter_stream(struct mapwriter *w, char *err, size_t errsz);
+
 /* mapwriter_add - add a record (both copied; key lower-cased). -1 with a
  * reason for an empty key or value, a NUL inside, or no memory. Duplicate
- * keys are detected at commit time (an error: callers resolve conflicts). */
+ * keys are detected at commit time (an error: callers resolve conflicts);
+ * a streaming writer refuses a duplicate or out-of-order key at once. */
 int mapwriter_add(struct mapwriter *w, const char *key, size_t keylen,
                   const char *value, size_t vallen, char *err, size_t errsz);
 
 /* mapwriter_count - records added so far */
 size_t mapwriter_count(const struct mapwriter *w);
 
+/* mapwriter_finish - complete the temp file now (sorted, written,
+ * permissions set, fsync'ed) instead of in mapwriter_commit, e.g. in a
+ * thread of its own. No record may be added afterwards. 0, or -1 with a
+ * reason and the temp file removed. */
+int mapwriter_finish(struct mapwriter *w, char *err, size_t errsz);
+
 /* mapwriter_commit - write all n maps to temp files, fsync, rename into
  * place in array order, fsync the directory. 0 on success; -1 with a
  * reason, every temp file removed and no map replaced (a failure of the
  * renames themselves, which needs a broken file system, may leave earlier
  * ones in place, and a failed fsync of the directory comes after all are
- * in place; the reason says so). Commit sorts the writers' records; it may
- * be called again. checksum_hex (may be NULL, else
+ * in place; the reason says so). Commit finishes the writers not finished
+ * yet; a set of collecting writers may be committed again. checksum_hex (may be NULL, else
  * SHA256_HEX_SIZE bytes) receives the SHA-256 over the new files' bytes in
  * array order. */
 int mapwriter_commit(struct mapwriter *const *writers, size_t n,

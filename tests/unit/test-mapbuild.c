@@ -281,6 +281,34 @@ static void test_directory(const struct conf *cfg)
     sink_reset(&out);
     is_int(mapbuild_finish(mb, on_emit, &out, NULL, err, sizeof(err)), 0, "finish again");
     is_str(out.text, first, "finish again: same maps");
+
+    /* resolve once, then each map on its own (the sync's way), in reverse
+     * order: concatenated in enum order they are what finish emits */
+    struct sink part[MAP_COUNT];
+    size_t pn[MAP_COUNT] = { 0 };
+    struct mapbuild_counts rc;
+    memset(part, 0, sizeof(part));
+    is_int(mapbuild_resolve(mb, &rc, err, sizeof(err)), 0, "resolve");
+    is_int(rc.dropped, 1, "resolve: counts dropped");
+    for (int m = MAP_COUNT - 1; m >= 0; m--) {
+        sink_reset(&part[m]);
+        is_int(mapbuild_emit(mb, (enum map_id)m, on_emit, &part[m], &pn[m], err, sizeof(err)),
+               0, "emit %s alone", map_name((enum map_id)m));
+    }
+    sink_reset(&out);
+    for (int m = 0; m < MAP_COUNT; m++)
+        sink_add(&out, part[m].text ? part[m].text : "", part[m].len);
+    is_str(out.text, first, "emitted one by one: the same maps");
+    ok(pn[MAP_USERS] == 7 && pn[MAP_ALIASES] == 4 && pn[MAP_DOMAINS] == 3,
+       "emitted one by one: counts");
+    for (int m = 0; m < MAP_COUNT; m++)
+        free(part[m].text);
+    mapbuild_free(mb);
+
+    /* emit before resolve, or after an account was added: refused */
+    mb = build(cfg, dir, NULL, n, NULL, &added, &skipped);
+    is_int(mapbuild_emit(mb, MAP_USERS, on_emit, &out, NULL, err, sizeof(err)), -1,
+           "emit without resolve: refused");
     mapbuild_free(mb);
 
     /* any input order: the same bytes, the same warnings */

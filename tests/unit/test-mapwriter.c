@@ -241,6 +241,63 @@ static void test_sorted_and_deterministic(void)
     mapwriter_free(b);
 }
 
+/* test_stream - a streaming writer makes the same file as a collecting
+ * one from sorted input, refuses keys out of order or twice, removes its
+ * temp file when freed unused, and can finish before the commit */
+static void test_stream(void)
+{
+    enum { N = 500 };
+    char pa[256], pb[256], k[64], v[64], err[256];
+    char suma[SHA256_HEX_SIZE], sumb[SHA256_HEX_SIZE];
+    const char *keys[N];
+    static char keybuf[N][64];
+
+    snprintf(pa, sizeof(pa), "%s", path_in("stream-a.cdb"));
+    snprintf(pb, sizeof(pb), "%s", path_in("stream-b.cdb"));
+    for (int i = 0; i < N; i++) {
+        snprintf(keybuf[i], sizeof(keybuf[i]), "u%05d@example.com", i);
+        keys[i] = keybuf[i];
+    }
+    struct mapwriter *a = mapwriter_new(pa, 0644, (gid_t)-1);
+    struct mapwriter *b = mapwriter_new(pb, 0644, (gid_t)-1);
+    is_int(mapwriter_stream(b, err, sizeof(err)), 0, "stream: started");
+    is_int(hidden_files(dir), 1, "stream: the temp file exists from the start");
+    int bad = 0;
+    for (int i = N - 1; i >= 0; i--) {          /* a: any order */
+        snprintf(v, sizeof(v), "value %d", i);
+        bad |= add(a, keys[i], v);
+    }
+    for (int i = 0; i < N; i++) {               /* b: sorted, some upper case */
+        snprintf(k, sizeof(k), "%s", keys[i]);
+        if (i % 3 == 0)
+            k[0] = 'U';
+        snprintf(v, sizeof(v), "value %d", i);
+        bad |= add(b, k, v);
+    }
+    is_int(bad, 0, "stream: every record accepted");
+    is_int((int)mapwriter_count(b), N, "stream: counted");
+    is_int(add(b, "u00003@example.com", "x"), -1, "stream: a key out of order is refused");
+    is_int(add(b, keys[N - 1], "x"), -1, "stream: the same key twice is refused");
+    is_int(mapwriter_finish(b, err, sizeof(err)), 0, "stream: finished before the commit");
+    is_int(add(b, "zzz@example.com", "x"), -1, "stream: no record after finish");
+    is_int(commit1(a, suma, err, sizeof(err)), 0, "collect: committed");
+    is_int(commit1(b, sumb, err, sizeof(err)), 0, "stream: committed");
+    ok(same_file(pa, pb), "stream: byte-identical to the collected map");
+    is_str(sumb, suma, "stream: same checksum");
+    is_int(commit1(b, sumb, err, sizeof(err)), -1, "stream: a second commit is refused");
+    is_int(hidden_files(dir), 0, "stream: no temp file left");
+    mapwriter_free(a);
+    mapwriter_free(b);
+
+    /* freed without a commit (a refused sync): the temp file goes */
+    b = mapwriter_new(pb, 0644, (gid_t)-1);
+    mapwriter_stream(b, err, sizeof(err));
+    add(b, "a@example.com", "1");
+    mapwriter_free(b);
+    is_int(hidden_files(dir), 0, "stream: freed unused, temp file removed");
+    is_str(lookup_str(pb, keys[0]), "value 0", "stream: the installed map untouched");
+}
+
 /* test_duplicates - equal keys (after folding) fail the commit */
 static void test_duplicates(void)
 {
@@ -504,6 +561,7 @@ int main(void)
     test_lowercase();
     test_sorted_and_deterministic();
     test_duplicates();
+    test_stream();
     test_set();
     test_mode_group();
     test_relative();
