@@ -366,22 +366,72 @@ static int rec_cmp(const char *a, const char *b)
     return la < lb ? -1 : la > lb;
 }
 
-/* order_cmp - qsort_r order of record indexes (arg: the records) */
-static int order_cmp(const void *a, const void *b, void *arg)
-{
-    const char *const *recs = arg;
+/* Sorting a million strings that mostly share a long prefix ("uid=user",
+ * "user"): each sort key holds the 8 bytes after the prefix they all share,
+ * big-endian, so most comparisons stay inside the key array instead of
+ * chasing pointers into the arena. */
+struct pkey {
+    uint64_t prefix;
+    uint32_t idx;
+};
 
-    return rec_cmp(recs[*(const uint32_t *)a], recs[*(const uint32_t *)b]);
+struct psort {
+    const char *const *str;  /* idx -> the string sorted by */
+    size_t skip;             /* bytes every string shares */
+    const char *const *recs; /* ties: whole records (NULL: by idx) */
+};
+
+/* pkey_cmp - qsort_r order: the string, then the tie rule */
+static int pkey_cmp(const void *pa, const void *pb, void *arg)
+{
+    const struct pkey *a = pa, *b = pb;
+    const struct psort *ps = arg;
+
+    if (a->prefix != b->prefix)
+        return a->prefix < b->prefix ? -1 : 1;
+    int c = strcmp(ps->str[a->idx] + ps->skip, ps->str[b->idx] + ps->skip);
+    if (c != 0)
+        return c;
+    if (ps->recs != NULL)
+        return rec_cmp(ps->recs[a->idx], ps->recs[b->idx]);
+    return a->idx < b->idx ? -1 : a->idx > b->idx;
 }
 
-/* claim_cmp - qsort_r order of claim indexes by address (arg: the claims) */
-static int claim_cmp(const void *a, const void *b, void *arg)
+/* sort_strings - out[0..n) = the indexes of str in string order (ties as
+ * pkey_cmp breaks them). -1 when out of memory. */
+static int sort_strings(const char *const *str, uint32_t n, const char *const *recs,
+                        uint32_t *out)
 {
-    const struct claim *claims = arg;
-    uint32_t ia = *(const uint32_t *)a, ib = *(const uint32_t *)b;
-    int c = strcmp(claims[ia].addr, claims[ib].addr);
+    struct psort ps = { .str = str, .recs = recs };
+    struct pkey *k;
 
-    return c != 0 ? c : (ia < ib ? -1 : ia > ib);
+    if (n == 0)
+        return 0;
+    if ((k = malloc((size_t)n * sizeof(*k))) == NULL)
+        return -1;
+    size_t skip = strlen(str[0]);
+    for (uint32_t i = 1; i < n && skip > 0; i++) {
+        size_t j = 0;
+        while (j < skip && str[i][j] == str[0][j])
+            j++;
+        skip = j;
+    }
+    ps.skip = skip;
+    for (uint32_t i = 0; i < n; i++) {
+        const unsigned char *s = (const unsigned char *)str[i] + skip;
+        uint64_t p = 0;
+        bool end = false;
+        for (int j = 0; j < 8; j++) {
+            end = end || s[j] == '\0';
+            p = (p << 8) | (end ? 0 : s[j]);
+        }
+        k[i] = (struct pkey){ .prefix = p, .idx = i };
+    }
+    qsort_r(k, n, sizeof(*k), pkey_cmp, &ps);
+    for (uint32_t i = 0; i < n; i++)
+        out[i] = k[i].idx;
+    free(k);
+    return 0;
 }
 
 /* member_cmp - qsort order of memberships: list, then member */
@@ -469,7 +519,7 @@ static int resolve(struct mapbuild *mb, struct resolve *r, struct mapbuild_count
     uint32_t n = (uint32_t)mb->count, *perm = NULL;
     size_t nclaims = 0;
     bool *gone = NULL;
-    int rc = -1;
+    int rc = -1, x;
     struct view v, w;
 
     r->order = malloc((n ? n : 1) * sizeof(*r->order));
@@ -477,9 +527,16 @@ static int resolve(struct mapbuild *mb, struct resolve *r, struct mapbuild_count
     gone = calloc(n ? n : 1, sizeof(*gone));
     if (r->order == NULL || r->cstart == NULL || gone == NULL)
         goto out;
+    /* DN order: the normalised DN starts each record's strings */
+    const char **dns = malloc((n ? n : 1) * sizeof(*dns));
+    if (dns == NULL)
+        goto out;
     for (uint32_t i = 0; i < n; i++)
-        r->order[i] = i;
-    qsort_r(r->order, n, sizeof(*r->order), order_cmp, (void *)mb->rec);
+        dns[i] = mb->rec[i] + REC_HDR;
+    x = sort_strings(dns, n, mb->rec, r->order);
+    free(dns);
+    if (x < 0)
+        goto out;
 
     /* Claims in rank order, each account's mail first. */
     for (uint32_t k = 0; k < n; k++) {
@@ -511,12 +568,13 @@ static int resolve(struct mapbuild *mb, struct resolve *r, struct mapbuild_count
     }
     r->cstart[n] = r->nclaims;
 
-    /* Number the distinct addresses. */
-    for (uint32_t i = 0; i < r->nclaims; i++)
-        perm[i] = i;
-    qsort_r(perm, r->nclaims, sizeof(*perm), claim_cmp, r->claims);
+    /* Number the distinct addresses (uaddr first holds every claim's). */
     r->uaddr = malloc((r->nclaims ? r->nclaims : 1) * sizeof(*r->uaddr));
     if (r->uaddr == NULL)
+        goto out;
+    for (uint32_t i = 0; i < r->nclaims; i++)
+        r->uaddr[i] = r->claims[i].addr;
+    if (sort_strings(r->uaddr, r->nclaims, NULL, perm) < 0)
         goto out;
     for (uint32_t i = 0; i < r->nclaims; i++) {
         struct claim *cl = &r->claims[perm[i]];
