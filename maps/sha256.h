@@ -23,4 +23,10 @@ void sha256_final(struct sha256 *ctx, unsigned char digest[SHA256_DIGEST_SIZE]);
 /* sha256_hex - digest as lower-case hex into out (SHA256_HEX_SIZE bytes) */
 void sha256_hex(const unsigned char digest[SHA256_DIGEST_SIZE], char *out);
 
+/* sha256_force_portable - for tests and benchmarks only: nonzero makes every
+ * context use the portable C code, 0 goes back to the CPU's best (the SHA
+ * extensions on x86-64 that has them). Returns 1 if the SHA extensions are
+ * now in use, else 0. Not to be called while other threads hash. */
+int sha256_force_portable(int portable);
+
 #endif

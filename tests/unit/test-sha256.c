@@ -1,5 +1,7 @@
 /* test-sha256 - FIPS 180-4 / NIST test vectors, block boundaries, and
- * that splitting the input anywhere gives the same digest. */
+ * that splitting the input anywhere gives the same digest; all of it on the
+ * portable code and on the SHA extensions, which must also agree with each
+ * other on random messages. */
 
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +56,8 @@ static const struct {
     { 128, "24da1b81d0b16df6428eee73c69fcb2a93c76bc6df706f0c6670fe6bfe800464" },
 };
 
-int main(void)
+/* check_vectors - the known answers, on whichever path is selected */
+static void check_vectors(const char *path)
 {
     char hex[SHA256_HEX_SIZE];
     static const size_t chunks[] = { 1, 3, 63, 64, 65, 1000000 };
@@ -62,7 +65,7 @@ int main(void)
     for (size_t i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++) {
         for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
             digest_of(vectors[i].msg, strlen(vectors[i].msg), chunks[c], hex);
-            is_str(hex, vectors[i].want, "%s (pieces of %zu)", vectors[i].name, chunks[c]);
+            is_str(hex, vectors[i].want, "%s: %s (pieces of %zu)", path, vectors[i].name, chunks[c]);
         }
     }
 
@@ -70,21 +73,91 @@ int main(void)
     memset(buf, 'x', sizeof(buf));
     for (size_t i = 0; i < sizeof(xs) / sizeof(xs[0]); i++) {
         digest_of(buf, xs[i].len, 1000, hex);
-        is_str(hex, xs[i].want, "%zu x 'x' in one piece", xs[i].len);
+        is_str(hex, xs[i].want, "%s: %zu x 'x' in one piece", path, xs[i].len);
         digest_of(buf, xs[i].len, 7, hex);
-        is_str(hex, xs[i].want, "%zu x 'x' in pieces of 7", xs[i].len);
+        is_str(hex, xs[i].want, "%s: %zu x 'x' in pieces of 7", path, xs[i].len);
     }
 
     char *million = malloc(1000000);
-    if (!ok(million != NULL, "allocate one million bytes"))
-        return tap_done();
+    if (!ok(million != NULL, "%s: allocate one million bytes", path))
+        return;
     memset(million, 'a', 1000000);
     const char *want = "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0";
     digest_of(million, 1000000, 1000000, hex);
-    is_str(hex, want, "one million 'a' in one piece");
+    is_str(hex, want, "%s: one million 'a' in one piece", path);
     digest_of(million, 1000000, 4093, hex);
-    is_str(hex, want, "one million 'a' in pieces of 4093");
+    is_str(hex, want, "%s: one million 'a' in pieces of 4093", path);
     free(million);
+}
+
+/* rnd - xorshift64: the same sequence on every run, so failures repeat */
+static uint64_t rnd_state = 0x9e3779b97f4a7c15ULL;
+static uint64_t rnd(void)
+{
+    rnd_state ^= rnd_state << 13;
+    rnd_state ^= rnd_state >> 7;
+    rnd_state ^= rnd_state << 17;
+    return rnd_state;
+}
+
+/* digest_random_pieces - like digest_of, pieces of random size 0..max */
+static void digest_random_pieces(const unsigned char *p, size_t len, size_t max, char *hex)
+{
+    struct sha256 ctx;
+    unsigned char d[SHA256_DIGEST_SIZE];
+
+    sha256_init(&ctx);
+    while (len > 0) {
+        size_t n = (size_t)(rnd() % (max + 1));
+        if (n > len)
+            n = len;
+        sha256_update(&ctx, p, n);
+        p += n;
+        len -= n;
+    }
+    sha256_final(&ctx, d);
+    sha256_hex(d, hex);
+}
+
+/* check_agree - every length 0..256, then random lengths up to 10000 of
+ * random bytes, in random pieces: both paths give the same digest */
+static void check_agree(void)
+{
+    enum { MAXLEN = 10000, RANDOM = 400 };
+    static unsigned char msg[MAXLEN];
+    static const size_t maxpiece[] = { 1, 17, 64, 200, 5000, MAXLEN };
+    char hp[SHA256_HEX_SIZE], hs[SHA256_HEX_SIZE];
+    int bad = 0, runs = 0;
+
+    for (size_t i = 0; i < sizeof(msg); i++)
+        msg[i] = (unsigned char)rnd();
+    for (int r = 0; r < 257 + RANDOM; r++) {
+        size_t len = r <= 256 ? (size_t)r : (size_t)(rnd() % (MAXLEN + 1));
+        size_t off = (size_t)(rnd() % (MAXLEN - len + 1));  /* unaligned too */
+        size_t max = maxpiece[rnd() % (sizeof(maxpiece) / sizeof(maxpiece[0]))];
+
+        sha256_force_portable(1);
+        digest_random_pieces(msg + off, len, max, hp);
+        sha256_force_portable(0);
+        digest_random_pieces(msg + off, len, max, hs);
+        runs++;
+        if (strcmp(hp, hs) != 0 && bad++ == 0)
+            diag("%zu bytes at offset %zu: portable %s, SHA-NI %s", len, off, hp, hs);
+    }
+    is_int(bad, 0, "portable and SHA-NI agree on %d messages of 0..%d bytes", runs, MAXLEN);
+}
+
+int main(void)
+{
+    ok(sha256_force_portable(1) == 0, "forcing the portable code takes effect");
+    check_vectors("portable");
+
+    if (sha256_force_portable(0)) {
+        check_vectors("SHA-NI");
+        check_agree();
+    } else {
+        ok(1, "# skip this CPU has no SHA extensions");
+    }
 
     /* sha256_hex writes exactly 64 digits and a NUL. */
     unsigned char d[SHA256_DIGEST_SIZE];
