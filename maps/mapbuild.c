@@ -77,8 +77,10 @@ struct mapbuild {
     account_warn_fn *warn;
     void *warn_ctx;
     struct chunk *chunks;
-    const char **rec;         /* packed records, in the order added */
+    const char **rec;         /* packed records, in the order added;
+                                 NULL where one was removed */
     size_t count, cap;
+    size_t removed;           /* NULL slots in rec */
     struct resolve res;       /* the last mapbuild_resolve */
     bool resolved;            /* res is for the accounts there are */
 };
@@ -140,10 +142,26 @@ void mapbuild_free(struct mapbuild *mb)
     free(mb);
 }
 
-/* mapbuild_count - accounts added so far */
+/* mapbuild_count - accounts in the build */
 size_t mapbuild_count(const struct mapbuild *mb)
 {
-    return mb->count;
+    return mb->count - mb->removed;
+}
+
+/* mapbuild_remove - forget one account (its bytes stay in the arena) */
+void mapbuild_remove(struct mapbuild *mb, uint32_t id)
+{
+    if (id < mb->count && mb->rec[id] != NULL) {
+        mb->rec[id] = NULL;
+        mb->removed++;
+        mb->resolved = false;
+    }
+}
+
+/* mapbuild_removed - arena records no longer in the build */
+size_t mapbuild_removed(const struct mapbuild *mb)
+{
+    return mb->removed;
 }
 
 /* str_cmp - qsort order of C string pointers */
@@ -194,6 +212,13 @@ static char *put_str(char *p, const char *s, size_t len)
 
 /* mapbuild_add - pack a copy of a into the arena */
 int mapbuild_add(struct mapbuild *mb, const struct account *a, char *err, size_t errsz)
+{
+    return mapbuild_add_id(mb, a, NULL, err, errsz);
+}
+
+/* mapbuild_add_id - mapbuild_add, telling the account's id */
+int mapbuild_add_id(struct mapbuild *mb, const struct account *a, uint32_t *id_r,
+                    char *err, size_t errsz)
 {
     const char **al = NULL, **gl = NULL;
     size_t na = 0, ng = 0, len, dnlen, maillen, homelen = 0, mboxlen = 0, pwlen = 0;
@@ -284,6 +309,8 @@ int mapbuild_add(struct mapbuild *mb, const struct account *a, char *err, size_t
     put_u32(rec + 33, (uint32_t)(p - rec));
     for (size_t i = 0; i < ng; i++)
         p = put_str(p, gl[i], strlen(gl[i]));
+    if (id_r != NULL)
+        *id_r = (uint32_t)mb->count;
     mb->rec[mb->count++] = rec;
     mb->resolved = false;
     rc = 0;
@@ -516,7 +543,7 @@ static uint32_t uaddr_find(const struct resolve *r, const char *addr)
 /* resolve - decide who owns which address and which memberships count */
 static int resolve(struct mapbuild *mb, struct resolve *r, struct mapbuild_counts *c)
 {
-    uint32_t n = (uint32_t)mb->count, *perm = NULL;
+    uint32_t n = (uint32_t)(mb->count - mb->removed), *perm = NULL;
     size_t nclaims = 0;
     bool *gone = NULL;
     int rc = -1, x;
@@ -529,12 +556,27 @@ static int resolve(struct mapbuild *mb, struct resolve *r, struct mapbuild_count
         goto out;
     /* DN order: the normalised DN starts each record's strings */
     const char **dns = malloc((n ? n : 1) * sizeof(*dns));
-    if (dns == NULL)
+    const char **live = malloc((n ? n : 1) * sizeof(*live));
+    uint32_t *id = malloc((n ? n : 1) * sizeof(*id));
+    if (dns == NULL || live == NULL || id == NULL) {
+        free(dns);
+        free(live);
+        free(id);
         goto out;
-    for (uint32_t i = 0; i < n; i++)
-        dns[i] = mb->rec[i] + REC_HDR;
-    x = sort_strings(dns, n, mb->rec, r->order);
+    }
+    for (uint32_t i = 0, k = 0; i < mb->count; i++) {
+        if (mb->rec[i] == NULL)
+            continue;
+        live[k] = mb->rec[i];
+        dns[k] = mb->rec[i] + REC_HDR;
+        id[k++] = i;
+    }
+    x = sort_strings(dns, n, live, r->order);
+    for (uint32_t k = 0; x == 0 && k < n; k++)
+        r->order[k] = id[r->order[k]];     /* rank -> record index */
     free(dns);
+    free(live);
+    free(id);
     if (x < 0)
         goto out;
 
@@ -777,7 +819,8 @@ static int emit_domains(const struct resolve *r, struct out *o, size_t *count)
     for (size_t i = 0; i < set.cap; i++)
         if (set.slot[i] != NULL)
             set.slot[n++] = set.slot[i];
-    qsort(set.slot, n, sizeof(*set.slot), str_cmp);
+    if (n > 1)
+        qsort(set.slot, n, sizeof(*set.slot), str_cmp);
     for (size_t i = 0; i < n; i++) {
         if (!put(o, MAP_DOMAINS, set.slot[i], strlen(set.slot[i]), "OK", 2))
             break;
@@ -885,7 +928,7 @@ static int emit_accounts(const struct mapbuild *mb, const struct resolve *r, str
 int mapbuild_resolve(struct mapbuild *mb, struct mapbuild_counts *counts_r,
                      char *err, size_t errsz)
 {
-    struct mapbuild_counts c = { .accounts = mb->count };
+    struct mapbuild_counts c = { .accounts = mb->count - mb->removed };
     int x;
 
     resolve_free(&mb->res);
@@ -947,7 +990,7 @@ int mapbuild_emit(const struct mapbuild *mb, enum map_id map, mapbuild_emit_fn *
 int mapbuild_finish(struct mapbuild *mb, mapbuild_emit_fn *emit, void *ctx,
                     struct mapbuild_counts *counts_r, char *err, size_t errsz)
 {
-    struct mapbuild_counts c = { .accounts = mb->count };
+    struct mapbuild_counts c = { .accounts = mb->count - mb->removed };
     size_t n[MAP_COUNT] = { 0 };
     int rc = -1;
 

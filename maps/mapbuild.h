@@ -61,8 +61,22 @@ int mapbuild_add(struct mapbuild *mb, const struct account *a, char *err, size_t
  * 0 skipped for bad data (warned), -1 error with a reason. */
 int mapbuild_add_entry(struct mapbuild *mb, const struct entry *e, char *err, size_t errsz);
 
-/* mapbuild_count - accounts added so far */
+/* mapbuild_add_id - mapbuild_add, and *id_r (may be NULL) = the
+ * account's id in this build, for mapbuild_remove */
+int mapbuild_add_id(struct mapbuild *mb, const struct account *a, uint32_t *id_r,
+                    char *err, size_t errsz);
+
+/* mapbuild_remove - take the account with that id out of the build (a
+ * changed account is removed and added again: persist mode). Its bytes
+ * stay in the arena until the build is freed; an unknown id is ignored. */
+void mapbuild_remove(struct mapbuild *mb, uint32_t id);
+
+/* mapbuild_count - accounts in the build */
 size_t mapbuild_count(const struct mapbuild *mb);
+
+/* mapbuild_removed - accounts removed, still taking arena space (a
+ * caller rebuilds when there are many) */
+size_t mapbuild_removed(const struct mapbuild *mb);
 
 /* mapbuild_resolve - decide which account owns which address and which
  * list memberships count (conflict warnings go to warn now). Needed

@@ -306,7 +306,7 @@ static void test_directory(const struct conf *cfg)
     mapbuild_free(mb);
 
     /* emit before resolve, or after an account was added: refused */
-    mb = build(cfg, dir, NULL, n, NULL, &added, &skipped);
+    mb = build(cfg, dir, NULL, n, &warns, &added, &skipped);
     is_int(mapbuild_emit(mb, MAP_USERS, on_emit, &out, NULL, err, sizeof(err)), -1,
            "emit without resolve: refused");
     mapbuild_free(mb);
@@ -408,6 +408,78 @@ static void test_emit_control(const struct conf *cfg)
 }
 
 /* test_empty_and_bad - an empty build, a bad account, a hand-made one */
+/* emit_all - finish mb into a fresh string (caller frees) */
+static char *emit_all(struct mapbuild *mb)
+{
+    struct sink out = { 0 };
+    char err[256];
+
+    sink_reset(&out);
+    if (mapbuild_finish(mb, on_emit, &out, NULL, err, sizeof(err)) < 0)
+        return strdup("<error>");
+    return out.text ? out.text : strdup("");
+}
+
+/* test_remove - removing an account, or removing and adding it again
+ * changed, gives what a build of the accounts there are gives */
+static void test_remove(const struct conf *cfg)
+{
+    char err[256];
+    char *bob_alias[] = { "al@example.com" };
+    char *carol_alias[] = { "al@example.com" };
+    struct account alice = { .dn = "uid=alice", .mail = "alice@example.com",
+                             .home = "/var/vmail/example.com/alice",
+                             .mailbox = "example.com/alice/Maildir/", .uid = 1, .gid = 1 };
+    struct account bob = { .dn = "uid=bob", .mail = "bob@example.com",
+                           .home = "/var/vmail/example.com/bob",
+                           .mailbox = "example.com/bob/Maildir/", .uid = 2, .gid = 2,
+                           .alias_count = 1, .aliases = bob_alias };
+    struct account carol = { .dn = "uid=carol", .mail = "carol@example.com",
+                             .home = "/var/vmail/example.com/carol",
+                             .mailbox = "example.com/carol/Maildir/", .uid = 3, .gid = 3,
+                             .alias_count = 1, .aliases = carol_alias };
+    struct account bob2 = bob;
+    bob2.uid = 22;
+    bob2.alias_count = 0;
+
+    /* the references: builds of exactly the accounts that should remain */
+    struct mapbuild *ref1 = mapbuild_new(cfg, NULL, NULL), *ref2 = mapbuild_new(cfg, NULL, NULL);
+    mapbuild_add(ref1, &alice, err, sizeof(err));
+    mapbuild_add(ref1, &carol, err, sizeof(err));
+    mapbuild_add(ref2, &carol, err, sizeof(err));
+    mapbuild_add(ref2, &bob2, err, sizeof(err));
+    mapbuild_add(ref2, &alice, err, sizeof(err));
+    char *want1 = emit_all(ref1), *want2 = emit_all(ref2);
+
+    struct mapbuild *mb = mapbuild_new(cfg, NULL, NULL);
+    uint32_t ia, ib, ic, ib2;
+    mapbuild_add_id(mb, &alice, &ia, err, sizeof(err));
+    mapbuild_add_id(mb, &bob, &ib, err, sizeof(err));
+    mapbuild_add_id(mb, &carol, &ic, err, sizeof(err));
+    ok(ia == 0 && ib == 1 && ic == 2, "remove: ids in the order added");
+    char *before = emit_all(mb);
+    ok(strstr(before, "aliases\tal@example.com\tbob@example.com") != NULL,
+       "remove: bob (smaller DN) owns the alias first");
+    free(before);
+    mapbuild_remove(mb, ib);
+    mapbuild_remove(mb, ib);            /* twice: ignored */
+    mapbuild_remove(mb, 99);            /* unknown: ignored */
+    is_int((int)mapbuild_count(mb), 2, "remove: counted out");
+    is_int((int)mapbuild_removed(mb), 1, "remove: one removed");
+    char *got = emit_all(mb);
+    is_str(got, want1, "remove: as if never added (carol gets the alias)");
+    free(got);
+    is_int(mapbuild_add_id(mb, &bob2, &ib2, err, sizeof(err)), 0, "remove: changed account added");
+    got = emit_all(mb);
+    is_str(got, want2, "remove + add: as a build of the new accounts");
+    free(got);
+    free(want1);
+    free(want2);
+    mapbuild_free(mb);
+    mapbuild_free(ref1);
+    mapbuild_free(ref2);
+}
+
 static void test_empty_and_bad(const struct conf *cfg)
 {
     struct sink out = { 0 };
@@ -544,6 +616,7 @@ int main(void)
     test_directory(&cfg);
     test_lookup(&cfg);
     test_emit_control(&cfg);
+    test_remove(&cfg);
     test_empty_and_bad(&cfg);
     test_same_dn(&cfg);
     test_scale(&cfg);
