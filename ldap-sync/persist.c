@@ -52,6 +52,8 @@ struct persist {
     volatile sig_atomic_t *stop, *resync;
     struct ldapdir *dir;
     struct uuidtab table;
+    struct mapbuild *mb;             /* the table's accounts, kept between
+                                        installs; NULL = build anew */
     struct berval cookie;            /* malloc'ed; bv_len 0 = none */
     char digest[SHA256_HEX_SIZE];    /* of the config file */
     char state_path[4096];
@@ -125,34 +127,65 @@ static void save_state(struct persist *p)
     p->save_pending = false;
 }
 
-/* install_now - rebuild the maps from the table (and save the state now and then) */
+/* update_build - bring p->mb up to the table: only the accounts replaced,
+ * removed or added since the last install change (a million accounts
+ * need not be packed again for one change); built anew at the start,
+ * after a full refresh's bulk changes, or once removed accounts take a
+ * quarter of its arena. 0, or -1 with a reason (p->mb is then NULL). */
+static int update_build(struct persist *p, char *err, size_t errsz)
+{
+    size_t ndropped, pos = 0;
+    bool lost;
+    const uint32_t *dropped = uuidtab_dropped(&p->table, &ndropped, &lost);
+    struct uuidtab_slot *s;
+
+    if (p->mb != NULL &&
+        (lost || (mapbuild_removed(p->mb) + ndropped) * 4 > mapbuild_count(p->mb))) {
+        mapbuild_free(p->mb);
+        p->mb = NULL;
+    }
+    if (p->mb == NULL) {
+        if ((p->mb = mapbuild_new(p->cfg, warn_entry, NULL)) == NULL) {
+            snprintf(err, errsz, "out of memory");
+            return -1;
+        }
+        while ((s = uuidtab_next(&p->table, &pos)) != NULL)
+            s->tag = UUIDTAB_NO_TAG;
+        pos = 0;
+    } else {
+        for (size_t i = 0; i < ndropped; i++)
+            mapbuild_remove(p->mb, dropped[i]);
+    }
+    uuidtab_clear_dropped(&p->table);
+    while ((s = uuidtab_next(&p->table, &pos)) != NULL) {
+        if (s->tag != UUIDTAB_NO_TAG)
+            continue;
+        if (mapbuild_add_id(p->mb, s->account, &s->tag, err, errsz) < 0) {
+            mapbuild_free(p->mb);
+            p->mb = NULL;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* install_now - the maps from the table (and save the state now and then) */
 static void install_now(struct persist *p)
 {
     struct timespec started;
     struct sync_report rep;
     char err[1024];
+    enum sync_result r = SYNC_DONE;
 
     clock_gettime(CLOCK_MONOTONIC, &started);
     memset(&rep, 0, sizeof(rep));
     snprintf(rep.source, sizeof(rep.source), "%s", ldapdir_uri(p->dir));
-    struct mapbuild *mb = mapbuild_new(p->cfg, warn_entry, NULL);
-    if (mb == NULL) {
-        log_err("out of memory building the maps");
-        return;
-    }
-    size_t pos = 0;
-    struct uuidtab_slot *s;
-    enum sync_result r = SYNC_DONE;
-    while ((s = uuidtab_next(&p->table, &pos)) != NULL) {
-        if (mapbuild_add(mb, s->account, err, sizeof(err)) < 0) {
-            snprintf(rep.error, sizeof(rep.error), "%s", err);
-            r = SYNC_FAILED;
-            break;
-        }
+    if (update_build(p, err, sizeof(err)) < 0) {
+        snprintf(rep.error, sizeof(rep.error), "%s", err);
+        r = SYNC_FAILED;
     }
     if (r == SYNC_DONE)
-        r = install_maps(p->cfg, mb, p->force, &started, &rep);
-    mapbuild_free(mb);
+        r = install_maps(p->cfg, p->mb, p->force, &started, &rep);
     if (r != SYNC_DONE) {
         /* The table stays dirty: the next change or resync tries again. */
         if (failure_log_failed(&p->install_fl, rep.error))
@@ -529,6 +562,7 @@ int persist_run(const struct conf *cfg, bool force, volatile sig_atomic_t *stop,
         save_state(&p);
     log_info("stopping");
     ldapdir_close(p.dir);
+    mapbuild_free(p.mb);
     uuidtab_free(&p.table);
     cookie_drop(&p);
     return rc;

@@ -23,9 +23,24 @@ void uuidtab_init(struct uuidtab *t)
     memset(t, 0, sizeof(*t));
 }
 
-/* drop_account - free one slot's account */
-static void drop_account(struct uuidtab_slot *s)
+/* drop_account - free one slot's account, noting its tag */
+static void drop_account(struct uuidtab *t, struct uuidtab_slot *s)
 {
+    if (s->tag != UUIDTAB_NO_TAG) {
+        if (t->ndropped == t->dropcap) {
+            size_t cap = t->dropcap ? 2 * t->dropcap : 64;
+            uint32_t *d = realloc(t->dropped, cap * sizeof(*d));
+            if (d == NULL) {
+                t->dropped_lost = true;
+            } else {
+                t->dropped = d;
+                t->dropcap = cap;
+            }
+        }
+        if (t->ndropped < t->dropcap)
+            t->dropped[t->ndropped++] = s->tag;
+        s->tag = UUIDTAB_NO_TAG;
+    }
     if (s->account != NULL) {
         account_free(s->account);
         free(s->account);
@@ -37,8 +52,9 @@ void uuidtab_free(struct uuidtab *t)
 {
     for (size_t i = 0; i < t->cap; i++)
         if (t->slot[i].state == SLOT_USED)
-            drop_account(&t->slot[i]);
+            drop_account(t, &t->slot[i]);
     free(t->slot);
+    free(t->dropped);
     uuidtab_init(t);
 }
 
@@ -98,7 +114,7 @@ int uuidtab_put(struct uuidtab *t, const unsigned char *uuid, struct account *ac
     }
     struct uuidtab_slot *s = find(t, uuid, true);
     if (s->state == SLOT_USED) {
-        drop_account(s);
+        drop_account(t, s);
     } else {
         if (s->state == SLOT_EMPTY)
             t->filled++;
@@ -107,6 +123,7 @@ int uuidtab_put(struct uuidtab *t, const unsigned char *uuid, struct account *ac
         s->state = SLOT_USED;
     }
     s->account = acc;
+    s->tag = UUIDTAB_NO_TAG;
     s->seen = true;
     return 0;
 }
@@ -121,7 +138,7 @@ bool uuidtab_remove(struct uuidtab *t, const unsigned char *uuid)
     struct uuidtab_slot *s = uuidtab_get(t, uuid);
     if (s == NULL)
         return false;
-    drop_account(s);
+    drop_account(t, s);
     s->state = SLOT_DELETED;
     t->used--;
     return true;
@@ -139,13 +156,26 @@ size_t uuidtab_remove_unseen(struct uuidtab *t)
     for (size_t i = 0; i < t->cap; i++) {
         struct uuidtab_slot *s = &t->slot[i];
         if (s->state == SLOT_USED && !s->seen) {
-            drop_account(s);
+            drop_account(t, s);
             s->state = SLOT_DELETED;
             t->used--;
             n++;
         }
     }
     return n;
+}
+
+const uint32_t *uuidtab_dropped(const struct uuidtab *t, size_t *n_r, bool *lost_r)
+{
+    *n_r = t->ndropped;
+    *lost_r = t->dropped_lost;
+    return t->dropped;
+}
+
+void uuidtab_clear_dropped(struct uuidtab *t)
+{
+    t->ndropped = 0;
+    t->dropped_lost = false;
 }
 
 struct uuidtab_slot *uuidtab_next(struct uuidtab *t, size_t *pos)
