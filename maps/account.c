@@ -10,18 +10,18 @@
 #include "maps/address.h"
 #include "maps/quota.h"
 #include "maps/units.h"
-#include "maps/userrec.h"
 
 /* Longer paths than this are refused: no file system takes them anyway. */
 #define ACCOUNT_PATH_MAX 4096
 #define ACCOUNT_MSG_MAX 512
 #define ACCOUNT_QUOTE_MAX 80
 
-/* A growable string; oom sticks so callers check once at the end. */
+/* A bounded string in a caller's buffer; failure sticks so callers check
+ * once at the end. */
 struct sbuf {
     char *p;
-    size_t len, cap;
-    size_t limit;
+    size_t len;
+    size_t limit;   /* p has room for limit bytes and a NUL */
     bool failed;
 };
 
@@ -33,18 +33,6 @@ static void sbuf_add(struct sbuf *sb, const char *s, size_t n)
     if (n > sb->limit || sb->len > sb->limit - n) {
         sb->failed = true;
         return;
-    }
-    if (sb->len + n + 1 > sb->cap) {
-        size_t cap = sb->cap ? sb->cap : 64;
-        while (cap < sb->len + n + 1)
-            cap *= 2;
-        char *p = realloc(sb->p, cap);
-        if (p == NULL) {
-            sb->failed = true;
-            return;
-        }
-        sb->p = p;
-        sb->cap = cap;
     }
     memcpy(sb->p + sb->len, s, n);
     sb->len += n;
@@ -102,12 +90,14 @@ static void warnf(account_warn_fn *warn, void *ctx, const char *dn, const char *
 /* path_clean - check a path from the directory and write it in one
  * canonical form: runs of '/' collapsed, no trailing '/' (except "/"
  * itself). "." and ".." components are refused rather than resolved: a
- * mailbox path that climbs is an attack or a mistake. Returns the length
+ * mailbox path that climbs is an attack or a mistake. checked: the bytes
+ * are known to be valid UTF-8 without control characters (a cleaned base
+ * and a parsed address), so those scans are skipped. Returns the length
  * or -1 with a reason. */
-static int path_clean(const char *s, size_t len, char *out, size_t outsz,
+static int path_clean(const char *s, size_t len, bool checked, char *out, size_t outsz,
                       const char **why)
 {
-    size_t o = 0, i = 0;
+    size_t o = 0, cs;
 
     if (len == 0) {
         *why = "empty path";
@@ -117,38 +107,39 @@ static int path_clean(const char *s, size_t len, char *out, size_t outsz,
         *why = "path too long";
         return -1;
     }
-    for (size_t k = 0; k < len; k++) {
+    for (size_t k = 0; !checked && k < len; k++) {
         unsigned char c = (unsigned char)s[k];
         if (c < 0x20 || c == 0x7f) {
             *why = "control character in path";
             return -1;
         }
     }
-    if (!address_utf8_valid(s, len)) {
+    if (!checked && !address_utf8_valid(s, len)) {
         *why = "invalid UTF-8 in path";
         return -1;
     }
+    /* One pass, copying as it goes: each component is followed by a '/'
+     * (dropped again at the end); empty components are runs of '/'. */
     if (s[0] == '/')
         out[o++] = '/';
-    while (i < len) {
-        while (i < len && s[i] == '/')
-            i++;
-        if (i == len)
-            break;
-        size_t start = i;
-        while (i < len && s[i] != '/')
-            i++;
-        size_t n = i - start;
-        if ((n == 1 && s[start] == '.') ||
-            (n == 2 && s[start] == '.' && s[start + 1] == '.')) {
+    cs = o;
+    for (size_t i = 0; i <= len; i++) {
+        if (i < len && s[i] != '/') {
+            out[o++] = s[i];
+            continue;
+        }
+        size_t n = o - cs;
+        if (n == 0)
+            continue;
+        if (out[cs] == '.' && (n == 1 || (n == 2 && out[cs + 1] == '.'))) {
             *why = "\".\" or \"..\" in path";
             return -1;
         }
-        if (o > 0 && out[o - 1] != '/')
-            out[o++] = '/';
-        memcpy(out + o, s + start, n);
-        o += n;
+        out[o++] = '/';
+        cs = o;
     }
+    if (o > 1 && out[o - 1] == '/')
+        o--;
     if (o == 0) {
         *why = "empty path";
         return -1;
@@ -157,21 +148,62 @@ static int path_clean(const char *s, size_t len, char *out, size_t outsz,
     return (int)o;
 }
 
-/* mail_base_get - mail_base in canonical form, "" standing for "/" so that
- * base + "/" + rel is always right */
+/* The cleaned mail_base of the last setting this thread saw: a sync needs
+ * it several times per account and cleaning it each time showed in
+ * profiles. The key is the setting's text, not the conf pointer, because a
+ * conf may be changed in place between calls. */
+#define BASE_CACHE_MAX 256
+static _Thread_local struct {
+    bool set;
+    size_t len;
+    char raw[BASE_CACHE_MAX];
+    char clean[BASE_CACHE_MAX];
+} base_cache;
+
+/* mail_base_clean - mail_base in canonical form, "" standing for "/" so
+ * that base + "/" + rel is always right. Returns its length, or -1 with a
+ * static reason. */
+static int mail_base_clean(const struct conf *cfg, char *out, size_t outsz, const char **why)
+{
+    const char *base = cfg->mail_base ? cfg->mail_base : "";
+    size_t rawlen;
+    int n;
+
+    if (base_cache.set && base_cache.len < outsz && strcmp(base, base_cache.raw) == 0) {
+        memcpy(out, base_cache.clean, base_cache.len + 1);
+        return (int)base_cache.len;
+    }
+    rawlen = strlen(base);
+    *why = NULL;
+    if (base[0] != '/' || (n = path_clean(base, rawlen, false, out, outsz, why)) < 0) {
+        if (*why == NULL)
+            *why = "not an absolute path";
+        return -1;
+    }
+    if (n == 1) {
+        out[0] = '\0';
+        n = 0;
+    }
+    if (rawlen < BASE_CACHE_MAX) {
+        /* a cleaned path is never longer than the original */
+        memcpy(base_cache.raw, base, rawlen + 1);
+        memcpy(base_cache.clean, out, (size_t)n + 1);
+        base_cache.len = (size_t)n;
+        base_cache.set = true;
+    }
+    return n;
+}
+
+/* mail_base_get - mail_base_clean with the reason in err */
 static int mail_base_get(const struct conf *cfg, char *out, size_t outsz,
                          char *err, size_t errsz)
 {
-    const char *why = NULL;
-    const char *base = cfg->mail_base ? cfg->mail_base : "";
+    const char *why;
+    int n = mail_base_clean(cfg, out, outsz, &why);
 
-    if (base[0] != '/' || path_clean(base, strlen(base), out, outsz, &why) < 0) {
-        snprintf(err, errsz, "mail_base: %s", why ? why : "not an absolute path");
-        return -1;
-    }
-    if (strcmp(out, "/") == 0)
-        out[0] = '\0';
-    return 0;
+    if (n < 0)
+        snprintf(err, errsz, "mail_base: %s", why);
+    return n;
 }
 
 /* attr_name - a configured attribute name, or NULL when not configured */
@@ -180,28 +212,88 @@ static const char *attr_name(const char *name)
     return name != NULL && name[0] != '\0' ? name : NULL;
 }
 
-/* find - the attribute called name with at least one value, or NULL */
-static const struct entry_attr *find(const struct entry *e, const char *name)
-{
-    const struct entry_attr *at;
+/* The attributes the mapping reads, in the order of the one-time check for
+ * unsafe values (its warning names the first offender). */
+enum slot { S_MAIL, S_ALIAS, S_GROUP, S_HOME, S_STORAGE, S_UID, S_GID, S_QUOTA,
+            S_PASSWORD, S_COUNT };
 
-    if (attr_name(name) == NULL)
-        return NULL;
-    at = entry_attr_find(e, name);
-    if (at == NULL || at->count == 0 || at->values == NULL)
-        return NULL;
-    return at;
+/* slot_names - the configured attribute name of every slot */
+static void slot_names(const struct conf *cfg, const char *name[S_COUNT])
+{
+    name[S_MAIL] = cfg->attr.mail;
+    name[S_ALIAS] = cfg->attr.alias;
+    name[S_GROUP] = cfg->attr.group;
+    name[S_HOME] = cfg->attr.home;
+    name[S_STORAGE] = cfg->attr.storage;
+    name[S_UID] = cfg->attr.uid;
+    name[S_GID] = cfg->attr.gid;
+    name[S_QUOTA] = cfg->attr.quota;
+    name[S_PASSWORD] = cfg->attr.password;
 }
 
-/* value_unsafe - a byte the TAB separated maps cannot carry faithfully */
-static bool value_unsafe(const struct entry_value *v)
+/* name_eq - attribute descriptions equal ignoring ASCII case (they are
+ * ASCII; strcasecmp, as entry_attr_find uses, in the C locale). Inline:
+ * most pairs differ in the first bytes. */
+static bool name_eq(const char *a, const char *b)
 {
-    for (size_t i = 0; i < v->len; i++) {
-        char c = v->data[i];
-        if (c == '\t' || c == '\n' || c == '\r' || c == '\0')
+    for (;; a++, b++) {
+        unsigned char x = (unsigned char)*a, y = (unsigned char)*b;
+        if (x >= 'A' && x <= 'Z')
+            x = (unsigned char)(x + 32);
+        if (y >= 'A' && y <= 'Z')
+            y = (unsigned char)(y + 32);
+        if (x != y)
+            return false;
+        if (x == '\0')
             return true;
     }
-    return false;
+}
+
+/* attrs_classify - for every slot, the attribute entry_attr_find would
+ * return (the first of that name, any case) if it has a value; NULL when
+ * it has none, is absent or the slot is not configured. One pass over the
+ * entry instead of one per slot: this runs for every entry of a sync. */
+static void attrs_classify(const struct entry *e, const char *const name[S_COUNT],
+                           const struct entry_attr *slot[S_COUNT])
+{
+    size_t len[S_COUNT];
+    unsigned want = 0;
+
+    for (int k = 0; k < S_COUNT; k++) {
+        slot[k] = NULL;
+        if (attr_name(name[k]) != NULL) {
+            want |= 1u << k;
+            len[k] = strlen(name[k]);
+        }
+    }
+    for (size_t i = 0; e->attrs != NULL && i < e->attr_count && want != 0; i++) {
+        const struct entry_attr *at = &e->attrs[i];
+        size_t alen;
+
+        if (at->name == NULL)
+            continue;
+        /* the lengths settle most pairs: the default names mostly start
+         * with "mail" */
+        alen = strlen(at->name);
+        for (int k = 0; k < S_COUNT; k++) {
+            if ((want & (1u << k)) == 0 || len[k] != alen || !name_eq(at->name, name[k]))
+                continue;
+            /* the first attribute of the name decides, values or not */
+            want &= ~(1u << k);
+            if (at->count > 0 && at->values != NULL)
+                slot[k] = at;
+        }
+    }
+}
+
+/* value_unsafe - a byte the TAB separated maps cannot carry faithfully.
+ * Four memchr calls beat one byte loop on password hashes. */
+static bool value_unsafe(const struct entry_value *v)
+{
+    if (v->len == 0)
+        return false;
+    return memchr(v->data, '\t', v->len) != NULL || memchr(v->data, '\n', v->len) != NULL ||
+           memchr(v->data, '\r', v->len) != NULL || memchr(v->data, '\0', v->len) != NULL;
 }
 
 /* value_copy - a short value as a C string (numbers); false if too long */
@@ -270,6 +362,19 @@ char *account_dn_normalize(const char *dn)
 
     if (out == NULL)
         return NULL;
+    /* most DNs are already normal (no blank, escape or capital): a copy */
+    for (i = 0; i < len; i++) {
+        char c = dn[i];
+        if (c == ' ' || c == '\\' || (c >= 'A' && c <= 'Z'))
+            break;
+    }
+    if (i == len) {
+        if (len > 0)
+            memcpy(out, dn, len);
+        out[len] = '\0';
+        return out;
+    }
+    i = 0;
     while (i < len && dn[i] == ' ')
         i++;
     while (i < len) {
@@ -318,20 +423,29 @@ static int join(char *buf, size_t bufsz, const char *const *part, const size_t *
     return (int)o;
 }
 
+/* home_default - "<base>/<domain>/<local>" with base already cleaned */
+static int home_default(const char *base, size_t baselen, const char *mail, char *buf,
+                        size_t bufsz)
+{
+    const char *domain;
+    size_t local_len;
+
+    mail_split(mail, &local_len, &domain);
+    const char *part[] = { base, "/", domain, "/", mail };
+    const size_t len[] = { baselen, 1, strlen(domain), 1, local_len };
+    return join(buf, bufsz, part, len, 5);
+}
+
 /* account_default_home - "<mail_base>/<domain>/<local>" */
 int account_default_home(const struct conf *cfg, const char *mail, char *buf,
                          size_t bufsz)
 {
     char base[ACCOUNT_PATH_MAX + 1], err[64];
-    const char *domain;
-    size_t local_len;
+    int n = mail_base_get(cfg, base, sizeof(base), err, sizeof(err));
 
-    if (mail_base_get(cfg, base, sizeof(base), err, sizeof(err)) < 0)
+    if (n < 0)
         return -1;
-    mail_split(mail, &local_len, &domain);
-    const char *part[] = { base, "/", domain, "/", mail };
-    const size_t len[] = { strlen(base), 1, strlen(domain), 1, local_len };
-    return join(buf, bufsz, part, len, 5);
+    return home_default(base, (size_t)n, mail, buf, bufsz);
 }
 
 /* account_default_mailbox - "<domain>/<local>/Maildir/" */
@@ -375,9 +489,8 @@ static int addr_list(const struct entry_attr *at, const char *what, const char *
         const char *why = NULL;
         char q[ACCOUNT_QUOTE_MAX * 4 + 8];
 
-        if (address_parse(v->data, v->len, NULL, &addr, &why) < 0 ||
-            (!address_domain_valid(addr.domain, strlen(addr.domain)) &&
-             (why = "invalid domain") != NULL)) {
+        /* address_parse checks the domain with address_domain_valid */
+        if (address_parse(v->data, v->len, NULL, &addr, &why) < 0) {
             quote(v->data, v->len, q, sizeof(q));
             warnf(warn, ctx, dn, "%s value \"%s\" ignored: %s", what, q,
                   why ? why : "invalid address");
@@ -409,12 +522,11 @@ static int addr_list(const struct entry_attr *at, const char *what, const char *
     return 0;
 }
 
-/* single - the one value of an optional single-valued attribute: 1 with
- * *v_r, 0 absent, -1 several values (the entry is skipped) */
-static int single(const struct entry *e, const char *name, const struct entry_value **v_r)
+/* single - the one value of an optional single-valued attribute at (from
+ * attrs_classify): 1 with *v_r, 0 absent, -1 several values (the entry is
+ * skipped) */
+static int single(const struct entry_attr *at, const struct entry_value **v_r)
 {
-    const struct entry_attr *at = find(e, name);
-
     *v_r = NULL;
     if (at == NULL)
         return 0;
@@ -444,10 +556,10 @@ static int id_parse(const struct entry_value *v, uint32_t *id_r, const char **wh
 /* mailbox_from_storage - the storage attribute as a path relative to
  * base, with a trailing '/'. 0 or -1 with a reason. */
 static int mailbox_from_storage(const struct entry_value *v, const char *base,
-                                char *out, size_t outsz, const char **why)
+                                size_t baselen, char *out, size_t outsz, const char **why)
 {
     const char *s = v->data;
-    size_t len = v->len, baselen = strlen(base);
+    size_t len = v->len, rlen;
     char path[ACCOUNT_PATH_MAX + 1];
     const char *rel;
     int n;
@@ -456,7 +568,7 @@ static int mailbox_from_storage(const struct entry_value *v, const char *base,
         s += 8;
         len -= 8;
     }
-    if ((n = path_clean(s, len, path, sizeof(path), why)) < 0)
+    if ((n = path_clean(s, len, false, path, sizeof(path), why)) < 0)
         return -1;
     if (path[0] == '/') {
         if (baselen == 0) {
@@ -476,11 +588,14 @@ static int mailbox_from_storage(const struct entry_value *v, const char *base,
         *why = "is mail_base itself";
         return -1;
     }
-    n = snprintf(out, outsz, "%s/", rel);
-    if (n < 0 || (size_t)n >= outsz) {
+    rlen = (size_t)n - (size_t)(rel - path);
+    if (rlen + 1 >= outsz) {
         *why = "path too long";
         return -1;
     }
+    memcpy(out, rel, rlen);
+    out[rlen] = '/';
+    out[rlen + 1] = '\0';
     return 0;
 }
 
@@ -497,39 +612,38 @@ int account_from_entry(const struct conf *cfg, const struct entry *e,
                        char *err, size_t errsz)
 {
     const char *dn = e->dn ? e->dn : "";
-    const struct entry_attr *at;
+    const char *name[S_COUNT];
+    const struct entry_attr *slot[S_COUNT], *at;
     const struct entry_value *v;
     struct address addr;
     char base[ACCOUNT_PATH_MAX + 1], path[ACCOUNT_PATH_MAX + 1];
     char q[ACCOUNT_QUOTE_MAX * 4 + 8];
     const char *why = NULL;
+    size_t baselen;
     int rc;
 
     account_free(a);
-    if (mail_base_get(cfg, base, sizeof(base), err, errsz) < 0)
+    if ((rc = mail_base_get(cfg, base, sizeof(base), err, errsz)) < 0)
         return -1;
+    baselen = (size_t)rc;
+    slot_names(cfg, name);
+    attrs_classify(e, name, slot);
 
     /* One check up front, so no rule below has to think about it. */
-    const char *checked[] = {
-        cfg->attr.mail, cfg->attr.alias, cfg->attr.group, cfg->attr.home,
-        cfg->attr.storage, cfg->attr.uid, cfg->attr.gid, cfg->attr.quota,
-        cfg->attr.password,
-    };
-    for (size_t k = 0; k < sizeof(checked) / sizeof(checked[0]); k++) {
-        const char *name = checked[k];
-        if ((at = find(e, name)) == NULL)
+    for (int k = 0; k < S_COUNT; k++) {
+        if ((at = slot[k]) == NULL)
             continue;
         for (size_t i = 0; i < at->count; i++) {
             if (value_unsafe(&at->values[i])) {
                 warnf(warn, ctx, dn, "skipped: %s holds a TAB, newline, CR or NUL",
-                      name);
+                      name[k]);
                 return 0;
             }
         }
     }
 
     /* mail: the account's identity */
-    at = find(e, cfg->attr.mail);
+    at = slot[S_MAIL];
     if (at == NULL) {
         warnf(warn, ctx, dn, "skipped: no %s", cfg->attr.mail ? cfg->attr.mail : "mail");
         return 0;
@@ -540,9 +654,8 @@ int account_from_entry(const struct conf *cfg, const struct entry *e,
         return 0;
     }
     v = &at->values[0];
-    if (address_parse(v->data, v->len, NULL, &addr, &why) < 0 ||
-        (!address_domain_valid(addr.domain, strlen(addr.domain)) &&
-         (why = "invalid domain") != NULL)) {
+    /* address_parse checks the domain with address_domain_valid */
+    if (address_parse(v->data, v->len, NULL, &addr, &why) < 0) {
         quote(v->data, v->len, q, sizeof(q));
         warnf(warn, ctx, dn, "skipped: bad %s \"%s\": %s", cfg->attr.mail, q,
               why ? why : "invalid address");
@@ -550,13 +663,13 @@ int account_from_entry(const struct conf *cfg, const struct entry *e,
     }
 
     /* home */
-    rc = single(e, cfg->attr.home, &v);
+    rc = single(slot[S_HOME], &v);
     if (rc < 0) {
         warnf(warn, ctx, dn, "skipped: several values of %s", cfg->attr.home);
         return 0;
     }
     if (rc > 0) {
-        if (path_clean(v->data, v->len, path, sizeof(path), &why) < 0 ||
+        if (path_clean(v->data, v->len, false, path, sizeof(path), &why) < 0 ||
             (path[0] != '/' && (why = "not an absolute path") != NULL)) {
             quote(v->data, v->len, q, sizeof(q));
             warnf(warn, ctx, dn, "skipped: bad %s \"%s\": %s", cfg->attr.home, q, why);
@@ -564,8 +677,8 @@ int account_from_entry(const struct conf *cfg, const struct entry *e,
         }
     } else {
         char raw[ACCOUNT_PATH_MAX + 1];
-        int n = account_default_home(cfg, addr.full, raw, sizeof(raw));
-        if (n < 0 || path_clean(raw, (size_t)n, path, sizeof(path), &why) < 0) {
+        int n = home_default(base, baselen, addr.full, raw, sizeof(raw));
+        if (n < 0 || path_clean(raw, (size_t)n, true, path, sizeof(path), &why) < 0) {
             warnf(warn, ctx, dn, "skipped: %s makes an unusable home: %s", addr.full,
                   n < 0 ? "too long" : why);
             return 0;
@@ -575,13 +688,13 @@ int account_from_entry(const struct conf *cfg, const struct entry *e,
         goto nomem;
 
     /* mailbox */
-    rc = single(e, cfg->attr.storage, &v);
+    rc = single(slot[S_STORAGE], &v);
     if (rc < 0) {
         warnf(warn, ctx, dn, "skipped: several values of %s", cfg->attr.storage);
         goto skip;
     }
     if (rc > 0) {
-        if (mailbox_from_storage(v, base, path, sizeof(path), &why) < 0 ||
+        if (mailbox_from_storage(v, base, baselen, path, sizeof(path), &why) < 0 ||
             (!mailbox_safe(path) && (why = "':' or '%' in path") != NULL)) {
             quote(v->data, v->len, q, sizeof(q));
             warnf(warn, ctx, dn, "skipped: bad %s \"%s\": %s", cfg->attr.storage, q, why);
@@ -590,15 +703,16 @@ int account_from_entry(const struct conf *cfg, const struct entry *e,
         a->storage_set = true;
     } else {
         char raw[ACCOUNT_PATH_MAX + 1];
-        int n = account_default_mailbox(addr.full, raw, sizeof(raw));
+        int n = account_default_mailbox(addr.full, raw, sizeof(raw)), m = -1;
         /* the local part comes from the directory too: same checks */
-        if (n < 0 || path_clean(raw, (size_t)n, path, sizeof(path) - 1, &why) < 0 ||
+        if (n < 0 || (m = path_clean(raw, (size_t)n, true, path, sizeof(path) - 1, &why)) < 0 ||
             (!mailbox_safe(path) && (why = "':' or '%' in path") != NULL)) {
             warnf(warn, ctx, dn, "skipped: %s makes an unusable mailbox path: %s",
                   addr.full, n < 0 ? "too long" : why);
             goto skip;
         }
-        strcat(path, "/");
+        path[m] = '/';
+        path[m + 1] = '\0';
     }
     if ((a->mailbox = strdup(path)) == NULL)
         goto nomem;
@@ -607,9 +721,10 @@ int account_from_entry(const struct conf *cfg, const struct entry *e,
     a->uid = cfg->default_uid;
     a->gid = cfg->default_gid;
     const char *idattr[2] = { cfg->attr.uid, cfg->attr.gid };
+    const enum slot idslot[2] = { S_UID, S_GID };
     uint32_t *idp[2] = { &a->uid, &a->gid };
     for (int k = 0; k < 2; k++) {
-        rc = single(e, idattr[k], &v);
+        rc = single(slot[idslot[k]], &v);
         if (rc < 0) {
             warnf(warn, ctx, dn, "skipped: several values of %s", idattr[k]);
             goto skip;
@@ -625,7 +740,7 @@ int account_from_entry(const struct conf *cfg, const struct entry *e,
 
     /* quota: kilobytes per the schema, or with a unit */
     a->quota = cfg->default_quota;
-    rc = single(e, cfg->attr.quota, &v);
+    rc = single(slot[S_QUOTA], &v);
     if (rc < 0) {
         warnf(warn, ctx, dn, "skipped: several values of %s", cfg->attr.quota);
         goto skip;
@@ -644,7 +759,7 @@ int account_from_entry(const struct conf *cfg, const struct entry *e,
 
     /* password: the first value (userPassword is multi-valued); an empty
      * one is no password at all, so it can never match */
-    at = find(e, cfg->attr.password);
+    at = slot[S_PASSWORD];
     if (at != NULL && at->values[0].len > 0) {
         a->password = strndup(at->values[0].data, at->values[0].len);
         if (a->password == NULL)
@@ -653,9 +768,9 @@ int account_from_entry(const struct conf *cfg, const struct entry *e,
 
     if ((a->mail = strdup(addr.full)) == NULL)
         goto nomem;
-    if (addr_list(find(e, cfg->attr.alias), cfg->attr.alias, a->mail, dn, warn, ctx,
+    if (addr_list(slot[S_ALIAS], cfg->attr.alias, a->mail, dn, warn, ctx,
                   &a->aliases, &a->alias_count) < 0 ||
-        addr_list(find(e, cfg->attr.group), cfg->attr.group, NULL, dn, warn, ctx,
+        addr_list(slot[S_GROUP], cfg->attr.group, NULL, dn, warn, ctx,
                   &a->groups, &a->group_count) < 0)
         goto nomem;
     if ((a->dn = account_dn_normalize(dn)) == NULL)
@@ -668,6 +783,106 @@ nomem:
     return -1;
 skip:
     account_free(a);
+    return 0;
+}
+
+/* The longest mail field: longer is a configuration or directory error. */
+#define MAIL_FIELD_MAX (2 * ACCOUNT_PATH_MAX)
+/* The bytes userrec escapes (see userrec.h), as strcspn's reject set. */
+#define ESCAPED "\\\t\n\r"
+
+/* u64_put - v in decimal at o; returns the end (no NUL). The per-account
+ * hot path of a sync, so no snprintf. */
+static char *u64_put(char *o, uint64_t v)
+{
+    char digits[24];
+    size_t n = 0;
+
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    while (n > 0)
+        *o++ = digits[--n];
+    return o;
+}
+
+/* lit_put - a string literal at o */
+#define lit_put(o, lit) (memcpy((o), (lit), sizeof(lit) - 1), (o) + sizeof(lit) - 1)
+
+/* esc_put - the C string s escaped as a userrec value at o (at most twice
+ * its length); returns the end. Escapes are rare: copy the runs between. */
+static char *esc_put(char *o, const char *s)
+{
+    for (;;) {
+        size_t k = strcspn(s, ESCAPED);
+        memcpy(o, s, k);
+        o += k;
+        s += k;
+        if (*s == '\0')
+            return o;
+        *o++ = '\\';
+        switch (*s++) {
+        case '\\': *o++ = '\\'; break;
+        case '\t': *o++ = 't'; break;
+        case '\n': *o++ = 'n'; break;
+        default: *o++ = 'r'; break;
+        }
+    }
+}
+
+/* account_userrec_ctx_free - release what init made */
+void account_userrec_ctx_free(struct account_userrec_ctx *ctx)
+{
+    free(ctx->mem);
+    memset(ctx, 0, sizeof(*ctx));
+}
+
+/* account_userrec_ctx_init - the cleaned mail_base and the encoded
+ * "\tquota_ruleN=…" fields, the same for every account */
+int account_userrec_ctx_init(struct account_userrec_ctx *ctx, const struct conf *cfg,
+                             char *err, size_t errsz)
+{
+    char base[ACCOUNT_PATH_MAX + 1], rule[512];
+    const char *why;
+    size_t nrules = cfg->quota_rules.count, cap, o;
+    int n;
+
+    memset(ctx, 0, sizeof(*ctx));
+    ctx->cfg = cfg;
+    if ((n = mail_base_clean(cfg, base, sizeof(base), &why)) < 0) {
+        /* reported by every account_userrec_fast call, as before */
+        ctx->base_why = why;
+        n = 0;
+        base[0] = '\0';
+    }
+    if (nrules > QUOTA_RULES_MAX) {
+        ctx->bad_rule = QUOTA_RULES_MAX + 1;
+        nrules = QUOTA_RULES_MAX;
+    }
+    /* per rule: "\tquota_rule" + up to 20 digits + "=" + twice the value */
+    cap = (size_t)n + 1 + nrules * (12 + 20 + 1 + 2 * sizeof(rule));
+    if ((ctx->mem = malloc(cap)) == NULL) {
+        snprintf(err, errsz, "out of memory");
+        return -1;
+    }
+    memcpy(ctx->mem, base, (size_t)n + 1);
+    ctx->base = ctx->mem;
+    ctx->base_len = (size_t)n;
+    o = (size_t)n + 1;
+    ctx->rules = ctx->mem + o;
+    for (size_t i = 0; i < nrules; i++) {
+        if (quota_rule_format(&cfg->quota_rules.rule[i], rule, sizeof(rule)) < 0) {
+            ctx->bad_rule = i + 1;
+            break;
+        }
+        char *p = lit_put(ctx->mem + o, "\tquota_rule");
+        p = u64_put(p, i + 2);
+        *p++ = '=';
+        p = esc_put(p, rule);
+        o = (size_t)(p - ctx->mem);
+    }
+    ctx->rules_len = o - (size_t)(ctx->rules - ctx->mem);
     return 0;
 }
 
@@ -696,91 +911,97 @@ static void mail_location_expand(struct sbuf *sb, const char *tpl, const struct 
     }
 }
 
-/* u64_format - v in decimal after prefix into buf (at least 64 bytes);
- * the per-account hot path of a sync, so no snprintf */
-static const char *u64_format(char *buf, const char *prefix, uint64_t v, const char *suffix)
+/* account_userrec_fast - the users.cdb value, written in one pass */
+long account_userrec_fast(const struct account_userrec_ctx *ctx, const struct account *a,
+                          char **buf, size_t *bufsz, char *err, size_t errsz)
 {
-    char digits[24];
-    size_t n = 0, o = strlen(prefix);
+    const struct conf *cfg = ctx->cfg;
+    char mail[MAIL_FIELD_MAX + 1];
+    struct sbuf mf = { .p = mail, .limit = MAIL_FIELD_MAX };
+    size_t homelen, pwlen = 0, need;
+    char *o;
 
-    memcpy(buf, prefix, o);
-    do {
-        digits[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    while (n > 0)
-        buf[o++] = digits[--n];
-    strcpy(buf + o, suffix);
-    return buf;
+    /* the checks in the order account_userrec always made them */
+    if (ctx->base_why != NULL) {
+        snprintf(err, errsz, "mail_base: %s", ctx->base_why);
+        return -1;
+    }
+    if (a->home == NULL) {
+        snprintf(err, errsz, "out of memory");
+        return -1;
+    }
+    if (a->storage_set || cfg->mail_location == NULL || cfg->mail_location[0] == '\0') {
+        size_t len = strlen(a->mailbox);
+        sbuf_add(&mf, "maildir:", 8);
+        sbuf_add(&mf, ctx->base, ctx->base_len);
+        sbuf_add(&mf, "/", 1);
+        sbuf_add(&mf, a->mailbox, len > 0 && a->mailbox[len - 1] == '/' ? len - 1 : len);
+    } else {
+        mail_location_expand(&mf, cfg->mail_location, a);
+    }
+    mail[mf.len] = '\0';
+    if (mf.failed) {
+        snprintf(err, errsz, "%s: mail field too long or out of memory", a->mail);
+        return -1;
+    }
+    if (ctx->bad_rule != 0) {
+        snprintf(err, errsz, "quota_rules: rule %zu cannot be formatted", ctx->bad_rule);
+        return -1;
+    }
+
+    /* room for the worst case: every value byte escaped */
+    homelen = strlen(a->home);
+    if (a->password != NULL)
+        pwlen = strlen(a->password);
+    need = sizeof("home=") + 2 * homelen + 2 * sizeof("\tuid=4294967295") +
+           sizeof("\tmail=") + 2 * mf.len +
+           sizeof("\tquota_rule=*:storage=18446744073709551615B") + ctx->rules_len +
+           sizeof("\tpassword=") + 2 * pwlen;
+    if (need > *bufsz) {
+        size_t cap = need < 512 ? 512 : need;
+        char *p = realloc(*buf, cap);
+        if (p == NULL) {
+            snprintf(err, errsz, "out of memory");
+            return -1;
+        }
+        *buf = p;
+        *bufsz = cap;
+    }
+
+    o = lit_put(*buf, "home=");
+    o = esc_put(o, a->home);
+    o = lit_put(o, "\tuid=");
+    o = u64_put(o, a->uid);
+    o = lit_put(o, "\tgid=");
+    o = u64_put(o, a->gid);
+    o = lit_put(o, "\tmail=");
+    o = esc_put(o, mail);
+    /* Dovecot reads "0" as unlimited; a byte count needs its "B" */
+    o = lit_put(o, "\tquota_rule=*:storage=");
+    o = u64_put(o, a->quota);
+    if (a->quota != 0)
+        *o++ = 'B';
+    memcpy(o, ctx->rules, ctx->rules_len);
+    o += ctx->rules_len;
+    if (a->password != NULL) {
+        o = lit_put(o, "\tpassword=");
+        o = esc_put(o, a->password);
+    }
+    *o = '\0';
+    return (long)(o - *buf);
 }
 
-/* account_userrec - the users.cdb value */
+/* account_userrec - the users.cdb value, with the constants of cfg worked
+ * out for this one call */
 long account_userrec(const struct conf *cfg, const struct account *a,
                      char **buf, size_t *bufsz, char *err, size_t errsz)
 {
-    struct userrec rec;
-    struct sbuf mail = { .limit = 2 * ACCOUNT_PATH_MAX };
-    char num[64], base[ACCOUNT_PATH_MAX + 1], rule[512], name[64];
-    long n = -1;
+    struct account_userrec_ctx ctx;
+    long n;
 
-    if (mail_base_get(cfg, base, sizeof(base), err, errsz) < 0)
+    if (account_userrec_ctx_init(&ctx, cfg, err, errsz) < 0)
         return -1;
-    userrec_init(&rec);
-    if (userrec_add(&rec, "home", a->home) < 0)
-        goto nomem;
-    if (userrec_add(&rec, "uid", u64_format(num, "", a->uid, "")) < 0 ||
-        userrec_add(&rec, "gid", u64_format(num, "", a->gid, "")) < 0)
-        goto nomem;
-
-    if (a->storage_set || cfg->mail_location == NULL || cfg->mail_location[0] == '\0') {
-        size_t len = strlen(a->mailbox);
-        sbuf_str(&mail, "maildir:");
-        sbuf_str(&mail, base);
-        sbuf_add(&mail, "/", 1);
-        sbuf_add(&mail, a->mailbox, len > 0 && a->mailbox[len - 1] == '/' ? len - 1 : len);
-    } else {
-        mail_location_expand(&mail, cfg->mail_location, a);
-    }
-    if (mail.failed || mail.p == NULL) {
-        snprintf(err, errsz, "%s: mail field too long or out of memory", a->mail);
-        goto out;
-    }
-    if (userrec_add(&rec, "mail", mail.p) < 0)
-        goto nomem;
-
-    /* Dovecot reads "0" as unlimited; a byte count needs its "B" */
-    if (userrec_add(&rec, "quota_rule",
-                    u64_format(rule, "*:storage=", a->quota, a->quota ? "B" : "")) < 0)
-        goto nomem;
-    for (size_t i = 0; i < cfg->quota_rules.count; i++) {
-        if (quota_rule_format(&cfg->quota_rules.rule[i], rule, sizeof(rule)) < 0) {
-            snprintf(err, errsz, "quota_rules: rule %zu cannot be formatted", i + 1);
-            goto out;
-        }
-        if (userrec_add(&rec, u64_format(name, "quota_rule", i + 2, ""), rule) < 0)
-            goto nomem;
-    }
-    if (a->password != NULL && userrec_add(&rec, "password", a->password) < 0)
-        goto nomem;
-
-    size_t need = userrec_encoded_size(&rec);
-    if (need + 1 > *bufsz) {
-        char *p = realloc(*buf, need + 1);
-        if (p == NULL)
-            goto nomem;
-        *buf = p;
-        *bufsz = need + 1;
-    }
-    n = userrec_encode(&rec, *buf, *bufsz);
-    if (n < 0)
-        snprintf(err, errsz, "%s: cannot encode the user record", a->mail);
-    goto out;
-
-nomem:
-    snprintf(err, errsz, "out of memory");
-    n = -1;
-out:
-    userrec_free(&rec);
-    free(mail.p);
+    n = account_userrec_fast(&ctx, a, buf, bufsz, err, errsz);
+    account_userrec_ctx_free(&ctx);
     return n;
 }

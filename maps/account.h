@@ -82,4 +82,34 @@ int account_default_mailbox(const char *mail, char *buf, size_t bufsz);
 long account_userrec(const struct conf *cfg, const struct account *a,
                      char **buf, size_t *bufsz, char *err, size_t errsz);
 
+/* What account_userrec derives from the configuration alone (the cleaned
+ * mail_base, the encoded quota_rule2… fields), worked out once per map
+ * build instead of once per account. The fields are private. It points to
+ * cfg, which must outlive it and stay unchanged while it is used; calls
+ * only read it, so threads may share one. */
+struct account_userrec_ctx {
+    const struct conf *cfg;
+    const char *base_why;  /* mail_base unusable: every call reports it */
+    char *mem;             /* owns base and rules */
+    const char *base;      /* cleaned mail_base, "" standing for "/" */
+    size_t base_len;
+    size_t bad_rule;       /* number of a rule that cannot be formatted, 0 none */
+    const char *rules;     /* "\tquota_rule2=…\tquota_rule3=…", escaped */
+    size_t rules_len;
+};
+
+/* account_userrec_ctx_init - the constants of cfg. 0, or -1 when out of
+ * memory (reason in err). A bad mail_base or quota rule is not an error
+ * here: account_userrec_fast reports it, as account_userrec would.
+ * account_userrec_ctx_free releases it (and may be called twice). */
+int account_userrec_ctx_init(struct account_userrec_ctx *ctx, const struct conf *cfg,
+                             char *err, size_t errsz);
+void account_userrec_ctx_free(struct account_userrec_ctx *ctx);
+
+/* account_userrec_fast - account_userrec with the constants of ctx: the
+ * same bytes, the same errors. *buf may end up larger than the record
+ * needs (it is sized for the worst case of escaping). */
+long account_userrec_fast(const struct account_userrec_ctx *ctx, const struct account *a,
+                          char **buf, size_t *bufsz, char *err, size_t errsz);
+
 #endif

@@ -895,8 +895,13 @@ static int emit_accounts(const struct mapbuild *mb, const struct resolve *r, str
     char *buf = NULL;
     size_t bufsz = 0;
     struct account a;
+    struct account_userrec_ctx uc;
     struct view v;
     int rc = 0;
+
+    /* the parts of every user record that come from the settings alone */
+    if (map == MAP_USERS && account_userrec_ctx_init(&uc, mb->cfg, err, errsz) < 0)
+        return -1;
 
     for (uint32_t u = 0; u < r->nu && o->rc == 0; u++) {
         if (r->owner[u] == MB_NONE || !is_mail_claim(r, r->owner[u]))
@@ -910,7 +915,7 @@ static int emit_accounts(const struct mapbuild *mb, const struct resolve *r, str
         if (map == MAP_MAILBOXES) {
             put(o, map, a.mail, strlen(a.mail), a.mailbox, strlen(a.mailbox));
         } else {
-            long n = account_userrec(mb->cfg, &a, &buf, &bufsz, err, errsz);
+            long n = account_userrec_fast(&uc, &a, &buf, &bufsz, err, errsz);
             if (n < 0) {
                 rc = -1;
                 break;
@@ -921,6 +926,8 @@ static int emit_accounts(const struct mapbuild *mb, const struct resolve *r, str
             (*count)++;
     }
     free(buf);
+    if (map == MAP_USERS)
+        account_userrec_ctx_free(&uc);
     return rc;
 }
 

@@ -6,6 +6,7 @@
 
 #include "maps/account.h"
 #include "maps/conf.h"
+#include "maps/userrec.h"
 #include "tests/unit/tap.h"
 
 /* A value from a string literal, NULs inside included. */
@@ -308,21 +309,30 @@ static size_t count_attrs(const struct entry_attr *attrs)
     return n;
 }
 
-/* userrec_of - the users.cdb value of a as a C string (static buffer) */
+/* userrec_of - the users.cdb value of a as a C string (static buffer);
+ * account_userrec_fast must give the same bytes, or the result says so */
 static const char *userrec_of(const struct conf *cfg, const struct account *a)
 {
     static char out[4096];
-    char *buf = NULL, err[256];
-    size_t bufsz = 0;
-    long n = account_userrec(cfg, a, &buf, &bufsz, err, sizeof(err));
+    struct account_userrec_ctx uc;
+    char *buf = NULL, *fbuf = NULL, err[256], ferr[256] = "";
+    size_t bufsz = 0, fbufsz = 0;
+    long n = account_userrec(cfg, a, &buf, &bufsz, err, sizeof(err)), f = -2;
 
-    if (n < 0 || (size_t)n >= sizeof(out)) {
+    if (account_userrec_ctx_init(&uc, cfg, ferr, sizeof(ferr)) == 0)
+        f = account_userrec_fast(&uc, a, &fbuf, &fbufsz, ferr, sizeof(ferr));
+    account_userrec_ctx_free(&uc);
+    if (f != n || (n >= 0 && memcmp(buf, fbuf, (size_t)n) != 0) ||
+        (n < 0 && strcmp(err, ferr) != 0)) {
+        snprintf(out, sizeof(out), "(account_userrec_fast differs: %ld %s)", f, ferr);
+    } else if (n < 0 || (size_t)n >= sizeof(out)) {
         snprintf(out, sizeof(out), "(error: %s)", n < 0 ? err : "too long");
     } else {
         memcpy(out, buf, (size_t)n);
         out[n] = '\0';
     }
     free(buf);
+    free(fbuf);
     return out;
 }
 
@@ -550,6 +560,15 @@ static void test_dn(void)
         { "", "" },
         { "   ", "" },
         { "cn=\xc3\x84rger", "cn=\xc3\x84rger" },
+        /* already normal: copied as it is */
+        { "uid=a,ou=people,dc=x", "uid=a,ou=people,dc=x" },
+        { "cn=a+sn=b,dc=x", "cn=a+sn=b,dc=x" },
+        { ",=+", ",=+" },
+        /* one blank, escape or capital anywhere takes the long way */
+        { "uid=a,ou=people,dc=X", "uid=a,ou=people,dc=x" },
+        { "uid=a,ou=people,dc=x ", "uid=a,ou=people,dc=x" },
+        { "uid=a\2c,dc=x", "uid=a\2c,dc=x" },
+        { "Z", "z" },
     };
 
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
@@ -608,6 +627,287 @@ static void test_paths(const struct conf *cfg)
     account_free(&a);
 }
 
+/* Attribute lookup: which attribute each configured name refers to. */
+struct ccase {
+    const char *name;
+    struct entry_attr attrs[MAXATTR];
+    int rc;
+    const char *mail;       /* want, when built */
+    const char *password;   /* want, when built (NULL: none) */
+    const char *warn;       /* substring of the warning, NULL = none */
+};
+
+static const struct ccase classify_cases[] = {
+    { "the first attribute of a name decides, even without values",
+      { { .name = "mail", .count = 0, .values = NULL }, A("MAIL", V("b@example.com")) },
+      0, NULL, NULL, "no mail" },
+    { "the first attribute of a name decides, values NULL",
+      { { .name = "mail", .count = 1, .values = NULL }, A("mail", V("b@example.com")) },
+      0, NULL, NULL, "no mail" },
+    { "a later attribute of the same name is not read",
+      { A("mail", V("a@example.com")), A("Mail", V("b@example.com")) },
+      1, "a@example.com", NULL, NULL },
+    { "nor checked for unsafe bytes",
+      { A("mail", V("a@example.com")), A("mail", V("b\t@example.com")) },
+      1, "a@example.com", NULL, NULL },
+    { "an option makes another attribute",
+      { A("mail;binary", V("x@example.com")), A("mail", V("a@example.com")) },
+      1, "a@example.com", NULL, NULL },
+    { "prefixes and extensions of a name are other attributes",
+      { A("mai", V("x@example.com")), A("maill", V("y@example.com")), A("", V("z@example.com")) },
+      0, NULL, NULL, "no mail" },
+    { "names in any case",
+      { A("USERPASSWORD", V("{X}pw")), A("mAiL", V("a@example.com")) },
+      1, "a@example.com", "{X}pw", NULL },
+    { "the unsafe value check goes in the order of the settings, not the entry",
+      { A("userPassword", V("a\tb")), A("mail", V("a\n@example.com")) },
+      0, NULL, NULL, "skipped: mail holds a TAB" },
+    { "an attribute no setting names is never checked",
+      { A("mail", V("a@example.com")), A("description", V("a\tb")) },
+      1, "a@example.com", NULL, NULL },
+};
+
+/* test_classify - the table, plus names and lists the table cannot hold */
+static void test_classify(struct conf *cfg)
+{
+    struct conf_attrs saved = cfg->attr;
+    struct account a;
+    struct warnings w;
+
+    account_init(&a);
+    for (size_t i = 0; i < sizeof(classify_cases) / sizeof(classify_cases[0]); i++) {
+        const struct ccase *t = &classify_cases[i];
+        size_t n = 0;
+        while (n < MAXATTR && (t->attrs[n].name != NULL || t->attrs[n].count != 0))
+            n++;
+        int rc = run(cfg, "cn=x", t->attrs, n, &a, &w);
+        is_int(rc, t->rc, "classify: %s: result", t->name);
+        if (t->warn != NULL)
+            ok(w.count == 1 && strstr(w.msg, t->warn) != NULL, "classify: %s: warning (%s)",
+               t->name, w.msg);
+        else
+            is_int(w.count, 0, "classify: %s: no warning", t->name);
+        if (rc == 1) {
+            is_str(a.mail, t->mail, "classify: %s: mail", t->name);
+            is_str(a.password, t->password, "classify: %s: password", t->name);
+        }
+    }
+
+    /* an attribute without a name and an entry without attributes */
+    const struct entry_attr unnamed[] = {
+        { .name = NULL, .count = 1, .values = &(const struct entry_value)V("x@example.com") },
+        A("mail", V("a@example.com")),
+    };
+    is_int(run(cfg, "cn=x", unnamed, 2, &a, &w), 1, "classify: a NULL name is skipped");
+    is_int(run(cfg, "cn=x", NULL, 0, &a, &w), 0, "classify: no attributes at all");
+    is_int(run(cfg, "cn=x", unnamed, 0, &a, &w), 0, "classify: attr_count 0");
+
+    /* one attribute named by two settings feeds both */
+    const struct entry_attr shared[] = {
+        A("mail", V("a@example.com")), A("Dir", V("/var/vmail/x/y")),
+    };
+    cfg->attr.home = "dir";
+    cfg->attr.storage = "DIR";
+    is_int(run(cfg, "cn=x", shared, 2, &a, &w), 1, "classify: shared name: built");
+    is_str(a.home, "/var/vmail/x/y", "classify: shared name: home");
+    is_str(a.mailbox, "x/y/", "classify: shared name: mailbox");
+    ok(a.storage_set, "classify: shared name: storage set");
+
+    /* an empty or missing setting reads nothing, even an attribute named "" */
+    const struct entry_attr blank[] = {
+        A("mail", V("a@example.com")), A("", V("/elsewhere")),
+    };
+    cfg->attr.home = "";
+    cfg->attr.storage = NULL;
+    is_int(run(cfg, "cn=x", blank, 2, &a, &w), 1, "classify: empty setting: built");
+    is_str(a.home, "/var/vmail/example.com/a", "classify: empty setting: default home");
+    ok(!a.storage_set, "classify: empty setting: default mailbox");
+    cfg->attr = saved;
+    account_free(&a);
+}
+
+/* Records written by account_userrec_fast, escapes included. */
+struct ucase {
+    const char *name;
+    struct account a;
+    const char *want;
+};
+
+static const struct ucase userrec_cases[] = {
+    { "plain",
+      { .mail = "a@d", .home = "/h", .mailbox = "d/a/Maildir/", .uid = 1, .gid = 2, .quota = 0 },
+      "home=/h\tuid=1\tgid=2\tmail=maildir:/var/vmail/d/a/Maildir\tquota_rule=*:storage=0"
+      "\tquota_rule2=Trash:storage=+524288000B\tquota_rule3=Junk:storage=+524288000B" },
+    { "largest numbers",
+      { .mail = "a@d", .home = "/h", .mailbox = "m", .uid = 4294967295u, .gid = 4294967295u,
+        .quota = UINT64_MAX, .password = "p" },
+      "home=/h\tuid=4294967295\tgid=4294967295\tmail=maildir:/var/vmail/m"
+      "\tquota_rule=*:storage=18446744073709551615B"
+      "\tquota_rule2=Trash:storage=+524288000B\tquota_rule3=Junk:storage=+524288000B"
+      "\tpassword=p" },
+    { "every escape in every value",
+      { .mail = "a@d", .home = "/h\\\t\n\r", .mailbox = "x\\y\tz/", .uid = 7, .gid = 8,
+        .quota = 1024, .password = "\\\\p\tw\nd\r" },
+      "home=/h\\\\\\t\\n\\r\tuid=7\tgid=8\tmail=maildir:/var/vmail/x\\\\y\\tz"
+      "\tquota_rule=*:storage=1024B"
+      "\tquota_rule2=Trash:storage=+524288000B\tquota_rule3=Junk:storage=+524288000B"
+      "\tpassword=\\\\\\\\p\\tw\\nd\\r" },
+    { "escapes only",
+      { .mail = "a@d", .home = "\\", .mailbox = "\t", .password = "\r\r" },
+      "home=\\\\\tuid=0\tgid=0\tmail=maildir:/var/vmail/\\t\tquota_rule=*:storage=0"
+      "\tquota_rule2=Trash:storage=+524288000B\tquota_rule3=Junk:storage=+524288000B"
+      "\tpassword=\\r\\r" },
+    { "empty values",
+      { .mail = "a@d", .home = "", .mailbox = "", .password = "" },
+      "home=\tuid=0\tgid=0\tmail=maildir:/var/vmail/\tquota_rule=*:storage=0"
+      "\tquota_rule2=Trash:storage=+524288000B\tquota_rule3=Junk:storage=+524288000B"
+      "\tpassword=" },
+};
+
+/* test_userrec_fast - the one-pass writer: bytes, round trip, buffer */
+static void test_userrec_fast(const struct conf *cfg)
+{
+    struct account_userrec_ctx uc;
+    struct userrec rec;
+    char *buf = NULL, err[256];
+    size_t bufsz = 0;
+
+    userrec_init(&rec);
+    is_int(account_userrec_ctx_init(&uc, cfg, err, sizeof(err)), 0, "userrec ctx: init");
+    for (size_t i = 0; i < sizeof(userrec_cases) / sizeof(userrec_cases[0]); i++) {
+        const struct ucase *t = &userrec_cases[i];
+        long n = account_userrec_fast(&uc, &t->a, &buf, &bufsz, err, sizeof(err));
+
+        is_int(n, (long)strlen(t->want), "userrec fast: %s: length", t->name);
+        if (n < 0)
+            continue;
+        ok(bufsz > (size_t)n && buf[n] == '\0', "userrec fast: %s: NUL after it", t->name);
+        is_str(buf, t->want, "userrec fast: %s: bytes", t->name);
+        is_str(userrec_of(cfg, &t->a), t->want, "userrec fast: %s: account_userrec agrees",
+               t->name);
+        /* the codec reads back what was put in, and writes the same bytes */
+        is_int(userrec_decode(&rec, buf, (size_t)n, err, sizeof(err)), 0,
+               "userrec fast: %s: decodes", t->name);
+        is_str(userrec_get(&rec, "home"), t->a.home, "userrec fast: %s: home back", t->name);
+        is_str(userrec_get(&rec, "password"), t->a.password, "userrec fast: %s: password back",
+               t->name);
+        char again[1024];
+        long m = userrec_encode(&rec, again, sizeof(again));
+        ok(m == n && memcmp(again, buf, (size_t)n) == 0, "userrec fast: %s: re-encodes the same",
+           t->name);
+    }
+    account_userrec_ctx_free(&uc);
+    account_userrec_ctx_free(&uc);
+    ok(uc.mem == NULL, "userrec ctx: free twice is harmless");
+    userrec_free(&rec);
+    free(buf);
+}
+
+/* test_userrec_errors - the same errors as account_userrec, in its order */
+static void test_userrec_errors(struct conf *cfg)
+{
+    static char mbox[8300];
+    char *saved_base = cfg->mail_base, *saved_loc = cfg->mail_location;
+    struct quota_rules saved_rules = cfg->quota_rules;
+    struct account a = { .mail = "a@d", .home = "/h", .mailbox = mbox };
+    struct account_userrec_ctx uc;
+    char *buf = NULL, err[256];
+    size_t bufsz = 0;
+
+    /* "maildir:" + "/var/vmail" + "/" + mailbox is at most 8192 bytes */
+    memset(mbox, 'm', sizeof(mbox) - 1);
+    mbox[8192 - 19] = '\0';
+    is_int(account_userrec_ctx_init(&uc, cfg, err, sizeof(err)), 0, "errors: ctx");
+    ok(account_userrec_fast(&uc, &a, &buf, &bufsz, err, sizeof(err)) > 8192,
+       "errors: a mail field of 8192 bytes is fine");
+    mbox[8192 - 19] = 'm';
+    mbox[8192 - 18] = '\0';
+    is_int(account_userrec_fast(&uc, &a, &buf, &bufsz, err, sizeof(err)), -1,
+           "errors: 8193 bytes are too long");
+    is_str(err, "a@d: mail field too long or out of memory", "errors: too long: reason");
+    is_str(userrec_of(cfg, &a), "(error: a@d: mail field too long or out of memory)",
+           "errors: too long: account_userrec agrees");
+    account_userrec_ctx_free(&uc);
+
+    /* a template that expands past the limit */
+    cfg->mail_location = "%h%h%h%h%h%h%h%h%h%h";
+    a.home = mbox;
+    mbox[1000] = '\0';
+    is_str(userrec_of(cfg, &a), "(error: a@d: mail field too long or out of memory)",
+           "errors: expanded mail_location too long");
+    cfg->mail_location = saved_loc;
+    a.home = "/h";
+    a.mailbox = "m/";
+
+    /* a hand-made rule that cannot be formatted: reported after the mail
+     * field, numbered from 1 */
+    cfg->quota_rules.rule[1].has_storage = false;
+    cfg->quota_rules.rule[1].has_messages = false;
+    is_int(account_userrec_ctx_init(&uc, cfg, err, sizeof(err)), 0, "errors: bad rule: ctx made");
+    is_int(account_userrec_fast(&uc, &a, &buf, &bufsz, err, sizeof(err)), -1,
+           "errors: bad rule: refused");
+    is_str(err, "quota_rules: rule 2 cannot be formatted", "errors: bad rule: reason");
+    is_str(userrec_of(cfg, &a), "(error: quota_rules: rule 2 cannot be formatted)",
+           "errors: bad rule: account_userrec agrees");
+    account_userrec_ctx_free(&uc);
+    cfg->quota_rules = saved_rules;
+
+    /* a bad mail_base: every call says so */
+    cfg->mail_base = "vmail";
+    is_int(account_userrec_ctx_init(&uc, cfg, err, sizeof(err)), 0, "errors: bad base: ctx made");
+    for (int k = 0; k < 2; k++) {
+        err[0] = '\0';
+        is_int(account_userrec_fast(&uc, &a, &buf, &bufsz, err, sizeof(err)), -1,
+               "errors: bad base: call %d refused", k + 1);
+        is_str(err, "mail_base: not an absolute path", "errors: bad base: call %d reason", k + 1);
+    }
+    account_userrec_ctx_free(&uc);
+    cfg->mail_base = "/a/../b";
+    is_str(userrec_of(cfg, &a), "(error: mail_base: \".\" or \"..\" in path)",
+           "errors: mail_base with ..");
+    cfg->mail_base = saved_base;
+    free(buf);
+}
+
+/* test_mail_base_changes - a conf changed in place is followed at once,
+ * whatever this thread worked out for the previous value */
+static void test_mail_base_changes(struct conf *cfg)
+{
+    static char longbase[600];
+    static const struct { const char *base, *want; } t[] = {
+        { "/var/vmail", "/var/vmail/example.com/alice" },
+        { "/srv//mail/", "/srv/mail/example.com/alice" },
+        { "/", "/example.com/alice" },
+        { "/var/vmail", "/var/vmail/example.com/alice" },
+        { "relative", NULL },
+        { "/var/vmail", "/var/vmail/example.com/alice" },
+    };
+    char *saved = cfg->mail_base;
+    char buf[1024];
+
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        cfg->mail_base = (char *)t[i].base;
+        int n = account_default_home(cfg, "alice@example.com", buf, sizeof(buf));
+        if (t[i].want == NULL) {
+            is_int(n, -1, "mail_base %s: refused", t[i].base);
+        } else {
+            is_int(n, (long)strlen(t[i].want), "mail_base %s: length", t[i].base);
+            is_str(n >= 0 ? buf : NULL, t[i].want, "mail_base %s: home", t[i].base);
+        }
+    }
+    /* longer than anything worth remembering */
+    memset(longbase, 'b', sizeof(longbase) - 1);
+    longbase[0] = '/';
+    longbase[300] = '/';
+    cfg->mail_base = longbase;
+    for (int k = 0; k < 2; k++) {
+        int n = account_default_home(cfg, "a@d", buf, sizeof(buf));
+        ok(n == (int)sizeof(longbase) - 1 + 4 && memcmp(buf, longbase, sizeof(longbase) - 1) == 0 &&
+           strcmp(buf + sizeof(longbase) - 1, "/d/a") == 0, "long mail_base: call %d", k + 1);
+    }
+    cfg->mail_base = saved;
+}
+
 int main(void)
 {
     struct conf cfg;
@@ -623,6 +923,10 @@ int main(void)
     test_conf_variants(&cfg);
     test_dn();
     test_paths(&cfg);
+    test_classify(&cfg);
+    test_userrec_fast(&cfg);
+    test_userrec_errors(&cfg);
+    test_mail_base_changes(&cfg);
     conf_free(&cfg);
     return tap_done();
 }
