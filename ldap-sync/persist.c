@@ -32,7 +32,8 @@
 #include "maps/syncrepl.h"
 
 #define TICK_MS 200
-#define BATCH_QUIET_MS 300    /* install once changes pause this long */
+#define BATCH_QUIET_MS 200    /* install once changes pause this long (a bulk
+                                 import sends entries far closer together) */
 #define BATCH_MAX_MS 3000     /* or this long after the first pending one */
 /* The saved state (table + cookie) is a consistent snapshot whenever it is
  * written, and resuming from an older one only replays changes, so it is
@@ -463,7 +464,14 @@ static enum session_end session(struct persist *p)
             end = SESSION_RESTART;
             break;
         }
-        struct timeval tv = { 0, TICK_MS * 1000 };
+        /* with changes pending, wake up when the quiet time is over, not
+         * at the next tick */
+        long long wait_ms = TICK_MS;
+        if (p->dirty && !p->in_refresh) {
+            wait_ms = BATCH_QUIET_MS - ms_since(&p->last_change);
+            wait_ms = wait_ms < 5 ? 5 : wait_ms > TICK_MS ? TICK_MS : wait_ms;
+        }
+        struct timeval tv = { 0, (suseconds_t)(wait_ms * 1000) };
         LDAPMessage *msg = NULL;
         int r = ldap_result(ld, msgid, LDAP_MSG_ONE, &tv, &msg);
         if (r == 0) {
