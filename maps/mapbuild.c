@@ -1,5 +1,6 @@
 /* mapbuild - accounts -> the four maps (conflicts, lists, domains) */
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -461,6 +462,73 @@ static int sort_strings(const char *const *str, uint32_t n, const char *const *r
     return 0;
 }
 
+/* Every address the live accounts claim, sorted: independent of the DN
+ * order, so a large build sorts both at once in two threads; ties (the
+ * same address claimed twice, a conflict) are put in claim order after. */
+struct addr_sort {
+    const struct mapbuild *mb;
+    const char **addr;       /* per claim, in record id order */
+    uint32_t *rid;           /* the claiming record */
+    uint32_t *pos;           /* 0 its mail, i + 1 its alias i */
+    uint32_t *sorted;        /* indexes of addr in address order */
+    uint32_t n;
+    int rc;                  /* 0, -1 no memory, -2 too many */
+};
+
+#define PARALLEL_MIN 50000   /* accounts before a second thread pays */
+
+/* addr_sort_run - collect and sort (a thread's body, or called inline) */
+static void *addr_sort_run(void *arg)
+{
+    struct addr_sort *a = arg;
+    const struct mapbuild *mb = a->mb;
+    size_t total = 0;
+    struct view v;
+
+    a->rc = -1;
+    for (size_t i = 0; i < mb->count; i++) {
+        if (mb->rec[i] != NULL)
+            total += 1 + (size_t)get_u32(mb->rec[i] + 21);   /* nalias */
+    }
+    if (total >= UINT32_MAX) {
+        a->rc = -2;
+        return NULL;
+    }
+    size_t m = total ? total : 1;
+    a->addr = malloc(m * sizeof(*a->addr));
+    a->rid = malloc(m * sizeof(*a->rid));
+    a->pos = malloc(m * sizeof(*a->pos));
+    a->sorted = malloc(m * sizeof(*a->sorted));
+    if (a->addr == NULL || a->rid == NULL || a->pos == NULL || a->sorted == NULL)
+        return NULL;
+    for (size_t i = 0; i < mb->count; i++) {
+        if (mb->rec[i] == NULL)
+            continue;
+        unpack_keys(mb->rec[i], &v);
+        a->addr[a->n] = v.mail;
+        a->rid[a->n] = (uint32_t)i;
+        a->pos[a->n++] = 0;
+        const char *s = v.aliases;
+        for (uint32_t j = 0; j < v.nalias; j++, s = next_str(s)) {
+            a->addr[a->n] = s;
+            a->rid[a->n] = (uint32_t)i;
+            a->pos[a->n++] = j + 1;
+        }
+    }
+    if (sort_strings(a->addr, a->n, NULL, a->sorted) == 0)
+        a->rc = 0;
+    return NULL;
+}
+
+/* addr_sort_free - release what addr_sort_run made */
+static void addr_sort_free(struct addr_sort *a)
+{
+    free(a->addr);
+    free(a->rid);
+    free(a->pos);
+    free(a->sorted);
+}
+
 /* member_cmp - qsort order of memberships: list, then member */
 static int member_cmp(const void *a, const void *b)
 {
@@ -543,12 +611,18 @@ static uint32_t uaddr_find(const struct resolve *r, const char *addr)
 /* resolve - decide who owns which address and which memberships count */
 static int resolve(struct mapbuild *mb, struct resolve *r, struct mapbuild_counts *c)
 {
-    uint32_t n = (uint32_t)(mb->count - mb->removed), *perm = NULL;
+    uint32_t n = (uint32_t)(mb->count - mb->removed), *perm = NULL, *rank_of = NULL;
     size_t nclaims = 0;
     bool *gone = NULL;
     int rc = -1, x;
     struct view v, w;
+    struct addr_sort as = { .mb = mb };
+    pthread_t sorter;
+    bool threaded = n >= PARALLEL_MIN &&
+                    pthread_create(&sorter, NULL, addr_sort_run, &as) == 0;
 
+    if (!threaded)
+        addr_sort_run(&as);
     r->order = malloc((n ? n : 1) * sizeof(*r->order));
     r->cstart = malloc(((size_t)n + 1) * sizeof(*r->cstart));
     gone = calloc(n ? n : 1, sizeof(*gone));
@@ -610,13 +684,46 @@ static int resolve(struct mapbuild *mb, struct resolve *r, struct mapbuild_count
     }
     r->cstart[n] = r->nclaims;
 
-    /* Number the distinct addresses (uaddr first holds every claim's). */
+    /* The claims in address order, from the other thread's sort: a claim
+     * is (record, position), its index cstart[rank] + position; the
+     * claims of a duplicate record do not count. */
+    if (threaded) {
+        pthread_join(sorter, NULL);
+        threaded = false;
+    }
+    if (as.rc < 0) {
+        rc = as.rc;
+        goto out;
+    }
+    rank_of = malloc((mb->count ? mb->count : 1) * sizeof(*rank_of));
+    if (rank_of == NULL)
+        goto out;
+    for (uint32_t k = 0; k < n; k++)
+        rank_of[r->order[k]] = k;
+    uint32_t m = 0;
+    for (uint32_t j = 0; j < as.n; j++) {
+        uint32_t i = as.sorted[j], k = rank_of[as.rid[i]];
+        if (!gone[k] && m < r->nclaims)
+            perm[m++] = r->cstart[k] + as.pos[i];
+    }
+    if (m != r->nclaims)
+        goto out;                       /* cannot happen: the same claims */
+    /* one address claimed more than once: in claim order (rank first) */
+    for (uint32_t i = 0, j; i < m; i = j) {
+        for (j = i + 1; j < m && strcmp(r->claims[perm[j]].addr, r->claims[perm[i]].addr) == 0;
+             j++)
+            ;
+        for (uint32_t a = i + 1; a < j; a++) {
+            uint32_t t = perm[a], b = a;
+            for (; b > i && perm[b - 1] > t; b--)
+                perm[b] = perm[b - 1];
+            perm[b] = t;
+        }
+    }
+
+    /* Number the distinct addresses. */
     r->uaddr = malloc((r->nclaims ? r->nclaims : 1) * sizeof(*r->uaddr));
     if (r->uaddr == NULL)
-        goto out;
-    for (uint32_t i = 0; i < r->nclaims; i++)
-        r->uaddr[i] = r->claims[i].addr;
-    if (sort_strings(r->uaddr, r->nclaims, NULL, perm) < 0)
         goto out;
     for (uint32_t i = 0; i < r->nclaims; i++) {
         struct claim *cl = &r->claims[perm[i]];
@@ -708,6 +815,10 @@ static int resolve(struct mapbuild *mb, struct resolve *r, struct mapbuild_count
     r->nmembers = kept;
     rc = 0;
 out:
+    if (threaded)
+        pthread_join(sorter, NULL);
+    addr_sort_free(&as);
+    free(rank_of);
     free(gone);
     free(perm);
     return rc;

@@ -21,6 +21,7 @@
 #define CDB_REC_HEAD 8u
 #define CDB_SLOTS_PER_REC 16u
 #define CDB_MAX_SIZE 0xffffffffu
+#define STREAM_FLUSH_BYTES (8u << 20)
 
 /* Where a writer is: collecting records in memory (then sorted and
  * written by mapwriter_finish), or streaming them into the temp file as
@@ -49,6 +50,7 @@ struct mapwriter {
     struct cdb_make cm;  /* streaming: the file being written */
     unsigned char *last; /* streaming: the previous key, lower-cased */
     size_t lastlen, lastcap;
+    size_t flushed;      /* streaming: bytes handed to writeback so far */
 
     char *tmp;           /* temp file name, NULL when there is none */
     int fd;
@@ -259,6 +261,12 @@ static int stream_add(struct mapwriter *w, const char *key, size_t keylen,
     w->lastlen = keylen;
     w->used += CDB_REC_HEAD + keylen + vallen;
     w->count++;
+    /* start writing back what is there, so the fsync at the end finds
+     * little left to do (a hint: errors show at that fsync) */
+    if (w->used - w->flushed >= STREAM_FLUSH_BYTES) {
+        (void)sync_file_range(w->fd, (off_t)w->flushed, 0, SYNC_FILE_RANGE_WRITE);
+        w->flushed = w->used;
+    }
     return 0;
 }
 

@@ -569,7 +569,7 @@ static void test_same_dn(const struct conf *cfg)
 /* test_scale - many accounts: counts, order, and how long it takes */
 static void test_scale(const struct conf *cfg)
 {
-    enum { N = 30000 };
+    enum { N = 60000 };   /* above PARALLEL_MIN: the two-thread resolve */
     struct mapbuild *mb = mapbuild_new(cfg, NULL, NULL);
     struct sink out = { 0 };
     struct mapbuild_counts c;
