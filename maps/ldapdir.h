@@ -107,9 +107,20 @@ char **ldapdir_attrs(struct ldapdir *dir);
 /* ldapdir_entry_deliver - convert the SearchResultEntry msg of the current
  * connection to a struct entry and call cb with it (valid during the
  * call). 0 delivered, 1 cb returned non-zero, -1 undecodable entry or out
- * of memory (reason in err). Does not count towards ldapdir_entry_count. */
+ * of memory (reason in err). Does not count towards ldapdir_entry_count.
+ * The entry is decoded in place (the strings are NUL-terminated inside
+ * msg's buffer): read msg's controls (ldap_get_entry_controls) before. */
 int ldapdir_entry_deliver(struct ldapdir *dir, LDAPMessage *msg, ldapdir_entry_fn *cb,
                           void *ctx, char *err, size_t errsz);
+
+/* ldapdir_entry_decode - the attribute list of an entry into *e, in one
+ * pass and in place: ber is positioned at the first attribute and bounded
+ * to the list, as ldap_get_dn_ber() leaves it; dn becomes e->dn. Names
+ * and values point into ber's buffer (each NUL-terminated there), the
+ * arrays are the handle's: valid until the next decode. 0, or -1 for an
+ * undecodable list or out of memory (reason in err). */
+int ldapdir_entry_decode(struct ldapdir *dir, BerElement *ber, const char *dn,
+                         struct entry *e, char *err, size_t errsz);
 
 /* ---- pure helpers, exposed for the unit tests and postfix_config ---- */
 

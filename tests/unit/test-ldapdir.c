@@ -1,6 +1,8 @@
 /* test-ldapdir - the parts of the directory access that need no server:
- * filter escaping, the key filter, the attribute list, handle checks */
+ * filter escaping, the key filter, the attribute list, handle checks, the
+ * decoding of an entry's attribute list */
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -393,6 +395,206 @@ static void test_open(void)
     }
 }
 
+/* ---- ldapdir_entry_decode, fed BER written in a small notation:
+ * TT{...} a constructed element with tag TT (hex) and its length worked
+ * out, TT'...' a primitive one (%HH for any byte), a bare HH one raw byte
+ * (to write broken lengths). */
+
+#define ENC_MAX 65536
+
+/* enc_items - encode items up to '}' or the end; returns bytes written */
+static size_t enc_items(const char **p, unsigned char *out)
+{
+    size_t n = 0;
+    for (;;) {
+        unsigned tag;
+        while (**p == ' ')
+            (*p)++;
+        if (**p == '\0' || **p == '}')
+            return n;
+        if (sscanf(*p, "%2x", &tag) != 1)
+            abort();
+        *p += 2;
+        if (**p == '{' || **p == '\'') {
+            static unsigned char tmp[8][ENC_MAX];
+            static int depth;
+            unsigned char *c = tmp[depth++];
+            size_t len = 0;
+            if (**p == '{') {
+                (*p)++;
+                len = enc_items(p, c);
+                if (**p != '}')
+                    abort();
+                (*p)++;
+            } else {
+                for ((*p)++; **p != '\''; (*p)++) {
+                    unsigned b;
+                    if (**p == '%' && sscanf(*p + 1, "%2x", &b) == 1) {
+                        c[len++] = (unsigned char)b;
+                        *p += 2;
+                    } else {
+                        c[len++] = (unsigned char)**p;
+                    }
+                }
+                (*p)++;
+            }
+            depth--;
+            out[n++] = (unsigned char)tag;
+            if (len < 0x80) {
+                out[n++] = (unsigned char)len;
+            } else {
+                out[n++] = 0x82;
+                out[n++] = (unsigned char)(len >> 8);
+                out[n++] = (unsigned char)len;
+            }
+            memcpy(out + n, c, len);
+            n += len;
+        } else {
+            out[n++] = (unsigned char)tag;
+        }
+    }
+}
+
+/* decode_list - wrap list (the attribute list's content, in the notation)
+ * into an entry for dn, position a BerElement as ldap_get_dn_ber() does
+ * and decode it; the buffer stays valid until the next call */
+static int decode_list(struct ldapdir *dir, const char *list, struct entry *e,
+                       char *err, size_t errsz)
+{
+    static unsigned char buf[ENC_MAX + 16];
+    static char text[ENC_MAX];
+    struct berval bv, dn;
+    const char *p = text;
+    BerElement *ber;
+    ber_len_t len = 0;
+    int r;
+
+    snprintf(text, sizeof(text), "30{ 04'uid=a,dc=example,dc=com' 30{ %s } }", list);
+    memset(buf, 0, sizeof(buf));
+    bv.bv_len = enc_items(&p, buf);
+    bv.bv_val = (char *)buf;  /* one spare byte stays: liblber writes a NUL there */
+    ber = ber_alloc_t(LBER_USE_DER);
+    if (ber == NULL)
+        abort();
+    ber_init2(ber, &bv, LBER_USE_DER);
+    if (ber_scanf(ber, "{ml{", &dn, &len) == LBER_ERROR
+        || ber_set_option(ber, LBER_OPT_REMAINING_BYTES, &len) != LBER_OPT_SUCCESS) {
+        ber_free(ber, 0);
+        return -2;
+    }
+    r = ldapdir_entry_decode(dir, ber, dn.bv_val, e, err, errsz);
+    ber_free(ber, 0);
+    return r;
+}
+
+/* value_is - one value's bytes, and the NUL liblber puts after it */
+static int value_is(const struct entry_value *v, const char *want, size_t len)
+{
+    return v->len == len && memcmp(v->data, want, len) == 0 && v->data[len] == '\0';
+}
+
+static const struct {
+    const char *list;
+    const char *why;
+} bad_lists[] = {
+    { "30{ 04'mail' 31 02 04'xyz' }", "a value runs past its set" },
+    { "30{ 04'mail' 31{ 04'a' } 04'b' }", "an element after the set" },
+    { "30{ 04'mail' }", "no set of values" },
+    { "30{ 04'mail' } 30{ 04'uid' 31{ } }", "no set, another attribute after" },
+    { "30{ 04'a%00b' 31{ } }", "a NUL inside the name" },
+    { "30 7f 04'mail'", "a length past the end of the list" },
+    { "30 80 04'mail' 31{ } 00 00", "indefinite length" },
+    { "30{ 04'mail' 31{ 04 05 61 62 } }", "a value's length past its set" },
+    { "30{ 04'mail' 31{ 04'a' } } 30", "a lone tag at the end" },
+};
+
+/* test_decode - attribute lists, good and broken */
+static void test_decode(void)
+{
+    struct conf cfg;
+    struct ldapdir *dir;
+    struct entry e;
+    char err[512], list[ENC_MAX / 2];
+    size_t o;
+
+    test_conf(&cfg);
+    dir = ldapdir_open(&cfg, err, sizeof(err));
+    ok(dir != NULL, "a handle for decoding");
+    if (dir == NULL)
+        return;
+
+    is_int(decode_list(dir, "", &e, err, sizeof(err)), 0, "empty attribute list");
+    is_int(e.attr_count, 0, "… no attributes");
+    ok(e.uuid == NULL, "… no entryUUID");
+    is_str(e.dn, "uid=a,dc=example,dc=com", "… the DN as given");
+
+    is_int(decode_list(dir,
+                       "30{ 04'mail' 31{ 04'a@example.com' 04'' } }"
+                       "30{ 04'userPassword' 31{ 04'x%00y%ff' } }"
+                       "30{ 04'mailAlias' 31{ } }"
+                       "30{ 04'entryUUID' 31{ 04'0a1b2c3d-0000-1000-8000-000000000001' } }",
+                       &e, err, sizeof(err)), 0, "four attributes (%s)", err);
+    is_int(e.attr_count, 4, "… all four");
+    if (e.attr_count == 4) {
+        is_str(e.attrs[0].name, "mail", "… the first name");
+        is_int(e.attrs[0].count, 2, "… two values");
+        ok(value_is(&e.attrs[0].values[0], "a@example.com", 13), "… the first value");
+        ok(value_is(&e.attrs[0].values[1], "", 0), "… an empty value");
+        is_int(e.attrs[1].count, 1, "… userPassword: one value");
+        ok(value_is(&e.attrs[1].values[0], "x\0y\xff", 4), "… NUL and 0xff kept with the length");
+        is_str(e.attrs[2].name, "mailAlias", "… an attribute without values");
+        is_int(e.attrs[2].count, 0, "… count 0");
+        is_str(e.uuid, "0a1b2c3d-0000-1000-8000-000000000001", "… entryUUID as text");
+    }
+
+    is_int(decode_list(dir, "30{ 04'ENTRYUUID' 31{ 04'u%00v' } } 30{ 04'entryuuid' 31{ 04'u-2' } }",
+                       &e, err, sizeof(err)), 0, "two entryUUIDs");
+    is_str(e.uuid, "u-2", "… a NUL makes the first no UUID; the second counts");
+    snprintf(list, sizeof(list), "30{ 04'entryUUID' 31{ 04'%064d' } }", 0);
+    is_int(decode_list(dir, list, &e, err, sizeof(err)), 0, "a 64-byte entryUUID");
+    ok(e.uuid == NULL, "… is no UUID");
+    is_int(decode_list(dir, "30{ 04'uid%00' 31{ 04'a' } }", &e, err, sizeof(err)), 0,
+           "a NUL as the name's last byte (as libldap allows)");
+    is_str(e.attrs[0].name, "uid", "… ends the name");
+    is_int(decode_list(dir, "30{ 04'' 31{ 04'a' } }", &e, err, sizeof(err)), 0, "an empty name");
+
+    /* Enough attributes and values to make the scratch arrays grow. */
+    o = 0;
+    for (int i = 0; i < 40; i++) {
+        o += (size_t)snprintf(list + o, sizeof(list) - o, "30{ 04'a%d' 31{", i);
+        for (int j = 0; j < 10; j++)
+            o += (size_t)snprintf(list + o, sizeof(list) - o, " 04'v%d.%d'", i, j);
+        o += (size_t)snprintf(list + o, sizeof(list) - o, " } } ");
+    }
+    is_int(decode_list(dir, list, &e, err, sizeof(err)), 0, "40 attributes, 400 values (%s)", err);
+    {
+        int good = e.attr_count == 40;
+        for (size_t i = 0; good && i < 40; i++) {
+            char name[16], v[16];
+            snprintf(name, sizeof(name), "a%zu", i);
+            good = strcmp(e.attrs[i].name, name) == 0 && e.attrs[i].count == 10;
+            for (size_t j = 0; good && j < 10; j++) {
+                snprintf(v, sizeof(v), "v%zu.%zu", i, j);
+                good = value_is(&e.attrs[i].values[j], v, strlen(v));
+            }
+        }
+        ok(good, "… every name and value in place after the arrays grew");
+    }
+    is_int(decode_list(dir, "30{ 04'mail' 31{ 04'b@example.com' } }", &e, err, sizeof(err)), 0,
+           "the handle decodes again");
+    ok(e.attr_count == 1 && value_is(&e.attrs[0].values[0], "b@example.com", 13),
+       "… with nothing left over");
+
+    for (size_t i = 0; i < sizeof(bad_lists) / sizeof(bad_lists[0]); i++) {
+        err[0] = '\0';
+        is_int(decode_list(dir, bad_lists[i].list, &e, err, sizeof(err)), -1,
+               "undecodable: %s", bad_lists[i].why);
+        ok(strstr(err, "cannot decode the entry uid=a,dc=example,dc=com") != NULL,
+           "… says so, with the DN (%s)", err);
+    }
+    ldapdir_close(dir);
+}
+
 int main(void)
 {
     test_escape();
@@ -400,5 +602,6 @@ int main(void)
     test_attr_list();
     test_key_filter();
     test_open();
+    test_decode();
     return tap_done();
 }
