@@ -659,6 +659,8 @@ static const struct setting settings[] = {
       "mode of the policy daemon's unix sockets" },
     { "policy_socket_group", "postfix", parse_name, OFF(policy_socket_group), 1, 0,
       "group of the policy daemon's unix sockets" },
+    { "policy_workers", "1", parse_uint, OFF(policy_workers), 1, 64,
+      "processes answering requests; one per CPU for the highest throughput" },
     { "quota_usage", "maildir:%h/Maildir/maildirsize", parse_usage, 0, 0, 0,
       "where usage comes from: maildir:TEMPLATE or redis:HOST:PORT[/DB]" },
     { "overquota_reply", "552 5.2.2 Mailbox full", parse_reply, OFF(overquota_reply), 0, 0,

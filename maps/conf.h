@@ -89,6 +89,7 @@ struct conf {
     size_t policy_listen_count;
     mode_t policy_socket_mode;
     char *policy_socket_group;
+    unsigned policy_workers;             /* processes answering requests */
     struct conf_usage quota_usage;
     char *overquota_reply;
     enum policy_on_error policy_on_error;

@@ -7,26 +7,52 @@
  * (design.md "Quota policy"). -f stays in the foreground with logs on
  * stderr; -n only checks the configuration; --stdio serves one connection
  * on stdin/stdout (Postfix spawn(8)). SIGHUP reloads the configuration,
- * SIGTERM stops after answering what is in flight. */
+ * SIGTERM stops after answering what is in flight. With policy_workers > 1
+ * a master forks that many copies of the same loop (workers.h). */
 
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "maps/conf.h"
 #include "policyd/policyd.h"
 #include "policyd/server.h"
+#include "policyd/workers.h"
 
 static const char *conf_path = CONF_DEFAULT_PATH;
+static bool in_worker;          /* one of several: the master owns the sockets */
+
+/* open_sources - lookup handle and usage source for cfg, both or neither */
+static int open_sources(const struct conf *cfg, struct lookup **lk_r, struct usage_source **us_r)
+{
+    char err[CONF_ERRSZ];
+    struct usage_source *us = policyd_usage_new(cfg, err, sizeof(err));
+    if (us == NULL) {
+        log_err("%s: quota_usage: %s", conf_path, err);
+        return -1;
+    }
+    struct lookup *lk = lookup_new(cfg, err, sizeof(err));
+    if (lk == NULL) {
+        log_err("%s", err);
+        usage_free(us);
+        return -1;
+    }
+    *lk_r = lk;
+    *us_r = us;
+    return 0;
+}
 
 /* load - configuration, lookup handle and usage source, all or nothing */
 static int load(struct conf **cfg_r, struct lookup **lk_r, struct usage_source **us_r)
 {
     char err[CONF_ERRSZ];
     struct conf *cfg = calloc(1, sizeof(*cfg));
+    struct lookup *lk;
+    struct usage_source *us;
 
     *cfg_r = NULL;
     *lk_r = NULL;
@@ -39,17 +65,8 @@ static int load(struct conf **cfg_r, struct lookup **lk_r, struct usage_source *
         log_err("%s", err);
         goto fail;
     }
-    struct usage_source *us = policyd_usage_new(cfg, err, sizeof(err));
-    if (us == NULL) {
-        log_err("%s: quota_usage: %s", conf_path, err);
+    if (open_sources(cfg, &lk, &us) < 0)
         goto fail;
-    }
-    struct lookup *lk = lookup_new(cfg, err, sizeof(err));
-    if (lk == NULL) {
-        log_err("%s", err);
-        usage_free(us);
-        goto fail;
-    }
     *cfg_r = cfg;
     *lk_r = lk;
     *us_r = us;
@@ -71,6 +88,32 @@ static void unload(struct conf *cfg, struct lookup *lk, struct usage_source *us)
     }
 }
 
+/* warn_restart_only - what a reload cannot change, said once: by the
+ * process that owns the sockets, not by every worker */
+static void warn_restart_only(const struct conf *old, const struct conf *cfg)
+{
+    if (in_worker)
+        return;
+    if (cfg->policy_listen_count != old->policy_listen_count ||
+        memcmp(cfg->policy_listen, old->policy_listen, sizeof(cfg->policy_listen)) != 0)
+        log_warnx("policy_listen changed: takes effect at the next restart");
+    if (cfg->policy_workers != old->policy_workers)
+        log_warnx("policy_workers changed: takes effect at the next restart");
+}
+
+/* reload_load - SIGHUP: the file loaded again, or -1 (logged: the old
+ * configuration stays in force) */
+static int reload_load(const struct conf *old, struct conf **cfg, struct lookup **lk,
+                       struct usage_source **us)
+{
+    if (load(cfg, lk, us) < 0) {
+        log_err("reload failed: the old configuration stays in force");
+        return -1;
+    }
+    warn_restart_only(old, *cfg);
+    return 0;
+}
+
 /* reload - SIGHUP: swap in a new configuration only when it loads */
 static int reload(struct policyd *pd)
 {
@@ -78,18 +121,31 @@ static int reload(struct policyd *pd)
     struct lookup *lk;
     struct usage_source *us;
 
-    if (load(&cfg, &lk, &us) < 0) {
-        log_err("reload failed: the old configuration stays in force");
+    if (reload_load(pd->cfg, &cfg, &lk, &us) < 0)
         return -1;
-    }
-    if (cfg->policy_listen_count != pd->cfg->policy_listen_count ||
-        memcmp(cfg->policy_listen, pd->cfg->policy_listen, sizeof(cfg->policy_listen)) != 0)
-        log_warnx("policy_listen changed: takes effect at the next restart");
     unload(pd->cfg, pd->lk, pd->usage);
     pd->cfg = cfg;
     pd->lk = lk;
     pd->usage = us;
     log_info("configuration reloaded from %s", conf_path);
+    return 0;
+}
+
+/* reload_master - SIGHUP in the master of several workers: load the file
+ * as a worker will (so that a bad one reaches none), keep only the
+ * configuration, for the workers started from now on */
+static int reload_master(struct policyd *pd)
+{
+    struct conf *cfg;
+    struct lookup *lk;
+    struct usage_source *us;
+
+    if (reload_load(pd->cfg, &cfg, &lk, &us) < 0)
+        return -1;
+    lookup_free(lk);
+    usage_free(us);
+    unload(pd->cfg, NULL, NULL);
+    pd->cfg = cfg;
     return 0;
 }
 
@@ -142,8 +198,39 @@ int main(int argc, char **argv)
         return 0;
     }
     signal(SIGPIPE, SIG_IGN);
+    if (stdio) {
+        int rc = server_run_stdio(&pd);
+        unload(pd.cfg, pd.lk, pd.usage);
+        return rc;
+    }
 
-    int rc = stdio ? server_run_stdio(&pd) : server_run(&pd, reload);
+    /* from here on a signal waits for the loop's signalfd or the master */
+    sigset_t set;
+    server_block_signals(&set);
+
+    struct listeners ls;
+    if (server_listen(pd.cfg, &ls) < 0) {
+        unload(pd.cfg, pd.lk, pd.usage);
+        return 1;
+    }
+    if (pd.cfg->policy_workers > 1) {
+        int rc = workers_run(&pd, &ls, reload_master, &in_worker);
+        if (!in_worker) {
+            unload(pd.cfg, pd.lk, pd.usage);
+            return rc;
+        }
+        /* on stderr, tell the workers apart (syslog adds the pid itself) */
+        static char ident[64];
+        snprintf(ident, sizeof(ident), "mailmaps-policyd[%d]", (int)getpid());
+        if (foreground)
+            log_init(ident, true, verbose);
+        if (open_sources(pd.cfg, &pd.lk, &pd.usage) < 0) {
+            server_unlisten(&ls, false);
+            unload(pd.cfg, NULL, NULL);
+            return 1;
+        }
+    }
+    int rc = server_run(&pd, &ls, in_worker, reload);
     unload(pd.cfg, pd.lk, pd.usage);
     return rc;
 }

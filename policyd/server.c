@@ -23,18 +23,11 @@
 
 enum tag { TAG_LISTENER = 1, TAG_CONN, TAG_SIGNAL, TAG_WATCH };
 
-struct listener {
-    int kind;                   /* TAG_LISTENER, first like conn's */
-    int fd;
-    char name[300];
-    char unix_path[108];        /* removed at exit; "" for inet */
-};
-
 struct server {
     struct policyd *pd;
     int ep;
-    struct listener lst[CONF_LIST_MAX];
-    size_t nlst;
+    struct listeners *ls;
+    bool shared;                /* one worker of several on ls */
     struct conn *conns;
     size_t nconns, max_conns;
     int sigfd, watchfd;
@@ -42,6 +35,17 @@ struct server {
     int reserve_fd;             /* given up to accept-and-close at EMFILE */
     struct ratelog rl_accept;
 };
+
+/* server_block_signals - block SIGHUP, SIGTERM and SIGINT: from now on
+ * they wait to be read from a signalfd (or sigtimedwait) */
+void server_block_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGHUP);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+    sigprocmask(SIG_BLOCK, set, NULL);
+}
 
 /* now_s - monotonic seconds for timeouts */
 static time_t now_s(void)
@@ -105,14 +109,29 @@ static void peer_name(const struct sockaddr_storage *ss, socklen_t len, char *bu
     }
 }
 
-/* accept_all - take every waiting connection (bounded per wake-up) */
+/* requeue - drop and add a shared listener again: this worker's wait
+ * entry moves to the back of the socket's queue. EPOLLEXCLUSIVE wakes the
+ * first idle waiter in that queue, so without this a quiet daemon hands
+ * every new (long-lived) connection to the same worker. */
+static void requeue(struct server *s, struct listener *l)
+{
+    epoll_ctl(s->ep, EPOLL_CTL_DEL, l->fd, NULL);
+    if (ep_set(s, EPOLL_CTL_ADD, l->fd, EPOLLIN | EPOLLEXCLUSIVE, l) < 0)
+        log_warn("epoll_ctl: %s: this worker accepts no more connections there", l->name);
+}
+
+/* accept_all - take every waiting connection (bounded per wake-up); a
+ * shared worker takes one, so that the next goes to another worker */
 static void accept_all(struct server *s, struct listener *l, time_t now)
 {
-    for (int i = 0; i < 64; i++) {
+    int batch = s->shared ? 1 : 64;
+    for (int i = 0; i < batch; i++) {
         struct sockaddr_storage ss;
         socklen_t len = sizeof(ss);
         unsigned suppressed;
         int fd = accept4(l->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0 && s->shared)
+            requeue(s, l);
         if (fd < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
                 return;
@@ -207,8 +226,6 @@ static void do_reload(struct server *s, server_reload_fn reload)
 static int setup(struct server *s)
 {
     struct rlimit rl;
-    char err[512];
-    const struct conf *cfg = s->pd->cfg;
 
     /* many Postfix smtpd processes keep a connection each */
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
@@ -229,52 +246,76 @@ static int setup(struct server *s)
         return -1;
     }
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGHUP);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigprocmask(SIG_BLOCK, &set, NULL);
+    server_block_signals(&set);
     s->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     s->tag_signal = TAG_SIGNAL;
     if (s->sigfd < 0 || ep_set(s, EPOLL_CTL_ADD, s->sigfd, EPOLLIN, &s->tag_signal) < 0) {
         log_warn("signalfd");
         return -1;
     }
-    for (size_t i = 0; i < cfg->policy_listen_count; i++) {
-        struct listener *l = &s->lst[i];
-        const struct conf_listen *cl = &cfg->policy_listen[i];
+    /* EPOLLEXCLUSIVE: a new connection wakes one waiting worker, not all */
+    uint32_t lev = EPOLLIN | (s->shared ? EPOLLEXCLUSIVE : 0);
+    for (size_t i = 0; i < s->ls->count; i++) {
+        struct listener *l = &s->ls->lst[i];
         l->kind = TAG_LISTENER;
-        listen_name(cl, l->name, sizeof(l->name));
-        l->fd = listen_open(cl, cfg->policy_socket_mode, cfg->policy_socket_group, err, sizeof(err));
-        if (l->fd < 0) {
-            log_err("cannot listen on %s: %s", l->name, err);
-            return -1;
-        }
-        if (cl->kind == CONF_LISTEN_UNIX)
-            snprintf(l->unix_path, sizeof(l->unix_path), "%s", cl->path);
-        s->nlst++;
-        if (ep_set(s, EPOLL_CTL_ADD, l->fd, EPOLLIN, l) < 0) {
+        if (ep_set(s, EPOLL_CTL_ADD, l->fd, lev, l) < 0) {
             log_warn("epoll_ctl");
             return -1;
         }
-        log_info("listening on %s", l->name);
     }
     watch_register(s);
     return 0;
 }
 
-/* close_listeners - no new clients; unix socket files removed */
+/* server_listen - the sockets, before any loop runs */
+int server_listen(const struct conf *cfg, struct listeners *ls)
+{
+    char err[512];
+
+    memset(ls, 0, sizeof(*ls));
+    for (size_t i = 0; i < CONF_LIST_MAX; i++)
+        ls->lst[i].fd = -1;
+    for (size_t i = 0; i < cfg->policy_listen_count; i++) {
+        struct listener *l = &ls->lst[i];
+        const struct conf_listen *cl = &cfg->policy_listen[i];
+        listen_name(cl, l->name, sizeof(l->name));
+        l->fd = listen_open(cl, cfg->policy_socket_mode, cfg->policy_socket_group, err, sizeof(err));
+        if (l->fd < 0) {
+            log_err("cannot listen on %s: %s", l->name, err);
+            server_unlisten(ls, true);
+            return -1;
+        }
+        if (cl->kind == CONF_LISTEN_UNIX)
+            snprintf(l->unix_path, sizeof(l->unix_path), "%s", cl->path);
+        ls->count++;
+        log_info("listening on %s", l->name);
+    }
+    return 0;
+}
+
+/* server_unlisten - close, then forget the socket files once removed */
+void server_unlisten(struct listeners *ls, bool unlink_files)
+{
+    for (size_t i = 0; i < ls->count; i++) {
+        struct listener *l = &ls->lst[i];
+        if (l->fd >= 0)
+            close(l->fd);
+        l->fd = -1;
+        if (unlink_files && l->unix_path[0] != '\0') {
+            unlink(l->unix_path);
+            l->unix_path[0] = '\0';
+        }
+    }
+}
+
+/* close_listeners - no new clients; a single process removes its unix
+ * socket files now, so that clients fail at once instead of queueing */
 static void close_listeners(struct server *s)
 {
-    for (size_t i = 0; i < s->nlst; i++) {
-        if (s->lst[i].fd < 0)
-            continue;
-        epoll_ctl(s->ep, EPOLL_CTL_DEL, s->lst[i].fd, NULL);
-        close(s->lst[i].fd);
-        s->lst[i].fd = -1;
-        if (s->lst[i].unix_path[0] != '\0')
-            unlink(s->lst[i].unix_path);
-    }
+    for (size_t i = 0; i < s->ls->count; i++)
+        if (s->ls->lst[i].fd >= 0)
+            epoll_ctl(s->ep, EPOLL_CTL_DEL, s->ls->lst[i].fd, NULL);
+    server_unlisten(s->ls, !s->shared);
 }
 
 /* close_idle - at stop: every connection with nothing in flight */
@@ -304,7 +345,7 @@ static void on_signal(struct server *s, server_reload_fn reload, bool *stopping)
 }
 
 /* server_run - the loop */
-int server_run(struct policyd *pd, server_reload_fn reload)
+int server_run(struct policyd *pd, struct listeners *ls, bool shared, server_reload_fn reload)
 {
     struct server s;
     struct epoll_event evs[128];
@@ -313,12 +354,15 @@ int server_run(struct policyd *pd, server_reload_fn reload)
 
     memset(&s, 0, sizeof(s));
     s.pd = pd;
+    s.ls = ls;
+    s.shared = shared;
     s.ep = s.sigfd = s.watchfd = s.reserve_fd = -1;
-    for (size_t i = 0; i < CONF_LIST_MAX; i++)
-        s.lst[i].fd = -1;
     int rc = setup(&s) < 0 ? 1 : 0;
-    if (rc == 0)
-        log_info("started: %zu listener(s), usage from %s, at most %zu connections", s.nlst,
+    if (rc == 0 && shared)
+        log_info("worker started: usage from %s, at most %zu connections", usage_name(pd->usage),
+                 s.max_conns);
+    else if (rc == 0)
+        log_info("started: %zu listener(s), usage from %s, at most %zu connections", ls->count,
                  usage_name(pd->usage), s.max_conns);
 
     while (rc == 0) {

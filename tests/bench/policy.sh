@@ -21,7 +21,9 @@
 #
 # The servers, both started once and running side by side:
 # - mailmaps-policyd, quota_usage = maildir:%h/Maildir/maildirsize, on
-#   inet:127.0.0.1; no LDAP server (every recipient is in the fresh maps).
+#   inet:127.0.0.1; no LDAP server (every recipient is in the fresh maps);
+#   policy_workers = MAILMAPS_BENCH_WORKERS (default 2: one per CPU here;
+#   1 = the single-process daemon).
 # - A private Dovecot 2.3 whose quota-status service is configured as
 #   Dovecot's documentation says for Postfix (executable = quota-status -p
 #   postfix, client_limit = 1, quota_status_success/nouser = DUNNO,
@@ -77,7 +79,8 @@ CONNS_LIST=${MAILMAPS_BENCH_CONNS:-1 50 200 1000}
 PACED_CONNS=${MAILMAPS_BENCH_PACED_CONNS:-200}
 PACED_RATES=${MAILMAPS_BENCH_PACED:-200 20000 50000}
 STRICT=${MAILMAPS_BENCH_STRICT:-0}
-for v in N SAMPLE SECS WARMUP ROUNDS PACED_CONNS; do
+WORKERS=${MAILMAPS_BENCH_WORKERS:-2}
+for v in N SAMPLE SECS WARMUP ROUNDS PACED_CONNS WORKERS; do
     case "${!v}" in ''|*[!0-9]*) fail_fast "$v must be a number: '${!v}'" ;; esac
 done
 [ "$N" -gt 0 ] && [ "$SAMPLE" -gt 0 ] && [ "$SECS" -gt 0 ] && [ "$ROUNDS" -gt 0 ] ||
@@ -186,6 +189,7 @@ quota_usage = maildir:%h/Maildir/maildirsize
 overquota_reply = 552 5.2.2 Mailbox is full
 policy_listen = inet:127.0.0.1:$PPORT
 policy_socket_group = root
+policy_workers = $WORKERS
 EOF
 chmod 0644 "$CONF"
 "$POLICYD" -f -c "$CONF" >"$MM_TMP/policyd.log" 2>&1 </dev/null {_mm_out}>&- &
@@ -243,19 +247,7 @@ fi
 # One request for an over-quota and an under-quota user to each server:
 # both must say the same, or the comparison is meaningless.
 ask() {  # PORT RCPT SIZE -> the action line
-    python3 - "$@" <<'EOF'
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
-s.sendall(("request=smtpd_access_policy\nprotocol_state=RCPT\nrecipient=%s\n"
-           "sender=a@example.org\nsize=%s\n\n" % (sys.argv[2], sys.argv[3])).encode())
-buf = b""
-while not buf.endswith(b"\n\n"):
-    d = s.recv(4096)
-    if not d:
-        break
-    buf += d
-print(buf.decode().split("\n")[0])
-EOF
+    python3 "$MM_TOP/tests/tools/policy_ask.py" "$@"
 }
 over=$((SAMPLE * 100))
 under=$SAMPLE
@@ -284,8 +276,14 @@ settle() {
     done
 }
 
-# cpu_ticks - user + system CPU time of PID, clock ticks
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# cpu_ticks - user + system CPU time of PID and its children (the workers,
+# when there are several), clock ticks; children that have ended count
+# through the parent's cutime/cstime
+cpu_ticks() {
+    local stats=("/proc/$1/stat") c
+    for c in $(pgrep -P "$1"); do stats+=("/proc/$c/stat"); done
+    awk '{ t += $14 + $15 + $16 + $17 } END { print t }' "${stats[@]}" 2>/dev/null
+}
 TCK=$(getconf CLK_TCK)
 
 declare -A BEST
@@ -348,7 +346,8 @@ echo "Postfix policy requests (RCPT, ~30 attributes), one in flight per connecti
 echo "$N users in the maps; recipients uniform over the $((N / SAMPLE)) of them with a Maildir and a"
 echo "maildirsize (1 in 100 over quota; $MDS_AFTER maildirsize files after the runs)."
 echo "${SECS} s per run after ${WARMUP} s warm-up, best of $ROUNDS;"
-echo "$(nproc) CPUs shared by the load generator and the server; load average now $(cut -d ' ' -f 1-3 /proc/loadavg)."
+echo "$(nproc) CPUs shared by the load generator and the server ($(
+    [ "$WORKERS" -gt 1 ] && echo "$WORKERS workers" || echo "one process")); load average now $(cut -d ' ' -f 1-3 /proc/loadavg)."
 [ "$PEER" -eq 1 ] || echo "quota-status not measured: $why_no_peer"
 echo
 printf '%-6s | %-45s | %-40s | %s\n' "" "mailmaps-policyd" "Dovecot quota-status" ""
@@ -368,8 +367,13 @@ for c in $CONNS_LIST; do
     printf '%-6s | %9s %8s %8s %8s %4s %4s | %s | %7s\n' "$c" "$mr" "$(kv "$m" p50_us)" \
         "$(kv "$m" p99_us)" "$(kv "$m" max_us)" "$(kv "$m" errors)" "$(kv "$m" cpu_pct)" "$qcols" "$ratio"
 done
-echo "(cpu%: mailmaps-policyd's CPU time during the run, percent of one CPU: it is one"
-echo " thread; the load generator and the kernel's loopback TCP share the other CPU)"
+if [ "$WORKERS" -gt 1 ]; then
+    echo "(cpu%: mailmaps-policyd's CPU time during the run, its $WORKERS workers added up, percent"
+    echo " of one CPU; the load generator and the kernel's loopback TCP share the same $(nproc) CPUs)"
+else
+    echo "(cpu%: mailmaps-policyd's CPU time during the run, percent of one CPU: it is one"
+    echo " thread; the load generator and the kernel's loopback TCP share the other CPU)"
+fi
 echo
 echo "latency at a given load: $PACED_CONNS connections, paced (from the scheduled time):"
 printf '  %-8s | %-47s | %-47s\n' "" "mailmaps-policyd" "Dovecot quota-status"

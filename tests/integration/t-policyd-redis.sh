@@ -167,24 +167,8 @@ like "$(rcli GET roomy@example.com/quota/storage)" '^[1-9][0-9]*$' "roomy has a 
 is "$(rcli EXISTS idle@example.com/quota/storage)" 0 "idle, never touched, has no key"
 
 # ---- the policy daemon reads the same counters
-cat >"$MM_TMP/pq.py" <<'EOF'
-import socket, sys
-port, rcpt = int(sys.argv[1]), sys.argv[2]
-size = sys.argv[3] if len(sys.argv) > 3 else "1"
-s = socket.create_connection(("127.0.0.1", port), timeout=10)
-s.sendall(("request=smtpd_access_policy\nprotocol_state=RCPT\nprotocol_name=ESMTP\n"
-           "recipient=%s\nsender=x@example.org\nsize=%s\ninstance=r.1\nqueue_id=R1\n\n"
-           % (rcpt, size)).encode())
-buf = b""
-while not buf.endswith(b"\n\n"):
-    d = s.recv(4096)
-    if not d:
-        break
-    buf += d
-print(buf.decode().split("\n")[0])
-EOF
-# pq RCPT [SIZE] - the daemon's action line for a RCPT request
-pq() { python3 "$MM_TMP/pq.py" "$PPORT" "$@" 2>&1; }
+# pq RCPT [SIZE] - the daemon's action line for a RCPT request (size 1)
+pq() { python3 "$MM_TOP/tests/tools/policy_ask.py" "$PPORT" "$1" "${2:-1}" 2>&1; }
 # pq_is WANT RCPT... - true when pq answers WANT (for wait_for)
 pq_is() {
     local want=$1; shift

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # t-policyd - mailmaps-policyd behind a real Postfix: quota refusals at RCPT
 # and END-OF-MESSAGE, folder rules, aliases, unknown users; bad clients;
-# Redis as the usage source; SIGHUP; valgrind.
+# SIGHUP; policy_workers (a master and two workers); Redis as the usage
+# source; valgrind.
 . "$(dirname "$0")/lib.sh"
 
 POLICYD=$MAILMAPS_BUILD/mailmaps-policyd
@@ -28,24 +29,7 @@ maildirsize() {
 }
 
 # the policy client: pq PORT RCPT [SIZE] [STATE] prints the action line
-cat >"$MM_TMP/pq.py" <<'EOF'
-import socket, sys
-port, rcpt = int(sys.argv[1]), sys.argv[2]
-size = sys.argv[3] if len(sys.argv) > 3 else "0"
-state = sys.argv[4] if len(sys.argv) > 4 else "RCPT"
-s = socket.create_connection(("127.0.0.1", port), timeout=10)
-req = ("request=smtpd_access_policy\nprotocol_state=%s\nprotocol_name=ESMTP\n"
-       "recipient=%s\nsender=x@example.org\nsize=%s\ninstance=t.1\nqueue_id=Q1\n\n" % (state, rcpt, size))
-s.sendall(req.encode())
-buf = b""
-while not buf.endswith(b"\n\n"):
-    d = s.recv(4096)
-    if not d:
-        break
-    buf += d
-print(buf.decode().split("\n")[0])
-EOF
-pq() { python3 "$MM_TMP/pq.py" "$@" 2>&1; }
+pq() { python3 "$MM_TOP/tests/tools/policy_ask.py" "$@" 2>&1; }
 
 # ---- directory and maps
 cat >"$MM_TMP/people.ldif" <<EOF
@@ -233,6 +217,85 @@ is "$ok_gone" yes "SIGTERM: unix socket removed"
 r=$(printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nrecipient=full@example.com\n\nrequest=smtpd_access_policy\nprotocol_state=RCPT\nrecipient=alice@example.com\n\n' |
     "$POLICYD" -c "$CONF" --stdio 2>/dev/null | tr '\n' '|')
 is "$r" "action=552 5.2.2 Over quota||action=DUNNO||" "--stdio answers on stdout"
+
+# ---- policy_workers = 2: a master and two workers on one unix socket
+# wc.py SOCKET REPLY PIDS... - 50 connections held open at once (opened
+# 2 ms apart, as smtpd processes come and go), a request on each (half of
+# them for the full mailbox): prints the number of right answers and, per
+# worker pid, the client connections it holds (its sockets but the listener)
+cat >"$MM_TMP/wc.py" <<'EOF'
+import os, sys, time
+sys.path.insert(0, os.environ["MM_TOP"] + "/tests/tools")
+from policy_ask import connect, read_answer, request
+path, full_reply, pids = sys.argv[1], sys.argv[2], sys.argv[3:]
+socks = []
+for i in range(50):
+    socks.append(connect("unix:" + path, timeout=10))
+    time.sleep(0.002)
+for i, s in enumerate(socks):
+    s.sendall(request("full@example.com" if i // 2 % 2 else "alice@example.com").encode())
+right = 0
+for i, s in enumerate(socks):
+    right += read_answer(s).split("\n")[0] == ("action=" + full_reply if i // 2 % 2 else "action=DUNNO")
+def conns(pid):
+    n = 0
+    for fd in os.listdir("/proc/%s/fd" % pid):
+        try:
+            n += os.readlink("/proc/%s/fd/%s" % (pid, fd)).startswith("socket:")
+        except OSError:
+            pass
+    return n - 1
+print(right, *[conns(p) for p in pids])
+EOF
+WCONF=$MM_TMP/workers.conf
+WSOCK=$MM_TMP/w.sock
+WLOG=$MM_TMP/workers.log
+write_conf "$WCONF" "policy_listen = unix:$WSOCK" "policy_workers = 2"
+"$POLICYD" -f -c "$WCONF" >"$WLOG" 2>&1 </dev/null &
+WM_PID=$!
+register_pid "$WM_PID"
+# workers - the master's children, one pid a line
+workers() { pgrep -P "$WM_PID" | sort -n; }
+# started - N workers have logged their start
+started() { [ "$(grep -c 'info: worker started' "$WLOG")" -ge "$1" ]; }
+wait_for 10 started 2 || { _mm_log_tail "$WLOG"; fail_fast "the workers do not start"; }
+mapfile -t W < <(workers)
+is "${#W[@]}" 2 "workers: the master has two workers (${W[*]})"
+like "$(cat "$WLOG")" "info: started: 2 workers, 1 listener\(s\)" "workers: the master's start line"
+read -r right c1 c2 < <(MM_TOP=$MM_TOP python3 "$MM_TMP/wc.py" "$WSOCK" "552 5.2.2 Mailbox full" "${W[@]}" 2>&1)
+is "$right" 50 "workers: 50 concurrent connections, 50 right answers"
+# spread - both workers hold a share of the 50: spread C1 C2
+spread() { [ "${1:-0}" -ge 5 ] && [ "${2:-0}" -ge 5 ] && [ $(($1 + $2)) -eq 50 ]; }
+check "workers: the connections spread over both workers (${c1:-?} and ${c2:-?})" spread "$c1" "$c2"
+
+write_conf "$WCONF" "policy_listen = unix:$WSOCK" "policy_workers = 2" \
+    "overquota_reply = 552 5.2.2 Workers reloaded"
+kill -HUP "$WM_PID"
+# reloaded_by - worker PID has logged its reload
+reloaded_by() { grep -q "^mailmaps-policyd\[$1\]: info: configuration reloaded" "$WLOG"; }
+check "workers: SIGHUP reaches worker ${W[0]}" wait_for 5 reloaded_by "${W[0]}"
+check "workers: SIGHUP reaches worker ${W[1]}" wait_for 5 reloaded_by "${W[1]}"
+
+kill -KILL "${W[0]}"
+# replaced - two workers again, the killed one not among them
+replaced() { [ "$(workers | grep -cvx "${W[0]}")" -eq 2 ]; }
+check "workers: a worker killed with SIGKILL is replaced" wait_for 5 replaced
+mapfile -t N < <(workers)
+like "$(cat "$WLOG")" "warning: worker ${W[0]} killed by signal 9" "workers: the master logs the death"
+wait_for 5 started 3
+read -r right c1 c2 < <(MM_TOP=$MM_TOP python3 "$MM_TMP/wc.py" "$WSOCK" "552 5.2.2 Workers reloaded" "${N[@]}" 2>&1)
+is "$right" 50 "workers: right answers after the replacement (${c1:-?} and ${c2:-?} connections)"
+
+kill -TERM "$WM_PID"
+_mm_wait_gone "$WM_PID" 15
+wait "$WM_PID" 2>/dev/null
+is "$?" 0 "workers: SIGTERM, the master exits 0"
+left=""
+for p in "${N[@]}" "${W[1]}"; do _mm_alive "$p" && left="$left $p"; done
+is "$left" "" "workers: no worker left behind"
+ok_gone=yes; [ -e "$WSOCK" ] && ok_gone=no
+is "$ok_gone" yes "workers: unix socket removed"
+like "$(cat "$WLOG")" "mailmaps-policyd: info: stopped" "workers: the master's stop line"
 
 # ---- Redis as the usage source
 if command -v redis-server >/dev/null 2>&1; then

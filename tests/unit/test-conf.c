@@ -118,6 +118,8 @@ static const char *render(const struct conf *cfg, const char *name)
         OUT("0%o", (unsigned)cfg->policy_socket_mode);
     } else if (strcmp(name, "policy_socket_group") == 0) {
         OUT("%s", STR(policy_socket_group));
+    } else if (strcmp(name, "policy_workers") == 0) {
+        OUT("%u", cfg->policy_workers);
     } else if (strcmp(name, "quota_usage") == 0) {
         if (cfg->quota_usage.kind == CONF_USAGE_MAILDIR)
             OUT("maildir:%s", cfg->quota_usage.template);
@@ -183,6 +185,7 @@ static const struct {
     { "policy_listen", "unix:/run/mailmaps/policy.sock", "unix:/run/mailmaps/policy.sock" },
     { "policy_socket_mode", "0660", "0660" },
     { "policy_socket_group", "postfix", "postfix" },
+    { "policy_workers", "1", "1" },                  /* not in design.md */
     { "quota_usage", "maildir:%h/Maildir/maildirsize", "maildir:%h/Maildir/maildirsize" },
     { "overquota_reply", "552 5.2.2 Mailbox full", "552 5.2.2 Mailbox full" },
     { "policy_on_error", "dunno", "dunno" },
@@ -384,6 +387,9 @@ static const struct {
     { "policy_socket_mode", "00666", "0666" },
     { "policy_socket_group", "mail", "mail" },
     { "policy_socket_group", "", "" },
+    { "policy_workers", "1", "1" },
+    { "policy_workers", "2", "2" },
+    { "policy_workers", "64", "64" },
     { "quota_usage", "maildir:%h/Maildir/maildirsize", "maildir:%h/Maildir/maildirsize" },
     { "quota_usage", "maildir:/var/vmail/%d/%n/Maildir/maildirsize",
       "maildir:/var/vmail/%d/%n/Maildir/maildirsize" },
@@ -496,6 +502,10 @@ static const struct {
     { "maps_group", "grp!", "not a valid name" },
     { "maps_group", "gr/p", "not a valid name" },
     { "policy_socket_group", "post fix", "not a valid name" },
+    { "policy_workers", "0", "number out of range (1..64)" },
+    { "policy_workers", "65", "number out of range (1..64)" },
+    { "policy_workers", "two", "not a number" },
+    { "policy_workers", "", "empty value" },
     { "default_password_scheme", "", "must not be empty" },
     { "default_password_scheme", "{SSHA}", "not a valid name" },
     { "sync_interval", "0", "out of range" },
