@@ -128,6 +128,47 @@ static void save_state(struct persist *p)
     p->save_pending = false;
 }
 
+/* slot_dn_cmp - qsort order of table slots: their accounts' DNs */
+static int slot_dn_cmp(const void *a, const void *b)
+{
+    const struct uuidtab_slot *x = *(const struct uuidtab_slot *const *)a;
+    const struct uuidtab_slot *y = *(const struct uuidtab_slot *const *)b;
+    const char *dx = x->account->dn ? x->account->dn : "";
+    const char *dy = y->account->dn ? y->account->dn : "";
+
+    return strcmp(dx, dy);
+}
+
+/* build_anew - every account of the table into a new p->mb, in DN order:
+ * the build then reads its arena front to back (the table's own order is
+ * random, and at a million accounts the cache misses cost seconds) */
+static int build_anew(struct persist *p, char *err, size_t errsz)
+{
+    struct uuidtab_slot **v = malloc((p->table.used ? p->table.used : 1) * sizeof(*v));
+    struct uuidtab_slot *s;
+    size_t n = 0, pos = 0;
+    int rc = -1;
+
+    if (v == NULL || (p->mb = mapbuild_new(p->cfg, warn_entry, NULL)) == NULL) {
+        snprintf(err, errsz, "out of memory");
+        goto out;
+    }
+    while ((s = uuidtab_next(&p->table, &pos)) != NULL && n < p->table.used)
+        v[n++] = s;
+    qsort(v, n, sizeof(*v), slot_dn_cmp);
+    for (size_t i = 0; i < n; i++)
+        if (mapbuild_add_id(p->mb, v[i]->account, &v[i]->tag, err, errsz) < 0)
+            goto out;
+    rc = 0;
+out:
+    free(v);
+    if (rc < 0) {
+        mapbuild_free(p->mb);
+        p->mb = NULL;
+    }
+    return rc;
+}
+
 /* update_build - bring p->mb up to the table: only the accounts replaced,
  * removed or added since the last install change (a million accounts
  * need not be packed again for one change); built anew at the start,
@@ -146,17 +187,11 @@ static int update_build(struct persist *p, char *err, size_t errsz)
         p->mb = NULL;
     }
     if (p->mb == NULL) {
-        if ((p->mb = mapbuild_new(p->cfg, warn_entry, NULL)) == NULL) {
-            snprintf(err, errsz, "out of memory");
-            return -1;
-        }
-        while ((s = uuidtab_next(&p->table, &pos)) != NULL)
-            s->tag = UUIDTAB_NO_TAG;
-        pos = 0;
-    } else {
-        for (size_t i = 0; i < ndropped; i++)
-            mapbuild_remove(p->mb, dropped[i]);
+        uuidtab_clear_dropped(&p->table);
+        return build_anew(p, err, errsz);
     }
+    for (size_t i = 0; i < ndropped; i++)
+        mapbuild_remove(p->mb, dropped[i]);
     uuidtab_clear_dropped(&p->table);
     while ((s = uuidtab_next(&p->table, &pos)) != NULL) {
         if (s->tag != UUIDTAB_NO_TAG)
