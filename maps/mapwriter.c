@@ -9,8 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <cdb.h>
 
+#include "maps/cdbmake.h"
 #include "maps/mapwriter.h"
 #include "maps/sha256.h"
 
@@ -47,7 +47,7 @@ struct mapwriter {
     enum wstate state;
     bool streamed;       /* a streaming writer (spent after commit) */
     uint64_t size;       /* streaming: bytes the file will have */
-    struct cdb_make cm;  /* streaming: the file being written */
+    struct cdbmake cm;   /* the file being written */
     unsigned char *last; /* streaming: the previous key, lower-cased */
     size_t lastlen, lastcap;
     size_t flushed;      /* streaming: bytes handed to writeback so far */
@@ -123,7 +123,7 @@ void mapwriter_free(struct mapwriter *w)
     if (w == NULL)
         return;
     if (w->state == W_STREAM)
-        (void)cdb_make_finish(&w->cm);   /* the only way to free its lists */
+        cdbmake_free(&w->cm);
     if (w->fd >= 0)
         close(w->fd);
     if (w->tmp != NULL)
@@ -252,7 +252,7 @@ static int stream_add(struct mapwriter *w, const char *key, size_t keylen,
             return -1;
         }
     }
-    if (cdb_make_add(&w->cm, cur, (unsigned)keylen, value, (unsigned)vallen) < 0) {
+    if (cdbmake_add(&w->cm, cur, (uint32_t)keylen, value, (uint32_t)vallen) < 0) {
         int saved = errno;
         snprintf(err, errsz, "%s: write %s: %s", w->path, w->tmp, strerror(saved));
         return -1;
@@ -367,7 +367,7 @@ static int mapwriter_sort(struct mapwriter *w, char *err, size_t errsz)
 static void mapwriter_discard(struct mapwriter *w)
 {
     if (w->state == W_STREAM)
-        (void)cdb_make_finish(&w->cm);   /* the only way to free its lists */
+        cdbmake_free(&w->cm);
     if (w->fd >= 0)
         close(w->fd);
     w->fd = -1;
@@ -399,7 +399,7 @@ static int tmp_create(struct mapwriter *w, char *err, size_t errsz)
         w->tmp = NULL;
         return -1;
     }
-    if (cdb_make_start(&w->cm, w->fd) < 0) {
+    if (cdbmake_start(&w->cm, w->fd) < 0) {
         int saved = errno;
         snprintf(err, errsz, "%s: write %s: %s", w->path, w->tmp, strerror(saved));
         close(w->fd);
@@ -430,7 +430,7 @@ int mapwriter_stream(struct mapwriter *w, char *err, size_t errsz)
 static int tmp_complete(struct mapwriter *w, char *err, size_t errsz)
 {
     const char *step = "write";
-    int rc = cdb_make_finish(&w->cm);
+    int rc = cdbmake_finish(&w->cm);
 
     w->state = W_DONE;                   /* cm is freed either way */
     if (rc < 0)
@@ -471,7 +471,7 @@ int mapwriter_finish(struct mapwriter *w, char *err, size_t errsz)
         return -1;
     for (size_t i = 0; i < w->count; i++) {
         uint32_t off = w->offs[i];
-        if (cdb_make_add(&w->cm, rec_key(w, off), rec_klen(w, off),
+        if (cdbmake_add(&w->cm, rec_key(w, off), rec_klen(w, off),
                          rec_value(w, off), rec_vlen(w, off)) < 0) {
             int saved = errno;
             snprintf(err, errsz, "%s: write %s: %s", w->path, w->tmp, strerror(saved));
