@@ -56,8 +56,8 @@ int mapwriter_finish(struct mapwriter *w, char *err, size_t errsz);
  * place in array order, fsync the directory. 0 on success; -1 with a
  * reason, every temp file removed and no map replaced (a failure of the
  * renames themselves, which needs a broken file system, may leave earlier
- * ones in place, and a failed fsync of the directory comes after all are
- * in place; the reason says so). Commit finishes the writers not finished
+ * ones in place, and a failed fsync of the directory or checksum comes
+ * after all are in place; the reason says so). Commit finishes the writers not finished
  * yet; a set of collecting writers may be committed again. checksum_hex (may be NULL, else
  * SHA256_HEX_SIZE bytes) receives the SHA-256 over the new files' bytes in
  * array order. */
