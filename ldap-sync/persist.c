@@ -13,6 +13,8 @@
  * would block here forever, hence our own loop). */
 
 #include <errno.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -66,6 +68,7 @@ struct persist {
     struct timespec first_change, last_change, last_message, last_full;
     struct timespec last_save;
     bool save_pending;               /* installed changes not yet saved */
+    pid_t saver;                     /* a child writing the state, or 0 */
     struct failure_log install_fl;
     char error[1024];
 };
@@ -118,12 +121,45 @@ static void warn_entry(void *ctx, const char *dn, const char *msg)
     log_warnx("entry %s: %s", dn, msg);
 }
 
-/* save_state - the table and cookie of the installed maps, for a restart */
-static void save_state(struct persist *p)
+/* save_now - the table and cookie of the installed maps, for a restart */
+static int save_now(struct persist *p)
 {
     char err[1024];
-    if (persist_state_save(p->state_path, p->digest, &p->cookie, &p->table, err, sizeof(err)) < 0)
+    if (persist_state_save(p->state_path, p->digest, &p->cookie, &p->table, err, sizeof(err)) < 0) {
         log_warnx("persist: cannot save the state (a restart will do a full refresh): %s", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* saver_reap - collect a finished saver child; wait for it when block */
+static void saver_reap(struct persist *p, bool block)
+{
+    int status;
+
+    if (p->saver <= 0)
+        return;
+    pid_t r = waitpid(p->saver, &status, block ? 0 : WNOHANG);
+    if (r == p->saver || (r < 0 && errno == ECHILD))
+        p->saver = 0;
+}
+
+/* save_state - the state written by a child process, which sees the table
+ * as it is now (copy-on-write): at a million accounts writing it takes
+ * seconds, and changes must not wait for that. At a stop (background
+ * false), or when there is no child to be had, written here. */
+static void save_state(struct persist *p, bool background)
+{
+    saver_reap(p, !background);
+    if (p->saver > 0)
+        return;                      /* one at a time: the next install saves */
+    pid_t pid = background ? fork() : -1;
+    if (pid == 0)
+        _exit(save_now(p) < 0 ? 1 : 0);
+    if (pid > 0)
+        p->saver = pid;
+    else
+        (void)save_now(p);
     clock_gettime(CLOCK_MONOTONIC, &p->last_save);
     p->save_pending = false;
 }
@@ -241,7 +277,7 @@ static void install_now(struct persist *p)
     p->pending = 0;
     p->save_pending = true;
     if (ms_since(&p->last_save) >= STATE_SAVE_MS)
-        save_state(p);
+        save_state(p, true);
 }
 
 struct entry_ctx {
@@ -343,7 +379,7 @@ static void end_refresh(struct persist *p)
              p->table.used, p->pending);
     install_now(p);
     if (p->save_pending)
-        save_state(p);
+        save_state(p, true);
 }
 
 /* handle_intermediate - Sync Info messages: cookies, phase ends, ID sets */
@@ -499,6 +535,7 @@ static enum session_end session(struct persist *p)
             end = SESSION_RESTART;
             break;
         }
+        saver_reap(p, false);
         /* with changes pending, wake up when the quiet time is over, not
          * at the next tick */
         long long wait_ms = TICK_MS;
@@ -602,7 +639,8 @@ int persist_run(const struct conf *cfg, bool force, volatile sig_atomic_t *stop,
     if (p.dirty && !p.in_refresh)
         install_now(&p);
     if (p.save_pending)
-        save_state(&p);
+        save_state(&p, false);
+    saver_reap(&p, true);
     log_info("stopping");
     ldapdir_close(p.dir);
     mapbuild_free(p.mb);
