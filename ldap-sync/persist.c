@@ -13,6 +13,8 @@
  * would block here forever, hence our own loop). */
 
 #include <errno.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <netinet/in.h>
@@ -34,6 +36,9 @@
 #include "maps/syncrepl.h"
 
 #define TICK_MS 200
+/* ioprio_set(2): the idle I/O class (3 << 13), who = a process */
+#define IOPRIO_WHO_PROCESS 1
+#define IOPRIO_IDLE (3 << 13)
 #define BATCH_QUIET_MS 200    /* install once changes pause this long (a bulk
                                  import sends entries far closer together) */
 #define BATCH_MAX_MS 3000     /* or this long after the first pending one */
@@ -154,8 +159,13 @@ static void save_state(struct persist *p, bool background)
     if (p->saver > 0)
         return;                      /* one at a time: the next install saves */
     pid_t pid = background ? fork() : -1;
-    if (pid == 0)
+    if (pid == 0) {
+        /* behind the daemon for CPU and disk: a change arriving now must
+         * not wait for the save to get its install written */
+        (void)setpriority(PRIO_PROCESS, 0, 10);
+        (void)syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, IOPRIO_IDLE);
         _exit(save_now(p) < 0 ? 1 : 0);
+    }
     if (pid > 0)
         p->saver = pid;
     else

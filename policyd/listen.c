@@ -106,7 +106,7 @@ static int open_unix(const struct conf_listen *l, mode_t mode, const char *group
 }
 
 /* open_inet - the first address HOST:PORT resolves to that binds */
-static int open_inet(const struct conf_listen *l, char *err, size_t errsz)
+static int open_inet(const struct conf_listen *l, bool reuseport, char *err, size_t errsz)
 {
     struct addrinfo hints, *res, *ai;
     char port[16];
@@ -127,6 +127,8 @@ static int open_inet(const struct conf_listen *l, char *err, size_t errsz)
         if (fd < 0)
             continue;
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (reuseport)
+            setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
         if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, LISTEN_BACKLOG) == 0)
             break;
         snprintf(err, errsz, "%s:%u: %s", l->host, l->port, strerror(errno));
@@ -138,9 +140,9 @@ static int open_inet(const struct conf_listen *l, char *err, size_t errsz)
 }
 
 /* listen_open - one policy_listen address */
-int listen_open(const struct conf_listen *l, mode_t mode, const char *group, char *err,
-                size_t errsz)
+int listen_open(const struct conf_listen *l, mode_t mode, const char *group, bool reuseport,
+                char *err, size_t errsz)
 {
     return l->kind == CONF_LISTEN_UNIX ? open_unix(l, mode, group, err, errsz)
-                                       : open_inet(l, err, errsz);
+                                       : open_inet(l, reuseport, err, errsz);
 }

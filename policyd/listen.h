@@ -6,13 +6,16 @@
  * replaced, a live one or any other file is not) and inet:HOST:PORT.
  * Non-blocking, close-on-exec. */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
 #include "maps/conf.h"
 
-/* listen_open - the socket for l; -1 with a reason */
-int listen_open(const struct conf_listen *l, mode_t mode, const char *group,
+/* listen_open - the socket for l; -1 with a reason. reuseport (inet only):
+ * several sockets may bind the address, the kernel spreads connections
+ * over them (one per worker process). */
+int listen_open(const struct conf_listen *l, mode_t mode, const char *group, bool reuseport,
                 char *err, size_t errsz);
 
 /* listen_name - "unix:PATH" or "inet:HOST:PORT" into buf */

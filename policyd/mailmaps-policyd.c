@@ -209,7 +209,7 @@ int main(int argc, char **argv)
     server_block_signals(&set);
 
     struct listeners ls;
-    if (server_listen(pd.cfg, &ls) < 0) {
+    if (server_listen(pd.cfg, &ls, pd.cfg->policy_workers > 1) < 0) {
         unload(pd.cfg, pd.lk, pd.usage);
         return 1;
     }
@@ -224,7 +224,8 @@ int main(int argc, char **argv)
         snprintf(ident, sizeof(ident), "mailmaps-policyd[%d]", (int)getpid());
         if (foreground)
             log_init(ident, true, verbose);
-        if (open_sources(pd.cfg, &pd.lk, &pd.usage) < 0) {
+        if (server_listen_own(pd.cfg, &ls) < 0 ||
+            open_sources(pd.cfg, &pd.lk, &pd.usage) < 0) {
             server_unlisten(&ls, false);
             unload(pd.cfg, NULL, NULL);
             return 1;

@@ -124,13 +124,14 @@ static void requeue(struct server *s, struct listener *l)
  * shared worker takes one, so that the next goes to another worker */
 static void accept_all(struct server *s, struct listener *l, time_t now)
 {
-    int batch = s->shared ? 1 : 64;
+    bool shared = s->shared && !l->own;
+    int batch = shared ? 1 : 64;
     for (int i = 0; i < batch; i++) {
         struct sockaddr_storage ss;
         socklen_t len = sizeof(ss);
         unsigned suppressed;
         int fd = accept4(l->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd >= 0 && s->shared)
+        if (fd >= 0 && shared)
             requeue(s, l);
         if (fd < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
@@ -253,10 +254,10 @@ static int setup(struct server *s)
         log_warn("signalfd");
         return -1;
     }
-    /* EPOLLEXCLUSIVE: a new connection wakes one waiting worker, not all */
-    uint32_t lev = EPOLLIN | (s->shared ? EPOLLEXCLUSIVE : 0);
     for (size_t i = 0; i < s->ls->count; i++) {
         struct listener *l = &s->ls->lst[i];
+        /* EPOLLEXCLUSIVE: a new connection wakes one waiting worker, not all */
+        uint32_t lev = EPOLLIN | (s->shared && !l->own ? EPOLLEXCLUSIVE : 0);
         l->kind = TAG_LISTENER;
         if (ep_set(s, EPOLL_CTL_ADD, l->fd, lev, l) < 0) {
             log_warn("epoll_ctl");
@@ -268,7 +269,7 @@ static int setup(struct server *s)
 }
 
 /* server_listen - the sockets, before any loop runs */
-int server_listen(const struct conf *cfg, struct listeners *ls)
+int server_listen(const struct conf *cfg, struct listeners *ls, bool workers)
 {
     char err[512];
 
@@ -279,7 +280,9 @@ int server_listen(const struct conf *cfg, struct listeners *ls)
         struct listener *l = &ls->lst[i];
         const struct conf_listen *cl = &cfg->policy_listen[i];
         listen_name(cl, l->name, sizeof(l->name));
-        l->fd = listen_open(cl, cfg->policy_socket_mode, cfg->policy_socket_group, err, sizeof(err));
+        l->conf = *cl;
+        l->fd = listen_open(cl, cfg->policy_socket_mode, cfg->policy_socket_group, workers,
+                            err, sizeof(err));
         if (l->fd < 0) {
             log_err("cannot listen on %s: %s", l->name, err);
             server_unlisten(ls, true);
@@ -289,6 +292,35 @@ int server_listen(const struct conf *cfg, struct listeners *ls)
             snprintf(l->unix_path, sizeof(l->unix_path), "%s", cl->path);
         ls->count++;
         log_info("listening on %s", l->name);
+    }
+    for (size_t i = 0; workers && i < ls->count; i++) {
+        /* no connection may wait in a socket no worker accepts from */
+        if (ls->lst[i].conf.kind == CONF_LISTEN_INET) {
+            close(ls->lst[i].fd);
+            ls->lst[i].fd = -1;
+        }
+    }
+    return 0;
+}
+
+/* server_listen_own - a worker's own inet sockets */
+int server_listen_own(const struct conf *cfg, struct listeners *ls)
+{
+    char err[512];
+
+    for (size_t i = 0; i < ls->count; i++) {
+        struct listener *l = &ls->lst[i];
+        if (l->conf.kind != CONF_LISTEN_INET)
+            continue;
+        if (l->fd >= 0)
+            close(l->fd);
+        l->fd = listen_open(&l->conf, cfg->policy_socket_mode, cfg->policy_socket_group, true,
+                            err, sizeof(err));
+        if (l->fd < 0) {
+            log_err("cannot listen on %s: %s", l->name, err);
+            return -1;
+        }
+        l->own = true;
     }
     return 0;
 }

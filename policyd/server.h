@@ -25,6 +25,8 @@ struct listener {
     int fd;                     /* -1 once closed */
     char name[300];
     char unix_path[108];        /* removed at the end; "" for inet */
+    struct conf_listen conf;    /* what it was opened from */
+    bool own;                   /* this process's own socket (not shared) */
 };
 
 /* Every policy_listen socket of the configuration in force at start. */
@@ -38,8 +40,15 @@ struct listeners {
 typedef int (*server_reload_fn)(struct policyd *pd);
 
 /* server_listen - open every policy_listen address of cfg, each logged;
- * 0, or -1 (logged) with none left open */
-int server_listen(const struct conf *cfg, struct listeners *ls);
+ * 0, or -1 (logged) with none left open. With workers, an inet address is
+ * only tried here and closed again: each worker binds its own socket to
+ * it (server_listen_own), and the kernel spreads connections evenly over
+ * them, which a shared socket does not do when many arrive at once. */
+int server_listen(const struct conf *cfg, struct listeners *ls, bool workers);
+
+/* server_listen_own - in a worker: its own socket for each inet address.
+ * 0, or -1 (logged). */
+int server_listen_own(const struct conf *cfg, struct listeners *ls);
 
 /* server_unlisten - close what is still open; with unlink_files also
  * remove the unix socket files (once: the paths are forgotten). Never from

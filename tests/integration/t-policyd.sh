@@ -219,19 +219,19 @@ r=$(printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nrecipient=full@exa
 is "$r" "action=552 5.2.2 Over quota||action=DUNNO||" "--stdio answers on stdout"
 
 # ---- policy_workers = 2: a master and two workers on one unix socket
-# wc.py SOCKET REPLY PIDS... - 50 connections held open at once (opened
-# 2 ms apart, as smtpd processes come and go), a request on each (half of
+# wc.py ADDRESS GAP REPLY PIDS... - 50 connections held open at once
+# (opened GAP seconds apart, as smtpd processes come and go), a request on each (half of
 # them for the full mailbox): prints the number of right answers and, per
 # worker pid, the client connections it holds (its sockets but the listener)
 cat >"$MM_TMP/wc.py" <<'EOF'
 import os, sys, time
 sys.path.insert(0, os.environ["MM_TOP"] + "/tests/tools")
 from policy_ask import connect, read_answer, request
-path, full_reply, pids = sys.argv[1], sys.argv[2], sys.argv[3:]
+address, gap, full_reply, pids = sys.argv[1], float(sys.argv[2]), sys.argv[3], sys.argv[4:]
 socks = []
 for i in range(50):
-    socks.append(connect("unix:" + path, timeout=10))
-    time.sleep(0.002)
+    socks.append(connect(address, timeout=10))
+    time.sleep(gap)
 for i, s in enumerate(socks):
     s.sendall(request("full@example.com" if i // 2 % 2 else "alice@example.com").encode())
 right = 0
@@ -262,7 +262,7 @@ wait_for 10 started 2 || { _mm_log_tail "$WLOG"; fail_fast "the workers do not s
 mapfile -t W < <(workers)
 is "${#W[@]}" 2 "workers: the master has two workers (${W[*]})"
 like "$(cat "$WLOG")" "info: started: 2 workers, 1 listener\(s\)" "workers: the master's start line"
-read -r right c1 c2 < <(MM_TOP=$MM_TOP python3 "$MM_TMP/wc.py" "$WSOCK" "552 5.2.2 Mailbox full" "${W[@]}" 2>&1)
+read -r right c1 c2 < <(MM_TOP=$MM_TOP python3 "$MM_TMP/wc.py" "unix:$WSOCK" 0.002 "552 5.2.2 Mailbox full" "${W[@]}" 2>&1)
 is "$right" 50 "workers: 50 concurrent connections, 50 right answers"
 # spread - both workers hold a share of the 50: spread C1 C2
 spread() { [ "${1:-0}" -ge 5 ] && [ "${2:-0}" -ge 5 ] && [ $(($1 + $2)) -eq 50 ]; }
@@ -283,7 +283,7 @@ check "workers: a worker killed with SIGKILL is replaced" wait_for 5 replaced
 mapfile -t N < <(workers)
 like "$(cat "$WLOG")" "warning: worker ${W[0]} killed by signal 9" "workers: the master logs the death"
 wait_for 5 started 3
-read -r right c1 c2 < <(MM_TOP=$MM_TOP python3 "$MM_TMP/wc.py" "$WSOCK" "552 5.2.2 Workers reloaded" "${N[@]}" 2>&1)
+read -r right c1 c2 < <(MM_TOP=$MM_TOP python3 "$MM_TMP/wc.py" "unix:$WSOCK" 0.002 "552 5.2.2 Workers reloaded" "${N[@]}" 2>&1)
 is "$right" 50 "workers: right answers after the replacement (${c1:-?} and ${c2:-?} connections)"
 
 kill -TERM "$WM_PID"
@@ -296,6 +296,24 @@ is "$left" "" "workers: no worker left behind"
 ok_gone=yes; [ -e "$WSOCK" ] && ok_gone=no
 is "$ok_gone" yes "workers: unix socket removed"
 like "$(cat "$WLOG")" "mailmaps-policyd: info: stopped" "workers: the master's stop line"
+
+# inet: each worker binds its own socket (SO_REUSEPORT), so even 50
+# connections opened at once spread over both
+free_port WPORT
+write_conf "$WCONF" "policy_listen = inet:127.0.0.1:$WPORT" "policy_workers = 2"
+: >"$WLOG"
+"$POLICYD" -f -c "$WCONF" >"$WLOG" 2>&1 </dev/null &
+WM_PID=$!
+register_pid "$WM_PID"
+wait_for 10 started 2 || { _mm_log_tail "$WLOG"; fail_fast "the inet workers do not start"; }
+mapfile -t W < <(workers)
+read -r right c1 c2 < <(MM_TOP=$MM_TOP python3 "$MM_TMP/wc.py" "$WPORT" 0 "552 5.2.2 Mailbox full" "${W[@]}" 2>&1)
+is "$right" 50 "workers, inet: 50 connections opened at once, 50 right answers"
+check "workers, inet: spread over both workers (${c1:-?} and ${c2:-?})" spread "$c1" "$c2"
+kill -TERM "$WM_PID"
+_mm_wait_gone "$WM_PID" 15
+wait "$WM_PID" 2>/dev/null
+is "$?" 0 "workers, inet: SIGTERM, the master exits 0"
 
 # ---- Redis as the usage source
 if command -v redis-server >/dev/null 2>&1; then
