@@ -265,16 +265,7 @@ persist_latency() {
     : >"$MM_TMP/add-$label"
     : >"$MM_TMP/busy-$label"
     for ((i = 1; i <= ADDS; i++)); do
-        cat >"$MM_TMP/add.ldif" <<EOF
-dn: uid=bench-$label-$i,$LDAP_PEOPLE
-objectClass: inetOrgPerson
-objectClass: PostfixBookMailAccount
-uid: bench-$label-$i
-cn: Bench $i
-sn: $i
-mail: bench-$label-$i@example.com
-mailEnabled: TRUE
-EOF
+        account_ldif "bench-$label-$i" >"$MM_TMP/add.ldif"
         before=$(installs "$log")
         t0=$EPOCHREALTIME
         ldap_add_ldif "$MM_TMP/add.ldif" || fail_fast "ldapadd failed"

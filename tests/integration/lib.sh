@@ -510,6 +510,17 @@ ldapsearch_sync() {
 # private slapd (URI, sync account, base, ldap_timeout = 3), then the given
 # settings; a later setting replaces an earlier one of the same name (the
 # parser refuses a setting given twice)
+# account_ldif UID [LINE...] - an enabled mail account UID@example.com as
+# LDIF for ldapadd, with any further attribute lines
+account_ldif() {
+    local uid=$1 line; shift
+    printf 'dn: uid=%s,%s\nobjectClass: inetOrgPerson\nobjectClass: PostfixBookMailAccount\n' \
+        "$uid" "$LDAP_PEOPLE"
+    printf 'uid: %s\ncn: %s\nsn: %s\nmail: %s@example.com\nmailEnabled: TRUE\n' \
+        "$uid" "$uid" "$uid" "$uid"
+    for line in "$@"; do printf '%s\n' "$line"; done
+}
+
 write_mailmaps_conf() {
     local file=$1; shift
     local lines=(

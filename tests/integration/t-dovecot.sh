@@ -192,18 +192,7 @@ msg trash | doveadm_c save -u tiny@example.com -m Trash >"$MM_TMP/save.out" 2>&1
 is "$?" 0 "the same save into Trash succeeds (+500M)" || diag "$(cat "$MM_TMP/save.out")"
 
 # ---- a user added to LDAP after the sync: found through the fallback
-cat >"$MM_TMP/new.ldif" <<EOF
-dn: uid=newbie,$LDAP_PEOPLE
-objectClass: inetOrgPerson
-objectClass: PostfixBookMailAccount
-uid: newbie
-cn: New
-sn: New
-mail: newbie@example.com
-mailEnabled: TRUE
-mailQuota: 2048
-userPassword: {PLAIN}newpw
-EOF
+account_ldif newbie "mailQuota: 2048" "userPassword: {PLAIN}newpw" >"$MM_TMP/new.ldif"
 ldap_add_ldif "$MM_TMP/new.ldif" || not_ok "newbie added to LDAP"
 is "$(user_rc newbie@example.com)" 0 "a user added after the sync is found (LDAP fallback)" ||
     diag "$(cat "$MM_TMP/user.out")"

@@ -43,17 +43,7 @@ wait_for 20 test -f "$MAPS/status" && ok "the initial refresh is installed" ||
 is "$(sed -n 's/^users=//p' "$MAPS/status")" 200 "every account after the refresh"
 
 # ---- add
-cat >"$MM_TMP/add.ldif" <<EOF
-dn: uid=newbie,$LDAP_PEOPLE
-objectClass: inetOrgPerson
-objectClass: PostfixBookMailAccount
-uid: newbie
-cn: New
-sn: New
-mail: newbie@example.com
-mailEnabled: TRUE
-mailAlias: nb@example.com
-EOF
+account_ldif newbie "mailAlias: nb@example.com" >"$MM_TMP/add.ldif"
 ldap_add_ldif "$MM_TMP/add.ldif" >/dev/null
 within5 "an added account is in mailboxes.cdb within 5 s" has newbie@example.com mailboxes
 within5 "its alias too" has nb@example.com aliases

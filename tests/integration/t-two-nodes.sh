@@ -198,18 +198,7 @@ like "$(pq user000005@example2.com B users)" "password=\{CRYPT\}" \
 
 # ---------------------------------------------------------------- a change
 
-cat >"$MM_TMP/change.ldif" <<EOF
-dn: uid=newbie,$LDAP_PEOPLE
-objectClass: inetOrgPerson
-objectClass: PostfixBookMailAccount
-uid: newbie
-cn: New
-sn: New
-mail: newbie@example.com
-mailEnabled: TRUE
-mailAlias: nb@example.com
-mailQuota: 2G
-EOF
+account_ldif newbie "mailAlias: nb@example.com" "mailQuota: 2G" >"$MM_TMP/change.ldif"
 cat >"$MM_TMP/change2.ldif" <<EOF
 dn: uid=user000020,$LDAP_PEOPLE
 changetype: modify

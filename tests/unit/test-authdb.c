@@ -12,6 +12,7 @@
 #include "maps/mapwriter.h"
 #include "maps/status.h"
 #include "tests/unit/tap.h"
+#include "tests/unit/alicemaps.h"
 
 static char dir[] = "/tmp/test-authdb.XXXXXX";
 
@@ -153,29 +154,10 @@ static void test_record(void)
     userrec_free(&rec);
 }
 
-/* write_maps - alice in users.cdb; status synced at synced_at (0 = none) */
+/* write_maps - alice in every map, status synced at synced_at */
 static void write_maps(time_t synced_at)
 {
-    struct mapwriter *w[MAP_COUNT];
-    char path[256], err[256];
-    static const char *const rec[MAP_COUNT][2] = {
-        [MAP_DOMAINS] = { "example.com", "OK" },
-        [MAP_MAILBOXES] = { "alice@example.com", "example.com/alice/Maildir/" },
-        [MAP_ALIASES] = { "al@example.com", "alice@example.com" },
-        [MAP_USERS] = { "alice@example.com", "home=/var/vmail/example.com/alice\tuid=5000" },
-    };
-    for (int i = 0; i < MAP_COUNT; i++) {
-        mapset_path(dir, (enum map_id)i, path, sizeof(path));
-        w[i] = mapwriter_new(path, 0644, (gid_t)-1);
-        mapwriter_add(w[i], rec[i][0], strlen(rec[i][0]), rec[i][1], strlen(rec[i][1]), err,
-                      sizeof(err));
-    }
-    ok(mapwriter_commit(w, MAP_COUNT, NULL, err, sizeof(err)) == 0, "maps written");
-    for (int i = 0; i < MAP_COUNT; i++)
-        mapwriter_free(w[i]);
-    struct status st = { .generation = 1, .synced_at = synced_at, .users = 1 };
-    snprintf(path, sizeof(path), "%s/status", dir);
-    ok(status_write(path, &st, err, sizeof(err)) == 0, "status written");
+    alice_maps_write(dir, "home=/var/vmail/example.com/alice\tuid=5000", synced_at);
 }
 
 struct local_case {
