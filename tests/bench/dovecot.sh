@@ -172,9 +172,7 @@ user_attrs = =home=%{ldap:mailHomeDirectory:$VMAIL/%d/%n}, \\
 EOF
 chmod 0600 "$LDAPCONF"
 
-dovecot_private_auth_modules
-cp "$PLUGIN" "$DC_AUTH_MODULES/libauthdb_mailmaps.so"
-chmod 0644 "$DC_AUTH_MODULES/libauthdb_mailmaps.so"
+dovecot_private_auth_modules "$PLUGIN"
 
 # userdb_block - the userdb { } for a driver name (the maps of $CUR_CONF,
 # the passwd-file $CUR_PWFILE)

@@ -201,9 +201,7 @@ wait_port "$PPORT" 10 || { _mm_log_tail "$MM_TMP/policyd.log"; fail_fast "mailma
 
 if [ "$PEER" -eq 1 ]; then
     free_port QPORT
-    dovecot_private_auth_modules
-    cp "$PLUGIN" "$DC_AUTH_MODULES/libauthdb_mailmaps.so"
-    chmod 0644 "$DC_AUTH_MODULES/libauthdb_mailmaps.so"
+    dovecot_private_auth_modules "$PLUGIN"
     start_dovecot "passdb {
   driver = static
   args = nopassword=y

@@ -862,13 +862,13 @@ stop_dovecot() {
     return 0
 }
 
-# dovecot_private_auth_modules - make start_dovecot run Dovecot in its own
+# dovecot_private_auth_modules [MODULE] - make start_dovecot run Dovecot in its own
 # mount namespace with $DC_AUTH_MODULES bind-mounted over the system's
 # $dovecot_moduledir/auth (Dovecot loads auth drivers only from there).
 # The directory starts as a copy of the system's modules (a copy, since a
-# symlink would point back into the covered directory); put the module
-# under test into it before start_dovecot. Prints nothing; fails the test
-# when unshare is missing.
+# symlink would point back into the covered directory). With an argument,
+# that file is installed there as libauthdb_mailmaps.so (the module under
+# test). Prints nothing; fails the test when unshare is missing.
 dovecot_private_auth_modules() {
     need_root || fail_fast "dovecot_private_auth_modules needs root"
     command -v unshare >/dev/null 2>&1 || fail_fast "unshare (util-linux) is missing"
@@ -879,6 +879,11 @@ dovecot_private_auth_modules() {
     mkdir -p "$DC_AUTH_MODULES"
     cp -p "$moddir"/auth/*.so "$DC_AUTH_MODULES"/ 2>/dev/null
     chmod 0755 "$DC_DIR" "$DC_AUTH_MODULES"
+    if [ -n "${1:-}" ]; then     # our module, from this build
+        cp "$1" "$DC_AUTH_MODULES/libauthdb_mailmaps.so" &&
+            chmod 0644 "$DC_AUTH_MODULES/libauthdb_mailmaps.so" ||
+            fail_fast "cannot install $1 into $DC_AUTH_MODULES"
+    fi
     cat >"$DC_DIR/wrap" <<EOF
 #!/bin/sh
 # run "\$@" with $DC_AUTH_MODULES over $moddir/auth, in a private mount namespace

@@ -391,9 +391,7 @@ if ! need_root || [ ! -f "$PLUGIN" ] || [ ! -x /usr/lib/dovecot/imap ]; then
     skip "a private Dovecot with the snippets" "needs root, the built plugin and dovecot-imapd"
     done_testing
 fi
-dovecot_private_auth_modules
-cp "$PLUGIN" "$DC_AUTH_MODULES/libauthdb_mailmaps.so"
-chmod 0644 "$DC_AUTH_MODULES/libauthdb_mailmaps.so"
+dovecot_private_auth_modules "$PLUGIN"
 start_dovecot "!include $SNIP/auth-mailmaps.conf.ext" "!include $SNIP/90-mailmaps-quota.conf"
 U=user000004@example.com     # mailQuota 5242880 KB: 5 GiB
 like "$(doveadm_c user "$U" 2>&1)" 'quota_rule[[:space:]]+\*:storage=5368709120B' \

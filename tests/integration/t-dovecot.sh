@@ -66,9 +66,7 @@ chmod 0777 "$VMAIL"
 is "$?" 0 "the first sync makes the maps" || diag "$(cat "$MM_TMP/sync1.err")"
 
 # ---- Dovecot with the module from this build
-dovecot_private_auth_modules
-cp "$PLUGIN" "$DC_AUTH_MODULES/libauthdb_mailmaps.so"
-chmod 0644 "$DC_AUTH_MODULES/libauthdb_mailmaps.so"
+dovecot_private_auth_modules "$PLUGIN"
 start_dovecot "
 passdb {
   driver = mailmaps

@@ -85,9 +85,7 @@ chmod 0777 "$VMAIL"
 is "$?" 0 "sync --once builds the maps" || diag "$(cat "$MM_TMP/sync.err")"
 
 # ---- Dovecot, cloning its quota into Redis
-dovecot_private_auth_modules
-cp "$PLUGIN" "$DC_AUTH_MODULES/libauthdb_mailmaps.so"
-chmod 0644 "$DC_AUTH_MODULES/libauthdb_mailmaps.so"
+dovecot_private_auth_modules "$PLUGIN"
 free_port LPORT
 start_dovecot "
 passdb {
