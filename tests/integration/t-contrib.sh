@@ -305,6 +305,7 @@ if command -v postconf >/dev/null 2>&1; then
         sed -e "s|/var/lib/mailmaps/|$MAPS/|g" -e "s|/etc/postfix/|$PF_CONF/|g" \
             -e "s|/var/vmail|$VMAIL|g" "$C/postfix/main.cf.snippet"
     } >"$PF_CONF/main.cf"
+    postfix_conf_settled "$PF_CONF/main.cf"
     printf '%s\n' "smtp inet n - y - - smtpd" "pickup unix n - y 60 1 pickup" \
         "cleanup unix n - y - 0 cleanup" "qmgr unix n - n 300 1 qmgr" >"$PF_CONF/master.cf"
     cp "$PF_CONF/master.cf" "$PF_CONF/master.cf.plain"
