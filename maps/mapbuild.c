@@ -73,6 +73,26 @@ struct resolve {
     size_t nmembers;
 };
 
+/* One claim in address order: the address, the claiming record, and 0
+ * for its mail or i + 1 for its alias i. */
+struct addr_ref {
+    const char *addr;
+    uint32_t rid;
+    uint32_t pos;
+};
+
+/* What the last resolve sorted, kept so that the next one sorts only the
+ * records added since and merges them in: persist mode changes a few
+ * accounts of a million between two resolves. Records removed since are
+ * still listed; they are skipped when the lists are merged. */
+struct sorted {
+    uint32_t *dn;            /* record ids in DN order */
+    size_t ndn;
+    struct addr_ref *addr;   /* claims in address order */
+    size_t naddr;
+    size_t upto;             /* records [0, upto) are in both */
+};
+
 struct mapbuild {
     const struct conf *cfg;
     account_warn_fn *warn;
@@ -84,6 +104,7 @@ struct mapbuild {
     size_t removed;           /* NULL slots in rec */
     struct resolve res;       /* the last mapbuild_resolve */
     bool resolved;            /* res is for the accounts there are */
+    struct sorted sorted;     /* the last resolve's sort results */
 };
 
 /* arena_alloc - n bytes that live as long as the build */
@@ -139,6 +160,8 @@ void mapbuild_free(struct mapbuild *mb)
         free(c);
     }
     resolve_free(&mb->res);
+    free(mb->sorted.dn);
+    free(mb->sorted.addr);
     free(mb->rec);
     free(mb);
 }
@@ -462,71 +485,167 @@ static int sort_strings(const char *const *str, uint32_t n, const char *const *r
     return 0;
 }
 
-/* Every address the live accounts claim, sorted: independent of the DN
- * order, so a large build sorts both at once in two threads; ties (the
- * same address claimed twice, a conflict) are put in claim order after. */
+/* merge_in - out = old (n sorted elements) and add (k sorted elements)
+ * merged, elements of size bytes in cmp's order. Each added element finds
+ * its place by binary search, so k new among a million old take about
+ * k * 20 comparisons and copies of the blocks between them. */
+static void merge_in(const void *old, size_t n, const void *add, size_t k, size_t size,
+                     int (*cmp)(const void *, const void *, void *), void *arg, void *out)
+{
+    const char *o = old, *a = add;
+    char *w = out;
+    size_t lo = 0;
+
+    for (size_t j = 0; j < k; j++) {
+        const char *x = a + j * size;
+        size_t hi = n;
+        while (lo < hi) {                     /* the first old one after x */
+            size_t mid = lo + (hi - lo) / 2;
+            if (cmp(o + mid * size, x, arg) <= 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        size_t from = (size_t)(w - (char *)out) / size - j;   /* old ones copied */
+        memcpy(w, o + from * size, (lo - from) * size);
+        w += (lo - from) * size;
+        memcpy(w, x, size);
+        w += size;
+    }
+    size_t from = (size_t)(w - (char *)out) / size - k;
+    memcpy(w, o + from * size, (n - from) * size);
+}
+
+/* addr_ref_cmp - merge_in order of claims: the address (the ties, one
+ * address claimed twice, are put in claim order later) */
+static int addr_ref_cmp(const void *a, const void *b, void *arg)
+{
+    (void)arg;
+    return strcmp(((const struct addr_ref *)a)->addr, ((const struct addr_ref *)b)->addr);
+}
+
+/* Every address the live accounts claim, in address order: the kept list
+ * of the last resolve without the removed records, and the claims of the
+ * records added since. Independent of the DN order, so a large build
+ * does this and the DN order at once, in two threads. */
 struct addr_sort {
     const struct mapbuild *mb;
-    const char **addr;       /* per claim, in record id order */
-    uint32_t *rid;           /* the claiming record */
-    uint32_t *pos;           /* 0 its mail, i + 1 its alias i */
-    uint32_t *sorted;        /* indexes of addr in address order */
-    uint32_t n;
+    struct addr_ref *refs;   /* the result */
+    size_t n;
     int rc;                  /* 0, -1 no memory, -2 too many */
 };
 
-#define PARALLEL_MIN 50000   /* accounts before a second thread pays */
+#define PARALLEL_MIN 50000   /* records to sort before a second thread pays */
 
-/* addr_sort_run - collect and sort (a thread's body, or called inline) */
+/* addr_sort_run - collect, sort and merge (a thread's body, or inline) */
 static void *addr_sort_run(void *arg)
 {
     struct addr_sort *a = arg;
     const struct mapbuild *mb = a->mb;
-    size_t total = 0;
+    const struct sorted *old = &mb->sorted;
+    struct addr_ref *kept = NULL, *add = NULL, *sorted_add = NULL;
+    const char **addr = NULL;
+    uint32_t *idx = NULL;
+    size_t nkept = 0, nadd = 0, total = 0;
     struct view v;
 
     a->rc = -1;
-    for (size_t i = 0; i < mb->count; i++) {
+    for (size_t i = old->upto; i < mb->count; i++) {
         if (mb->rec[i] != NULL)
             total += 1 + (size_t)get_u32(mb->rec[i] + 21);   /* nalias */
     }
-    if (total >= UINT32_MAX) {
+    if (total + old->naddr >= UINT32_MAX) {
         a->rc = -2;
         return NULL;
     }
-    size_t m = total ? total : 1;
-    a->addr = malloc(m * sizeof(*a->addr));
-    a->rid = malloc(m * sizeof(*a->rid));
-    a->pos = malloc(m * sizeof(*a->pos));
-    a->sorted = malloc(m * sizeof(*a->sorted));
-    if (a->addr == NULL || a->rid == NULL || a->pos == NULL || a->sorted == NULL)
-        return NULL;
-    for (size_t i = 0; i < mb->count; i++) {
+    kept = malloc((old->naddr ? old->naddr : 1) * sizeof(*kept));
+    add = malloc((total ? total : 1) * sizeof(*add));
+    sorted_add = malloc((total ? total : 1) * sizeof(*sorted_add));
+    addr = malloc((total ? total : 1) * sizeof(*addr));
+    idx = malloc((total ? total : 1) * sizeof(*idx));
+    if (kept == NULL || add == NULL || sorted_add == NULL || addr == NULL || idx == NULL)
+        goto out;
+    for (size_t i = 0; i < old->naddr; i++)
+        if (mb->rec[old->addr[i].rid] != NULL)
+            kept[nkept++] = old->addr[i];
+    for (size_t i = old->upto; i < mb->count; i++) {
         if (mb->rec[i] == NULL)
             continue;
         unpack_keys(mb->rec[i], &v);
-        a->addr[a->n] = v.mail;
-        a->rid[a->n] = (uint32_t)i;
-        a->pos[a->n++] = 0;
+        add[nadd++] = (struct addr_ref){ .addr = v.mail, .rid = (uint32_t)i, .pos = 0 };
         const char *s = v.aliases;
-        for (uint32_t j = 0; j < v.nalias; j++, s = next_str(s)) {
-            a->addr[a->n] = s;
-            a->rid[a->n] = (uint32_t)i;
-            a->pos[a->n++] = j + 1;
-        }
+        for (uint32_t j = 0; j < v.nalias; j++, s = next_str(s))
+            add[nadd++] = (struct addr_ref){ .addr = s, .rid = (uint32_t)i, .pos = j + 1 };
     }
-    if (sort_strings(a->addr, a->n, NULL, a->sorted) == 0)
-        a->rc = 0;
+    for (size_t i = 0; i < nadd; i++)
+        addr[i] = add[i].addr;
+    if (sort_strings(addr, (uint32_t)nadd, NULL, idx) < 0)
+        goto out;
+    for (size_t i = 0; i < nadd; i++)
+        sorted_add[i] = add[idx[i]];
+    a->n = nkept + nadd;
+    if ((a->refs = malloc((a->n ? a->n : 1) * sizeof(*a->refs))) == NULL)
+        goto out;
+    merge_in(kept, nkept, sorted_add, nadd, sizeof(*kept), addr_ref_cmp, NULL, a->refs);
+    a->rc = 0;
+out:
+    free(kept);
+    free(add);
+    free(sorted_add);
+    free(addr);
+    free(idx);
     return NULL;
 }
 
-/* addr_sort_free - release what addr_sort_run made */
-static void addr_sort_free(struct addr_sort *a)
+/* dn_id_cmp - merge_in order of record ids: their records' rec_cmp */
+static int dn_id_cmp(const void *a, const void *b, void *arg)
 {
-    free(a->addr);
-    free(a->rid);
-    free(a->pos);
-    free(a->sorted);
+    const char *const *rec = arg;
+
+    return rec_cmp(rec[*(const uint32_t *)a], rec[*(const uint32_t *)b]);
+}
+
+/* dn_order - out[0..n) = the ids of the n live records in the order
+ * accounts are resolved in (rec_cmp): the kept order of the last resolve
+ * without the removed records, the records added since sorted and merged
+ * in. 0, -1 when out of memory. */
+static int dn_order(const struct mapbuild *mb, uint32_t n, uint32_t *out)
+{
+    const struct sorted *old = &mb->sorted;
+    size_t nkept = 0, nadd = 0, fresh = mb->count - old->upto;
+    uint32_t *kept = malloc((old->ndn ? old->ndn : 1) * sizeof(*kept));
+    uint32_t *id = malloc((fresh ? fresh : 1) * sizeof(*id));
+    uint32_t *idx = malloc((fresh ? fresh : 1) * sizeof(*idx));
+    const char **dns = malloc((fresh ? fresh : 1) * sizeof(*dns));
+    const char **live = malloc((fresh ? fresh : 1) * sizeof(*live));
+    int rc = -1;
+
+    if (kept == NULL || id == NULL || idx == NULL || dns == NULL || live == NULL)
+        goto out;
+    for (size_t i = 0; i < old->ndn; i++)
+        if (mb->rec[old->dn[i]] != NULL)
+            kept[nkept++] = old->dn[i];
+    /* the normalised DN starts each record's strings */
+    for (size_t i = old->upto; i < mb->count; i++) {
+        if (mb->rec[i] == NULL)
+            continue;
+        live[nadd] = mb->rec[i];
+        dns[nadd] = mb->rec[i] + REC_HDR;
+        id[nadd++] = (uint32_t)i;
+    }
+    if (nkept + nadd != n || sort_strings(dns, (uint32_t)nadd, live, idx) < 0)
+        goto out;
+    for (size_t i = 0; i < nadd; i++)
+        idx[i] = id[idx[i]];
+    merge_in(kept, nkept, idx, nadd, sizeof(*kept), dn_id_cmp, mb->rec, out);
+    rc = 0;
+out:
+    free(kept);
+    free(id);
+    free(idx);
+    free(dns);
+    free(live);
+    return rc;
 }
 
 /* member_cmp - qsort order of memberships: list, then member */
@@ -628,31 +747,10 @@ static int resolve(struct mapbuild *mb, struct resolve *r, struct mapbuild_count
     gone = calloc(n ? n : 1, sizeof(*gone));
     if (r->order == NULL || r->cstart == NULL || gone == NULL)
         goto out;
-    /* DN order: the normalised DN starts each record's strings */
-    const char **dns = malloc((n ? n : 1) * sizeof(*dns));
-    const char **live = malloc((n ? n : 1) * sizeof(*live));
-    uint32_t *id = malloc((n ? n : 1) * sizeof(*id));
-    if (dns == NULL || live == NULL || id == NULL) {
-        free(dns);
-        free(live);
-        free(id);
+    if ((x = dn_order(mb, n, r->order)) < 0) {
+        rc = x;
         goto out;
     }
-    for (uint32_t i = 0, k = 0; i < mb->count; i++) {
-        if (mb->rec[i] == NULL)
-            continue;
-        live[k] = mb->rec[i];
-        dns[k] = mb->rec[i] + REC_HDR;
-        id[k++] = i;
-    }
-    x = sort_strings(dns, n, live, r->order);
-    for (uint32_t k = 0; x == 0 && k < n; k++)
-        r->order[k] = id[r->order[k]];     /* rank -> record index */
-    free(dns);
-    free(live);
-    free(id);
-    if (x < 0)
-        goto out;
 
     /* Claims in rank order, each account's mail first. */
     for (uint32_t k = 0; k < n; k++) {
@@ -701,10 +799,10 @@ static int resolve(struct mapbuild *mb, struct resolve *r, struct mapbuild_count
     for (uint32_t k = 0; k < n; k++)
         rank_of[r->order[k]] = k;
     uint32_t m = 0;
-    for (uint32_t j = 0; j < as.n; j++) {
-        uint32_t i = as.sorted[j], k = rank_of[as.rid[i]];
+    for (size_t j = 0; j < as.n; j++) {
+        uint32_t k = rank_of[as.refs[j].rid];
         if (!gone[k] && m < r->nclaims)
-            perm[m++] = r->cstart[k] + as.pos[i];
+            perm[m++] = r->cstart[k] + as.refs[j].pos;
     }
     if (m != r->nclaims)
         goto out;                       /* cannot happen: the same claims */
@@ -813,11 +911,22 @@ static int resolve(struct mapbuild *mb, struct resolve *r, struct mapbuild_count
         i = j;
     }
     r->nmembers = kept;
+
+    /* Kept for the next resolve, which sorts only what is added by then. */
+    uint32_t *dn = malloc((n ? n : 1) * sizeof(*dn));
+    if (dn == NULL)
+        goto out;
+    memcpy(dn, r->order, (size_t)n * sizeof(*dn));
+    free(mb->sorted.dn);
+    free(mb->sorted.addr);
+    mb->sorted = (struct sorted){ .dn = dn, .ndn = n, .addr = as.refs, .naddr = as.n,
+                                  .upto = mb->count };
+    as.refs = NULL;
     rc = 0;
 out:
     if (threaded)
         pthread_join(sorter, NULL);
-    addr_sort_free(&as);
+    free(as.refs);
     free(rank_of);
     free(gone);
     free(perm);

@@ -480,6 +480,93 @@ static void test_remove(const struct conf *cfg)
     mapbuild_free(ref2);
 }
 
+/* rnd - a fixed xorshift sequence: the same test every run */
+static uint32_t rnd(uint32_t *st)
+{
+    *st ^= *st << 13;
+    *st ^= *st >> 17;
+    *st ^= *st << 5;
+    return *st;
+}
+
+#define POOL 240
+
+/* test_incremental - many rounds of removes and adds, each resolved
+ * against the order the last resolve kept: always what a build of the
+ * live accounts from scratch gives, with conflicting mails, aliases and
+ * lists, equal DNs and exact duplicates among them */
+static void test_incremental(const struct conf *cfg)
+{
+    static char dn[POOL][32], mail[POOL][32], home[POOL][48], mbox[POOL][48];
+    static char alias[POOL][2][32], group[POOL][32];
+    static char *alias_v[POOL][2], *group_v[POOL][1];
+    struct account pool[POOL];
+    bool live[POOL] = { false };
+    uint32_t id[POOL], st = 2463534242u;
+    char err[256];
+    int bad_round = -1;
+    char *bad_got = NULL, *bad_want = NULL;
+
+    for (int i = 0; i < POOL; i++) {
+        int j = i % 50 == 49 ? i - 1 : i;              /* an exact duplicate */
+        snprintf(dn[i], sizeof(dn[i]), "uid=u%03d", j % 37 == 5 ? j - 1 : j);
+        snprintf(mail[i], sizeof(mail[i]), "m%03d@d%d.example", j % 170, j % 3);
+        snprintf(home[i], sizeof(home[i]), "/var/vmail/d%d.example/m%03d", j % 3, j % 170);
+        snprintf(mbox[i], sizeof(mbox[i]), "d%d.example/m%03d/Maildir/", j % 3, j % 170);
+        snprintf(alias[i][0], sizeof(alias[i][0]), "a%02d@d%d.example", j % 61, j % 2);
+        snprintf(alias[i][1], sizeof(alias[i][1]), "m%03d@d%d.example", (j * 7) % 170, j % 3);
+        snprintf(group[i], sizeof(group[i]), "%s%d@d0.example", j % 9 == 0 ? "m00" : "list", j % 9);
+        alias_v[i][0] = alias[i][0];
+        alias_v[i][1] = alias[i][1];
+        group_v[i][0] = group[i];
+        pool[i] = (struct account){ .dn = dn[i], .mail = mail[i], .home = home[i],
+                                    .mailbox = mbox[i], .uid = (uint32_t)j % 5, .gid = 1,
+                                    .quota = (uint64_t)j * 1000,
+                                    .alias_count = (size_t)(j % 3), .aliases = alias_v[i],
+                                    .group_count = (size_t)(j % 4 == 0), .groups = group_v[i] };
+    }
+    struct mapbuild *mb = mapbuild_new(cfg, NULL, NULL);
+    for (int round = 0; round < 60 && bad_round < 0; round++) {
+        /* the first round adds many at once, later ones a few */
+        int changes = round == 0 ? POOL / 2 : 1 + (int)(rnd(&st) % 8);
+        for (int c = 0; c < changes; c++) {
+            int i = (int)(rnd(&st) % POOL);
+            if (live[i])
+                mapbuild_remove(mb, id[i]);
+            if (!live[i] || rnd(&st) % 3 == 0) {      /* added, or changed */
+                mapbuild_add_id(mb, &pool[i], &id[i], err, sizeof(err));
+                live[i] = true;
+            } else {
+                live[i] = false;
+            }
+        }
+        struct mapbuild *ref = mapbuild_new(cfg, NULL, NULL);
+        for (int k = 0; k < POOL; k++) {
+            int i = (k * 97 + round) % POOL;           /* another order */
+            if (live[i])
+                mapbuild_add(ref, &pool[i], err, sizeof(err));
+        }
+        char *got = emit_all(mb), *want = emit_all(ref);
+        if (strcmp(got, want) != 0) {
+            bad_round = round;
+            bad_got = got;
+            bad_want = want;
+        } else {
+            free(got);
+            free(want);
+        }
+        mapbuild_free(ref);
+    }
+    ok(bad_round < 0, "incremental: 60 rounds of removes and adds give a fresh build's maps");
+    if (bad_round >= 0) {
+        diag("round %d differs", bad_round);
+        is_str(bad_got, bad_want, "incremental: the first round that differs");
+    }
+    free(bad_got);
+    free(bad_want);
+    mapbuild_free(mb);
+}
+
 static void test_empty_and_bad(const struct conf *cfg)
 {
     struct sink out = { 0 };
@@ -617,6 +704,7 @@ int main(void)
     test_lookup(&cfg);
     test_emit_control(&cfg);
     test_remove(&cfg);
+    test_incremental(&cfg);
     test_empty_and_bad(&cfg);
     test_same_dn(&cfg);
     test_scale(&cfg);
