@@ -911,6 +911,15 @@ static void mail_location_expand(struct sbuf *sb, const char *tpl, const struct 
     }
 }
 
+/* account_userrec_home - the default home from the cleaned base */
+int account_userrec_home(const struct account_userrec_ctx *ctx, const char *mail, char *buf,
+                         size_t bufsz)
+{
+    if (ctx->base_why != NULL)
+        return -1;
+    return home_default(ctx->base, ctx->base_len, mail, buf, bufsz);
+}
+
 /* account_userrec_fast - the users.cdb value, written in one pass */
 long account_userrec_fast(const struct account_userrec_ctx *ctx, const struct account *a,
                           char **buf, size_t *bufsz, char *err, size_t errsz)

@@ -106,6 +106,11 @@ int account_userrec_ctx_init(struct account_userrec_ctx *ctx, const struct conf 
                              char *err, size_t errsz);
 void account_userrec_ctx_free(struct account_userrec_ctx *ctx);
 
+/* account_userrec_home - account_default_home with the mail_base ctx
+ * cleaned once: the same bytes, -1 where that returns -1 */
+int account_userrec_home(const struct account_userrec_ctx *ctx, const char *mail, char *buf,
+                         size_t bufsz);
+
 /* account_userrec_fast - account_userrec with the constants of ctx: the
  * same bytes, the same errors. *buf may end up larger than the record
  * needs (it is sized for the worst case of escaping). */

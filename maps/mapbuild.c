@@ -95,6 +95,7 @@ struct sorted {
 
 struct mapbuild {
     const struct conf *cfg;
+    struct account_userrec_ctx uc; /* cfg's constants, cleaned once */
     account_warn_fn *warn;
     void *warn_ctx;
     struct chunk *chunks;
@@ -141,9 +142,14 @@ static void resolve_free(struct resolve *r);
 struct mapbuild *mapbuild_new(const struct conf *cfg, account_warn_fn *warn, void *ctx)
 {
     struct mapbuild *mb = calloc(1, sizeof(*mb));
+    char err[64];
 
     if (mb == NULL)
         return NULL;
+    if (account_userrec_ctx_init(&mb->uc, cfg, err, sizeof(err)) < 0) {
+        free(mb);
+        return NULL;
+    }
     mb->cfg = cfg;
     mb->warn = warn;
     mb->warn_ctx = ctx;
@@ -160,6 +166,7 @@ void mapbuild_free(struct mapbuild *mb)
         free(c);
     }
     resolve_free(&mb->res);
+    account_userrec_ctx_free(&mb->uc);
     free(mb->sorted.dn);
     free(mb->sorted.addr);
     free(mb->rec);
@@ -269,7 +276,7 @@ int mapbuild_add_id(struct mapbuild *mb, const struct account *a, uint32_t *id_r
     dnlen = strlen(dn);
     maillen = strlen(a->mail);
     len = REC_HDR + dnlen + 1 + maillen + 1;
-    if (account_default_home(mb->cfg, a->mail, def, sizeof(def)) < 0 ||
+    if (account_userrec_home(&mb->uc, a->mail, def, sizeof(def)) < 0 ||
         strcmp(def, a->home) != 0) {
         flags |= F_HOME;
         homelen = strlen(a->home);
@@ -955,16 +962,19 @@ static bool is_mail_claim(const struct resolve *r, uint32_t c)
     return r->cstart[r->claims[c].rank] == c;
 }
 
-/* account_of - the account view of rank k with defaults filled in */
-static int account_of(const struct mapbuild *mb, const struct view *v, struct account *a,
-                      char *home, char *mailbox, size_t bufsz)
+/* account_of - the account view of rank k with defaults filled in (the
+ * home only when need_home: mailboxes.cdb has no use for it) */
+static int account_of(const struct mapbuild *mb, const struct view *v, bool need_home,
+                      struct account *a, char *home, char *mailbox, size_t bufsz)
 {
     memset(a, 0, sizeof(*a));
     a->dn = (char *)v->dn;
     a->mail = (char *)v->mail;
     if (v->home != NULL)
         a->home = (char *)v->home;
-    else if (account_default_home(mb->cfg, v->mail, home, bufsz) >= 0)
+    else if (!need_home)
+        a->home = NULL;
+    else if (account_userrec_home(&mb->uc, v->mail, home, bufsz) >= 0)
         a->home = home;
     else
         return -1;
@@ -1115,19 +1125,14 @@ static int emit_accounts(const struct mapbuild *mb, const struct resolve *r, str
     char *buf = NULL;
     size_t bufsz = 0;
     struct account a;
-    struct account_userrec_ctx uc;
     struct view v;
     int rc = 0;
-
-    /* the parts of every user record that come from the settings alone */
-    if (map == MAP_USERS && account_userrec_ctx_init(&uc, mb->cfg, err, errsz) < 0)
-        return -1;
 
     for (uint32_t u = 0; u < r->nu && o->rc == 0; u++) {
         if (r->owner[u] == MB_NONE || !is_mail_claim(r, r->owner[u]))
             continue;
         unpack(mb->rec[r->order[r->claims[r->owner[u]].rank]], &v);
-        if (account_of(mb, &v, &a, home, mailbox, sizeof(home)) < 0) {
+        if (account_of(mb, &v, map == MAP_USERS, &a, home, mailbox, sizeof(home)) < 0) {
             snprintf(err, errsz, "%s: default path too long", v.mail);
             rc = -1;
             break;
@@ -1135,7 +1140,7 @@ static int emit_accounts(const struct mapbuild *mb, const struct resolve *r, str
         if (map == MAP_MAILBOXES) {
             put(o, map, a.mail, strlen(a.mail), a.mailbox, strlen(a.mailbox));
         } else {
-            long n = account_userrec_fast(&uc, &a, &buf, &bufsz, err, errsz);
+            long n = account_userrec_fast(&mb->uc, &a, &buf, &bufsz, err, errsz);
             if (n < 0) {
                 rc = -1;
                 break;
@@ -1146,8 +1151,6 @@ static int emit_accounts(const struct mapbuild *mb, const struct resolve *r, str
             (*count)++;
     }
     free(buf);
-    if (map == MAP_USERS)
-        account_userrec_ctx_free(&uc);
     return rc;
 }
 
