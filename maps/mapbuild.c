@@ -813,10 +813,14 @@ static int resolve(struct mapbuild *mb, struct resolve *r, struct mapbuild_count
     }
     if (m != r->nclaims)
         goto out;                       /* cannot happen: the same claims */
-    /* one address claimed more than once: in claim order (rank first) */
+    /* Number the distinct addresses; one address claimed more than once
+     * has its claims in claim order (rank first). */
+    r->uaddr = malloc((r->nclaims ? r->nclaims : 1) * sizeof(*r->uaddr));
+    if (r->uaddr == NULL)
+        goto out;
     for (uint32_t i = 0, j; i < m; i = j) {
-        for (j = i + 1; j < m && strcmp(r->claims[perm[j]].addr, r->claims[perm[i]].addr) == 0;
-             j++)
+        const char *addr = r->claims[perm[i]].addr;
+        for (j = i + 1; j < m && strcmp(r->claims[perm[j]].addr, addr) == 0; j++)
             ;
         for (uint32_t a = i + 1; a < j; a++) {
             uint32_t t = perm[a], b = a;
@@ -824,17 +828,9 @@ static int resolve(struct mapbuild *mb, struct resolve *r, struct mapbuild_count
                 perm[b] = perm[b - 1];
             perm[b] = t;
         }
-    }
-
-    /* Number the distinct addresses. */
-    r->uaddr = malloc((r->nclaims ? r->nclaims : 1) * sizeof(*r->uaddr));
-    if (r->uaddr == NULL)
-        goto out;
-    for (uint32_t i = 0; i < r->nclaims; i++) {
-        struct claim *cl = &r->claims[perm[i]];
-        if (r->nu == 0 || strcmp(r->uaddr[r->nu - 1], cl->addr) != 0)
-            r->uaddr[r->nu++] = cl->addr;
-        cl->u = r->nu - 1;
+        for (uint32_t a = i; a < j; a++)
+            r->claims[perm[a]].u = r->nu;
+        r->uaddr[r->nu++] = r->claims[perm[i]].addr;
     }
     free(perm);
     perm = NULL;
