@@ -39,7 +39,7 @@
 /* ioprio_set(2): the idle I/O class (3 << 13), who = a process */
 #define IOPRIO_WHO_PROCESS 1
 #define IOPRIO_IDLE (3 << 13)
-#define BATCH_QUIET_MS 200    /* install once changes pause this long (a bulk
+#define BATCH_QUIET_MS 100    /* install once changes pause this long (a bulk
                                  import sends entries far closer together) */
 #define BATCH_MAX_MS 3000     /* or this long after the first pending one */
 /* The saved state (table + cookie) is a consistent snapshot whenever it is

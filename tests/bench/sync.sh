@@ -346,7 +346,7 @@ echo "the sync's own log of its best runs:"
 for k in "${!Y_LOG[@]}"; do echo "  $k: ${Y_LOG[$k]#*: }"; done | sort
 echo
 echo "persist: ldapadd of one account -> visible to postmap -q in mailboxes.cdb"
-echo "($ADDS adds, one at a time; the daemon installs after 0.2 s of quiet)"
+echo "($ADDS adds, one at a time; the daemon installs after 0.1 s of quiet)"
 echo
 printf '%9s %10s %6s %6s %6s %-8s %11s %7s %11s %9s\n' \
     accounts refresh_s p50_s p99_s max_s "goal<2s" install_ms busy_s daemon_MiB RSS/maps
