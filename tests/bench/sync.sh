@@ -20,7 +20,11 @@
 # (syncprov); once its initial refresh is installed, MAILMAPS_BENCH_ADDS
 # (default 20) times: ldapadd one new account, then poll postmap -q on
 # mailboxes.cdb every 10 ms; the latency runs from just before ldapadd to
-# the first successful lookup. Then the same against a directory of
+# the first successful lookup. Then a bulk import: one ldapadd of
+# MAILMAPS_BENCH_BULK (default 10,000) accounts; reported are ldapadd's own
+# time, the time until the last of them is visible and how many installs
+# the daemon made of it (the goal: a few, not one per entry). Then the
+# same against a directory of
 # MAILMAPS_BENCH_SMALL (default 10,000) accounts for comparison: every
 # change rebuilds the whole maps, so the size of the directory dominates.
 #
@@ -37,9 +41,10 @@ N=${MAILMAPS_BENCH_ACCOUNTS:-1000000}
 SMALL=${MAILMAPS_BENCH_SMALL:-10000}
 ROUNDS=${MAILMAPS_BENCH_ROUNDS:-2}
 ADDS=${MAILMAPS_BENCH_ADDS:-20}
+BULK=${MAILMAPS_BENCH_BULK:-10000}
 PAGES=${MAILMAPS_BENCH_PAGES:-1000 5000}
 STRICT=${MAILMAPS_BENCH_STRICT:-0}
-for v in N SMALL ROUNDS ADDS; do
+for v in N SMALL ROUNDS ADDS BULK; do
     case "${!v}" in ''|*[!0-9]*|0) fail_fast "$v must be a positive number: '${!v}'" ;; esac
 done
 
@@ -241,6 +246,35 @@ wait_idle() {
     done
 }
 
+# bulk_import - one ldapadd of BULK new accounts into a directory of COUNT
+# (plus the ADDS before) that the persist daemon PID (logging to LOG,
+# writing DIR) follows; waits for the last one to be visible and the daemon
+# to settle; sets BULK_LINE[LABEL]: bulk_import LABEL COUNT PID LOG DIR LIMIT
+declare -A BULK_LINE
+bulk_import() {
+    local label=$1 count=$2 pid=$3 log=$4 dir=$5 limit=$6 i before t0 added seen users
+    for ((i = 1; i <= BULK; i++)); do account_ldif "bulk-$label-$i"; echo; done >"$MM_TMP/bulk.ldif"
+    before=$(installs "$log")
+    say "persist ($label): one ldapadd of $BULK accounts"
+    t0=$EPOCHREALTIME
+    ldap_add_ldif "$MM_TMP/bulk.ldif" || fail_fast "ldapadd of the bulk import failed"
+    added=$(fsub "$EPOCHREALTIME" "$t0")
+    # Changes are installed in the order they came: the last one seen means
+    # all are.
+    until postmap_q "bulk-$label-$BULK@example.com" "cdb:$dir/mailboxes" >/dev/null 2>&1; do
+        sleep 0.05
+        [ "$(fsub "$EPOCHREALTIME" "$t0" | cut -d. -f1)" -lt "$limit" ] ||
+            fail_fast "persist ($label): the bulk import is not visible after ${limit}s: $(tail -3 "$log")"
+    done
+    seen=$(fsub "$EPOCHREALTIME" "$t0")
+    wait_idle "$pid" "$limit" || fail_fast "persist ($label): the daemon never settles"
+    users=$(sed -n 's/^users=//p' "$dir/status")
+    [ "$users" = $((count + ADDS + BULK)) ] ||
+        fail_fast "persist ($label): $users users after the bulk import, want $((count + ADDS + BULK))"
+    BULK_LINE[$label]="ldapadd ${added}s, last visible after ${seen}s, $(($(installs "$log") - before)) installs"
+    say "persist ($label): bulk import: ${BULK_LINE[$label]}"
+}
+
 # persist_latency - LABEL COUNT: start a persist daemon on the current slapd, add
 # ADDS accounts one at a time; sets P_REFRESH, P_P50, P_P99, P_MAX,
 # P_INSTALL_MS (median install time from the daemon's log), P_KB (its VmHWM)
@@ -290,6 +324,7 @@ persist_latency() {
         echo "$busy" >>"$MM_TMP/busy-$label"
         say "persist ($label): add $i visible after ${lat}s (ldapadd itself ${added}s), daemon busy ${busy}s"
     done
+    bulk_import "$label" "$count" "$pid" "$log" "$dir" "$limit"
     P_KB=$(sed -n 's/^VmHWM:[^0-9]*\([0-9]*\).*/\1/p' "/proc/$pid/status")
     _mm_stop_pid "$pid" 30
     # Nearest rank: with 20 samples p99 is the largest.
@@ -364,6 +399,13 @@ echo "(refresh_s: daemon start to its first installed maps; install_ms: median"
 echo " rebuild + install per change, from its log; busy_s: median time from the"
 echo " ldapadd until the daemon is idle again (install, then saving its state);"
 echo " daemon_MiB: its peak RSS; p99 of $ADDS samples = the max)"
+echo
+echo "persist: one ldapadd of $BULK new accounts (while changes keep coming the"
+echo "daemon installs at least every 3 s; goal: a few installs, not $BULK)"
+for l in big small; do
+    [ -n "${BULK_LINE[$l]:-}" ] || continue
+    printf '%9s accounts: %s\n' "${PR[$l]%% *}" "${BULK_LINE[$l]}"
+done
 
 [ "$STRICT" = 1 ] && [ "$missed" -eq 1 ] && exit 1
 exit 0
