@@ -41,7 +41,10 @@
 #define IOPRIO_IDLE (3 << 13)
 #define BATCH_QUIET_MS 100    /* install once changes pause this long (a bulk
                                  import sends entries far closer together) */
-#define BATCH_MAX_MS 3000     /* or this long after the first pending one */
+#define BATCH_MAX_MS 3000     /* or this long after the first pending one,
+                                 however steadily they keep coming */
+#define INSTALL_RETRY_MS 10000 /* after a failed install (a full disk, a
+                                  refused shrink), before trying again */
 /* The saved state (table + cookie) is a consistent snapshot whenever it is
  * written, and resuming from an older one only replays changes, so it is
  * written after a refresh, at a clean stop, and otherwise at most this
@@ -75,6 +78,8 @@ struct persist {
     bool save_pending;               /* installed changes not yet saved */
     pid_t saver;                     /* a child writing the state, or 0 */
     struct failure_log install_fl;
+    bool install_failing;            /* the last install failed ... */
+    struct timespec install_failed;  /* ... at this time */
     char error[1024];
 };
 
@@ -269,13 +274,16 @@ static void install_now(struct persist *p)
     if (r == SYNC_DONE)
         r = install_maps(p->cfg, p->mb, p->force, &started, &rep);
     if (r != SYNC_DONE) {
-        /* The table stays dirty: the next change or resync tries again. */
+        /* The table stays dirty: tried again after INSTALL_RETRY_MS, not
+         * at every change (at a million accounts an attempt costs a
+         * second of CPU). */
         if (failure_log_failed(&p->install_fl, rep.error))
             log_err("persist: maps not installed, old maps kept: %s", rep.error);
-        clock_gettime(CLOCK_MONOTONIC, &p->first_change);
-        p->last_change = p->first_change;
+        p->install_failing = true;
+        clock_gettime(CLOCK_MONOTONIC, &p->install_failed);
         return;
     }
+    p->install_failing = false;
     if (failure_log_ok(&p->install_fl))
         log_notice("persist: installing maps works again");
     log_info("persist: installed generation %llu: %zu changes, %llu users, %llu aliases, "
@@ -288,6 +296,31 @@ static void install_now(struct persist *p)
     p->save_pending = true;
     if (ms_since(&p->last_save) >= STATE_SAVE_MS)
         save_state(p, true);
+}
+
+/* batch_due - install the pending changes now: they have paused, or the
+ * oldest has waited BATCH_MAX_MS (a steady stream must not hold the maps
+ * back for as long as it lasts) */
+static bool batch_due(const struct persist *p)
+{
+    if (p->in_refresh || !p->dirty)
+        return false;
+    if (p->install_failing && ms_since(&p->install_failed) < INSTALL_RETRY_MS)
+        return false;
+    return ms_since(&p->last_change) >= BATCH_QUIET_MS ||
+           ms_since(&p->first_change) >= BATCH_MAX_MS;
+}
+
+/* batch_wait_ms - how long to wait for a message before batch_due may
+ * become true */
+static long long batch_wait_ms(const struct persist *p)
+{
+    if (p->in_refresh || !p->dirty || p->install_failing)
+        return TICK_MS;
+    long long quiet = BATCH_QUIET_MS - ms_since(&p->last_change);
+    long long oldest = BATCH_MAX_MS - ms_since(&p->first_change);
+    long long ms = quiet < oldest ? quiet : oldest;
+    return ms < 5 ? 5 : ms > TICK_MS ? TICK_MS : ms;
 }
 
 struct entry_ctx {
@@ -546,13 +579,10 @@ static enum session_end session(struct persist *p)
             break;
         }
         saver_reap(p, false);
-        /* with changes pending, wake up when the quiet time is over, not
-         * at the next tick */
-        long long wait_ms = TICK_MS;
-        if (p->dirty && !p->in_refresh) {
-            wait_ms = BATCH_QUIET_MS - ms_since(&p->last_change);
-            wait_ms = wait_ms < 5 ? 5 : wait_ms > TICK_MS ? TICK_MS : wait_ms;
-        }
+        /* checked after every message, not only when none came in time */
+        if (batch_due(p))
+            install_now(p);
+        long long wait_ms = batch_wait_ms(p);
         struct timeval tv = { 0, (suseconds_t)(wait_ms * 1000) };
         LDAPMessage *msg = NULL;
         int r = ldap_result(ld, msgid, LDAP_MSG_ONE, &tv, &msg);
@@ -563,10 +593,6 @@ static enum session_end session(struct persist *p)
                          stall_ms / 1000);
                 break;
             }
-            if (!p->in_refresh && p->dirty &&
-                (ms_since(&p->last_change) >= BATCH_QUIET_MS ||
-                 ms_since(&p->first_change) >= BATCH_MAX_MS))
-                install_now(p);
             continue;
         }
         if (r < 0) {

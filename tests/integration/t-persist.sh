@@ -99,6 +99,20 @@ gens=$(( $(sed -n 's/^generation=//p' "$MAPS/status") - gen0 ))
 [ "$gens" -ge 1 ] && [ "$gens" -le 10 ] && ok "300 changes took $gens installs" ||
     not_ok "300 changes took $gens installs"
 
+# ---- a steady stream (an entry every 50 ms, never the 0.1 s pause that
+# ends a burst) is installed as it goes, at least every 3 s, not once it ends
+stream() {
+    local i
+    for ((i = 1; i <= 120; i++)); do account_ldif "stream$i"; echo; sleep 0.05; done
+}
+stream | ldap_add_ldif /dev/stdin &
+STREAM_PID=$!
+register_pid "$STREAM_PID"
+wait_for 10 has stream1@example.com mailboxes
+check "a steady stream of adds is in the maps before it ends" kill -0 "$STREAM_PID"
+wait "$STREAM_PID"
+within5 "and all of it once it ends" has stream120@example.com mailboxes
+
 # ---- killed and restarted: resumes from the cookie
 kill -9 "$SYNC_PID"; wait "$SYNC_PID" 2>/dev/null
 ldapdelete -x -H "$LDAP_URI" -D "$LDAP_ROOT_DN" -y "$LDAP_ROOT_PW_FILE" "uid=user000004,$LDAP_PEOPLE"
@@ -125,5 +139,29 @@ kill -TERM "$SYNC_PID"
 wait_for 10 sh -c "! kill -0 $SYNC_PID 2>/dev/null" && ok "SIGTERM stops the daemon" || not_ok "SIGTERM stops the daemon"
 wait "$SYNC_PID"
 is "$?" 0 "exit status 0 after SIGTERM"
+
+# ---- a mass deletion is refused by max_shrink (10%): the old maps stay,
+# one error line, retried now and then rather than per change; once the
+# operator installs the smaller maps with --once --force, the daemon's next
+# attempt goes through
+: >"$LOG"
+start_sync
+wait_for 20 grep -q "refresh done" "$LOG" || fail_fast "no refresh after a restart: $(tail -3 "$LOG")"
+for ((i = 1001; i <= 1150; i++)); do echo "uid=user00$i,$LDAP_PEOPLE"; done >"$MM_TMP/mass.dns"
+ldapdelete -x -H "$LDAP_URI" -D "$LDAP_ROOT_DN" -y "$LDAP_ROOT_PW_FILE" -f "$MM_TMP/mass.dns"
+wait_for 10 grep -q "maps not installed, old maps kept" "$LOG" &&
+    ok "a mass deletion is refused" || not_ok "a mass deletion is refused: $(tail -3 "$LOG")"
+check "the old maps are kept" has user001001@example.com mailboxes
+account_ldif afterwards >"$MM_TMP/add3.ldif"
+ldap_add_ldif "$MM_TMP/add3.ldif" >/dev/null
+sleep 1
+is "$(grep -c "maps not installed" "$LOG")" 1 "the refusal is logged once"
+"$SYNC" --once --force -c "$CONF" 2>>"$LOG"
+is "$?" 0 "the operator forces the smaller maps in"
+wait_for 15 grep -q "installing maps works again" "$LOG" &&
+    ok "the daemon installs again after that" || not_ok "the daemon installs again after that"
+sed 's/afterwards/later2/g' "$MM_TMP/add3.ldif" >"$MM_TMP/add4.ldif"
+ldap_add_ldif "$MM_TMP/add4.ldif" >/dev/null
+within5 "and follows changes again" has later2@example.com mailboxes
 
 done_testing
