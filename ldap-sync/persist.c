@@ -271,6 +271,7 @@ static void install_now(struct persist *p)
         snprintf(rep.error, sizeof(rep.error), "%s", err);
         r = SYNC_FAILED;
     }
+    long long apply_ms = ms_since(&started);
     if (r == SYNC_DONE)
         r = install_maps(p->cfg, p->mb, p->force, &started, &rep);
     if (r != SYNC_DONE) {
@@ -287,10 +288,11 @@ static void install_now(struct persist *p)
     if (failure_log_ok(&p->install_fl))
         log_notice("persist: installing maps works again");
     log_info("persist: installed generation %llu: %zu changes, %llu users, %llu aliases, "
-             "%llu domains in %llu ms",
+             "%llu domains in %llu ms (apply %lld, build %llu, write %llu)",
              (unsigned long long)rep.generation, p->pending, (unsigned long long)rep.users,
              (unsigned long long)rep.aliases, (unsigned long long)rep.domains,
-             (unsigned long long)rep.duration_ms);
+             (unsigned long long)rep.duration_ms, apply_ms, (unsigned long long)rep.build_ms,
+             (unsigned long long)rep.write_ms);
     p->dirty = false;
     p->pending = 0;
     p->save_pending = true;
