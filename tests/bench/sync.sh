@@ -151,12 +151,9 @@ load_directory() {
     local maxsize=$((2147483648 + count * 16384))
     say "slapadd -q of $count accounts"
     t0=$EPOCHREALTIME
+    # --syncprov: the sync account gets size=unlimited (the persist search
+    # is not paged)
     slapd_config --syncprov --maxsize "$maxsize"
-    # lib.sh exempts the sync account from the size limit for paged
-    # searches only (size.prtotal); the persist search is not paged and
-    # stops at 500 entries without size=unlimited.
-    sed -i "s/^\(limits dn.exact=\"$LDAP_SYNC_DN\"\) size.prtotal=unlimited/\1 size=unlimited/" \
-        "$SLAPD_CONF"
     grep -q '^limits .* size=unlimited' "$SLAPD_CONF" || fail_fast "no size limit exemption in slapd.conf"
     slapd_load_ldif "$MM_TMP/users.ldif"
     slapd_run

@@ -330,7 +330,9 @@ _mm_urlenc_path() {
 }
 
 # slapd_config - write slapd.conf and the base entries, load them; no start.
-# Options: --syncprov (persist-mode support), --sizelimit N (server limit,
+# Options: --syncprov (persist-mode support; the sync account then gets
+# size=unlimited, as the README asks: the persist search is not paged),
+# --sizelimit N (server limit,
 # default 500 as slapd's own), --no-sync-limits (no paged-results exemption
 # for the sync account: reproduces the 500-entry truncation),
 # --no-sync-account (no cn=mailmaps entry at all), --maxsize BYTES (mdb).
@@ -391,8 +393,11 @@ slapd_config() {
         [ $syncprov -eq 1 ] && echo "index entryCSN,entryUUID eq"
         # The rootdn ignores limits; the sync account does not, which is
         # exactly what the tests need to see.
-        [ $synclimits -eq 1 ] &&
+        if [ $synclimits -eq 1 ] && [ $syncprov -eq 1 ]; then
+            echo "limits dn.exact=\"$LDAP_SYNC_DN\" size=unlimited"
+        elif [ $synclimits -eq 1 ]; then
             echo "limits dn.exact=\"$LDAP_SYNC_DN\" size.prtotal=unlimited"
+        fi
         echo "access to attrs=userPassword"
         [ $syncacct -eq 1 ] && echo "    by dn.exact=\"$LDAP_SYNC_DN\" read"
         echo "    by anonymous auth"
