@@ -50,6 +50,11 @@
  * written after a refresh, at a clean stop, and otherwise at most this
  * often: at a million accounts a save costs seconds. */
 #define STATE_SAVE_MS 60000
+/* A save forks, and an install running beside the child pays for copying
+ * every page it writes (half a second at a million accounts): it waits for
+ * this long without changes, or twice STATE_SAVE_MS in a stream that never
+ * pauses. */
+#define SAVE_QUIET_MS 1000
 
 enum session_end {
     SESSION_STOP,        /* asked to stop */
@@ -74,8 +79,10 @@ struct persist {
     bool dirty;                      /* table differs from the installed maps */
     size_t pending;                  /* changes since the last install */
     struct timespec first_change, last_change, last_message, last_full;
-    struct timespec last_save;
+    struct timespec last_save, last_install;
     bool save_pending;               /* installed changes not yet saved */
+    bool save_soon;                  /* a refresh ended: do not wait for
+                                        STATE_SAVE_MS */
     pid_t saver;                     /* a child writing the state, or 0 */
     struct failure_log install_fl;
     bool install_failing;            /* the last install failed ... */
@@ -177,6 +184,19 @@ static void save_state(struct persist *p, bool background)
         (void)save_now(p);
     clock_gettime(CLOCK_MONOTONIC, &p->last_save);
     p->save_pending = false;
+    p->save_soon = false;
+}
+
+/* save_due - write the state now: installed changes are unsaved, a refresh
+ * ended or the last save is STATE_SAVE_MS old, and the daemon is quiet */
+static bool save_due(const struct persist *p)
+{
+    if (!p->save_pending || p->saver > 0 || p->dirty || p->in_refresh)
+        return false;
+    long long since_save = ms_since(&p->last_save);
+    if (!p->save_soon && since_save < STATE_SAVE_MS)
+        return false;
+    return ms_since(&p->last_install) >= SAVE_QUIET_MS || since_save >= 2 * STATE_SAVE_MS;
 }
 
 /* slot_dn_cmp - qsort order of table slots: their accounts' DNs */
@@ -296,8 +316,7 @@ static void install_now(struct persist *p)
     p->dirty = false;
     p->pending = 0;
     p->save_pending = true;
-    if (ms_since(&p->last_save) >= STATE_SAVE_MS)
-        save_state(p, true);
+    clock_gettime(CLOCK_MONOTONIC, &p->last_install);
 }
 
 /* batch_due - install the pending changes now: they have paused, or the
@@ -423,8 +442,7 @@ static void end_refresh(struct persist *p)
     log_info("persist: refresh done (%s): %zu accounts, %zu changes", p->full_refresh ? "full" : "resumed",
              p->table.used, p->pending);
     install_now(p);
-    if (p->save_pending)
-        save_state(p, true);
+    p->save_soon = true;
 }
 
 /* handle_intermediate - Sync Info messages: cookies, phase ends, ID sets */
@@ -584,6 +602,8 @@ static enum session_end session(struct persist *p)
         /* checked after every message, not only when none came in time */
         if (batch_due(p))
             install_now(p);
+        else if (save_due(p))
+            save_state(p, true);
         long long wait_ms = batch_wait_ms(p);
         struct timeval tv = { 0, (suseconds_t)(wait_ms * 1000) };
         LDAPMessage *msg = NULL;
@@ -676,7 +696,9 @@ int persist_run(const struct conf *cfg, bool force, volatile sig_atomic_t *stop,
      * is not (it may lack the deletions that end it). */
     if (p.dirty && !p.in_refresh)
         install_now(&p);
-    if (p.save_pending)
+    /* Nor is its table worth saving (a full refresh has no cookie yet):
+     * the state saved before it resumes correctly. */
+    if (p.save_pending && !p.in_refresh)
         save_state(&p, false);
     saver_reap(&p, true);
     log_info("stopping");
