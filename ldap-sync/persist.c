@@ -676,6 +676,7 @@ int persist_run(const struct conf *cfg, bool force, volatile sig_atomic_t *stop,
     else if (loaded < 0 || (loaded == 0 && strstr(err, "configuration")))
         log_notice("persist: not resuming: %s", err);
     clock_gettime(CLOCK_MONOTONIC, &p.last_full);
+    p.last_save = p.last_full;       /* nothing unsaved yet */
 
     while (!*stop) {
         enum session_end end = session(&p);
