@@ -18,7 +18,7 @@
 #
 # Persist: mailmaps-sync -f with sync_mode = persist against the same slapd
 # (syncprov); once its initial refresh is installed, MAILMAPS_BENCH_ADDS
-# (default 20) times: ldapadd one new account, then poll postmap -q on
+# (default 100) times: ldapadd one new account, then poll postmap -q on
 # mailboxes.cdb every 10 ms; the latency runs from just before ldapadd to
 # the first successful lookup. Then a bulk import: one ldapadd of
 # MAILMAPS_BENCH_BULK (default 10,000) accounts; reported are ldapadd's own
@@ -40,7 +40,7 @@
 N=${MAILMAPS_BENCH_ACCOUNTS:-1000000}
 SMALL=${MAILMAPS_BENCH_SMALL:-10000}
 ROUNDS=${MAILMAPS_BENCH_ROUNDS:-2}
-ADDS=${MAILMAPS_BENCH_ADDS:-20}
+ADDS=${MAILMAPS_BENCH_ADDS:-100}
 BULK=${MAILMAPS_BENCH_BULK:-10000}
 PAGES=${MAILMAPS_BENCH_PAGES:-1000 5000}
 STRICT=${MAILMAPS_BENCH_STRICT:-0}
@@ -290,7 +290,7 @@ persist_latency() {
     P_REFRESH=$(fsub "$EPOCHREALTIME" "$t0")
     [ "$(sed -n 's/^users=//p' "$dir/status")" = "$count" ] ||
         fail_fast "persist ($label): the refresh has $(sed -n 's/^users=//p' "$dir/status") users, want $count"
-    # The refresh may still be saving its state: let it settle.
+    # Let the refresh's install settle.
     wait_idle "$pid" "$limit" || fail_fast "persist ($label): the daemon never settles"
     : >"$MM_TMP/lat-$label"
     : >"$MM_TMP/add-$label"
@@ -324,7 +324,7 @@ persist_latency() {
     bulk_import "$label" "$count" "$pid" "$log" "$dir" "$limit"
     P_KB=$(sed -n 's/^VmHWM:[^0-9]*\([0-9]*\).*/\1/p' "/proc/$pid/status")
     _mm_stop_pid "$pid" 30
-    # Nearest rank: with 20 samples p99 is the largest.
+    # Nearest rank: with 100 samples p99 is the second largest.
     read -r P_P50 P_P99 P_MAX < <(sort -n "$MM_TMP/lat-$label" | awk '
         { v[NR] = $1 }
         END { r50 = int(NR * 0.50); if (r50 < NR * 0.50) r50++
@@ -394,8 +394,9 @@ done
 echo "(ldapadd's own time at $N accounts, part of the latency: median and max ${ADD_BIG/ / and } s)"
 echo "(refresh_s: daemon start to its first installed maps; install_ms: median"
 echo " rebuild + install per change, from its log; busy_s: median time from the"
-echo " ldapadd until the daemon is idle again (install, then saving its state);"
-echo " daemon_MiB: its peak RSS; p99 of $ADDS samples = the max)"
+echo " ldapadd until the daemon is idle again (the state is saved only once"
+echo " changes pause for a second); daemon_MiB: its peak RSS; p99 by nearest"
+echo " rank of $ADDS samples)"
 echo
 echo "persist: one ldapadd of $BULK new accounts (while changes keep coming the"
 echo "daemon installs at least every 3 s; goal: a few installs, not $BULK)"
