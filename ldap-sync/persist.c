@@ -13,6 +13,8 @@
  * would block here forever, hence our own loop). */
 
 #include <errno.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -170,12 +172,16 @@ static void save_state(struct persist *p, bool background)
     saver_reap(p, !background);
     if (p->saver > 0)
         return;                      /* one at a time: the next install saves */
+    pid_t parent = getpid();
     pid_t pid = background ? fork() : -1;
     if (pid == 0) {
         /* behind the daemon for CPU and disk: a change arriving now must
          * not wait for the save to get its install written */
         (void)setpriority(PRIO_PROCESS, 0, 10);
         (void)syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, IOPRIO_IDLE);
+        /* saver_hold may have it stopped: it must not outlive the daemon */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+            _exit(1);
         _exit(save_now(p) < 0 ? 1 : 0);
     }
     if (pid > 0)
@@ -185,6 +191,15 @@ static void save_state(struct persist *p, bool background)
     clock_gettime(CLOCK_MONOTONIC, &p->last_save);
     p->save_pending = false;
     p->save_soon = false;
+}
+
+/* saver_hold - stop a running saver for the length of an install, or let
+ * it go on: an install beside it took half as long again at a million
+ * accounts (both compete for fresh memory), and the save can wait */
+static void saver_hold(const struct persist *p, bool hold)
+{
+    if (p->saver > 0)                /* not reaped yet: still our child */
+        (void)kill(p->saver, hold ? SIGSTOP : SIGCONT);
 }
 
 /* save_due - write the state now: installed changes are unsaved, a refresh
@@ -285,6 +300,7 @@ static void install_now(struct persist *p)
     enum sync_result r = SYNC_DONE;
 
     clock_gettime(CLOCK_MONOTONIC, &started);
+    saver_hold(p, true);
     memset(&rep, 0, sizeof(rep));
     snprintf(rep.source, sizeof(rep.source), "%s", ldapdir_uri(p->dir));
     if (update_build(p, err, sizeof(err)) < 0) {
@@ -294,6 +310,7 @@ static void install_now(struct persist *p)
     long long apply_ms = ms_since(&started);
     if (r == SYNC_DONE)
         r = install_maps(p->cfg, p->mb, p->force, &started, &rep);
+    saver_hold(p, false);
     if (r != SYNC_DONE) {
         /* The table stays dirty: tried again after INSTALL_RETRY_MS, not
          * at every change (at a million accounts an attempt costs a
