@@ -304,6 +304,33 @@ out:
     return result;
 }
 
+/* install_confirm - stamp the status of GENERATION with now */
+int install_confirm(const struct conf *cfg, unsigned long long generation, char *err,
+                    size_t errsz)
+{
+    char path[4096];
+    struct status st;
+
+    int lock = lock_maps_dir(cfg->maps_dir, err, errsz);
+    if (lock < 0)
+        return -1;
+    snprintf(path, sizeof(path), "%s/status", cfg->maps_dir);
+    int r = status_read(path, &st, err, errsz);
+    if (r == 0) {
+        snprintf(err, errsz, "%s: missing", path);
+    } else if (r > 0 && st.generation != generation) {
+        snprintf(err, errsz, "%s: generation %llu was installed by another process", path,
+                 (unsigned long long)st.generation);
+        r = -1;
+    } else if (r > 0) {
+        st.synced_at = time(NULL);
+        if (status_write(path, &st, err, errsz) < 0)
+            r = -1;
+    }
+    close(lock);
+    return r > 0 ? 0 : -1;
+}
+
 /* install_record_failure - last_failure into an existing status */
 void install_record_failure(const struct conf *cfg, const char *reason)
 {

@@ -18,6 +18,13 @@
 enum sync_result install_maps(const struct conf *cfg, struct mapbuild *mb, bool force,
                               const struct timespec *started, struct sync_report *rep);
 
+/* install_confirm - the installed maps of GENERATION are still current
+ * (persist mode, its search alive and nothing pending): stamp synced_at in
+ * the status with now, so that they do not turn stale in a quiet hour.
+ * 0 done; -1 with err set (another process installed since, or the status
+ * cannot be read or written). */
+int install_confirm(const struct conf *cfg, unsigned long long generation, char *err,
+                    size_t errsz);
 /* install_record_failure - note a failed sync in the status file
  * (last_failure, last_failure_at), keeping everything else; only when a
  * status file exists. */

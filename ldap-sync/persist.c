@@ -87,6 +87,9 @@ struct persist {
                                         STATE_SAVE_MS */
     pid_t saver;                     /* a child writing the state, or 0 */
     struct failure_log install_fl;
+    unsigned long long installed;    /* the generation we installed last */
+    struct timespec last_confirm;    /* it was installed or confirmed current */
+    struct failure_log confirm_fl;
     bool install_failing;            /* the last install failed ... */
     struct timespec install_failed;  /* ... at this time */
     char error[1024];
@@ -333,7 +336,36 @@ static void install_now(struct persist *p)
     p->dirty = false;
     p->pending = 0;
     p->save_pending = true;
+    p->installed = rep.generation;
     clock_gettime(CLOCK_MONOTONIC, &p->last_install);
+    p->last_confirm = p->last_install;
+}
+
+/* confirm_due - time to confirm the installed maps current: the search is
+ * alive past its refresh and nothing is pending, for a third of
+ * stale_after (at most a minute) since the last install or confirmation.
+ * Without this a quiet hour would make readers go to LDAP first. */
+static bool confirm_due(const struct persist *p)
+{
+    long long every = (long long)p->cfg->stale_after * 1000 / 3;
+    if (every > 60000)
+        every = 60000;
+    return p->refreshed && !p->in_refresh && !p->dirty && !p->install_failing &&
+           p->installed > 0 && ms_since(&p->last_confirm) >= every;
+}
+
+/* confirm_current - stamp the status: the maps are current as of now */
+static void confirm_current(struct persist *p)
+{
+    char err[1024];
+
+    clock_gettime(CLOCK_MONOTONIC, &p->last_confirm);
+    if (install_confirm(p->cfg, p->installed, err, sizeof(err)) < 0) {
+        if (failure_log_failed(&p->confirm_fl, err))
+            log_warnx("persist: cannot confirm the maps current: %s", err);
+    } else if (failure_log_ok(&p->confirm_fl)) {
+        log_notice("persist: confirming the maps current works again");
+    }
 }
 
 /* batch_due - install the pending changes now: they have paused, or the
@@ -621,6 +653,8 @@ static enum session_end session(struct persist *p)
             install_now(p);
         else if (save_due(p))
             save_state(p, true);
+        else if (confirm_due(p))
+            confirm_current(p);
         long long wait_ms = batch_wait_ms(p);
         struct timeval tv = { 0, (suseconds_t)(wait_ms * 1000) };
         LDAPMessage *msg = NULL;

@@ -22,6 +22,7 @@ maps_dir = $MAPS
 mail_base = /var/vmail
 sync_mode = persist
 sync_interval = 600
+stale_after = 3
 EOF
 
 SYNC_PID=""
@@ -98,6 +99,12 @@ sleep 1.5
 gens=$(( $(sed -n 's/^generation=//p' "$MAPS/status") - gen0 ))
 [ "$gens" -ge 1 ] && [ "$gens" -le 10 ] && ok "300 changes took $gens installs" ||
     not_ok "300 changes took $gens installs"
+
+# ---- a quiet spell longer than stale_after: the daemon, its search alive,
+# confirms the maps current, so readers do not go to LDAP first
+sleep 4
+check "no change for 4 s (stale_after = 3): the maps are not stale" \
+    "$MAILMAPS_BUILD/mailmaps" -c "$CONF" status
 
 # ---- a steady stream (an entry every 50 ms, never the 0.1 s pause that
 # ends a burst) is installed as it goes, at least every 3 s, not once it ends
