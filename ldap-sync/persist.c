@@ -57,6 +57,10 @@
  * this long without changes, or twice STATE_SAVE_MS in a stream that never
  * pauses. */
 #define SAVE_QUIET_MS 1000
+/* Reconnecting costs the server a bind and a resume, so the back-off stops
+ * here even when sync_interval (its cap in poll mode) is hours: changes
+ * flow again within minutes of the server's return. */
+#define PERSIST_BACKOFF_MAX 300
 
 enum session_end {
     SESSION_STOP,        /* asked to stop */
@@ -742,7 +746,9 @@ int persist_run(const struct conf *cfg, bool force, volatile sig_atomic_t *stop,
             backoff = DAEMON_BACKOFF_FIRST;
         if (failure_log_failed(&p.session_fl, p.error))
             log_err("persist: %s; retrying, the maps stay as they are", p.error);
-        daemon_wait(daemon_backoff(&backoff, cfg->sync_interval), stop, resync);
+        unsigned cap = cfg->sync_interval < PERSIST_BACKOFF_MAX ? cfg->sync_interval
+                                                                 : PERSIST_BACKOFF_MAX;
+        daemon_wait(daemon_backoff(&backoff, cap), stop, resync);
     }
     /* Changes already received are worth installing; a refresh cut short
      * is not (it may lack the deletions that end it). */
