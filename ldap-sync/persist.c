@@ -401,6 +401,7 @@ struct entry_ctx {
     struct persist *p;
     const struct berval *uuid;
     int result;                      /* -1 out of memory */
+    bool unchanged;                  /* the entry gave what the table holds */
 };
 
 /* store_entry - an added or modified entry: its account replaces the old one */
@@ -418,7 +419,15 @@ static int store_entry(void *ctx, const struct entry *e)
     }
     account_init(a);
     int r = account_from_entry(p->cfg, e, a, warn_entry, NULL, err, sizeof(err));
-    if (r == 1) {
+    struct uuidtab_slot *old = r == 1 ? uuidtab_get(&p->table, uuid) : NULL;
+    if (old != NULL && account_equal(old->account, a)) {
+        /* A full refresh sends every entry again: most are no change, and
+         * the build need not hear of them. */
+        old->seen = true;
+        ec->unchanged = true;
+        account_free(a);
+        free(a);
+    } else if (r == 1) {
         if (uuidtab_put(&p->table, uuid, a) < 0)
             ec->result = -1;
     } else {
@@ -464,7 +473,8 @@ static int handle_entry(struct persist *p, LDAP *ld, LDAPMessage *msg)
             snprintf(p->error, sizeof(p->error), "%s", ec.result < 0 ? "out of memory" : err);
             rc = -1;
         }
-        changed(p);
+        if (!ec.unchanged)
+            changed(p);
         break;
     }
     case SYNCREPL_DELETE:
@@ -494,7 +504,13 @@ static void end_refresh(struct persist *p)
         log_notice("persist: %s answers again", ldapdir_uri(p->dir));
     log_info("persist: refresh done (%s): %zu accounts, %zu changes", p->full_refresh ? "full" : "resumed",
              p->table.used, p->pending);
-    install_now(p);
+    /* Nothing changed since our last install: the maps are current as they
+     * are (the first refresh installs anyway, for the status). */
+    if (p->dirty || p->installed == 0)
+        install_now(p);
+    else
+        confirm_current(p);
+    p->save_pending = true;          /* a new cookie at least */
     p->save_soon = true;
 }
 

@@ -353,6 +353,33 @@ void account_free(struct account *a)
     account_init(a);
 }
 
+/* str_same - both NULL, or the same bytes */
+static bool str_same(const char *a, const char *b)
+{
+    return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* strv_same - the same strings in the same order */
+static bool strv_same(char *const *a, size_t na, char *const *b, size_t nb)
+{
+    if (na != nb)
+        return false;
+    for (size_t i = 0; i < na; i++)
+        if (!str_same(a[i], b[i]))
+            return false;
+    return true;
+}
+
+bool account_equal(const struct account *a, const struct account *b)
+{
+    return a->uid == b->uid && a->gid == b->gid && a->quota == b->quota &&
+           a->storage_set == b->storage_set && str_same(a->dn, b->dn) &&
+           str_same(a->mail, b->mail) && str_same(a->home, b->home) &&
+           str_same(a->mailbox, b->mailbox) && str_same(a->password, b->password) &&
+           strv_same(a->aliases, a->alias_count, b->aliases, b->alias_count) &&
+           strv_same(a->groups, a->group_count, b->groups, b->group_count);
+}
+
 /* account_dn_normalize - dn for comparisons: lower-case, no blanks around
  * unescaped separators */
 char *account_dn_normalize(const char *dn)

@@ -48,6 +48,10 @@ struct account {
     char **groups;
 };
 
+/* account_equal - a and b would give the same records (every field the
+ * same; strings compared as bytes) */
+bool account_equal(const struct account *a, const struct account *b);
+
 /* account_init / account_free - an empty account; free releases it (and
  * leaves it empty again, so an account may be reused) */
 void account_init(struct account *a);

@@ -140,8 +140,14 @@ wait_for 30 hasnt user000005@example.com mailboxes &&
 check "everything else is still there" has user000006@example.com mailboxes
 
 # ---- SIGHUP: a full refresh; SIGTERM: a clean stop
+gen0=$(sed -n 's/^generation=//p' "$MAPS/status")
+full0=$(grep -c "refresh done (full)" "$LOG")
 kill -HUP "$SYNC_PID"
 wait_for 10 grep -q "full refresh" "$LOG" && ok "SIGHUP starts a full refresh" || not_ok "SIGHUP starts a full refresh"
+wait_for 10 sh -c "[ \$(grep -c 'refresh done (full)' '$LOG') -gt $full0 ]" || fail_fast "no full refresh done"
+like "$(grep "refresh done (full)" "$LOG" | tail -1)" ", 0 changes" \
+    "a full refresh of an unchanged directory finds no change"
+is "$(sed -n 's/^generation=//p' "$MAPS/status")" "$gen0" "and installs nothing"
 kill -TERM "$SYNC_PID"
 wait_for 10 sh -c "! kill -0 $SYNC_PID 2>/dev/null" && ok "SIGTERM stops the daemon" || not_ok "SIGTERM stops the daemon"
 wait "$SYNC_PID"

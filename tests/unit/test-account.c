@@ -421,6 +421,64 @@ static void test_lists(const struct conf *cfg)
     account_free(&a);
 }
 
+/* test_equal - account_equal sees every field: built twice from the same
+ * entry they are equal; each variant of the entry differs */
+static void test_equal(const struct conf *cfg)
+{
+    const struct entry_attr base[] = {
+        A("mail", V("alice@example.com")),
+        A("mailAlias", V("a@example.com"), V("b@example.com")),
+        A("mailGroupMember", V("staff@example.com")),
+        A("mailQuota", V("1G")),
+        A("mailUidNumber", V("2000")),
+        A("mailGidNumber", V("2000")),
+        A("userPassword", V("{CRYPT}$6$x")),
+        A("mailStorageDirectory", V("/var/vmail/a/")),
+        A("mailHomeDirectory", V("/home/a")),
+    };
+    enum { N = sizeof(base) / sizeof(base[0]) };
+    /* one changed attribute each: the same name, another value (or none) */
+    const struct entry_attr changed[] = {
+        A("mail", V("alice2@example.com")),
+        A("mailAlias", V("a@example.com")),
+        A("mailGroupMember", V("all@example.com")),
+        A("mailQuota", V("2G")),
+        A("mailUidNumber", V("2001")),
+        A("mailGidNumber", V("2001")),
+        A("userPassword", V("{CRYPT}$6$y")),
+        A("mailStorageDirectory", V("/var/vmail/b/")),
+        A("mailHomeDirectory", V("/home/b")),
+    };
+    struct account a, b;
+    struct warnings w;
+
+    account_init(&a);
+    account_init(&b);
+    is_int(run(cfg, "uid=a,dc=x", base, N, &a, &w), 1, "equal: built");
+    is_int(run(cfg, "uid=a,dc=x", base, N, &b, &w), 1, "equal: built again");
+    ok(account_equal(&a, &b), "equal: the same entry gives equal accounts");
+    account_free(&b);
+    is_int(run(cfg, "uid=b,dc=x", base, N, &b, &w), 1, "equal: another DN");
+    ok(!account_equal(&a, &b), "equal: another DN differs");
+    for (size_t i = 0; i < N; i++) {
+        struct entry_attr v[N];
+        memcpy(v, base, sizeof(v));
+        v[i] = changed[i];
+        account_free(&b);
+        is_int(run(cfg, "uid=a,dc=x", v, N, &b, &w), 1, "equal: %s changed, built", base[i].name);
+        ok(!account_equal(&a, &b) && !account_equal(&b, &a), "equal: %s changed differs",
+           base[i].name);
+        account_free(&b);
+        /* and the attribute absent */
+        memcpy(v, base, sizeof(v));
+        v[i] = v[N - 1];
+        if (i != 0 && run(cfg, "uid=a,dc=x", v, N - 1, &b, &w) == 1)
+            ok(!account_equal(&a, &b), "equal: %s absent differs", base[i].name);
+        account_free(&b);
+    }
+    account_free(&a);
+}
+
 /* test_mail_location - the template with storage absent and present */
 static void test_mail_location(struct conf *cfg)
 {
@@ -918,6 +976,7 @@ int main(void)
     }
     test_table(&cfg);
     test_lists(&cfg);
+    test_equal(&cfg);
     test_mail_location(&cfg);
     test_custom_attrs(&cfg);
     test_conf_variants(&cfg);
