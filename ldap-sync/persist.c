@@ -178,7 +178,7 @@ static void save_state(struct persist *p, bool background)
 {
     saver_reap(p, !background);
     if (p->saver > 0)
-        return;                      /* one at a time: the next install saves */
+        return;                      /* one at a time: save_due asks again */
     pid_t parent = getpid();
     pid_t pid = background ? fork() : -1;
     if (pid == 0) {
