@@ -469,11 +469,15 @@ static void test_equal(const struct conf *cfg)
         ok(!account_equal(&a, &b) && !account_equal(&b, &a), "equal: %s changed differs",
            base[i].name);
         account_free(&b);
-        /* and the attribute absent */
+        /* and the attribute absent (but mail, without which there is no
+         * account): the last one takes its place */
+        if (i == 0)
+            continue;
         memcpy(v, base, sizeof(v));
         v[i] = v[N - 1];
-        if (i != 0 && run(cfg, "uid=a,dc=x", v, N - 1, &b, &w) == 1)
-            ok(!account_equal(&a, &b), "equal: %s absent differs", base[i].name);
+        is_int(run(cfg, "uid=a,dc=x", v, N - 1, &b, &w), 1, "equal: %s absent, built",
+               base[i].name);
+        ok(!account_equal(&a, &b), "equal: %s absent differs", base[i].name);
         account_free(&b);
     }
     account_free(&a);
