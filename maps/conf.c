@@ -563,6 +563,113 @@ static int parse_usage(struct conf *cfg, const struct setting *s, const char *v,
     return 0;
 }
 
+/* parse_path_list - space separated absolute paths (home_dirs); each is
+ * stored without trailing '/', so "under" is a plain prefix test plus '/' */
+static int parse_path_list(struct conf *cfg, const struct setting *s, const char *v, char *why,
+                           size_t whysz)
+{
+    char *copy = strdup(v), *save = NULL;
+    char *list[CONF_LIST_MAX];
+    size_t n = 0;
+    int rc = -1;
+    (void)s;
+    if (copy == NULL) {
+        snprintf(why, whysz, "out of memory");
+        return -1;
+    }
+    for (char *t = strtok_r(copy, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+        size_t len = strlen(t);
+        while (len > 1 && t[len - 1] == '/')
+            t[--len] = '\0';
+        if (t[0] != '/' || len < 2 || len > 1024 || !printable(t) ||
+            strpbrk(t, ":%") != NULL || strstr(t, "/../") != NULL || strstr(t, "/./") != NULL ||
+            (len >= 3 && strcmp(t + len - 3, "/..") == 0) ||
+            (len >= 2 && strcmp(t + len - 2, "/.") == 0)) {
+            snprintf(why, whysz, "'%.100s' is not an absolute directory other than / "
+                                 "(no '..', '.', ':' or '%%')", t);
+            goto out;
+        }
+        if (n == CONF_LIST_MAX) {
+            snprintf(why, whysz, "more than %d directories", CONF_LIST_MAX);
+            goto out;
+        }
+        list[n++] = t;
+    }
+    for (size_t i = 0; i < cfg->home_dirs_count; i++)
+        free(cfg->home_dirs[i]);
+    cfg->home_dirs_count = 0;
+    for (size_t i = 0; i < n; i++) {
+        if ((cfg->home_dirs[i] = strdup(list[i])) == NULL) {
+            snprintf(why, whysz, "out of memory");
+            goto out;
+        }
+        cfg->home_dirs_count++;
+    }
+    rc = 0;
+out:
+    free(copy);
+    return rc;
+}
+
+/* parse_domain_list - space separated domain names (alias_domains), stored
+ * lower-case */
+static int parse_domain_list(struct conf *cfg, const struct setting *s, const char *v,
+                             char *why, size_t whysz)
+{
+    enum { MAX = sizeof(cfg->alias_domains) / sizeof(cfg->alias_domains[0]) };
+    char *copy = strdup(v), *save = NULL;
+    char *list[MAX];
+    size_t n = 0;
+    int rc = -1;
+    (void)s;
+    if (copy == NULL) {
+        snprintf(why, whysz, "out of memory");
+        return -1;
+    }
+    for (char *t = strtok_r(copy, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+        size_t len = strlen(t);
+        address_lower(t, len);
+        if (!address_domain_valid(t, len)) {
+            snprintf(why, whysz, "'%.100s' is not a domain name", t);
+            goto out;
+        }
+        if (n == MAX) {
+            snprintf(why, whysz, "more than %d domains", (int)MAX);
+            goto out;
+        }
+        list[n++] = t;
+    }
+    for (size_t i = 0; i < cfg->alias_domains_count; i++)
+        free(cfg->alias_domains[i]);
+    cfg->alias_domains_count = 0;
+    for (size_t i = 0; i < n; i++) {
+        if ((cfg->alias_domains[i] = strdup(list[i])) == NULL) {
+            snprintf(why, whysz, "out of memory");
+            goto out;
+        }
+        cfg->alias_domains_count++;
+    }
+    rc = 0;
+out:
+    free(copy);
+    return rc;
+}
+
+/* parse_valid_id - a first_valid_* / last_valid_* bound (0 allowed: for
+ * last_* it means no upper bound) */
+static int parse_valid_id(struct conf *cfg, const struct setting *s, const char *v, char *why,
+                          size_t whysz)
+{
+    uint64_t n;
+    const char *reason;
+    if (units_uint_parse(v, 0, 4294967294u, &n, &reason) < 0) {
+        snprintf(why, whysz, "'%.100s': %s (0..4294967294)", v, reason);
+        return -1;
+    }
+    *FIELD(cfg, s, unsigned) = (unsigned)n;
+    return 0;
+}
+
 /* parse_reply - an SMTP reply for Postfix's access action: a 4xx or 5xx
  * code, printable ASCII (it goes into an SMTP session), at most 500 bytes
  * so that "action=" and the reply stay under Postfix's 512-byte line; an
@@ -641,6 +748,18 @@ static const struct setting settings[] = {
       "uid when the entry has none" },
     { "default_gid", "5000", parse_id, OFF(default_gid), 1, 4294967294u,
       "gid when the entry has none" },
+    { "first_valid_uid", "500", parse_valid_id, OFF(first_valid_uid), 0, 0,
+      "lowest uid an entry may have (as Dovecot's first_valid_uid)" },
+    { "last_valid_uid", "0", parse_valid_id, OFF(last_valid_uid), 0, 0,
+      "highest uid an entry may have; 0 = no upper bound" },
+    { "first_valid_gid", "500", parse_valid_id, OFF(first_valid_gid), 0, 0,
+      "lowest gid an entry may have" },
+    { "last_valid_gid", "0", parse_valid_id, OFF(last_valid_gid), 0, 0,
+      "highest gid an entry may have; 0 = no upper bound" },
+    { "home_dirs", "", parse_path_list, 0, 0, 0,
+      "directories homes must lie under, space separated; empty = mail_base" },
+    { "alias_domains", "", parse_domain_list, 0, 0, 0,
+      "domains with aliases or lists but no mailbox, space separated" },
     { "mail_location", "", parse_string, OFF(mail_location), 0, 0,
       "Dovecot mail field template when the entry has no storage directory" },
     { "default_quota", "10G", parse_size, OFF(default_quota), 0, 0,
@@ -736,6 +855,45 @@ static char *trim(char *s)
     return s;
 }
 
+/* line_of - the line that set the named setting, 0 for its default */
+static unsigned line_of(const unsigned *seen_at, const char *setting)
+{
+    const struct setting *s = find(setting);
+    return s ? seen_at[s - settings] : 0;
+}
+
+/* check_ranges - settings that constrain each other: default_uid inside
+ * first_valid_uid..last_valid_uid (likewise gids). The error names the
+ * line of the default when the file set it, else of the bound. */
+static int check_ranges(const struct conf *cfg, const char *name, const unsigned *seen_at,
+                        char *err, size_t errsz)
+{
+    static const char *const names[2][3] = {
+        { "default_uid", "first_valid_uid", "last_valid_uid" },
+        { "default_gid", "first_valid_gid", "last_valid_gid" },
+    };
+    for (int g = 0; g < 2; g++) {
+        unsigned def = g ? cfg->default_gid : cfg->default_uid;
+        unsigned first = g ? cfg->first_valid_gid : cfg->first_valid_uid;
+        unsigned last = g ? cfg->last_valid_gid : cfg->last_valid_uid;
+        if (last != 0 && last < first)
+            return errorf(err, errsz, "%s:%u: %s: %u is below %s (%u)", name,
+                          line_of(seen_at, names[g][2]), names[g][2], last, names[g][1], first);
+        if (conf_id_valid(cfg, g, def))
+            continue;
+        unsigned at = line_of(seen_at, names[g][0]);
+        const char *which = names[g][0];
+        if (at == 0) {
+            which = def < first ? names[g][1] : names[g][2];
+            at = line_of(seen_at, which);
+        }
+        return errorf(err, errsz, "%s:%u: %s: %s %u is outside %s..%s (%u..%u%s)", name, at,
+                      which, names[g][0], def, names[g][1], names[g][2], first, last,
+                      last == 0 ? ", 0 = no upper bound" : "");
+    }
+    return 0;
+}
+
 /* parse_lines - the file format; defaults must already be in cfg */
 static int parse_lines(struct conf *cfg, const char *name, const char *buf, size_t len,
                        char *err, size_t errsz)
@@ -796,7 +954,7 @@ static int parse_lines(struct conf *cfg, const char *name, const char *buf, size
     }
     if (cfg->ldap_base == NULL || cfg->ldap_base[0] == '\0')
         return errorf(err, errsz, "%s: ldap_base: required setting is missing", name);
-    return 0;
+    return check_ranges(cfg, name, seen_at, err, errsz);
 }
 
 /* conf_parse_buffer - defaults, then the lines of buf */
@@ -892,8 +1050,46 @@ void conf_free(struct conf *cfg)
     for (size_t i = 0; i < cfg->ldap_uri_count; i++)
         free(cfg->ldap_uri[i]);
     cfg->ldap_uri_count = 0;
+    for (size_t i = 0; i < cfg->home_dirs_count; i++)
+        free(cfg->home_dirs[i]);
+    cfg->home_dirs_count = 0;
+    for (size_t i = 0; i < cfg->alias_domains_count; i++)
+        free(cfg->alias_domains[i]);
+    cfg->alias_domains_count = 0;
     free(cfg->path);
     cfg->path = NULL;
+}
+
+/* conf_home_dir_count - home_dirs, or mail_base alone */
+size_t conf_home_dir_count(const struct conf *cfg)
+{
+    return cfg->home_dirs_count > 0 ? cfg->home_dirs_count : 1;
+}
+
+/* conf_home_dir - directory i of conf_home_dir_count */
+const char *conf_home_dir(const struct conf *cfg, size_t i)
+{
+    if (cfg->home_dirs_count == 0)
+        return i == 0 ? cfg->mail_base : NULL;
+    return i < cfg->home_dirs_count ? cfg->home_dirs[i] : NULL;
+}
+
+/* conf_id_valid - id within the configured range */
+bool conf_id_valid(const struct conf *cfg, bool is_gid, unsigned long long id)
+{
+    unsigned first = is_gid ? cfg->first_valid_gid : cfg->first_valid_uid;
+    unsigned last = is_gid ? cfg->last_valid_gid : cfg->last_valid_uid;
+    return id != 0 && id >= first && (last == 0 || id <= last) && id <= 4294967294ull;
+}
+
+/* conf_alias_domain - linear: a handful of domains, asked once per claim
+ * at build time */
+bool conf_alias_domain(const struct conf *cfg, const char *domain, size_t len)
+{
+    for (size_t i = 0; i < cfg->alias_domains_count; i++)
+        if (strlen(cfg->alias_domains[i]) == len && memcmp(cfg->alias_domains[i], domain, len) == 0)
+            return true;
+    return false;
 }
 
 /* conf_read_secret - the bind password, bounded, one trailing newline off */

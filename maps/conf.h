@@ -78,6 +78,12 @@ struct conf {
     unsigned stale_after;                /* seconds */
 
     unsigned default_uid, default_gid;
+    unsigned first_valid_uid, last_valid_uid;   /* last 0 = no upper bound */
+    unsigned first_valid_gid, last_valid_gid;
+    char *home_dirs[CONF_LIST_MAX];      /* homes lie under one of these; */
+    size_t home_dirs_count;              /* none given = mail_base */
+    char *alias_domains[CONF_LIST_MAX * 4]; /* lower-case, alias-only domains */
+    size_t alias_domains_count;
     char *mail_location;                 /* "" = maildir:<storage> */
     uint64_t default_quota;              /* bytes, 0 = unlimited */
     struct quota_rules quota_rules;      /* folder rules (no "*" rule) */
@@ -110,6 +116,18 @@ int conf_parse_buffer(struct conf *cfg, const char *name, const char *buf,
                       size_t len, char *err, size_t errsz);
 
 void conf_free(struct conf *cfg);
+
+/* conf_home_dir_count / conf_home_dir - the directories homes must lie
+ * under: home_dirs, or mail_base when home_dirs is empty. */
+size_t conf_home_dir_count(const struct conf *cfg);
+const char *conf_home_dir(const struct conf *cfg, size_t i);
+
+/* conf_id_valid - uid (is_gid false) or gid within first_valid_* ..
+ * last_valid_* (last 0 = no upper bound) */
+bool conf_id_valid(const struct conf *cfg, bool is_gid, unsigned long long id);
+
+/* conf_alias_domain - domain (lower-case, len bytes) is in alias_domains */
+bool conf_alias_domain(const struct conf *cfg, const char *domain, size_t len);
 
 /* conf_setting_count / conf_setting_name - the settings the parser knows
  * (for the documentation check and `mailmaps config`), in the order of the

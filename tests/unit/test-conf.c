@@ -87,6 +87,20 @@ static const char *render(const struct conf *cfg, const char *name)
         OUT("%u", cfg->default_uid);
     } else if (strcmp(name, "default_gid") == 0) {
         OUT("%u", cfg->default_gid);
+    } else if (strcmp(name, "first_valid_uid") == 0) {
+        OUT("%u", cfg->first_valid_uid);
+    } else if (strcmp(name, "last_valid_uid") == 0) {
+        OUT("%u", cfg->last_valid_uid);
+    } else if (strcmp(name, "first_valid_gid") == 0) {
+        OUT("%u", cfg->first_valid_gid);
+    } else if (strcmp(name, "last_valid_gid") == 0) {
+        OUT("%u", cfg->last_valid_gid);
+    } else if (strcmp(name, "home_dirs") == 0) {
+        for (size_t i = 0; i < cfg->home_dirs_count; i++)
+            ADD("%s%s", i ? " " : "", cfg->home_dirs[i]);
+    } else if (strcmp(name, "alias_domains") == 0) {
+        for (size_t i = 0; i < cfg->alias_domains_count; i++)
+            ADD("%s%s", i ? " " : "", cfg->alias_domains[i]);
     } else if (strcmp(name, "mail_location") == 0) {
         OUT("%s", STR(mail_location));
     } else if (strcmp(name, "default_quota") == 0) {
@@ -175,6 +189,12 @@ static const struct {
     { "stale_after", "1800", "1800" },
     { "default_uid", "5000", "5000" },
     { "default_gid", "5000", "5000" },
+    { "first_valid_uid", "500", "500" },
+    { "last_valid_uid", "0", "0" },
+    { "first_valid_gid", "500", "500" },
+    { "last_valid_gid", "0", "0" },
+    { "home_dirs", "", "" },
+    { "alias_domains", "", "" },
     { "mail_location", "", "" },
     { "default_quota", "10G", "10737418240" },
     { "quota_rules", "Trash:+500M Junk:+500M",
@@ -340,11 +360,18 @@ static const struct {
     { "stale_after", "30m", "1800" },
     { "stale_after", "365d", "31536000" },
     { "stale_after", "1", "1" },
-    { "default_uid", "1", "1" },
+    { "default_uid", "500", "500" },
     { "default_uid", "4294967294", "4294967294" },
-    { "default_uid", "8", "8" },
-    { "default_gid", "12", "12" },
+    { "default_uid", "8000", "8000" },
+    { "default_gid", "1200", "1200" },
     { "default_gid", "4294967294", "4294967294" },
+    { "first_valid_uid", "1000", "1000" },
+    { "last_valid_uid", "60000", "60000" },
+    { "first_valid_gid", "0", "0" },
+    { "last_valid_gid", "5000", "5000" },
+    { "home_dirs", "/var/vmail /home/", "/var/vmail /home" },
+    { "home_dirs", "/srv//x", "/srv//x" },
+    { "alias_domains", "Lists.Example.COM  b.example", "lists.example.com b.example" },
     { "mail_location", "maildir:~/Maildir:LAYOUT=fs", "maildir:~/Maildir:LAYOUT=fs" },
     { "mail_location", "", "" },
     { "default_quota", "0", "0" },
@@ -528,6 +555,18 @@ static const struct {
     { "stale_after", "0", "out of range" },
     { "stale_after", "366d", "out of range" },
     { "stale_after", "30M", "unknown time unit" },
+    { "first_valid_uid", "5001", "default_uid 5000 is outside first_valid_uid..last_valid_uid (5001..0, 0 = no upper bound)" },
+    { "last_valid_uid", "400", "400 is below first_valid_uid (500)" },
+    { "last_valid_uid", "4999", "default_uid 5000 is outside first_valid_uid..last_valid_uid (500..4999)" },
+    { "last_valid_gid", "1000", "default_gid 5000 is outside first_valid_gid..last_valid_gid (500..1000)" },
+    { "first_valid_gid", "-1", "negative number" },
+    { "home_dirs", "relative/dir", "is not an absolute directory" },
+    { "home_dirs", "/", "is not an absolute directory" },
+    { "home_dirs", "/var/../etc", "is not an absolute directory" },
+    { "home_dirs", "/var/vmail:INDEX=/x", "is not an absolute directory" },
+    { "home_dirs", "/var/%d", "is not an absolute directory" },
+    { "alias_domains", "example..com", "is not a domain name" },
+    { "alias_domains", "a@b.com", "is not a domain name" },
     { "default_uid", "0", "0 is root: mail must not be owned by root" },
     { "default_uid", "00", "must not be owned by root" },
     { "default_uid", "4294967295", "number out of range" },
