@@ -1,6 +1,5 @@
 /* install - a finished build into maps_dir, all four maps or none */
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -15,6 +14,7 @@
 
 #include "common/log.h"
 #include "ldap-sync/install.h"
+#include "maps/atomicfile.h"
 #include "maps/mapset.h"
 #include "maps/mapwriter.h"
 #include "maps/status.h"
@@ -61,7 +61,7 @@ static int lock_maps_dir(const char *dir, char *err, size_t errsz)
 {
     char path[4096];
     snprintf(path, sizeof(path), "%s/.lock", dir);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
         snprintf(err, errsz, "%s: %s", path, strerror(errno));
         return -1;
@@ -75,29 +75,23 @@ static int lock_maps_dir(const char *dir, char *err, size_t errsz)
     return fd;
 }
 
-/* remove_stale_temps - temp files of a writer killed mid-write (".users.cdb.XXXXXX",
- * ".status.XXXXXX"); safe because we hold the lock */
+/* remove_stale_temps - temp files of a writer killed mid-write (maps and
+ * status); safe because we hold the lock. The persist state's are not
+ * ours: its saver runs beside installs (persist.c removes them at start). */
 static void remove_stale_temps(const char *dir)
 {
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    if (d == NULL)
-        return;
-    while ((de = readdir(d)) != NULL) {
-        const char *n = de->d_name;
-        if (n[0] != '.' || strcmp(n, ".lock") == 0 || strcmp(n, ".") == 0 ||
-            strcmp(n, "..") == 0)
-            continue;
-        bool ours = strncmp(n, ".status.", 8) == 0;
-        for (int i = 0; i < MAP_COUNT && !ours; i++) {
-            size_t len = strlen(map_name((enum map_id)i));
-            ours = strncmp(n + 1, map_name((enum map_id)i), len) == 0 &&
-                   strncmp(n + 1 + len, ".cdb.", 5) == 0;
-        }
-        if (ours && unlinkat(dirfd(d), n, 0) == 0)
-            log_notice("%s/%s: removed a temp file left by an interrupted sync", dir, n);
+    char path[4096];
+
+    for (int i = 0; i <= MAP_COUNT; i++) {
+        if (i < MAP_COUNT)
+            snprintf(path, sizeof(path), "%s/%s.cdb", dir, map_name((enum map_id)i));
+        else
+            snprintf(path, sizeof(path), "%s/status", dir);
+        int n = atomicfile_remove_temps(path);
+        if (n > 0)
+            log_notice("%s: removed %d temp file%s left by an interrupted sync", path, n,
+                       n > 1 ? "s" : "");
     }
-    closedir(d);
 }
 
 /* emit_to_writers - mapbuild output into the writer of each map */

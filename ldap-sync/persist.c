@@ -33,6 +33,7 @@
 #include "ldap-sync/persist.h"
 #include "ldap-sync/persist_state.h"
 #include "ldap-sync/uuidtab.h"
+#include "maps/atomicfile.h"
 #include "maps/ldapdir.h"
 #include "maps/mapbuild.h"
 #include "maps/syncrepl.h"
@@ -732,6 +733,9 @@ int persist_run(const struct conf *cfg, bool force, volatile sig_atomic_t *stop,
 
     uuidtab_init(&p.table);
     snprintf(p.state_path, sizeof(p.state_path), "%s/.persist-state", cfg->maps_dir);
+    /* no saver runs yet: a temp file now is one a killed saver left */
+    if (atomicfile_remove_temps(p.state_path) > 0)
+        log_notice("persist: removed the temp files of an interrupted state save");
     if (persist_state_digest(cfg->path, p.digest) < 0) {
         log_err("cannot read %s: %s", cfg->path, strerror(errno));
         return 1;

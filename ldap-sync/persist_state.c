@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "ldap-sync/persist_state.h"
+#include "maps/atomicfile.h"
 
 #define STATE_MAGIC "mailmaps-persist-state 1"
 #define FIELDS 13
@@ -53,29 +54,18 @@ int persist_state_digest(const char *conf_path, char hex[SHA256_HEX_SIZE])
  * while the daemon goes on (see persist.c): formatted by hand into a big
  * buffer, which takes a tenth of the CPU stdio's printf would. */
 struct out {
-    int fd;
+    struct atomicfile af;
     size_t used;
     bool failed;
-    int error;                       /* errno of the failed write */
+    char err[512];                   /* why the first failed write failed */
     char buf[1 << 20];
 };
 
 /* out_flush - the buffer to the file */
 static void out_flush(struct out *o)
 {
-    size_t done = 0;
-
-    while (!o->failed && done < o->used) {
-        ssize_t n = write(o->fd, o->buf + done, o->used - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            o->failed = true;
-            o->error = n < 0 ? errno : EIO;
-        } else {
-            done += (size_t)n;
-        }
-    }
+    if (!o->failed && atomicfile_write(&o->af, o->buf, o->used, o->err, sizeof(o->err)) < 0)
+        o->failed = true;
     o->used = 0;
 }
 
@@ -138,12 +128,10 @@ static void out_list(struct out *o, char **items, size_t n, char sep)
     out_bytes(o, &sep, 1);
 }
 
-/* persist_state_save - temp file, fsync, rename */
+/* persist_state_save - replaced atomically, mode 0600 (password hashes) */
 int persist_state_save(const char *path, const char *conf_digest, const struct berval *cookie,
                        struct uuidtab *table, char *err, size_t errsz)
 {
-    char tmp[4200];
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
     struct out *o = malloc(sizeof(*o));
     if (o == NULL) {
         snprintf(err, errsz, "out of memory");
@@ -151,9 +139,7 @@ int persist_state_save(const char *path, const char *conf_digest, const struct b
     }
     o->used = 0;
     o->failed = false;
-    o->fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (o->fd < 0) {
-        snprintf(err, errsz, "%s: %s", tmp, strerror(errno));
+    if (atomicfile_open(&o->af, path, err, errsz) < 0) {
         free(o);
         return -1;
     }
@@ -189,22 +175,16 @@ int persist_state_save(const char *path, const char *conf_digest, const struct b
     out_str(o, "end ", '\0');
     out_u64(o, n, '\n');
     out_flush(o);
-    int r = o->failed ? -1 : 0, saved = o->error;
-    if (r == 0 && fsync(o->fd) != 0) {
+    int r;
+    if (o->failed) {
+        snprintf(err, errsz, "%s", o->err);
+        atomicfile_discard(&o->af);
         r = -1;
-        saved = errno;
-    }
-    if (close(o->fd) != 0 && r == 0) {
-        r = -1;
-        saved = errno;
+    } else {
+        r = atomicfile_commit(&o->af, 0600, (gid_t)-1, err, errsz);
     }
     free(o);
-    if (r < 0 || rename(tmp, path) < 0) {
-        snprintf(err, errsz, "%s: %s", path, strerror(r < 0 ? saved : errno));
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
+    return r;
 }
 
 /* hex_value - a lower-case hex digit's value, -1 for anything else */

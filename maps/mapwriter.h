@@ -5,7 +5,7 @@
  * keys lower-cased, no NUL in keys or values, no empty keys or values
  * (Postfix 3.7 crashes on an empty value), records sorted by key so the
  * same input gives byte-identical files, each file written beside its
- * final name, fsync'ed and only then renamed into place.
+ * final name, fsync'ed and only then renamed into place (atomicfile.h).
  *
  * A mapwriter collects records in memory (one per map) and sorts them, or,
  * after mapwriter_stream(), writes records that arrive in key order

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "maps/atomicfile.h"
 #include "maps/postfix_config.h"
 
 #define POSTFIX_DEFAULT_DIR "/etc/postfix"
@@ -305,56 +306,13 @@ int postfix_config_format(const struct conf *cfg, enum postfix_table t, const ch
 static int write_file(const char *dir, const char *name, const char *text, size_t len,
                       mode_t mode, char *err, size_t errsz)
 {
-    char path[4096], tmp[4200];
+    char path[4096];
     int n = snprintf(path, sizeof(path), "%s/%s", dir, name);
     if (n < 0 || (size_t)n >= sizeof(path)) {
         snprintf(err, errsz, "%.200s: directory name too long", dir);
         return -1;
     }
-    snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
-    if (fd < 0) {
-        snprintf(err, errsz, "%s: %s", tmp, strerror(errno));
-        return -1;
-    }
-    const char *what = "chmod";
-    size_t done = 0;
-    /* The umask must neither loosen nor tighten the mode asked for. */
-    bool good = fchmod(fd, mode) == 0;
-    while (good && done < len) {
-        ssize_t w = write(fd, text + done, len - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        what = "write";
-        if (w <= 0) {
-            if (w == 0)
-                errno = EIO;
-            good = false;
-        } else {
-            done += (size_t)w;
-        }
-    }
-    if (good && fsync(fd) != 0) {
-        what = "fsync";
-        good = false;
-    }
-    int saved = errno;
-    if (close(fd) != 0 && good) {
-        saved = errno;
-        what = "close";
-        good = false;
-    }
-    if (good && rename(tmp, path) != 0) {
-        saved = errno;
-        what = "rename";
-        good = false;
-    }
-    if (!good) {
-        snprintf(err, errsz, "%s: %s: %s", path, what, strerror(saved));
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
+    return atomicfile_replace(path, text, len, mode, (gid_t)-1, err, errsz);
 }
 
 /* postfix_config_write - all three tables, into dir or to stdout */
