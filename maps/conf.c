@@ -967,7 +967,8 @@ int conf_parse_buffer(struct conf *cfg, const char *name, const char *buf, size_
 }
 
 /* read_file - the whole file, bounded */
-static char *read_file(const char *path, size_t max, size_t *len_r, char *err, size_t errsz)
+static char *read_file(const char *path, size_t max, bool secret, size_t *len_r, char *err,
+                       size_t errsz)
 {
     /* O_NONBLOCK: a FIFO in place of the file must not hang the start */
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -984,6 +985,17 @@ static char *read_file(const char *path, size_t max, size_t *len_r, char *err, s
     if (!S_ISREG(st.st_mode)) {
         errorf(err, errsz, "%s: %s", path,
                S_ISDIR(st.st_mode) ? strerror(EISDIR) : "not a regular file");
+        close(fd);
+        return NULL;
+    }
+    /* As ssh refuses a key: a password others can read is no secret, and
+     * one others can write lets them choose whom we bind as. Checked on
+     * the open file, so a rename in between cannot slip past. */
+    if (secret && (st.st_mode & 0007) != 0) {
+        errorf(err, errsz,
+               "%s: the password file is open to others (mode %04o): "
+               "chmod 0600 %s (or 0640, with the group of the programs that read it)",
+               path, (unsigned)(st.st_mode & 07777), path);
         close(fd);
         return NULL;
     }
@@ -1017,7 +1029,7 @@ int conf_load(struct conf *cfg, const char *path, char *err, size_t errsz)
 {
     size_t len;
     memset(cfg, 0, sizeof(*cfg));
-    char *buf = read_file(path, 1024 * 1024, &len, err, errsz);
+    char *buf = read_file(path, 1024 * 1024, false, &len, err, errsz);
     if (buf == NULL)
         return -1;
     int r = conf_parse_buffer(cfg, path, buf, len, err, errsz);
@@ -1097,7 +1109,7 @@ int conf_read_secret(const char *path, char **secret_r, char *err, size_t errsz)
 {
     size_t len;
     *secret_r = NULL;
-    char *buf = read_file(path, SECRET_MAX, &len, err, errsz);
+    char *buf = read_file(path, SECRET_MAX, true, &len, err, errsz);
     if (buf == NULL)
         return -1;
     /* One trailing newline (LF or CRLF) is the editor's, not the password's. */

@@ -140,8 +140,10 @@ const char *conf_setting_default(size_t i);
 const char *conf_setting_description(size_t i);
 
 /* conf_read_secret - read the bind password file: one trailing newline
- * stripped. 0 ok, -1 with reason. *secret_r is malloc'ed (caller frees,
- * ideally after clearing it). */
+ * stripped. A file others may read or write (mode & 0007) is refused, the
+ * reason naming the file and the chmod that fixes it. 0 ok, -1 with
+ * reason. *secret_r is malloc'ed (caller frees, ideally after clearing
+ * it). */
 int conf_read_secret(const char *path, char **secret_r, char *err, size_t errsz);
 
 #endif

@@ -356,13 +356,9 @@ slapd_config() {
     # ldapsearch -y and the daemons take the whole file as the password.
     printf '%s' "$LDAP_ROOT_PW" >"$LDAP_ROOT_PW_FILE"
     printf '%s' "$LDAP_SYNC_PW" >"$LDAP_SYNC_PW_FILE"
-    # Readable by the Dovecot auth process (LDAP fallback), not by others:
-    # ldapsearch -y warns about world-readable files.
-    if chgrp dovecot "$LDAP_ROOT_PW_FILE" "$LDAP_SYNC_PW_FILE" 2>/dev/null; then
-        chmod 0640 "$LDAP_ROOT_PW_FILE" "$LDAP_SYNC_PW_FILE"
-    else
-        chmod 0644 "$LDAP_ROOT_PW_FILE" "$LDAP_SYNC_PW_FILE"
-    fi
+    # The owner's alone, as the programs demand of a password file (root
+    # reads it: the tests, and Dovecot's auth worker for the fallback).
+    chmod 0600 "$LDAP_ROOT_PW_FILE" "$LDAP_SYNC_PW_FILE"
     [ -n "$SLAPD_PORT" ] || free_port SLAPD_PORT
     LDAP_URI="ldap://127.0.0.1:$SLAPD_PORT"
     LDAPI_URI="ldapi://$(_mm_urlenc_path "$SLAPD_DIR/ldapi")"

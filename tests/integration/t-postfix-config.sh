@@ -245,6 +245,7 @@ like "$(grep -A4 '^# mailmaps-domains.cf - ' "$MM_TMP/printed")" "ldap:/etc/post
 # shellcheck disable=SC2016 # the $ is part of the password
 TRICKY='p$a%s#w d\x'
 printf '%s' "$TRICKY" >"$MM_TMP/tricky.pw"
+chmod 0600 "$MM_TMP/tricky.pw"
 cat >"$MM_TMP/tricky.ldif" <<EOF
 dn: cn=tricky,$LDAP_BASE
 objectClass: organizationalRole

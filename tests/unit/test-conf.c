@@ -1290,6 +1290,34 @@ static void test_secret(void)
     is_str(err, "/nonexistent/bind.pw: No such file or directory", "  error names the file");
     is_int(conf_read_secret("/tmp", &secret, err, sizeof(err)), -1, "password file is a directory");
     ok(secret == NULL, "  no secret returned");
+    /* modes: the owner's and the group's business, never the others' */
+    static const struct {
+        mode_t mode;
+        int want;
+    } modes[] = {
+        { 0600, 0 }, { 0400, 0 }, { 0640, 0 }, { 0660, 0 }, { 0440, 0 },
+        { 0644, -1 }, { 0604, -1 }, { 0602, -1 }, { 0601, -1 }, { 0666, -1 }, { 0647, -1 },
+    };
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+        if (temp_file(path, sizeof(path), "secret\n", 7) < 0 || chmod(path, modes[i].mode) < 0) {
+            ok(0, "mkstemp and chmod");
+            continue;
+        }
+        secret = NULL;
+        err[0] = '\0';
+        int rc = conf_read_secret(path, &secret, err, sizeof(err));
+        is_int(rc, modes[i].want, "password file of mode %04o %s", (unsigned)modes[i].mode,
+               modes[i].want ? "refused" : "read");
+        if (rc < 0) {
+            char want[200];
+            snprintf(want, sizeof(want), "%s: the password file is open to others (mode %04o): chmod 0600 %s",
+                     path, (unsigned)modes[i].mode, path);
+            ok(secret == NULL && strncmp(err, want, strlen(want)) == 0, "  error: %s", err);
+        }
+        if (secret != NULL)
+            free(secret);
+        unlink(path);
+    }
 }
 
 int main(void)
