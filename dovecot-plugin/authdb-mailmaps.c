@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "maps/authdb.h"
+#include "maps/bindcheck.h"
 #include "maps/cdbmap.h"
 #include "maps/conf.h"
 #include "maps/ldapdir.h"
@@ -101,6 +102,16 @@ static struct mailmaps_db *mailmaps_db_ref(const char *args)
     db->lk = lookup_new(&db->cfg, err, sizeof(err));
     if (db->lk == NULL)
         i_fatal("mailmaps: %s: %s", path, err);
+    /* Still root here, as the auth worker that binds will be: its
+     * password file can be 0600 root. Said by the auth process only, not
+     * by every worker it starts; not fatal, the maps answer without it. */
+    if (!worker) {
+        char warn[2048];
+        if (bindcheck_secret(&db->cfg, err, sizeof(err)) < 0)
+            i_error("mailmaps: %s: the LDAP fallback cannot bind: %s", path, err);
+        if (bindcheck_cleartext(&db->cfg, warn, sizeof(warn)) > 0)
+            i_warning("mailmaps: %s: %s", path, warn);
+    }
     db->next = mailmaps_dbs;
     mailmaps_dbs = db;
     return db;

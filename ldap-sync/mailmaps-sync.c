@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/startup.h"
 #include "ldap-sync/daemon.h"
 #include "ldap-sync/fullsync.h"
 #include "ldap-sync/persist.h"
@@ -145,11 +146,16 @@ int main(int argc, char **argv)
     }
     /* --once is for cron and timers: its outcome belongs on stderr. */
     log_init("mailmaps-sync", foreground || once || check_only, verbose);
+    startup_no_core();
 
     struct conf cfg;
     char err[CONF_ERRSZ];
     if (conf_load(&cfg, conf_path, err, sizeof(err)) < 0) {
         log_err("%s", err);
+        conf_free(&cfg);
+        return 1;
+    }
+    if (startup_check_bind(&cfg, check_only) < 0) {
         conf_free(&cfg);
         return 1;
     }

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "maps/address.h"
+#include "maps/bindcheck.h"
 #include "maps/conf.h"
 #include "maps/mapset.h"
 #include "maps/postfix_config.h"
@@ -196,6 +197,9 @@ static int cmd_status(const struct conf *cfg)
 static int cmd_check(const struct conf *cfg)
 {
     struct mapcheck_report rep;
+    char warn[2048];
+    if (bindcheck_cleartext(cfg, warn, sizeof(warn)) > 0)
+        printf("WARNING: %s\n", warn);
     int r = mapcheck_run(cfg, &rep);
     for (size_t i = 0; i < rep.problem_count; i++)
         printf("%s\n", rep.problem[i]);

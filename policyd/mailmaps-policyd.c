@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/startup.h"
 #include "maps/conf.h"
 #include "policyd/policyd.h"
 #include "policyd/server.h"
@@ -187,11 +188,16 @@ int main(int argc, char **argv)
     }
     /* --stdio answers on stdout; logs still go to stderr with -f */
     log_init("mailmaps-policyd", foreground || check_only, verbose);
+    startup_no_core();
 
     struct policyd pd;
     memset(&pd, 0, sizeof(pd));
     if (load(&pd.cfg, &pd.lk, &pd.usage) < 0)
         return 1;
+    if (startup_check_bind(pd.cfg, check_only) < 0) {
+        unload(pd.cfg, pd.lk, pd.usage);
+        return 1;
+    }
     if (check_only) {
         printf("%s: configuration ok\n", conf_path);
         unload(pd.cfg, pd.lk, pd.usage);
