@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# t-bind-secret - what the programs say about the bind before they touch
+# t-hardening - what the programs say about the bind before they touch
 # LDAP: -n of mailmaps-sync and mailmaps-policyd fails on a bind password
 # file that is missing, unreadable or open to others (naming the file and
 # the fix); a password bind over ldap:// to a host other than loopback
 # without StartTLS draws one warning (from -n, from each daemon at start,
 # from mailmaps check), and none over loopback, ldaps://, ldapi://, with
-# StartTLS or anonymously; the daemons run with core dumps off. No server
-# is needed: the warnings come before any connection.
+# StartTLS or anonymously; the daemons run with core dumps off. Then, with
+# a real slapd, the files a sync writes: a symlink at the lock is not
+# followed, temp files a killed writer left are removed (and nothing
+# else), the modes are the ones asked for.
 . "$(dirname "$0")/lib.sh"
 
 B=$MAILMAPS_BUILD
@@ -112,5 +114,45 @@ like "$(grep "Max core file size" "/proc/$SYNC_PID/limits")" "Max core file size
     "the sync daemon runs with core dumps off"
 _mm_stop_pid "$SYNC_PID"
 is "$(grep -c "travel in clear" "$MM_TMP/sync.log")" 1 "the sync daemon warned once, not per retry"
+
+# ---- the files of a real sync
+start_slapd --ldif <(gen_users 20)
+MAPS=$MM_TMP/maps
+rm -rf "$MAPS"
+write_mailmaps_conf "$CONF" "maps_dir = $MAPS" "mail_base = /var/vmail"
+check "a sync with the test's own password file" "$B/mailmaps-sync" --once -c "$CONF"
+is "$(stat -c %a "$MAPS/users.cdb") $(stat -c %a "$MAPS/mailboxes.cdb") $(stat -c %a "$MAPS/status")" \
+    "640 644 644" "users.cdb 0640, the other maps and status 0644"
+
+: >"$MAPS/.users.cdb.AbC123"
+: >"$MAPS/.status.XyZ789"
+: >"$MAPS/.users.cdb.tmp"
+check "a sync after a killed one" "$B/mailmaps-sync" --once -c "$CONF"
+if [ -e "$MAPS/.users.cdb.AbC123" ] || [ -e "$MAPS/.status.XyZ789" ]; then
+    not_ok "the temp files a killed sync left are removed"
+else
+    ok "the temp files a killed sync left are removed"
+fi
+[ -e "$MAPS/.users.cdb.tmp" ] && ok "a file of another name is left alone" ||
+    not_ok "a file of another name is left alone"
+rm -f "$MAPS/.users.cdb.tmp"
+like "$(ls -A "$MAPS" | tr '\n' ' ')" "^\.lock aliases\.cdb domains\.cdb mailboxes\.cdb status users\.cdb $" \
+    "no temp file after a sync"
+
+rm -f "$MAPS/.lock"
+ln -s "$MM_TMP/planted" "$MAPS/.lock"
+run "$B/mailmaps-sync" --once -c "$CONF"
+is "$RC" 1 "a symlink at the lock: the sync fails"
+like "$OUT" "\.lock: Too many levels of symbolic links" "... and says why"
+[ -e "$MM_TMP/planted" ] && not_ok "... and creates nothing through it" ||
+    ok "... and creates nothing through it"
+rm -f "$MAPS/.lock"
+
+chmod 0644 "$LDAP_SYNC_PW_FILE"
+run "$B/mailmaps-sync" --once -c "$CONF"
+is "$RC" 1 "a sync with a 0644 password file fails"
+like "$OUT" "cannot read the LDAP bind password: $LDAP_SYNC_PW_FILE: the password file is open to others" \
+    "... and says why"
+chmod 0600 "$LDAP_SYNC_PW_FILE"
 
 done_testing
