@@ -4,7 +4,7 @@
 
 version=$(sed -n 's/^#define MAILMAPS_VERSION "\(.*\)"$/\1/p' "$MM_TOP/maps/version.h")
 like "$version" '^[0-9]+\.[0-9]+\.[0-9]+' "maps/version.h names a version"
-grep -q "^mailmaps $version" "$MM_TOP/NEWS" 2>/dev/null
+grep -q "^## mailmaps $version" "$MM_TOP/NEWS" 2>/dev/null
 ok_news=$?
 is "$ok_news" 0 "NEWS has an entry for $version"
 for p in mailmaps mailmaps-sync mailmaps-policyd; do
