@@ -24,6 +24,7 @@
 #include "ldap-sync/fullsync.h"
 #include "ldap-sync/persist.h"
 #include "maps/conf.h"
+#include "maps/version.h"
 
 static volatile sig_atomic_t stop_requested, sync_requested;
 
@@ -113,7 +114,8 @@ static void usage(FILE *out)
                  "  --force   install even when max_shrink would refuse\n"
                  "  -f        foreground, log to stderr\n"
                  "  -v        verbose (debug) logging\n"
-                 "  -n        check the configuration and exit\n",
+                 "  -n        check the configuration and exit\n"
+                 "  -V, --version  print the version and exit\n",
             CONF_DEFAULT_PATH);
 }
 
@@ -121,14 +123,14 @@ int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
         { "once", no_argument, NULL, 'o' },   { "force", no_argument, NULL, 'F' },
-        { "help", no_argument, NULL, 'h' },   { "foreground", no_argument, NULL, 'f' },
+        { "help", no_argument, NULL, 'h' },   { "version", no_argument, NULL, 'V' },   { "foreground", no_argument, NULL, 'f' },
         { "verbose", no_argument, NULL, 'v' }, { NULL, 0, NULL, 0 },
     };
     const char *conf_path = CONF_DEFAULT_PATH;
     bool once = false, force = false, foreground = false, verbose = false, check_only = false;
     int c;
 
-    while ((c = getopt_long(argc, argv, "c:fhnv", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:fhnvV", longopts, NULL)) != -1) {
         switch (c) {
         case 'c': conf_path = optarg; break;
         case 'o': once = true; break;
@@ -137,6 +139,7 @@ int main(int argc, char **argv)
         case 'v': verbose = true; break;
         case 'n': check_only = true; break;
         case 'h': usage(stdout); return 0;
+        case 'V': printf("mailmaps-sync %s\n", MAILMAPS_VERSION); return 0;
         default: usage(stderr); return 1;
         }
     }

@@ -26,6 +26,7 @@
 #include "maps/postfix_config.h"
 #include "maps/mapcheck.h"
 #include "maps/metrics.h"
+#include "maps/version.h"
 
 enum { EXIT_FOUND = 0, EXIT_NOTFOUND = 1, EXIT_ERROR = 2 };
 
@@ -39,6 +40,7 @@ static void usage(FILE *out)
             "       mailmaps [-c FILE] metrics\n"
             "       mailmaps [-c FILE] postfix-config [-d DIR]\n"
             "       mailmaps settings\n"
+            "       mailmaps --version\n"
             "MAP is domains, mailboxes, aliases or users; FILE defaults to %s\n",
             CONF_DEFAULT_PATH);
 }
@@ -262,6 +264,9 @@ int main(int argc, char **argv)
                 outdir = argv[++i];
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             usage(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-V") == 0) {
+            printf("mailmaps %s\n", MAILMAPS_VERSION);
             return 0;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             fprintf(stderr, "mailmaps: unknown option %s\n", argv[i]);
