@@ -63,6 +63,20 @@ for f in $(cd "$C" && find . -type f | sed 's|^\./||'); do
     cmp -s "$C/$f" "$EX/$f" || missing="$missing examples/$f"
 done
 is "$missing" "" "make install: programs, man pages, every contrib file in the examples"
+# the Dovecot driver, and with Dovecot 2.4 its settings module, where the
+# installed Dovecot looks for them
+DMOD=$(. /usr/lib/dovecot/dovecot-config 2>/dev/null && printf '%s' "${dovecot_moduledir:-}")
+if [ -n "$DMOD" ] && [ -f "$MAILMAPS_BUILD/libauthdb_mailmaps.so" ]; then
+    got=$(cd "$INST$DMOD" 2>/dev/null && find . -name '*mailmaps*' | sort | tr '\n' ' ')
+    if dovecot_24; then
+        want="./auth/libauthdb_mailmaps.so ./settings/libmailmaps_settings.so "
+    else
+        want="./auth/libauthdb_mailmaps.so "
+    fi
+    is "$got" "$want" "make install: the Dovecot module(s) for Dovecot $(dovecot --version | cut -d' ' -f1)"
+else
+    skip "make install: the Dovecot modules" "dovecot-dev is not installed or the plugin not built"
+fi
 [ -x "$EX/monitoring/check_mailmaps" ] && [ -x "$EX/monitoring/munin/mailmaps_" ]
 is "$?" 0 "the monitoring plugins stay executable"
 if command -v man >/dev/null 2>&1; then
