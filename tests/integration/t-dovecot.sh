@@ -267,7 +267,29 @@ else
     not_ok "auth_cache: the second login is a cache hit"
     diag "$(grep -i cache "$DC_LOG" | tail -5)"
 fi
+
 stop_dovecot
+# ---- 2.4: a rule 2.4 cannot express is left out and logged once
+if dovecot_24; then
+    CONF2=$MM_TMP/mailmaps2.conf
+    sed "s|^maps_dir = .*|maps_dir = $MM_TMP/maps2|" "$CONF" >"$CONF2"
+    echo "quota_rules = Trash:+500M Junk:ignore Sent:-1M Spam:storage=+1M:messages=+10" >>"$CONF2"
+    chmod 0644 "$CONF2"
+    "$SYNC" -c "$CONF2" --once 2>"$MM_TMP/sync3.err"
+    is "$?" 0 "a sync with rules for every folder form" || diag "$(cat "$MM_TMP/sync3.err")"
+    start_dovecot "$(dovecot_auth_conf "$CONF2")" "auth_cache_size = 0"
+    out=$(doveadm_c user user000006@example.com 2>&1)
+    doveadm_c user user000007@example.com >/dev/null 2>&1
+    like "$out" 'mailbox/Trash/quota_storage_extra[[:space:]]+524288000B' "2.4: +N rule as quota_storage_extra"
+    like "$out" 'mailbox/Junk/quota_ignore[[:space:]]+yes' "2.4: ignore as quota_ignore"
+    like "$out" 'mailbox/Sent/quota_storage_size[[:space:]]+10736369664B' \
+        "2.4: a negative rule as the folder's own limit"
+    like "$out" 'mailbox/Spam/quota_storage_extra[[:space:]]+1048576B' "2.4: Spam's storage part kept"
+    n=$(grep -c "cannot express a folder rule's messages= limit" "$DC_LOG")
+    is "$n" 1 "2.4: the left-out messages= limit is logged, once for two users"
+    stop_dovecot
+fi
+
 start_dovecot "$DC_AUTH_BLOCKS" "auth_verbose = yes
 auth_cache_size = 0
 $(dovecot_quota_conf 100B)
@@ -307,6 +329,24 @@ if grep -qiE 'panic|fatal' "$DC_LOG"; then
     diag "$(grep -iE 'panic|fatal' "$DC_LOG" | head)"
 else
     ok "no panic or fatal error in Dovecot's log"
+fi
+
+# ---- a mailmaps.conf that cannot be read: the reason in the log, not a crash
+stop_dovecot
+start_dovecot "$(dovecot_auth_conf "$MM_TMP/no-such.conf")" "auth_cache_size = 0"
+doveadm_c user user000001@example.com >"$MM_TMP/user.out" 2>&1
+rc=$?
+if [ "$rc" -ne 0 ] && [ "$rc" -ne 67 ]; then
+    ok "a missing mailmaps.conf fails the lookup (exit $rc), never 'unknown'"
+else
+    not_ok "a missing mailmaps.conf fails the lookup, never 'unknown'"
+    diag "exit $rc: $(cat "$MM_TMP/user.out")"
+fi
+if wait_for 5 grep -q "mailmaps: .*no-such.conf" "$DC_LOG"; then
+    ok "the log names the file"
+else
+    not_ok "the log names the file"
+    _mm_log_tail "$DC_LOG"
 fi
 
 done_testing
