@@ -331,7 +331,9 @@ CUR_CONF=$CONF CUR_PWFILE=$PWFILE
 # ---------------------------------------------------------------- driver's own cost
 
 say "the driver's own lookup, without Dovecot"
-LOCAL=$("$AM" local -C "$CONF" -n "$N" -t 3 2>"$MM_TMP/local.err") ||
+# (on 2.4 with the translation into 2.4's field names, as the plugin does)
+LOCAL=$("$AM" local -C "$CONF" -n "$N" -t 3 -V "$(dovecot_24 && echo 24 || echo 23)" \
+        2>"$MM_TMP/local.err") ||
     fail_fast "authmaster local failed: $(cat "$MM_TMP/local.err")"
 say "$LOCAL"
 
