@@ -268,39 +268,6 @@ static void visit(struct resolve *rs, const struct address *a, const char *ext, 
         rs->have_mailbox = false;
 }
 
-/* is_rule_field - quota_rule, quota_rule2, quota_rule3, ... */
-static bool is_rule_field(const char *name)
-{
-    if (strncmp(name, "quota_rule", 10) != 0)
-        return false;
-    for (const char *p = name + 10; *p != '\0'; p++) {
-        if (*p < '0' || *p > '9')
-            return false;
-    }
-    return true;
-}
-
-/* rules_of - the user's quota rules from the users.cdb fields */
-static int rules_of(const struct userrec *rec, struct quota_rules *rules, char *err, size_t errsz)
-{
-    memset(rules, 0, sizeof(*rules));
-    for (size_t i = 0; i < rec->count; i++) {
-        struct quota_rule rule;
-        char why[256];
-        if (!is_rule_field(rec->field[i].name))
-            continue;
-        if (quota_rule_parse(rec->field[i].value, &rule, why, sizeof(why)) < 0) {
-            snprintf(err, errsz, "%s: %s", rec->field[i].name, why);
-            return -1;
-        }
-        if (quota_rules_add(rules, &rule) < 0) {
-            snprintf(err, errsz, "too many quota rules");
-            return -1;
-        }
-    }
-    return 0;
-}
-
 /* size_parse - Postfix's size=; missing or unreadable counts as unknown (0) */
 static uint64_t size_parse(const char *s)
 {
@@ -416,7 +383,7 @@ void policy_decide(const struct policy_request *req, const struct conf *cfg,
 
     struct quota_rules rules;
     char err[300];
-    if (rules_of(&rec, &rules, err, sizeof(err)) < 0) {
+    if (quota_rules_of_record(&rec, &rules, err, sizeof(err)) < 0) {
         snprintf(d->reason, sizeof(d->reason), "%s: %s", d->mailbox, err);
         on_error(cfg, d);
         goto out;
