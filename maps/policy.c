@@ -476,7 +476,7 @@ void policy_decide_within(const struct policy_request *req, const struct conf *c
     d->ldap_asked = rs->ldap_asked;
     d->ldap_failed = rs->ldap_failed;
     if (rs->pending) {
-        d->pending = true;
+        d->pending = d->pending_ldap = true;
         goto out;
     }
     if (rs->error) {

@@ -82,6 +82,7 @@ struct policy_decision {
     /* with struct policy_limits: */
     bool pending;                        /* no_wait and an answer needs LDAP or a
                                           * usage source that waits: nothing decided */
+    bool pending_ldap;                   /* pending for LDAP (else for usage only) */
     bool ldap_asked, ldap_failed;        /* a lookup went past the fresh maps; it
                                           * found LDAP unreachable (or was told so) */
     bool usage_asked, usage_failed;      /* a usage source that waits was asked; it failed */

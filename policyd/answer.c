@@ -72,15 +72,17 @@ size_t policyd_answer(struct policyd *pd, const struct policy_request *req, char
 /* policyd_answer_now - decide what needs no waiting, within the pool's
  * view of the outages */
 int policyd_answer_now(struct policyd *pd, const struct policy_request *req, char *buf,
-                       size_t bufsz, size_t *len_r)
+                       size_t bufsz, size_t *len_r, int *lane_r)
 {
     struct policy_decision d;
     struct policy_limits lim = { .no_wait = true };
 
     pool_limits(pd->pool, &lim);
     policy_decide_within(req, pd->cfg, pd->lk, pd->usage, &lim, &d);
-    if (d.pending)
+    if (d.pending) {
+        *lane_r = d.pending_ldap ? POOL_LANE_LDAP : POOL_LANE_USAGE;
         return 1;
+    }
     *len_r = policyd_reply(pd, req, &d, buf, bufsz);
     return 0;
 }

@@ -81,11 +81,15 @@ static int answer(struct conn *c, struct policyd *pd)
     size_t n = 0;
     char *out = c->out + c->out_len;
     size_t room = CONN_OUT_MAX - c->out_len;
+    int lane;
 
-    if (pd->pool == NULL)
+    if (pd->pool == NULL) {
         n = policyd_answer(pd, &c->req, out, room);
-    else if (policyd_answer_now(pd, &c->req, out, room, &n) > 0) {
-        c->job = pool_submit(pd->pool, &c->req, c);
+    } else if (policyd_answer_now(pd, &c->req, out, room, &n, &lane) > 0) {
+        log_debug("client %s: recipient=<%s> waits for a worker thread (%s)", c->peer,
+                  policy_request_get(&c->req, POLICY_A_RECIPIENT),
+                  lane == POOL_LANE_LDAP ? "LDAP" : "usage");
+        c->job = pool_submit(pd->pool, &c->req, (enum pool_lane)lane, c);
         if (c->job == NULL)
             return -1;
     }

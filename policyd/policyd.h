@@ -36,9 +36,9 @@ size_t policyd_answer(struct policyd *pd, const struct policy_request *req, char
 
 /* policyd_answer_now - the event loop's: as policyd_answer when the
  * answer needs no waiting (0, length in *len_r); 1 when it must go to
- * pd->pool (nothing written, nothing logged) */
+ * pd->pool, to the lane in *lane_r (nothing written, nothing logged) */
 int policyd_answer_now(struct policyd *pd, const struct policy_request *req, char *buf,
-                       size_t bufsz, size_t *len_r);
+                       size_t bufsz, size_t *len_r, int *lane_r);
 
 /* policyd_reply - log decision d of req, write its answer as policyd_answer */
 size_t policyd_reply(struct policyd *pd, const struct policy_request *req,

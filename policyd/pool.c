@@ -25,22 +25,27 @@ enum claim { CLAIM_DENIED, CLAIM_ALLOWED, CLAIM_PROBE };
 
 struct worker {
     struct pool *p;
+    enum pool_lane lane;
     pthread_t th;
     struct lookup *lk;
     struct usage_source *us;
 };
 
+struct queue {
+    struct pool_job *head, **tail;
+    pthread_cond_t cv;            /* a job came, or quit */
+};
+
 struct pool {
     const struct conf *cfg;
     pthread_mutex_t mu;
-    pthread_cond_t cv;
-    struct pool_job *todo, **todo_tail;
+    struct queue todo[POOL_LANES];
     struct pool_job *done, **done_tail;
     struct breaker ldap, usage;
     bool quit;
     int efd;
     size_t nworkers;              /* started */
-    struct worker w[POOL_THREADS];
+    struct worker w[POOL_LDAP_THREADS + POOL_USAGE_THREADS];
 };
 
 /* now_ms - monotonic milliseconds: pauses must not follow clock jumps */
@@ -94,17 +99,18 @@ static void *run(void *arg)
 {
     struct worker *w = arg;
     struct pool *p = w->p;
+    struct queue *q = &p->todo[w->lane];
 
     pthread_mutex_lock(&p->mu);
     for (;;) {
-        while (!p->quit && p->todo == NULL)
-            pthread_cond_wait(&p->cv, &p->mu);
+        while (!p->quit && q->head == NULL)
+            pthread_cond_wait(&q->cv, &p->mu);
         if (p->quit)
             break;
-        struct pool_job *j = p->todo;
-        p->todo = j->next;
-        if (p->todo == NULL)
-            p->todo_tail = &p->todo;
+        struct pool_job *j = q->head;
+        q->head = j->next;
+        if (q->head == NULL)
+            q->tail = &q->head;
         long long now = now_ms();
         enum claim cl = breaker_claim(&p->ldap, now), cu = breaker_claim(&p->usage, now);
         struct policy_limits lim = {
@@ -140,18 +146,24 @@ struct pool *pool_new(const struct conf *cfg, char *err, size_t errsz)
         return NULL;
     }
     p->cfg = cfg;
-    p->todo_tail = &p->todo;
+    for (size_t l = 0; l < POOL_LANES; l++) {
+        p->todo[l].tail = &p->todo[l].head;
+        pthread_cond_init(&p->todo[l].cv, NULL);
+    }
     p->done_tail = &p->done;
     pthread_mutex_init(&p->mu, NULL);
-    pthread_cond_init(&p->cv, NULL);
     p->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (p->efd < 0) {
         snprintf(err, errsz, "eventfd: %s", strerror(errno));
         goto fail;
     }
-    for (size_t i = 0; i < POOL_THREADS; i++) {
+    size_t n = POOL_LDAP_THREADS;
+    if (cfg->quota_usage.kind == CONF_USAGE_REDIS)
+        n += POOL_USAGE_THREADS;
+    for (size_t i = 0; i < n; i++) {
         struct worker *w = &p->w[i];
         w->p = p;
+        w->lane = i < POOL_LDAP_THREADS ? POOL_LANE_LDAP : POOL_LANE_USAGE;
         w->us = policyd_usage_new(cfg, err, errsz);
         if (w->us == NULL)
             goto fail;
@@ -181,12 +193,14 @@ int pool_fd(const struct pool *p)
 }
 
 /* pool_submit - queue a copy of req */
-struct pool_job *pool_submit(struct pool *p, const struct policy_request *req, void *owner)
+struct pool_job *pool_submit(struct pool *p, const struct policy_request *req,
+                             enum pool_lane lane, void *owner)
 {
     struct pool_job *j = malloc(sizeof(*j));
     if (j == NULL)
         return NULL;
     j->owner = owner;
+    j->lane = lane;
     j->req = *req;
     memset(&j->d, 0, sizeof(j->d));
     pool_requeue(p, j);
@@ -196,11 +210,12 @@ struct pool_job *pool_submit(struct pool *p, const struct policy_request *req, v
 /* pool_requeue - to the end of the queue, and wake a thread */
 void pool_requeue(struct pool *p, struct pool_job *j)
 {
+    struct queue *q = &p->todo[j->lane];
     j->next = NULL;
     pthread_mutex_lock(&p->mu);
-    *p->todo_tail = j;
-    p->todo_tail = &j->next;
-    pthread_cond_signal(&p->cv);
+    *q->tail = j;
+    q->tail = &j->next;
+    pthread_cond_signal(&q->cv);
     pthread_mutex_unlock(&p->mu);
 }
 
@@ -242,7 +257,8 @@ void pool_stop(struct pool *p)
 {
     pthread_mutex_lock(&p->mu);
     p->quit = true;
-    pthread_cond_broadcast(&p->cv);
+    for (size_t l = 0; l < POOL_LANES; l++)
+        pthread_cond_broadcast(&p->todo[l].cv);
     pthread_mutex_unlock(&p->mu);
     for (size_t i = 0; i < p->nworkers; i++) {
         pthread_join(p->w[i].th, NULL);
@@ -252,12 +268,19 @@ void pool_stop(struct pool *p)
     p->nworkers = 0;
 }
 
-/* pool_waiting - the queue, taken whole */
+/* pool_waiting - both queues, taken whole */
 struct pool_job *pool_waiting(struct pool *p)
 {
-    struct pool_job *list = p->todo;
-    p->todo = NULL;
-    p->todo_tail = &p->todo;
+    struct pool_job *list = NULL;
+    for (size_t l = 0; l < POOL_LANES; l++) {
+        struct queue *q = &p->todo[l];
+        if (q->head != NULL) {
+            *q->tail = list;
+            list = q->head;
+        }
+        q->head = NULL;
+        q->tail = &q->head;
+    }
     return list;
 }
 
@@ -277,11 +300,12 @@ void pool_free(struct pool *p)
     if (p == NULL)
         return;
     pool_stop(p);
-    free_list(p->todo);
+    free_list(pool_waiting(p));
     free_list(p->done);
     if (p->efd >= 0)
         close(p->efd);
-    pthread_cond_destroy(&p->cv);
+    for (size_t l = 0; l < POOL_LANES; l++)
+        pthread_cond_destroy(&p->todo[l].cv);
     pthread_mutex_destroy(&p->mu);
     free(p);
 }

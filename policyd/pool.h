@@ -9,7 +9,11 @@
  * becomes a job here, and its answer comes back through pool_fd.
  *
  * Each thread has its own lookup handle and usage source (neither is
- * thread-safe), opened from the same configuration.
+ * thread-safe), opened from the same configuration. Two lanes, each with
+ * its own queue and threads: requests that need LDAP, and requests that
+ * need only usage (so that an LDAP outage does not hold up Redis reads,
+ * nor the other way round; the usage lane has threads only when the
+ * usage source waits).
  *
  * Outages: a failed LDAP lookup (a refused connect, a timeout) opens the
  * LDAP breaker for a pause that starts at POOL_BACKOFF_MIN_MS and doubles
@@ -26,7 +30,10 @@
 #include "maps/conf.h"
 #include "maps/policy.h"
 
-#define POOL_THREADS 4            /* so that one slow LDAP query does not hold the rest */
+#define POOL_LDAP_THREADS 4       /* so that one slow LDAP query does not hold the rest */
+#define POOL_USAGE_THREADS 2      /* Redis answers in well under a millisecond */
+
+enum pool_lane { POOL_LANE_LDAP, POOL_LANE_USAGE, POOL_LANES };
 #define POOL_BACKOFF_MIN_MS 1000  /* a blip costs a second of answers without LDAP */
 #define POOL_BACKOFF_MAX_MS 16000 /* a server back up is noticed within this */
 
@@ -34,23 +41,27 @@
 struct pool_job {
     struct pool_job *next;        /* in the pool's lists, and pool_done's */
     void *owner;                  /* the loop's (its connection); NULL once it has gone */
+    enum pool_lane lane;
     struct policy_request req;
     struct policy_decision d;     /* set by the thread */
 };
 
 struct pool;
 
-/* pool_new - POOL_THREADS threads with their own lookup handle and usage
- * source for cfg (which must outlive the pool). NULL with a reason. */
+/* pool_new - the threads of both lanes, each with its own lookup handle
+ * and usage source for cfg (which must outlive the pool). NULL with a
+ * reason. */
 struct pool *pool_new(const struct conf *cfg, char *err, size_t errsz);
 
 /* pool_fd - readable when decisions are done (an eventfd) */
 int pool_fd(const struct pool *p);
 
-/* pool_submit - a copy of req for a thread; owner is returned with it.
- * The job (NULL when out of memory) stays the pool's until pool_done
- * hands it back. */
-struct pool_job *pool_submit(struct pool *p, const struct policy_request *req, void *owner);
+/* pool_submit - a copy of req for a thread of lane (pending_ldap of the
+ * no_wait decision: POOL_LANE_LDAP, else POOL_LANE_USAGE); owner is
+ * returned with it. The job (NULL when out of memory) stays the pool's
+ * until pool_done hands it back. */
+struct pool_job *pool_submit(struct pool *p, const struct policy_request *req,
+                             enum pool_lane lane, void *owner);
 
 /* pool_done - every finished job (a list through next; the caller frees
  * each with pool_job_free); resets pool_fd's readiness */
@@ -68,7 +79,8 @@ void pool_limits(struct pool *p, struct policy_limits *lim);
  * the ones never started for pool_waiting. */
 void pool_stop(struct pool *p);
 
-/* pool_waiting - after pool_stop: the jobs no thread started (a list) */
+/* pool_waiting - after pool_stop: the jobs no thread started (a list,
+ * each keeping its lane) */
 struct pool_job *pool_waiting(struct pool *p);
 
 /* pool_requeue - a job from another pool's pool_waiting, as if submitted here */
