@@ -545,6 +545,15 @@ write_mailmaps_conf() {
     for i in "${lines[@]}"; do [ -n "$i" ] && echo "$i"; done >"$file"
 }
 
+# write_policyd_conf FILE [name = value]... - write_mailmaps_conf with the
+# test's $MAPS as maps_dir, $VMAIL as mail_base and group root for the
+# policy daemon's unix sockets
+write_policyd_conf() {
+    local file=$1; shift
+    write_mailmaps_conf "$file" "maps_dir = $MAPS" "mail_base = $VMAIL" \
+        "policy_socket_group = root" "$@"
+}
+
 # gen_users - write to stdout an LDIF of N PostfixBookMailAccount entries
 # under ou=people: uid=userNNNNNN, mail userNNNNNN@DOMAIN, password
 # $MM_USER_PW. Every 10th user has a mailAlias alias-userNNNNNN@DOMAIN,

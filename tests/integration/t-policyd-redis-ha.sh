@@ -19,16 +19,11 @@ GIB=1073741824
 OVER="action=552 5.2.2 Mailbox full"
 KEY=user000002@example.com/quota/storage
 
-write_conf() {
-    local file=$1; shift
-    write_mailmaps_conf "$file" "maps_dir = $MAPS" "mail_base = $VMAIL" \
-        "policy_socket_group = root" "$@"
-}
 pq() { python3 "$MM_TOP/tests/tools/policy_ask.py" "$@" 2>&1; }
 
 gen_users 5 >"$MM_TMP/users.ldif"
 start_slapd --ldif "$MM_TMP/users.ldif"
-write_conf "$CONF"
+write_policyd_conf "$CONF"
 check "sync --once builds the maps" "$SYNC" -c "$CONF" --once
 
 # answers PORT RCPT WANT - the daemon's action for RCPT is WANT
@@ -50,7 +45,7 @@ wait_for 10 replica_has $((11 * GIB))
 is "$(rr GET "$KEY")" "$((11 * GIB))" "the replica has the primary's counter"
 
 free_port PPORT
-write_conf "$CONF" "policy_listen = inet:127.0.0.1:$PPORT" \
+write_policyd_conf "$CONF" "policy_listen = inet:127.0.0.1:$PPORT" \
     "quota_usage = redis:127.0.0.1:$REDIS_PORT,127.0.0.1:$REPLICA_PORT" \
     "redis_password_file = $PWFILE"
 printf 'wrong\n' >"$PWFILE"
