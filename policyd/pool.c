@@ -45,6 +45,7 @@ struct pool {
     bool quit;
     int efd;
     size_t nworkers;              /* started */
+    size_t exited;                /* threads that have seen quit */
     struct worker w[POOL_LDAP_THREADS + POOL_USAGE_THREADS];
 };
 
@@ -132,6 +133,11 @@ static void *run(void *arg)
         /* cannot fail short of a counter at 2^64-1 */
         if (write(p->efd, &one, sizeof(one)) < 0) {
         }
+    }
+    /* pool_idle may now be true: the loop looks when pool_fd is readable */
+    p->exited++;
+    uint64_t one = 1;
+    if (write(p->efd, &one, sizeof(one)) < 0) {
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
@@ -251,27 +257,43 @@ void pool_limits(struct pool *p, struct policy_limits *lim)
     pthread_mutex_unlock(&p->mu);
 }
 
-/* pool_stop - wake every thread with quit set and join them; the lookup
- * handles and usage sources go with them */
-void pool_stop(struct pool *p)
+/* pool_retire - quit set: every thread ends after its current job */
+void pool_retire(struct pool *p)
 {
     pthread_mutex_lock(&p->mu);
     p->quit = true;
     for (size_t l = 0; l < POOL_LANES; l++)
         pthread_cond_broadcast(&p->todo[l].cv);
     pthread_mutex_unlock(&p->mu);
+}
+
+/* pool_idle - after pool_retire: every thread has ended its last job */
+bool pool_idle(struct pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    bool idle = p->exited == p->nworkers;
+    pthread_mutex_unlock(&p->mu);
+    return idle;
+}
+
+/* pool_stop - retire and join every thread; the lookup handles and usage
+ * sources go with them */
+void pool_stop(struct pool *p)
+{
+    pool_retire(p);
     for (size_t i = 0; i < p->nworkers; i++) {
         pthread_join(p->w[i].th, NULL);
         lookup_free(p->w[i].lk);
         usage_free(p->w[i].us);
     }
-    p->nworkers = 0;
+    p->nworkers = p->exited = 0;
 }
 
 /* pool_waiting - both queues, taken whole */
 struct pool_job *pool_waiting(struct pool *p)
 {
     struct pool_job *list = NULL;
+    pthread_mutex_lock(&p->mu);
     for (size_t l = 0; l < POOL_LANES; l++) {
         struct queue *q = &p->todo[l];
         if (q->head != NULL) {
@@ -281,6 +303,7 @@ struct pool_job *pool_waiting(struct pool *p)
         q->head = NULL;
         q->tail = &q->head;
     }
+    pthread_mutex_unlock(&p->mu);
     return list;
 }
 

@@ -74,13 +74,21 @@ void pool_job_free(struct pool_job *j);
  * a NULL pool sets nothing */
 void pool_limits(struct pool *p, struct policy_limits *lim);
 
-/* pool_stop - let each thread finish its job (bounded by ldap_timeout and
- * the Redis timeouts) and join them. Finished jobs stay for pool_done,
- * the ones never started for pool_waiting. */
+/* pool_retire - no thread starts another job; each ends after its
+ * current one (bounded by ldap_timeout and the Redis timeouts) and makes
+ * pool_fd readable. Jobs submitted from now on only queue. Does not wait. */
+void pool_retire(struct pool *p);
+
+/* pool_idle - after pool_retire: every thread has ended */
+bool pool_idle(struct pool *p);
+
+/* pool_stop - pool_retire, then join the threads (waiting for their
+ * current jobs). Finished jobs stay for pool_done, the ones never started
+ * for pool_waiting. */
 void pool_stop(struct pool *p);
 
-/* pool_waiting - after pool_stop: the jobs no thread started (a list,
- * each keeping its lane) */
+/* pool_waiting - after pool_retire: the jobs no thread started, taken
+ * whole (a list, each keeping its lane) */
 struct pool_job *pool_waiting(struct pool *p);
 
 /* pool_requeue - a job from another pool's pool_waiting, as if submitted here */

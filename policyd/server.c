@@ -34,6 +34,7 @@ struct server {
     int sigfd, watchfd;
     int tag_signal, tag_watch, tag_pool; /* epoll data for those three */
     int reserve_fd;             /* given up to accept-and-close at EMFILE */
+    bool reload_pending;        /* SIGHUP: reload once the pool's threads have ended */
     struct ratelog rl_accept;
 };
 
@@ -267,9 +268,10 @@ static void deliver(struct server *s, struct pool_job *j, time_t now)
 }
 
 /* do_reload - new configuration; listeners stay, so do connections. The
- * threads use the old configuration: they finish their jobs first (this
- * waits as long as those take), and the jobs they had not started go to
- * the new pool. */
+ * pool's threads use the old configuration: the reload waits (in the
+ * loop, not blocking it) until they have finished their current jobs;
+ * the jobs they had not started, and those that come meanwhile, go to the
+ * new pool. */
 static void do_reload(struct server *s, server_reload_fn reload, time_t now)
 {
     int oldwatch = s->watchfd;
@@ -277,7 +279,7 @@ static void do_reload(struct server *s, server_reload_fn reload, time_t now)
 
     struct pool_job *waiting = NULL;
     if (old != NULL) {
-        pool_stop(old);
+        pool_stop(old);         /* the threads have ended: no wait */
         /* answers that go on to the next request queue it in old */
         deliver(s, pool_done(old), now);
         waiting = pool_waiting(old);
@@ -285,6 +287,7 @@ static void do_reload(struct server *s, server_reload_fn reload, time_t now)
         pool_free(old);
         s->pd->pool = NULL;
     }
+    s->reload_pending = false;
 
     if (oldwatch >= 0)
         epoll_ctl(s->ep, EPOLL_CTL_DEL, oldwatch, NULL);
@@ -306,6 +309,29 @@ static void do_reload(struct server *s, server_reload_fn reload, time_t now)
         waiting->next = NULL;
         deliver(s, waiting, now);
     }
+}
+
+/* on_pool - answers are in, or (reload pending) a thread has ended */
+static void on_pool(struct server *s, server_reload_fn reload, time_t now)
+{
+    if (s->pd->pool == NULL)
+        return;
+    deliver(s, pool_done(s->pd->pool), now);
+    if (s->reload_pending && pool_idle(s->pd->pool))
+        do_reload(s, reload, now);
+}
+
+/* ask_reload - SIGHUP: at once, or once the pool's threads have ended */
+static void ask_reload(struct server *s, server_reload_fn reload, time_t now)
+{
+    if (s->pd->pool == NULL) {
+        do_reload(s, reload, now);
+        return;
+    }
+    if (!s->reload_pending)
+        pool_retire(s->pd->pool);
+    s->reload_pending = true;
+    on_pool(s, reload, now);
 }
 
 /* setup - epoll, signals, descriptors, listeners */
@@ -453,7 +479,7 @@ static void on_signal(struct server *s, server_reload_fn reload, bool *stopping,
     while (read(s->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
         if (si.ssi_signo == SIGHUP) {
             log_info("SIGHUP: reloading the configuration");
-            do_reload(s, reload, now);
+            ask_reload(s, reload, now);
         } else if (!*stopping) {
             log_info("stopping: answering what is in flight");
             *stopping = true;
@@ -508,8 +534,7 @@ int server_run(struct policyd *pd, struct listeners *ls, bool shared, server_rel
                 mapset_refresh(lookup_mapset(pd->lk));
                 break;
             case TAG_POOL:
-                if (pd->pool != NULL) /* gone, if a reload failed to restart it */
-                    deliver(&s, pool_done(pd->pool), now);
+                on_pool(&s, reload, now);
                 break;
             case TAG_CONN: {
                 struct conn *c = evs[i].data.ptr;

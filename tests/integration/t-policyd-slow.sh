@@ -95,6 +95,30 @@ diag "B (Redis), slapd and Redis stopped, 200 unknown pending: $out"
 p99_under "B, LDAP and Redis hung" "$out"
 like "$out" "pending_answered=200 " "B: the 200 unknown addresses are answered"
 
+# SIGHUP while a worker thread waits on LDAP: the reload waits for it, the
+# event loop does not
+free_port CPORT
+write_policyd_conf "$MM_TMP/c.conf" "policy_listen = inet:127.0.0.1:$CPORT"
+"$POLICYD" -f -c "$MM_TMP/c.conf" >"$MM_TMP/c.log" 2>&1 </dev/null &
+C_PID=$!
+register_pid "$C_PID"
+wait_port "$CPORT" 10 || fail_fast "policyd C does not listen"
+out=$(python3 "$LOAD" hup "$CPORT" "$C_PID" user000001@example.com 2>&1)
+diag "C, SIGHUP while a thread waits on LDAP: $out"
+known_ms=$(sed -n 's/.*known_ms=\([0-9.]*\).*/\1/p' <<<"$out")
+if [ -n "$known_ms" ] && awk -v p="$known_ms" 'BEGIN { exit !(p < 1000) }'; then
+    ok "SIGHUP during an LDAP wait: a known user answered in ${known_ms} ms"
+else
+    not_ok "SIGHUP during an LDAP wait: a known user answered within 1 s ($out)"
+fi
+like "$out" "known_ok=1 pending_answered=1" "SIGHUP during an LDAP wait: both requests answered"
+wait_for 10 grep -q "configuration reloaded" "$MM_TMP/c.log"
+check "SIGHUP during an LDAP wait: the configuration is reloaded after it" \
+    grep -q "configuration reloaded" "$MM_TMP/c.log"
+kill -TERM "$C_PID"
+wait "$C_PID"
+is "$?" 0 "C stops cleanly"
+
 # both back: answers from LDAP and Redis again within the longest pause
 kill -CONT "$SLAPD_PID" "$REDIS_PID"
 wait_for 20 sh -c "[ \"\$(python3 '$MM_TOP/tests/tools/policy_ask.py' $BPORT user000002@example.com)\" = '$OVER' ]"

@@ -8,12 +8,18 @@
       for the PENDING answers. Prints one line:
       "p50_ms=.. p99_ms=.. max_ms=.. known_ok=N pending_answered=N pending_s=.."
 
+  python3 policy_load.py hup PORT PID KNOWN_RCPT
+      Sends one request for nobody@example.com (it waits on LDAP) and
+      keeps its connection, sends SIGHUP to PID, then times one request
+      for KNOWN_RCPT; prints "known_ms=.. pending_answered=0|1".
+
   python3 policy_load.py dribble PORT EVERY LIMIT
       Sends a request one byte every EVERY seconds and prints the seconds
       from the first byte until the server closed the connection, or
       "open" when it is still open after LIMIT seconds.
 """
 import os
+import signal
 import socket
 import sys
 import time
@@ -66,6 +72,21 @@ def latency(port, pending, known, count, wait):
           % (pct(0.50), pct(0.99), lat[-1] * 1000, ok, answered, spent))
 
 
+def hup(port, pid, known):
+    held = policy_ask.connect(port, timeout=30)
+    held.sendall(policy_ask.request("nobody@example.com").encode())
+    time.sleep(0.3)
+    os.kill(pid, signal.SIGHUP)
+    time.sleep(0.2)
+    k = policy_ask.connect(port, timeout=30)
+    t0 = time.perf_counter()
+    k.sendall(policy_ask.request(known).encode())
+    ok = policy_ask.read_answer(k).startswith("action=")
+    ms = (time.perf_counter() - t0) * 1000
+    answered = policy_ask.read_answer(held).startswith("action=")
+    print("known_ms=%.1f known_ok=%d pending_answered=%d" % (ms, ok, answered))
+
+
 def dribble(port, every, limit):
     s = policy_ask.connect(port, timeout=limit + 5)
     data = policy_ask.request("alice@example.com").encode()
@@ -93,6 +114,8 @@ if __name__ == "__main__":
     a = sys.argv[1:]
     if a and a[0] == "latency" and len(a) == 6:
         latency(a[1], int(a[2]), a[3].split(","), int(a[4]), float(a[5]))
+    elif a and a[0] == "hup" and len(a) == 4:
+        hup(a[1], int(a[2]), a[3])
     elif a and a[0] == "dribble" and len(a) == 4:
         dribble(a[1], float(a[2]), float(a[3]))
     else:
