@@ -87,7 +87,7 @@ $(B)/mailmaps-sync: $(patsubst %.c,$(B)/%.o,$(filter-out ldap-sync/mailmaps.c,$(
 	$(CC) $(CFLAGS) $(VFLAGS) -o $@ $^ $(LDLIBS_LIB) -pthread
 
 $(B)/mailmaps-policyd: $(patsubst %.c,$(B)/%.o,$(wildcard policyd/*.c)) $(COMMON_OBJS) $(LIB)
-	$(CC) $(CFLAGS) $(VFLAGS) -o $@ $^ $(LDLIBS_LIB) -lhiredis
+	$(CC) $(CFLAGS) $(VFLAGS) -o $@ $^ $(LDLIBS_LIB) -lhiredis -pthread
 
 $(B)/tests/unit/test-%: $(B)/tests/unit/test-%.o $(LIB)
 	$(CC) $(CFLAGS) $(VFLAGS) -o $@ $^ $(LDLIBS_LIB)

@@ -517,7 +517,7 @@ static int template_check(const char *t, char *why, size_t whysz)
     return 0;
 }
 
-/* parse_usage - maildir:TEMPLATE or redis:HOST:PORT[/DB] */
+/* parse_usage - maildir:TEMPLATE or redis:HOST:PORT[,HOST:PORT...][/DB] */
 static int parse_usage(struct conf *cfg, const struct setting *s, const char *v, char *why,
                        size_t whysz)
 {
@@ -534,18 +534,28 @@ static int parse_usage(struct conf *cfg, const struct setting *s, const char *v,
             return -1;
         strcpy(u.template, v + 8);
     } else if (strncmp(v, "redis:", 6) == 0) {
-        char hp[300];
+        char hp[CONF_REDIS_MAX * 300];
         const char *slash = strchr(v + 6, '/');
         size_t len = slash ? (size_t)(slash - (v + 6)) : strlen(v + 6);
         u.kind = CONF_USAGE_REDIS;
         if (len >= sizeof(hp)) {
-            snprintf(why, whysz, "redis: address too long");
+            snprintf(why, whysz, "redis: address list too long");
             return -1;
         }
         memcpy(hp, v + 6, len);
         hp[len] = '\0';
-        if (parse_host_port(hp, u.host, sizeof(u.host), &u.port, why, whysz) < 0)
-            return -1;
+        for (char *a = hp, *end; a != NULL; a = end) {
+            end = strchr(a, ',');
+            if (end != NULL)
+                *end++ = '\0';
+            if (u.redis_count == CONF_REDIS_MAX) {
+                snprintf(why, whysz, "redis: more than %d addresses", CONF_REDIS_MAX);
+                return -1;
+            }
+            struct conf_redis_addr *ra = &u.redis[u.redis_count++];
+            if (parse_host_port(a, ra->host, sizeof(ra->host), &ra->port, why, whysz) < 0)
+                return -1;
+        }
         if (slash != NULL) {
             uint64_t db;
             const char *reason;
@@ -556,7 +566,7 @@ static int parse_usage(struct conf *cfg, const struct setting *s, const char *v,
             u.db = (unsigned)db;
         }
     } else {
-        snprintf(why, whysz, "'%.100s' is neither maildir:TEMPLATE nor redis:HOST:PORT[/DB]", v);
+        snprintf(why, whysz, "'%.100s' is neither maildir:TEMPLATE nor redis:HOST:PORT[,HOST:PORT...][/DB]", v);
         return -1;
     }
     cfg->quota_usage = u;
@@ -781,7 +791,9 @@ static const struct setting settings[] = {
     { "policy_workers", "1", parse_uint, OFF(policy_workers), 1, 64,
       "processes answering requests; one per CPU for the highest throughput" },
     { "quota_usage", "maildir:%h/Maildir/maildirsize", parse_usage, 0, 0, 0,
-      "where usage comes from: maildir:TEMPLATE or redis:HOST:PORT[/DB]" },
+      "where usage comes from: maildir:TEMPLATE or redis:HOST:PORT[,HOST:PORT...][/DB]" },
+    { "redis_password_file", "", parse_abspath, OFF(redis_password_file), 1, 0,
+      "file holding the Redis password, or an ACL user and password" },
     { "overquota_reply", "552 5.2.2 Mailbox full", parse_reply, OFF(overquota_reply), 0, 0,
       "the reply for a recipient over quota" },
     { "policy_on_error", "dunno", parse_on_error, 0, 0, 0,

@@ -35,11 +35,15 @@ struct conf_listen {
 };
 
 /* quota_usage: where current usage comes from. */
+#define CONF_REDIS_MAX 4   /* Redis addresses: a primary and its replicas */
 struct conf_usage {
     enum { CONF_USAGE_MAILDIR, CONF_USAGE_REDIS } kind;
     char template[512];    /* maildir: path template with %h %u %d %n */
-    char host[256];        /* redis */
-    unsigned port;
+    struct conf_redis_addr {
+        char host[256];
+        unsigned port;
+    } redis[CONF_REDIS_MAX]; /* redis: tried in order */
+    size_t redis_count;
     unsigned db;
 };
 
@@ -60,6 +64,7 @@ struct conf {
     size_t ldap_uri_count;
     char *ldap_bind_dn;                  /* "" = anonymous */
     char *ldap_bind_pw_file;             /* "" = none */
+    char *redis_password_file;           /* "" = no AUTH */
     bool ldap_starttls;
     char *ldap_tls_ca_file;              /* "" = system CAs */
     unsigned ldap_timeout;               /* seconds */

@@ -19,7 +19,7 @@
 #           start_postfix / stop_postfix / postfix_reload, postmap_q, postmap_conf
 #           start_dovecot / stop_dovecot, doveadm_c, dovecot_private_auth_modules,
 #           dovecot_24, dovecot_auth_conf, dovecot_quota_conf
-#           start_redis / stop_redis, redis_cli
+#           start_redis / stop_redis, start_redis_more, redis_cli
 #
 # The harness does not set -e or -u for the test; it is written to work
 # under both.
@@ -542,6 +542,15 @@ write_mailmaps_conf() {
     for i in "${lines[@]}"; do [ -n "$i" ] && echo "$i"; done >"$file"
 }
 
+# write_policyd_conf FILE [name = value]... - write_mailmaps_conf with the
+# test's $MAPS as maps_dir, $VMAIL as mail_base and group root for the
+# policy daemon's unix sockets
+write_policyd_conf() {
+    local file=$1; shift
+    write_mailmaps_conf "$file" "maps_dir = $MAPS" "mail_base = $VMAIL" \
+        "policy_socket_group = root" "$@"
+}
+
 # gen_users - write to stdout an LDIF of N PostfixBookMailAccount entries
 # under ou=people: uid=userNNNNNN, mail userNNNNNN@DOMAIN, password
 # $MM_USER_PW. Every 10th user has a mailAlias alias-userNNNNNN@DOMAIN,
@@ -1013,30 +1022,57 @@ REDIS_SOCKET="$REDIS_DIR/redis.sock"
 REDIS_PID=""
 export REDIS_HOST REDIS_PORT REDIS_SOCKET
 
-# start_redis - a private redis-server on 127.0.0.1:$REDIS_PORT and $REDIS_SOCKET, no persistence
-start_redis() {
-    mkdir -p "$REDIS_DIR"
-    [ -n "$REDIS_PORT" ] || free_port REDIS_PORT
-    export REDIS_PORT
-    cat >"$REDIS_DIR/redis.conf" <<EOF
+# _mm_redis_run DIR PORT [CONF_LINE...] - a redis-server in DIR on
+# 127.0.0.1:PORT, no persistence, the lines added to its redis.conf; its
+# pid in _mm_redis_pid once it answers
+_mm_redis_run() {
+    local dir=$1 port=$2 line
+    shift 2
+    mkdir -p "$dir"
+    {
+        cat <<EOF
 bind 127.0.0.1
-port $REDIS_PORT
-unixsocket $REDIS_SOCKET
-unixsocketperm 777
+port $port
 protected-mode yes
 daemonize no
 save ""
 appendonly no
-dir $REDIS_DIR
-pidfile $REDIS_DIR/redis.pid
+dir $dir
+pidfile $dir/redis.pid
 logfile ""
 EOF
-    redis-server "$REDIS_DIR/redis.conf" >"$REDIS_DIR/redis.log" 2>&1 </dev/null {_mm_out}>&- &
-    REDIS_PID=$!
-    wait_for 10 redis_cli ping || {
-        _mm_log_tail "$REDIS_DIR/redis.log"
-        fail_fast "redis-server does not answer on $REDIS_PORT"
+        for line in "$@"; do printf '%s\n' "$line"; done
+    } >"$dir/redis.conf"
+    redis-server "$dir/redis.conf" >"$dir/redis.log" 2>&1 </dev/null {_mm_out}>&- &
+    _mm_redis_pid=$!
+    # any answer will do (NOAUTH included): redis-cli exits 0 on it
+    wait_for 10 redis-cli -h 127.0.0.1 -p "$port" ping || {
+        _mm_log_tail "$dir/redis.log"
+        fail_fast "redis-server does not answer on $port"
     }
+}
+
+# start_redis [CONF_LINE...] - a private redis-server on 127.0.0.1:$REDIS_PORT
+# and $REDIS_SOCKET, no persistence; CONF_LINEs (requirepass, user, ...) are
+# added to its redis.conf
+start_redis() {
+    [ -n "$REDIS_PORT" ] || free_port REDIS_PORT
+    export REDIS_PORT
+    _mm_redis_run "$REDIS_DIR" "$REDIS_PORT" "unixsocket $REDIS_SOCKET" "unixsocketperm 777" "$@"
+    REDIS_PID=$_mm_redis_pid
+}
+
+# start_redis_more NAME [CONF_LINE...] - one more private redis-server (a
+# replica: "replicaof 127.0.0.1 $REDIS_PORT"), its port in ${NAME}_PORT and
+# its pid in ${NAME}_PID, stopped when the test ends
+start_redis_more() {
+    local name=$1 port
+    shift
+    free_port port
+    _mm_redis_run "$MM_TMP/redis-$name" "$port" "$@"
+    printf -v "${name}_PORT" '%s' "$port"
+    printf -v "${name}_PID" '%s' "$_mm_redis_pid"
+    register_pid "$_mm_redis_pid"
 }
 
 # stop_redis - shut the private Redis down without saving
