@@ -274,7 +274,7 @@ static int parse_account(char **f, const struct conf *cfg, struct uuidtab *table
     unsigned char uuid[UUIDTAB_UUID_SIZE];
     char *end;
 
-    snprintf(why, whysz, "malformed account");
+    snprintf(why, whysz, "account %.200s: malformed", f[2]);
     if (strlen(f[1]) != 2 * UUIDTAB_UUID_SIZE || hex_decode(f[1], strlen(f[1]), uuid) < 0)
         return -1;
     if (!digits(f[7]) || !digits(f[8]) || !digits(f[9]) ||
