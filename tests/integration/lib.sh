@@ -18,7 +18,7 @@
 #           ldap_add_ldif, ldap_modify_ldif, ldapsearch_sync, gen_users
 #           start_postfix / stop_postfix / postfix_reload, postmap_q, postmap_conf
 #           start_dovecot / stop_dovecot, doveadm_c, dovecot_private_auth_modules,
-#           imap_login
+#           mailmaps_auth, imap_login
 #           start_redis / stop_redis, redis_cli
 #
 # The harness does not set -e or -u for the test; it is written to work
@@ -909,6 +909,13 @@ EOF
     chmod 0755 "$DC_DIR/wrap"
     DOVECOT_WRAP="$DC_DIR/wrap"
     export DC_AUTH_MODULES
+}
+
+# mailmaps_auth CONF - the passdb { } and userdb { } blocks of our driver
+# reading CONF, as start_dovecot takes them
+mailmaps_auth() {
+    printf 'passdb {\n  driver = mailmaps\n  args = %s\n}\nuserdb {\n  driver = mailmaps\n  args = %s\n}\n' \
+        "$1" "$1"
 }
 
 # imap_login - LOGIN USER PASSWORD on the private IMAP port, then each

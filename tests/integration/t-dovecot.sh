@@ -67,16 +67,7 @@ is "$?" 0 "the first sync makes the maps" || diag "$(cat "$MM_TMP/sync1.err")"
 
 # ---- Dovecot with the module from this build
 dovecot_private_auth_modules "$PLUGIN"
-start_dovecot "
-passdb {
-  driver = mailmaps
-  args = $CONF
-}
-userdb {
-  driver = mailmaps
-  args = $CONF
-}
-" "auth_verbose = yes
+start_dovecot "$(mailmaps_auth "$CONF")" "auth_verbose = yes
 auth_cache_size = 0
 mail_plugins = \$mail_plugins quota
 plugin {

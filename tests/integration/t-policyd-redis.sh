@@ -87,16 +87,7 @@ is "$?" 0 "sync --once builds the maps" || diag "$(cat "$MM_TMP/sync.err")"
 # ---- Dovecot, cloning its quota into Redis
 dovecot_private_auth_modules "$PLUGIN"
 free_port LPORT
-start_dovecot "
-passdb {
-  driver = mailmaps
-  args = $CONF
-}
-userdb {
-  driver = mailmaps
-  args = $CONF
-}
-" "auth_cache_size = 0
+start_dovecot "$(mailmaps_auth "$CONF")" "auth_cache_size = 0
 protocols = imap lmtp
 service lmtp {
   inet_listener lmtp {

@@ -127,16 +127,7 @@ wait_for 20 sh -c "ls '$VMAIL/example.com/victim/Maildir/new/' 2>/dev/null | gre
 # ---- Dovecot with our driver
 if [ -f "$PLUGIN" ]; then
     dovecot_private_auth_modules "$PLUGIN"
-    start_dovecot "
-passdb {
-  driver = mailmaps
-  args = $CONF
-}
-userdb {
-  driver = mailmaps
-  args = $CONF
-}
-" "auth_cache_size = 0"
+    start_dovecot "$(mailmaps_auth "$CONF")" "auth_cache_size = 0"
     r=$(imap_login victim@example.com victimpw "SELECT INBOX" | tr '\n' '|')
     like "$r" '^a OK.*\|c1 OK' "(b) the victim logs in over IMAP and selects its INBOX"
     like "$(imap_login aaa@example.com aaapw)" '^a OK' "(b) the attacker keeps its own login"
