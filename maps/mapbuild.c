@@ -1045,18 +1045,40 @@ static int pathpair_cmp(const void *x, const void *y)
     return (a->hi > b->hi) - (a->hi < b->hi);
 }
 
+#define SLOT_EMPTY UINT64_MAX
+
+/* pair_add - entries a and b collide, unless they are one account's */
+static int pair_add(struct pathpair **pair, size_t *n, size_t *cap, const struct pathent *ent,
+                    uint32_t a, uint32_t b)
+{
+    if (ent[a].rank == ent[b].rank)
+        return 0;
+    if (*n == *cap) {
+        size_t c = *cap ? 2 * *cap : 64;
+        struct pathpair *np = realloc(*pair, c * sizeof(*np));
+        if (np == NULL)
+            return -1;
+        *pair = np;
+        *cap = c;
+    }
+    (*pair)[(*n)++] = (struct pathpair){ .a = a, .b = b,
+                                         .hi = ent[a].rank > ent[b].rank ? ent[a].rank
+                                                                          : ent[b].rank };
+    return 0;
+}
+
 /* paths_resolve - homes and mailboxes unique per account: of two that are
  * the same or nest, the one made from the account's own address wins,
- * else the smaller DN; the other entry is skipped with one warning. The
- * paths are sorted once: O(n log n) in the accounts with a home or
- * mailbox of their own; none for those that use the defaults. */
+ * else the smaller DN; the other entry is skipped with one warning. O(n)
+ * hash probes in the accounts with a home or mailbox of their own; nothing
+ * for those that use the defaults. */
 static int paths_resolve(struct mapbuild *mb, struct resolve *r, bool *gone,
                          struct mapbuild_counts *c)
 {
     uint32_t n = (uint32_t)(mb->count - mb->removed);
     struct paths p = { 0 };
-    const char **str = NULL;
-    uint32_t *idx = NULL, *stack = NULL;
+    uint64_t *slot = NULL;
+    uint32_t *same = NULL;
     struct pathpair *pair = NULL;
     size_t npair = 0, cpair = 0, live = 0;
     int rc = -1;
@@ -1067,40 +1089,69 @@ static int paths_resolve(struct mapbuild *mb, struct resolve *r, bool *gone,
         rc = -2;
         goto out;
     }
-    str = malloc((p.n ? p.n : 1) * sizeof(*str));
-    idx = malloc((p.n ? p.n : 1) * sizeof(*idx));
-    stack = malloc((p.n ? p.n : 1) * sizeof(*stack));
-    if (str == NULL || idx == NULL || stack == NULL)
-        goto out;
     for (size_t i = 0; i < p.n; i++)
         if (!gone[p.ent[i].rank])
             p.ent[live++] = p.ent[i];
-    for (size_t i = 0; i < live; i++)
-        str[i] = p.text + p.ent[i].off;
-    if (sort_strings(str, (uint32_t)live, NULL, idx) < 0)
+    /* A hash set of the paths (equal ones chained), then each path's
+     * ancestors looked up in it: no sort, a few probes per path (only the
+     * ancestors at least as deep as the shallowest path can be there). */
+    size_t cap = 16, mindepth = SIZE_MAX;
+    while (cap < 2 * live)
+        cap *= 2;
+    /* a slot: the upper half of the hash as a tag (most probes end at a
+     * tag that differs, without touching the path), the entry below */
+    slot = malloc(cap * sizeof(*slot));
+    same = malloc((live ? live : 1) * sizeof(*same));
+    if (slot == NULL || same == NULL)
         goto out;
-    /* In sorted order the paths inside another follow it: a stack of the
-     * paths the current one may lie inside. */
-    size_t top = 0;
-    for (size_t i = 0; i < live; i++) {
-        const char *cur = str[idx[i]];
-        while (top > 0 && strncmp(cur, str[stack[top - 1]], strlen(str[stack[top - 1]])) != 0)
-            top--;
-        for (size_t t = 0; t < top; t++) {
-            const struct pathent *a = &p.ent[stack[t]], *b = &p.ent[idx[i]];
-            if (a->rank == b->rank)
-                continue;
-            if (npair == cpair) {
-                cpair = cpair ? 2 * cpair : 64;
-                struct pathpair *np = realloc(pair, cpair * sizeof(*np));
-                if (np == NULL)
-                    goto out;
-                pair = np;
-            }
-            pair[npair++] = (struct pathpair){ .a = stack[t], .b = idx[i],
-                                               .hi = a->rank > b->rank ? a->rank : b->rank };
+    for (size_t i = 0; i < cap; i++)
+        slot[i] = SLOT_EMPTY;
+    for (uint32_t i = 0; i < live; i++) {
+        const char *cur = p.text + p.ent[i].off;
+        uint64_t hv = 14695981039346656037ull;
+        size_t depth = 0;
+        for (const char *ch = cur; *ch != '\0'; ch++) {
+            hv = (hv ^ (unsigned char)*ch) * 1099511628211ull;
+            depth += *ch == '/';
         }
-        stack[top++] = idx[i];
+        mindepth = depth < mindepth ? depth : mindepth;
+        same[i] = MB_NONE;
+        size_t h = (size_t)hv & (cap - 1);
+        uint64_t tag = hv & 0xffffffff00000000ull;
+        while (slot[h] != SLOT_EMPTY && ((slot[h] & 0xffffffff00000000ull) != tag ||
+                                          strcmp(p.text + p.ent[(uint32_t)slot[h]].off, cur) != 0))
+            h = (h + 1) & (cap - 1);
+        if (slot[h] != SLOT_EMPTY) {
+            for (uint32_t j = (uint32_t)slot[h]; j != MB_NONE; j = same[j])
+                if (pair_add(&pair, &npair, &cpair, p.ent, j, i) < 0)
+                    goto out;
+            same[i] = (uint32_t)slot[h];
+        }
+        slot[h] = tag | i;
+    }
+    for (uint32_t i = 0; i < live; i++) {
+        const char *cur = p.text + p.ent[i].off;
+        uint64_t hv = 14695981039346656037ull;
+        size_t depth = 0;
+        /* every proper prefix ending in '/', hashed as above */
+        for (size_t k = 0; cur[k] != '\0' && cur[k + 1] != '\0'; k++) {
+            hv = (hv ^ (unsigned char)cur[k]) * 1099511628211ull;
+            if (cur[k] != '/' || ++depth < mindepth)
+                continue;
+            size_t h = (size_t)hv & (cap - 1);
+            uint64_t tag = hv & 0xffffffff00000000ull;
+            for (; slot[h] != SLOT_EMPTY; h = (h + 1) & (cap - 1)) {
+                if ((slot[h] & 0xffffffff00000000ull) != tag)
+                    continue;
+                const char *q = p.text + p.ent[(uint32_t)slot[h]].off;
+                if (strncmp(q, cur, k + 1) != 0 || q[k + 1] != '\0')
+                    continue;
+                for (uint32_t j = (uint32_t)slot[h]; j != MB_NONE; j = same[j])
+                    if (pair_add(&pair, &npair, &cpair, p.ent, j, i) < 0)
+                        goto out;
+                break;
+            }
+        }
     }
     /* A path made from the address beats any other; then the smaller DN,
      * deciding in DN order so that an entry already skipped takes nothing
@@ -1133,9 +1184,8 @@ out:
     free(p.text);
     free(p.ent);
     free(p.dom);
-    free(str);
-    free(idx);
-    free(stack);
+    free(slot);
+    free(same);
     free(pair);
     return rc;
 }
