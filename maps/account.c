@@ -777,7 +777,7 @@ int account_check(const struct conf *cfg, const struct account *a, char *why, si
     char def[ACCOUNT_PATH_MAX + 1], *norm;
     size_t len;
 
-    if (a->dn == NULL || a->dn[0] == '\0' || (norm = account_dn_normalize(a->dn)) == NULL) {
+    if (a->dn == NULL || (norm = account_dn_normalize(a->dn)) == NULL) {
         snprintf(why, whysz, "no dn");
         return -1;
     }
