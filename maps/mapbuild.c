@@ -905,11 +905,14 @@ static uint32_t default_home_in(struct mapbuild *mb, struct resolve *r, const bo
             rank_view(mb, r, j, &v);
             if (v.flags & F_HOME)
                 continue;
-            struct pathent *e = realloc(p->dom, (p->ndom + 1) * sizeof(*e));
-            if (e == NULL)
-                return MB_NONE - 1;
-            p->dom = e;
-            p->dom[p->ndom++] = (struct pathent){ .off = (size_t)(domain_of(v.mail) - mb->rec[r->order[j]]),
+            if ((p->ndom & (p->ndom - 1)) == 0) {   /* 0, 1, 2, 4, ...: double */
+                struct pathent *e = realloc(p->dom, (p->ndom ? 2 * p->ndom : 1) * sizeof(*e));
+                if (e == NULL)
+                    return MB_NONE - 1;
+                p->dom = e;
+            }
+            const char *rec = mb->rec[r->order[j]];
+            p->dom[p->ndom++] = (struct pathent){ .off = (size_t)(domain_of(v.mail) - rec),
                                                   .rank = j };
         }
     }
