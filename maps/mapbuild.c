@@ -1049,6 +1049,16 @@ static int pathpair_cmp(const void *x, const void *y)
 }
 
 #define SLOT_EMPTY UINT64_MAX
+#define TAG_MASK 0xffffffff00000000ull
+#define FNV_OFFSET 14695981039346656037ull
+#define FNV_PRIME 1099511628211ull
+#define PF_BLOCK 64
+
+/* One ancestor of path i to look up: its first len bytes, hashed. */
+struct probe {
+    uint64_t hv;
+    uint32_t i, len;
+};
 
 /* pair_add - entries a and b collide, unless they are one account's */
 static int pair_add(struct pathpair **pair, size_t *n, size_t *cap, const struct pathent *ent,
@@ -1082,6 +1092,7 @@ static int paths_resolve(struct mapbuild *mb, struct resolve *r, bool *gone,
     struct paths p = { 0 };
     uint64_t *slot = NULL;
     uint32_t *same = NULL;
+    struct probe *pb = NULL;
     struct pathpair *pair = NULL;
     size_t npair = 0, cpair = 0, live = 0;
     int rc = -1;
@@ -1105,56 +1116,79 @@ static int paths_resolve(struct mapbuild *mb, struct resolve *r, bool *gone,
      * tag that differs, without touching the path), the entry below */
     slot = malloc(cap * sizeof(*slot));
     same = malloc((live ? live : 1) * sizeof(*same));
-    if (slot == NULL || same == NULL)
+    /* a block, and room for every '/' of one more path past it */
+    pb = malloc((PF_BLOCK + MB_PATH_MAX + 2) * sizeof(*pb));
+    if (slot == NULL || same == NULL || pb == NULL)
         goto out;
     for (size_t i = 0; i < cap; i++)
         slot[i] = SLOT_EMPTY;
-    for (uint32_t i = 0; i < live; i++) {
-        const char *cur = p.text + p.ent[i].off;
-        uint64_t hv = 14695981039346656037ull;
-        size_t depth = 0;
-        for (const char *ch = cur; *ch != '\0'; ch++) {
-            hv = (hv ^ (unsigned char)*ch) * 1099511628211ull;
-            depth += *ch == '/';
+    /* Slots are random memory: hashes are worked out a block ahead and
+     * their slots prefetched, so that the misses overlap. */
+    uint64_t hb[PF_BLOCK];
+    for (uint32_t b0 = 0; b0 < live; b0 += PF_BLOCK) {
+        uint32_t b1 = live - b0 < PF_BLOCK ? live : b0 + PF_BLOCK;
+        for (uint32_t i = b0; i < b1; i++) {
+            uint64_t hv = FNV_OFFSET;
+            size_t depth = 0;
+            for (const char *ch = p.text + p.ent[i].off; *ch != '\0'; ch++) {
+                hv = (hv ^ (unsigned char)*ch) * FNV_PRIME;
+                depth += *ch == '/';
+            }
+            mindepth = depth < mindepth ? depth : mindepth;
+            hb[i - b0] = hv;
+            __builtin_prefetch(&slot[hv & (cap - 1)]);
         }
-        mindepth = depth < mindepth ? depth : mindepth;
-        same[i] = MB_NONE;
-        size_t h = (size_t)hv & (cap - 1);
-        uint64_t tag = hv & 0xffffffff00000000ull;
-        while (slot[h] != SLOT_EMPTY && ((slot[h] & 0xffffffff00000000ull) != tag ||
-                                          strcmp(p.text + p.ent[(uint32_t)slot[h]].off, cur) != 0))
-            h = (h + 1) & (cap - 1);
-        if (slot[h] != SLOT_EMPTY) {
-            for (uint32_t j = (uint32_t)slot[h]; j != MB_NONE; j = same[j])
-                if (pair_add(&pair, &npair, &cpair, p.ent, j, i) < 0)
-                    goto out;
-            same[i] = (uint32_t)slot[h];
-        }
-        slot[h] = tag | i;
-    }
-    for (uint32_t i = 0; i < live; i++) {
-        const char *cur = p.text + p.ent[i].off;
-        uint64_t hv = 14695981039346656037ull;
-        size_t depth = 0;
-        /* every proper prefix ending in '/', hashed as above */
-        for (size_t k = 0; cur[k] != '\0' && cur[k + 1] != '\0'; k++) {
-            hv = (hv ^ (unsigned char)cur[k]) * 1099511628211ull;
-            if (cur[k] != '/' || ++depth < mindepth)
-                continue;
-            size_t h = (size_t)hv & (cap - 1);
-            uint64_t tag = hv & 0xffffffff00000000ull;
-            for (; slot[h] != SLOT_EMPTY; h = (h + 1) & (cap - 1)) {
-                if ((slot[h] & 0xffffffff00000000ull) != tag)
-                    continue;
-                const char *q = p.text + p.ent[(uint32_t)slot[h]].off;
-                if (strncmp(q, cur, k + 1) != 0 || q[k + 1] != '\0')
-                    continue;
+        for (uint32_t i = b0; i < b1; i++) {
+            const char *cur = p.text + p.ent[i].off;
+            uint64_t tag = hb[i - b0] & TAG_MASK;
+            size_t h = (size_t)hb[i - b0] & (cap - 1);
+            same[i] = MB_NONE;
+            while (slot[h] != SLOT_EMPTY &&
+                   ((slot[h] & TAG_MASK) != tag ||
+                    strcmp(p.text + p.ent[(uint32_t)slot[h]].off, cur) != 0))
+                h = (h + 1) & (cap - 1);
+            if (slot[h] != SLOT_EMPTY) {
                 for (uint32_t j = (uint32_t)slot[h]; j != MB_NONE; j = same[j])
                     if (pair_add(&pair, &npair, &cpair, p.ent, j, i) < 0)
+                        goto out;
+                same[i] = (uint32_t)slot[h];
+            }
+            slot[h] = tag | i;
+        }
+    }
+    /* every proper prefix ending in '/' of every path, hashed as above,
+     * collected for a block of paths, then looked up */
+    size_t npb = 0;
+    for (uint32_t i = 0; i <= live; i++) {
+        const char *cur = i < live ? p.text + p.ent[i].off : NULL;
+        uint64_t hv = FNV_OFFSET;
+        size_t depth = 0;
+        for (size_t k = 0; cur != NULL && cur[k] != '\0' && cur[k + 1] != '\0'; k++) {
+            hv = (hv ^ (unsigned char)cur[k]) * FNV_PRIME;
+            if (cur[k] != '/' || ++depth < mindepth)
+                continue;
+            pb[npb++] = (struct probe){ .hv = hv, .i = i, .len = (uint32_t)(k + 1) };
+            __builtin_prefetch(&slot[hv & (cap - 1)]);
+        }
+        if (npb < PF_BLOCK && cur != NULL)
+            continue;
+        for (size_t q = 0; q < npb; q++) {
+            size_t h = (size_t)pb[q].hv & (cap - 1);
+            uint64_t tag = pb[q].hv & TAG_MASK;
+            const char *path = p.text + p.ent[pb[q].i].off;
+            for (; slot[h] != SLOT_EMPTY; h = (h + 1) & (cap - 1)) {
+                if ((slot[h] & TAG_MASK) != tag)
+                    continue;
+                const char *o = p.text + p.ent[(uint32_t)slot[h]].off;
+                if (strncmp(o, path, pb[q].len) != 0 || o[pb[q].len] != '\0')
+                    continue;
+                for (uint32_t j = (uint32_t)slot[h]; j != MB_NONE; j = same[j])
+                    if (pair_add(&pair, &npair, &cpair, p.ent, j, pb[q].i) < 0)
                         goto out;
                 break;
             }
         }
+        npb = 0;
     }
     /* A path made from the address beats any other; then the smaller DN,
      * deciding in DN order so that an entry already skipped takes nothing
@@ -1189,6 +1223,7 @@ out:
     free(p.dom);
     free(slot);
     free(same);
+    free(pb);
     free(pair);
     return rc;
 }

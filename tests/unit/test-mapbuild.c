@@ -831,6 +831,102 @@ static void test_untrusted(void)
     conf_free(&cfg);
 }
 
+/* nest - a and b (absolute, no trailing '/') are the same or one lies
+ * inside the other */
+static int nest(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), l = la < lb ? la : lb;
+
+    if (strncmp(a, b, l) != 0)
+        return 0;
+    return la == lb || (la < lb ? b[la] == '/' : a[lb] == '/');
+}
+
+/* test_paths_random - random homes and mailboxes that often nest: the
+ * accounts kept never share a directory, and each one skipped collides
+ * with one that is kept (brute force over every pair) */
+static void test_paths_random(void)
+{
+    struct conf cfg;
+    static const char text[] = "ldap_base = dc=example,dc=com\nhome_dirs = /var/vmail /home\n";
+    char err[256];
+    static const char *const part[] = { "x", "y", "xy", "x.y" };
+    enum { N = 40 };
+    int bad_safe = 0, bad_max = 0, skipped = 0;
+
+    if (conf_parse_buffer(&cfg, "test", text, sizeof(text) - 1, err, sizeof(err)) < 0)
+        return;
+    srand(12);
+    for (int round = 0; round < 200; round++) {
+        struct mapbuild *mb = mapbuild_new(&cfg, NULL, NULL);
+        char home[N][64], box[N][80], mail[N][32];
+        for (int i = 0; i < N; i++) {
+            struct account a;
+            char dn[32], mb_rel[64];
+            account_init(&a);
+            snprintf(dn, sizeof(dn), "uid=u%02d", rand() % 100);
+            snprintf(mail[i], sizeof(mail[i]), "u%02d@%s.example", i, part[rand() % 2]);
+            int kind = rand() % 3;
+            if (kind == 0)      /* the default home */
+                snprintf(home[i], sizeof(home[i]), "/var/vmail/%s", strchr(mail[i], '@') + 1);
+            else
+                snprintf(home[i], sizeof(home[i]), "%s/%s", kind == 1 ? "/home" : "/var/vmail",
+                         part[rand() % 4]);
+            if (kind == 0) {
+                size_t l = strlen(home[i]);
+                snprintf(home[i] + l, sizeof(home[i]) - l, "/u%02d", i);
+            } else {
+                for (int d = rand() % 3; d > 0; d--) {
+                    size_t l = strlen(home[i]);
+                    snprintf(home[i] + l, sizeof(home[i]) - l, "/%s", part[rand() % 4]);
+                }
+            }
+            if (rand() % 2)
+                snprintf(mb_rel, sizeof(mb_rel), "%s/u%02d/Maildir/", strchr(mail[i], '@') + 1, i);
+            else
+                snprintf(mb_rel, sizeof(mb_rel), "%s.example/%s/", part[rand() % 2], part[rand() % 4]);
+            snprintf(box[i], sizeof(box[i]), "/var/vmail/%.*s", (int)strlen(mb_rel) - 1, mb_rel);
+            a.dn = dn;
+            a.mail = mail[i];
+            a.home = home[i];
+            a.mailbox = mb_rel;
+            a.uid = a.gid = 5000;
+            if (mapbuild_add(mb, &a, err, sizeof(err)) < 0)
+                bad_safe++;
+        }
+        int kept[N];
+        for (int i = 0; i < N; i++) {
+            char *val;
+            size_t vl;
+            kept[i] = mapbuild_lookup(mb, MAP_USERS, mail[i], strlen(mail[i]), &val, &vl, err,
+                                      sizeof(err)) == 1;
+            if (kept[i])
+                free(val);
+        }
+        for (int i = 0; i < N; i++) {
+            int hit = 0;
+            for (int j = 0; j < N; j++) {
+                if (i == j || !kept[j])
+                    continue;
+                int c = nest(home[i], home[j]) || nest(home[i], box[j]) ||
+                        nest(box[i], home[j]) || nest(box[i], box[j]);
+                if (c && kept[i])
+                    bad_safe++;
+                hit |= c;
+            }
+            if (!kept[i] && !hit)
+                bad_max++;
+            skipped += !kept[i];
+        }
+        mapbuild_free(mb);
+    }
+    is_int(bad_safe, 0, "random paths: no two accounts kept share or nest a directory");
+    is_int(bad_max, 0, "random paths: every account skipped collides with one kept");
+    ok(skipped > 200 * N / 4 && skipped < 200 * N * 3 / 4, "random paths: %d of %d skipped",
+       skipped, 200 * N);
+    conf_free(&cfg);
+}
+
 int main(void)
 {
     struct conf cfg;
@@ -852,6 +948,7 @@ int main(void)
     test_same_dn(&cfg);
     test_scale(&cfg);
     test_untrusted();
+    test_paths_random();
     conf_free(&cfg);
     return tap_done();
 }
