@@ -709,13 +709,13 @@ int account_trust_check(const struct conf *cfg, const struct account *a, char *w
         snprintf(why, whysz, "'%%' in the address would change mail_location");
         return -1;
     }
-    if (!conf_id_valid(cfg, false, a->uid) || !conf_id_valid(cfg, true, a->gid)) {
-        snprintf(why, whysz, "%s %lu outside %s..%s",
-                 conf_id_valid(cfg, false, a->uid) ? "gid" : "uid",
-                 (unsigned long)(conf_id_valid(cfg, false, a->uid) ? a->gid : a->uid),
-                 conf_id_valid(cfg, false, a->uid) ? "first_valid_gid" : "first_valid_uid",
-                 conf_id_valid(cfg, false, a->uid) ? "last_valid_gid" : "last_valid_uid");
-        return -1;
+    for (int g = 0; g < 2; g++) {
+        unsigned long id = g ? a->gid : a->uid;
+        if (!conf_id_valid(cfg, g, id)) {
+            snprintf(why, whysz, "%s %lu outside first_valid_%s..last_valid_%s",
+                     g ? "gid" : "uid", id, g ? "gid" : "uid", g ? "gid" : "uid");
+            return -1;
+        }
     }
     if (a->quota > (uint64_t)INT64_MAX) {
         snprintf(why, whysz, "quota of %llu bytes is more than the readers take",
