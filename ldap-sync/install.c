@@ -229,6 +229,7 @@ enum sync_result install_maps(const struct conf *cfg, struct mapbuild *mb, bool 
         memset(&old, 0, sizeof(old));
     }
     rep->old_users = installed_users(cfg, &old, have > 0);
+    rep->old_passwords = have > 0 ? old.passwords : 0;
 
     for (int i = 0; i < MAP_COUNT; i++) {
         bool secret = i == MAP_USERS;   /* password hashes */
@@ -252,6 +253,7 @@ enum sync_result install_maps(const struct conf *cfg, struct mapbuild *mb, bool 
     rep->users = counts.users;
     rep->aliases = counts.aliases;
     rep->domains = counts.domains;
+    rep->passwords = counts.passwords;
 
     /* max_shrink: a directory that suddenly lost many accounts is more
      * likely a broken filter, base or ACL than a mass deletion. */
@@ -262,6 +264,20 @@ enum sync_result install_maps(const struct conf *cfg, struct mapbuild *mb, bool 
                  "max_shrink=%u%% fewer (use --force if this is intended)",
                  (unsigned long long)rep->users, (unsigned long long)rep->old_users,
                  cfg->max_shrink);
+        result = SYNC_REFUSED;
+        goto out;
+    }
+    /* The same for the hashes: a bind that lost read access to the
+     * password attribute (an ACL change) still sees every account. */
+    if (!force && rep->old_passwords > 0 && rep->passwords < rep->old_passwords &&
+        (rep->old_passwords - rep->passwords) * 100 >
+            (unsigned long long)cfg->max_shrink * rep->old_passwords) {
+        snprintf(rep->error, sizeof(rep->error),
+                 "the new maps have %llu users with a password, the installed ones %llu: "
+                 "more than max_shrink=%u%% fewer (can the bind still read %s? use --force "
+                 "if this is intended)",
+                 (unsigned long long)rep->passwords, (unsigned long long)rep->old_passwords,
+                 cfg->max_shrink, cfg->attr.password ? cfg->attr.password : "userPassword");
         result = SYNC_REFUSED;
         goto out;
     }
@@ -279,6 +295,7 @@ enum sync_result install_maps(const struct conf *cfg, struct mapbuild *mb, bool 
     st.users = rep->users;
     st.aliases = rep->aliases;
     st.domains = rep->domains;
+    st.passwords = rep->passwords;
     snprintf(st.source, sizeof(st.source), "%s", rep->source);
     if (status_write(statpath, &st, err, sizeof(err)) < 0) {
         /* The maps are in place; readers fall back to LDAP until a status

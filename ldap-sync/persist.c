@@ -745,10 +745,13 @@ int persist_run(const struct conf *cfg, bool force, volatile sig_atomic_t *stop,
         log_err("%s", err);
         return 1;
     }
-    int loaded = persist_state_load(p.state_path, p.digest, &p.cookie, &p.table, err, sizeof(err));
+    int loaded = persist_state_load(p.state_path, p.digest, cfg, &p.cookie, &p.table, err,
+                                    sizeof(err));
     if (loaded > 0)
         log_info("persist: resuming from saved state: %zu accounts", p.table.used);
-    else if (loaded < 0 || (loaded == 0 && strstr(err, "configuration")))
+    else if (loaded < 0)
+        log_warnx("persist: saved state discarded, a full refresh follows: %s", err);
+    else if (strstr(err, "configuration"))
         log_notice("persist: not resuming: %s", err);
     clock_gettime(CLOCK_MONOTONIC, &p.last_full);
     p.last_save = p.last_full;       /* nothing unsaved yet */

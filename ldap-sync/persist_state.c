@@ -234,13 +234,31 @@ fail:
     return -1;
 }
 
-/* parse_account - one "a" line (fields split already) */
-static int parse_account(char **f, struct uuidtab *table)
+/* digits - a non-empty run of decimal digits and nothing else (strtoull
+ * takes "" as 0, a sign or blanks) */
+static bool digits(const char *s)
+{
+    if (*s == '\0')
+        return false;
+    for (; *s != '\0'; s++)
+        if (*s < '0' || *s > '9')
+            return false;
+    return true;
+}
+
+/* parse_account - one "a" line (fields split already), checked by the
+ * rules an entry from LDAP meets; why gets the reason of a refusal */
+static int parse_account(char **f, const struct conf *cfg, struct uuidtab *table, char *why,
+                         size_t whysz)
 {
     unsigned char uuid[UUIDTAB_UUID_SIZE];
     char *end;
 
+    snprintf(why, whysz, "account %.200s: malformed", f[2]);
     if (strlen(f[1]) != 2 * UUIDTAB_UUID_SIZE || hex_decode(f[1], strlen(f[1]), uuid) < 0)
+        return -1;
+    if (!digits(f[7]) || !digits(f[8]) || !digits(f[9]) ||
+        (strcmp(f[6], "0") != 0 && strcmp(f[6], "1") != 0))
         return -1;
     struct account *a = malloc(sizeof(*a));
     if (a == NULL)
@@ -264,6 +282,11 @@ static int parse_account(char **f, struct uuidtab *table)
     if (split_list(f[11], &a->aliases, &a->alias_count) < 0 ||
         split_list(f[12], &a->groups, &a->group_count) < 0)
         goto fail;
+    char reason[400];
+    if (account_check(cfg, a, reason, sizeof(reason)) < 0) {
+        snprintf(why, whysz, "account %.200s: %s", a->dn ? a->dn : "", reason);
+        goto fail;
+    }
     return uuidtab_put(table, uuid, a);
 fail:
     account_free(a);
@@ -272,8 +295,8 @@ fail:
 }
 
 /* persist_state_load - read it back; anything odd means "start over" */
-int persist_state_load(const char *path, const char *conf_digest, struct berval *cookie,
-                       struct uuidtab *table, char *err, size_t errsz)
+int persist_state_load(const char *path, const char *conf_digest, const struct conf *cfg,
+                       struct berval *cookie, struct uuidtab *table, char *err, size_t errsz)
 {
     FILE *f = fopen(path, "re");
     char *line = NULL;
@@ -281,6 +304,7 @@ int persist_state_load(const char *path, const char *conf_digest, struct berval 
     ssize_t len;
     int rc = -1;
     bool ended = false;
+    char why[512] = "";
 
     cookie->bv_val = NULL;
     cookie->bv_len = 0;
@@ -327,7 +351,11 @@ int persist_state_load(const char *path, const char *conf_digest, struct berval 
                 if (p != NULL)
                     *p++ = '\0';
             }
-            if (n != FIELDS || p != NULL || parse_account(field, table) < 0)
+            if (n != FIELDS || p != NULL) {
+                snprintf(why, sizeof(why), "not %d fields", FIELDS);
+                break;
+            }
+            if (parse_account(field, cfg, table, why, sizeof(why)) < 0)
                 break;
             count++;
         } else if (strncmp(line, "end ", 4) == 0) {
@@ -343,7 +371,8 @@ int persist_state_load(const char *path, const char *conf_digest, struct berval 
     if (ended && !ferror(f)) {
         rc = 1;
     } else {
-        snprintf(err, errsz, "%s: corrupt at line %zu", path, lineno);
+        snprintf(err, errsz, "%s: corrupt at line %zu%s%s", path, lineno, why[0] ? ": " : "",
+                 why);
     }
 out:
     if (rc != 1) {

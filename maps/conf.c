@@ -751,7 +751,7 @@ static const struct setting settings[] = {
     { "sync_mode", "poll", parse_sync_mode, 0, 0, 0,
       "poll = full sync every interval; persist = RFC 4533 refreshAndPersist" },
     { "max_shrink", "10%", parse_percent, OFF(max_shrink), 0, 0,
-      "refuse maps that lost more than this share of accounts" },
+      "refuse maps that lost more than this share of accounts (or of passwords)" },
     { "stale_after", "1800", parse_duration, OFF(stale_after), 1, 365 * 86400,
       "seconds after which maps are stale and readers ask LDAP first" },
     { "default_uid", "5000", parse_id, OFF(default_uid), 1, 4294967294u,

@@ -34,6 +34,7 @@ static const struct status_field {
     { "users", ST_U64, offsetof(struct status, users), 0 },
     { "aliases", ST_U64, offsetof(struct status, aliases), 0 },
     { "domains", ST_U64, offsetof(struct status, domains), 0 },
+    { "passwords", ST_U64, offsetof(struct status, passwords), 0 },
     { "source", ST_STR, offsetof(struct status, source), sizeof(((struct status *)0)->source) },
     { "checksum", ST_HEX, offsetof(struct status, checksum), sizeof(((struct status *)0)->checksum) },
     { "last_failure", ST_STR, offsetof(struct status, last_failure),
@@ -284,6 +285,7 @@ int status_format(const struct status *st, char *buf, size_t bufsz)
     out_printf(&o, "users=%" PRIu64 "\n", st->users);
     out_printf(&o, "aliases=%" PRIu64 "\n", st->aliases);
     out_printf(&o, "domains=%" PRIu64 "\n", st->domains);
+    out_printf(&o, "passwords=%" PRIu64 "\n", st->passwords);
     out_text(&o, "source", st->source, sizeof(st->source));
     out_text(&o, "checksum", st->checksum, sizeof(st->checksum));
     if (st->last_failure[0] != '\0' || st->last_failure_at != 0) {

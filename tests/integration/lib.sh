@@ -18,7 +18,7 @@
 #           ldap_add_ldif, ldap_modify_ldif, ldapsearch_sync, gen_users
 #           start_postfix / stop_postfix / postfix_reload, postmap_q, postmap_conf
 #           start_dovecot / stop_dovecot, doveadm_c, dovecot_private_auth_modules,
-#           dovecot_24, dovecot_auth_conf, dovecot_quota_conf
+#           dovecot_24, dovecot_auth_conf, dovecot_quota_conf, imap_login
 #           start_redis / stop_redis, start_redis_more, redis_cli
 #
 # The harness does not set -e or -u for the test; it is written to work
@@ -1001,6 +1001,29 @@ EOF
     chmod 0755 "$DC_DIR/wrap"
     DOVECOT_WRAP="$DC_DIR/wrap"
     export DC_AUTH_MODULES
+}
+
+# imap_login - LOGIN USER PASSWORD on the private IMAP port, then each
+# further argument as one command (e.g. "SELECT INBOX"); prints the tagged
+# reply of the LOGIN, then that of each command, one per line
+imap_login() {
+    local fd line tag=a user=$1 pw=$2
+    shift 2
+    exec {fd}<>"/dev/tcp/127.0.0.1/$DC_IMAP_PORT" || return 1
+    IFS= read -r -t 10 line <&"$fd"
+    printf 'a LOGIN %s %s\r\n' "$user" "$pw" >&"$fd"
+    while :; do
+        while IFS= read -r -t 10 line <&"$fd"; do
+            line=${line%$'\r'}
+            case "$line" in "$tag "*) printf '%s\n' "$line"; break ;; esac
+        done
+        [ $# -gt 0 ] || break
+        tag=c$#
+        printf '%s %s\r\n' "$tag" "$1" >&"$fd"
+        shift
+    done
+    printf 'z LOGOUT\r\n' >&"$fd"
+    exec {fd}>&-
 }
 
 # doveadm_c - doveadm against the private instance: doveadm_c user alice@example.com

@@ -171,19 +171,6 @@ check "doveadm auth test: {PLAIN} password, mixed-case login" \
 doveadm_c auth test nobody@example.com x >"$MM_TMP/auth.out" 2>&1
 is "$?" 77 "doveadm auth test refuses an unknown user"
 
-# imap_login - LOGIN on the private IMAP port; prints the tagged reply
-imap_login() {
-    local fd line
-    exec {fd}<>"/dev/tcp/127.0.0.1/$DC_IMAP_PORT" || return 1
-    IFS= read -r -t 10 line <&"$fd"
-    printf 'a LOGIN %s %s\r\n' "$1" "$2" >&"$fd"
-    while IFS= read -r -t 10 line <&"$fd"; do
-        line=${line%$'\r'}
-        case "$line" in a\ *) printf '%s\n' "$line"; break ;; esac
-    done
-    printf 'b LOGOUT\r\n' >&"$fd"
-    exec {fd}>&-
-}
 like "$(imap_login $u "$MM_USER_PW")" "^a OK" "IMAP LOGIN with the right password"
 like "$(imap_login $u wrong)" "^a NO" "IMAP LOGIN with a wrong password is refused"
 

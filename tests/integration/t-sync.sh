@@ -11,7 +11,7 @@ MAPS=$MM_TMP/maps
 CONF=$MM_TMP/mailmaps.conf
 
 # write_conf [name = value]... - the test's mailmaps.conf
-write_conf() { write_mailmaps_conf "$CONF" "maps_dir = $MAPS" "mail_base = /var/vmail" "$@"; }
+write_conf() { write_mailmaps_conf "$CONF" "maps_dir = $MAPS" "mail_base = /var/vmail" "home_dirs = /var/vmail /home/vmail" "$@"; }
 
 checksum() { sed -n 's/^checksum=//p' "$MAPS/status"; }
 users_count() { sed -n 's/^users=//p' "$MAPS/status"; }
