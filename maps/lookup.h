@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "maps/conf.h"
+#include "maps/ldapdir.h"
 #include "maps/mapset.h"
 
 enum lookup_result {
@@ -57,5 +58,19 @@ enum lookup_result lookup_key(struct lookup *lk, enum map_id map, const char *ke
 
 /* lookup_set_clock - tests: a fixed "now" (0 = the real clock) */
 void lookup_set_clock(struct lookup *lk, time_t now);
+
+/* The two searches a fallback answer is made of, as ldapdir runs them:
+ * key as ldapdir_search_key, domain as ldapdir_search_domain (same
+ * arguments, same returns). */
+typedef int lookup_search_fn(void *ctx, const char *what, ldapdir_entry_fn *cb,
+                             void *cbctx, char *err, size_t errsz);
+struct lookup_searches {
+    lookup_search_fn *key, *domain;
+    void *ctx;
+};
+
+/* lookup_set_searches - tests: take the entries from s instead of LDAP
+ * (NULL: LDAP again); s is copied */
+void lookup_set_searches(struct lookup *lk, const struct lookup_searches *s);
 
 #endif

@@ -1,11 +1,14 @@
 /* test-lookup - the fallback rules with maps and an unreachable LDAP (the
  * LDAP answers themselves are covered by the integration tests) */
 
+#include <stdbool.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "maps/lookup.h"
+#include "maps/mapbuild.h"
 #include "maps/mapwriter.h"
 #include "maps/status.h"
 #include "tests/unit/tap.h"
@@ -45,6 +48,196 @@ static void run(struct lookup *lk, const char *what, const struct want *w, size_
             ok(err[0] != '\0', "%s: %s tempfail says why (%s)", what, w[i].key, err);
         }
     }
+}
+
+/* ---- the cross-entry rules, with the directory below instead of LDAP ---- */
+
+/* One test entry: the Postfix Book attributes a fallback reads. */
+struct tent {
+    const char *dn, *mail, *home, *storage;
+    const char *alias[3], *group[2];
+};
+
+/* a1..a3 sort before victim: the DN order alone would hand them what they claim. */
+static const struct tent tdir[] = {
+    { "uid=a1,dc=example,dc=com", "a1@example.com", NULL, NULL,
+      { "victim@example.com", "ceo@gmail.com", "sales@lists.example.org" },
+      { "team@partner.example" } },
+    { "uid=a2,dc=example,dc=com", "a2@example.com", NULL, "example.com/victim/Maildir",
+      { "help@example.com" }, { NULL } },
+    { "uid=a3,dc=example,dc=com", "a3@example.com", "/var/vmail/example.com/victim", NULL,
+      { NULL }, { NULL } },
+    { "uid=bob,dc=example,dc=com", "bob@example.com", "/var/vmail/example.com/bob", NULL,
+      { "info@other.example" }, { "team@example.com" } },
+    { "uid=carol,dc=example,dc=com", "carol@other.example", NULL, NULL, { NULL },
+      { "team@example.com" } },
+    { "uid=d0,dc=example,dc=com", "dup@example.com", NULL, NULL, { NULL }, { NULL } },
+    { "uid=d1,dc=example,dc=com", "dup@example.com", NULL, NULL, { "x@example.com" },
+      { NULL } },
+    { "uid=victim,dc=example,dc=com", "victim@example.com", NULL, NULL,
+      { "v@example.com" }, { NULL } },
+};
+#define TDIR_COUNT (sizeof(tdir) / sizeof(tdir[0]))
+
+static unsigned searches_run;
+
+/* tent_deliver - t as a struct entry to cb */
+static int tent_deliver(const struct tent *t, ldapdir_entry_fn *cb, void *cbctx)
+{
+    struct entry_value v[8];
+    struct entry_attr at[6];
+    size_t na = 0, nv = 0;
+    const char *one[4][2] = { { "mail", t->mail }, { "mailHomeDirectory", t->home },
+                              { "mailStorageDirectory", t->storage }, { NULL, NULL } };
+
+    for (size_t i = 0; one[i][0] != NULL; i++) {
+        if (one[i][1] == NULL)
+            continue;
+        v[nv] = (struct entry_value){ one[i][1], strlen(one[i][1]) };
+        at[na++] = (struct entry_attr){ one[i][0], 1, &v[nv++] };
+    }
+    for (int list = 0; list < 2; list++) {
+        const char *const *vals = list ? t->group : t->alias;
+        size_t n = 0, first = nv;
+        for (size_t i = 0; i < (list ? 2u : 3u) && vals[i] != NULL; i++, n++)
+            v[nv++] = (struct entry_value){ vals[i], strlen(vals[i]) };
+        if (n > 0)
+            at[na++] = (struct entry_attr){ list ? "mailGroupMember" : "mailAlias", n, &v[first] };
+    }
+    struct entry e = { .dn = t->dn, .attr_count = na, .attrs = at };
+    return cb(cbctx, &e);
+}
+
+/* tent_has - t holds address as mail, alias or list */
+static bool tent_has(const struct tent *t, const char *address)
+{
+    if (strcasecmp(t->mail, address) == 0)
+        return true;
+    for (size_t i = 0; i < 3 && t->alias[i] != NULL; i++)
+        if (strcasecmp(t->alias[i], address) == 0)
+            return true;
+    for (size_t i = 0; i < 2 && t->group[i] != NULL; i++)
+        if (strcmp(t->group[i], address) == 0)
+            return true;
+    return false;
+}
+
+/* search_key / search_domain - ldapdir's two searches over tdir */
+static int search_key(void *ctx, const char *what, ldapdir_entry_fn *cb, void *cbctx,
+                      char *err, size_t errsz)
+{
+    (void)ctx, (void)err, (void)errsz;
+    searches_run++;
+    for (size_t i = 0; i < TDIR_COUNT; i++)
+        if (tent_has(&tdir[i], what) && tent_deliver(&tdir[i], cb, cbctx) != 0)
+            return 1;
+    return 0;
+}
+
+static int search_domain(void *ctx, const char *what, ldapdir_entry_fn *cb, void *cbctx,
+                         char *err, size_t errsz)
+{
+    (void)ctx, (void)err, (void)errsz;
+    searches_run++;
+    for (size_t i = 0; i < TDIR_COUNT; i++) {
+        const char *at = strrchr(tdir[i].mail, '@');
+        if (strcasecmp(at + 1, what) == 0 && tent_deliver(&tdir[i], cb, cbctx) != 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* add_all - the sync's view: every entry into one build */
+static int add_all(void *ctx, const struct entry *e)
+{
+    char err[256];
+    return mapbuild_add_entry(ctx, e, err, sizeof(err)) < 0;
+}
+
+/* rules - the fallback against a full build of tdir: the answer the sync
+ * gives, or a temporary failure; and what the rules themselves demand */
+static void rules(const struct conf *cfg, struct lookup *lk)
+{
+    struct mapbuild *full = mapbuild_new(cfg, NULL, NULL);
+    struct lookup_searches s = { .key = search_key, .domain = search_domain };
+    char err[512];
+    static const struct {
+        enum map_id map;
+        const char *key;
+        int want;          /* the answer the rules demand; -2: the sync's (never a
+                            * temporary failure); -3: the sync's, or a temporary failure */
+        const char *value; /* when FOUND is demanded */
+    } keys[] = {
+        /* the victim keeps its mail against a1's alias claim */
+        { MAP_USERS, "victim@example.com", -2, NULL },
+        { MAP_MAILBOXES, "victim@example.com", -2, NULL },
+        { MAP_ALIASES, "victim@example.com", -2, NULL },
+        /* its owner's mail has other claimants: exact once the sync lets
+         * the mail claim win, a temporary failure while DN order alone rules */
+        { MAP_ALIASES, "v@example.com", -3, NULL },
+        /* an explicit home equal to the default is the default */
+        { MAP_USERS, "bob@example.com", LOOKUP_FOUND, NULL },
+        { MAP_ALIASES, "team@example.com", LOOKUP_FOUND, "bob@example.com,carol@other.example" },
+        /* a mailbox domain known only from another entry (the domain search) */
+        { MAP_ALIASES, "info@other.example", LOOKUP_FOUND, "bob@example.com" },
+        /* alias_domains */
+        { MAP_ALIASES, "sales@lists.example.org", LOOKUP_FOUND, "a1@example.com" },
+        /* foreign domains are never made local, nor their addresses taken */
+        { MAP_ALIASES, "ceo@gmail.com", LOOKUP_NOTFOUND, NULL },
+        { MAP_ALIASES, "team@partner.example", LOOKUP_NOTFOUND, NULL },
+        /* paths of their own: only the maps answer for them */
+        { MAP_USERS, "a2@example.com", LOOKUP_TEMPFAIL, NULL },
+        { MAP_MAILBOXES, "a2@example.com", LOOKUP_TEMPFAIL, NULL },
+        { MAP_USERS, "a3@example.com", LOOKUP_TEMPFAIL, NULL },
+        { MAP_ALIASES, "help@example.com", LOOKUP_TEMPFAIL, NULL },
+        /* the owner of x@ loses its own mail to d0: the sync drops it */
+        { MAP_ALIASES, "x@example.com", -3, NULL },
+        { MAP_USERS, "dup@example.com", -2, NULL },
+        { MAP_USERS, "a1@example.com", -2, NULL },
+        { MAP_USERS, "nobody@example.com", LOOKUP_NOTFOUND, NULL },
+    };
+
+    ok(full != NULL, "full build");
+    for (size_t i = 0; i < TDIR_COUNT; i++)
+        tent_deliver(&tdir[i], add_all, full);
+    lookup_set_searches(lk, &s);
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        const char *val;
+        size_t len;
+        char *sval = NULL;
+        size_t slen = 0;
+        enum lookup_result r = lookup_key(lk, keys[i].map, keys[i].key, strlen(keys[i].key),
+                                          &val, &len, NULL, err, sizeof(err));
+        int sr = mapbuild_lookup(full, keys[i].map, keys[i].key, strlen(keys[i].key), &sval,
+                                 &slen, err, sizeof(err));
+        const char *what = map_name(keys[i].map);
+        if (keys[i].want >= LOOKUP_TEMPFAIL) {
+            is_int(r, keys[i].want, "rules: %s %s", what, keys[i].key);
+            if (r == LOOKUP_FOUND && keys[i].value != NULL)
+                ok(len == strlen(keys[i].value) && memcmp(val, keys[i].value, len) == 0,
+                   "rules: %s %s value %.*s", what, keys[i].key, (int)len, val);
+        }
+        /* never an answer the sync would not give */
+        if (keys[i].want == -2 || (keys[i].want == -3 && r != LOOKUP_TEMPFAIL))
+            ok(r == (sr > 0 ? LOOKUP_FOUND : LOOKUP_NOTFOUND) &&
+               (r != LOOKUP_FOUND || (len == slen && memcmp(val, sval, len) == 0)),
+               "rules: %s %s as the sync (%d, sync %d)", what, keys[i].key, r, sr);
+        free(sval);
+    }
+
+    /* answers are cached for LOOKUP_CACHE_TTL: no new search */
+    const char *val;
+    size_t len;
+    unsigned before = searches_run;
+    is_int(lookup_key(lk, MAP_USERS, "bob@example.com", 15, &val, &len, NULL, err, sizeof(err)),
+           LOOKUP_FOUND, "rules: cached answer");
+    is_int(searches_run, before, "rules: a cached answer costs no search");
+    /* a mailbox costs one search, an unknown address one */
+    is_int(lookup_key(lk, MAP_USERS, "carol@other.example", 19, &val, &len, NULL, err,
+                      sizeof(err)), LOOKUP_FOUND, "rules: carol");
+    is_int(searches_run, before + 1, "rules: a mailbox costs one search");
+    lookup_set_searches(lk, NULL);
+    mapbuild_free(full);
 }
 
 int main(void)
@@ -102,6 +295,18 @@ int main(void)
     is_int(lookup_key(lk, MAP_USERS, "", 0, &val, &len, NULL, err, sizeof(err)), LOOKUP_TEMPFAIL,
            "an empty key is refused");
 
+    lookup_free(lk);
+    conf_free(&cfg);
+
+    /* the rules: no maps at all, so every key goes to the directory */
+    snprintf(text, sizeof(text),
+             "ldap_uri = ldap://127.0.0.1:1/\nldap_base = dc=example,dc=com\n"
+             "maps_dir = %s/none\nalias_domains = lists.example.org\n", dir);
+    ok(conf_parse_buffer(&cfg, "test", text, strlen(text), err, sizeof(err)) == 0, "config");
+    lk = lookup_new(&cfg, err, sizeof(err));
+    ok(lk != NULL, "lookup handle");
+    lookup_set_clock(lk, now);
+    rules(&cfg, lk);
     lookup_free(lk);
     conf_free(&cfg);
     char cmd[300];
