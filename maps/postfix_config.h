@@ -36,7 +36,15 @@
 
 #include "maps/conf.h"
 
-enum postfix_table { POSTFIX_DOMAINS, POSTFIX_MAILBOXES, POSTFIX_ALIASES, POSTFIX_TABLES };
+/* In the order main.cf lists them: mail before aliases matters. */
+enum postfix_table {
+    POSTFIX_DOMAINS,
+    POSTFIX_MAILBOXES,
+    POSTFIX_DEFER,
+    POSTFIX_MAIL,
+    POSTFIX_ALIASES,
+    POSTFIX_TABLES
+};
 
 /* postfix_config_name - "mailmaps-domains.cf", …; NULL out of range */
 const char *postfix_config_name(enum postfix_table t);
