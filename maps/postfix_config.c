@@ -519,7 +519,7 @@ int postfix_config_write(const struct conf *cfg, const char *dir, char *err, siz
     /* The comments name the file as main.cf must: by its absolute path. */
     if (dir != NULL)
         absdir = realpath(dir, NULL);
-    /* All three in memory first: a value Postfix cannot take leaves every
+    /* All in memory first: a value Postfix cannot take leaves every
      * file as it was. */
     for (int t = 0; t < POSTFIX_TABLES && r == 0; t++) {
         FILE *mem = open_memstream(&text[t], &len[t]);
