@@ -300,6 +300,12 @@ ATTACK_USERS="victim@example.com aaa-mallory@example.com zz-eve@example.com zz-t
 declare -A FROM_MAPS
 for u in $ATTACK_USERS; do FROM_MAPS[$u]=$(answer $u); done
 mv "$MAPS" "$MAPS.away"
+# what a fallback answer costs: one search (the claimants), then the cache
+seen=$(wc -l <"$SLAPD_LOG")
+is "$(answer user000008@example.com | cut -d'|' -f1)" 0 "maps gone: a default account from LDAP"
+sleep 0.3
+is "$(tail -n +"$((seen + 1))" "$SLAPD_LOG" | grep -c ' SRCH base=')" 1 \
+    "maps gone: ... costs one LDAP search (doveadm user twice: the second from the cache)"
 for u in $ATTACK_USERS; do
     got=$(answer $u)
     case $u in

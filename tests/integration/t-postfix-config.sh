@@ -112,41 +112,29 @@ pm() {
 ldap_table() {
     printf 'ldap:%s/mailmaps-%s.cf' "${2:-$PFT}" "$1"
 }
-# alias_chain: virtual_alias_maps as main.cf lists them (postmap -q takes
-# the first table that answers, as Postfix does)
-alias_chain() {
-    printf '%s %s' "$(ldap_table mail)" "$(ldap_table aliases)"
-}
-# qc KEY: one lookup through alias_chain, as q
-qc() {
-    local v rc
-    # shellcheck disable=SC2046 # two table names
-    v=$(postmap -c "$PF_CONF" -q "$1" $(alias_chain) 2>"$MM_TMP/q.err"); rc=$?
+# qm KEY TABLE...: one lookup through the tables in order (postmap, as
+# Postfix, takes the first that answers); the value, "<none>" when not
+# found, "<error>" on a lookup error (postmap exits 1 both times: stderr
+# tells them apart)
+qm() {
+    local key=$1 v rc
+    shift
+    v=$(postmap -c "$PF_CONF" -q "$key" "$@" 2>"$MM_TMP/q.err"); rc=$?
     if [ $rc -eq 0 ]; then printf '%s' "$v"
     elif [ -s "$MM_TMP/q.err" ]; then printf '<error>'
     else printf '<none>'; fi
 }
-# box_chain: virtual_mailbox_maps' ldap: tables, in main.cf's order
-box_chain() {
-    printf '%s %s' "$(ldap_table mailboxes)" "$(ldap_table defer)"
-}
-# qb KEY: one lookup through box_chain, as q
-qb() {
-    local v rc
-    # shellcheck disable=SC2046 # two table names
-    v=$(postmap -c "$PF_CONF" -q "$1" $(box_chain) 2>"$MM_TMP/q.err"); rc=$?
-    if [ $rc -eq 0 ]; then printf '%s' "$v"
-    elif [ -s "$MM_TMP/q.err" ]; then printf '<error>'
-    else printf '<none>'; fi
-}
-# q TABLE KEY: one lookup; the value, "<none>" when not found, "<error>" on
-# a lookup error (postmap exits 1 both times: stderr tells them apart)
+# q TABLE KEY: one table
 q() {
-    local v rc
-    v=$(postmap -c "$PF_CONF" -q "$2" "$1" 2>"$MM_TMP/q.err"); rc=$?
-    if [ $rc -eq 0 ]; then printf '%s' "$v"
-    elif [ -s "$MM_TMP/q.err" ]; then printf '<error>'
-    else printf '<none>'; fi
+    qm "$2" "$1"
+}
+# qc KEY: virtual_alias_maps' ldap: tables, in main.cf's order
+qc() {
+    qm "$1" "$(ldap_table mail)" "$(ldap_table aliases)"
+}
+# qb KEY: virtual_mailbox_maps' ldap: tables, in main.cf's order
+qb() {
+    qm "$1" "$(ldap_table mailboxes)" "$(ldap_table defer)"
 }
 # norm VALUE: lower-cased, comma-separated items sorted
 norm() {

@@ -42,8 +42,9 @@ static void run(struct lookup *lk, const char *what, const struct want *w, size_
         is_int(r, w[i].result, "%s: %s %s", what, map_name(w[i].map), w[i].key);
         if (r == LOOKUP_FOUND) {
             is_int(src, w[i].source, "%s: %s source", what, w[i].key);
-            ok(len == strlen(w[i].value) && memcmp(val, w[i].value, len) == 0, "%s: %s value",
-               what, w[i].key);
+            if (!ok(len == strlen(w[i].value) && memcmp(val, w[i].value, len) == 0,
+                    "%s: %s value", what, w[i].key))
+                diag("got: %.*s", (int)len, val);
         } else if (r == LOOKUP_TEMPFAIL) {
             ok(err[0] != '\0', "%s: %s tempfail says why (%s)", what, w[i].key, err);
         }
@@ -66,6 +67,9 @@ static const struct tent tdir[] = {
     { "uid=a2,dc=example,dc=com", "a2@example.com", NULL, "example.com/victim/Maildir",
       { "help@example.com" }, { NULL } },
     { "uid=a3,dc=example,dc=com", "a3@example.com", "/var/vmail/example.com/victim", NULL,
+      { NULL }, { NULL } },
+    /* in the maps of write_maps too: with the default Maildir there */
+    { "uid=alice,dc=example,dc=com", "alice@example.com", NULL, "example.com/bob/Maildir",
       { NULL }, { NULL } },
     { "uid=bob,dc=example,dc=com", "bob@example.com", "/var/vmail/example.com/bob", NULL,
       { "info@other.example" }, { "team@example.com" } },
@@ -307,6 +311,39 @@ int main(void)
     ok(lk != NULL, "lookup handle");
     lookup_set_clock(lk, now);
     rules(&cfg, lk);
+    lookup_free(lk);
+    conf_free(&cfg);
+
+    /* a refused answer falls back to stale maps, as an unreachable LDAP */
+    snprintf(text, sizeof(text),
+             "ldap_uri = ldap://127.0.0.1:1/\nldap_base = dc=example,dc=com\n"
+             "maps_dir = %s\nstale_after = 60\n", dir);
+    ok(conf_parse_buffer(&cfg, "test", text, strlen(text), err, sizeof(err)) == 0, "config");
+    lk = lookup_new(&cfg, err, sizeof(err));
+    ok(lk != NULL, "lookup handle");
+    lookup_set_clock(lk, now);
+    struct lookup_searches s = { .key = search_key, .domain = search_domain };
+    lookup_set_searches(lk, &s);
+    write_maps(now - 3600);
+    static const struct want stale_refused[] = {
+        { MAP_USERS, "alice@example.com", LOOKUP_FOUND, LOOKUP_FROM_STALE_MAP,
+          "home=/var/vmail/example.com/alice\tuid=5000\tgid=5000" },
+        { MAP_USERS, "bob@example.com", LOOKUP_FOUND, LOOKUP_FROM_LDAP,
+          "home=/var/vmail/example.com/bob\tuid=5000\tgid=5000\t"
+          "mail=maildir:/var/vmail/example.com/bob/Maildir\t"
+          "quota_rule=*:storage=10737418240B\tquota_rule2=Trash:storage=+524288000B\t"
+          "quota_rule3=Junk:storage=+524288000B" },
+    };
+    run(lk, "stale maps, LDAP refuses alice's own storage", stale_refused,
+        sizeof(stale_refused) / sizeof(stale_refused[0]));
+    write_maps(now - 10);
+    unsigned before = searches_run;
+    static const struct want fresh_no_search[] = {
+        { MAP_USERS, "alice@example.com", LOOKUP_FOUND, LOOKUP_FROM_MAP,
+          "home=/var/vmail/example.com/alice\tuid=5000\tgid=5000" },
+    };
+    run(lk, "fresh maps", fresh_no_search, 1);
+    is_int(searches_run, before, "fresh maps that hold the key: no search");
     lookup_free(lk);
     conf_free(&cfg);
     char cmd[300];
