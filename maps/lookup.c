@@ -359,7 +359,7 @@ static enum lookup_result ask_ldap(struct lookup *lk, enum map_id map, const cha
 {
     struct ask q = { .lk = lk, .map = map, .key = key };
     enum lookup_result result;
-    const char *at = memchr(key, '@', len);
+    const char *at = strrchr(key, '@');   /* key is NUL-terminated (lk->key) */
     char *wval = NULL;
     size_t wlen = 0;
 

@@ -4,8 +4,13 @@
 /* One key, answered the way every reader must (design.md "Fallback rules"):
  *   1. fresh maps that hold the key answer;
  *   2. a key the maps lack, or any key while they are stale or missing, is
- *      asked of LDAP with the sync's own mapping (ldapdir_search_key +
- *      mapbuild), so the answer is the one the maps would give;
+ *      asked of LDAP with the sync's own mapping and cross-entry rules
+ *      (every claimant of the key through mapbuild, plus what could take
+ *      the answer from them), so the answer is the one the maps would
+ *      give; what a few entries cannot decide (an account with a home or
+ *      mailbox of its own, an owner whose own address is contested) is a
+ *      temporary failure, never an answer the maps would not give
+ *      (lookup.c says exactly what is fetched and refused);
  *   3. LDAP unreachable: stale maps that hold the key still answer;
  *      otherwise a temporary failure, never "not found".
  * LDAP answers are cached briefly (positive and negative), so a mail storm
