@@ -298,7 +298,7 @@ answer() {
 }
 ATTACK_USERS="victim@example.com aaa-mallory@example.com zz-eve@example.com zz-trent@example.com user000007@example.com"
 declare -A FROM_MAPS
-for u in $ATTACK_USERS; do FROM_MAPS[$u]=$(answer $u); done
+for u in $ATTACK_USERS; do FROM_MAPS[$u]=$(answer "$u"); done
 mv "$MAPS" "$MAPS.away"
 # what a fallback answer costs: one search (the claimants), then the cache
 seen=$(wc -l <"$SLAPD_LOG")
@@ -307,7 +307,7 @@ sleep 0.3
 is "$(tail -n +"$((seen + 1))" "$SLAPD_LOG" | grep -c ' SRCH base=')" 1 \
     "maps gone: ... costs one LDAP search (doveadm user twice: the second from the cache)"
 for u in $ATTACK_USERS; do
-    got=$(answer $u)
+    got=$(answer "$u")
     case $u in
     zz-*) is "$got" 75 "maps gone: $u, with a path of its own, is a temporary failure" ;;
     *) is "$got" "${FROM_MAPS[$u]}" "maps gone: $u answers from LDAP as from the maps" ;;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # t-fallback - the LDAP fallback of the readers (maps/lookup.c, through
-# tests/tools/fallbackq) against a real slapd holding entries that attack
+# tests/tools/maplookup -c) against a real slapd holding entries that attack
 # other accounts: with no maps at all, every answer is the one a sync of
 # the same directory gives, or a temporary failure where a few entries
 # cannot decide; never an address, domain or directory the sync would
@@ -9,8 +9,8 @@
 
 SYNC=$MAILMAPS_BUILD/mailmaps-sync
 CLI=$MAILMAPS_BUILD/mailmaps
-FQ=$MAILMAPS_BUILD/tests/tools/fallbackq
-for b in "$SYNC" "$CLI" "$FQ"; do [ -x "$b" ] || skip_all "$b not built"; done
+MAPLOOKUP="$MAILMAPS_BUILD/tests/tools/maplookup"
+for b in "$SYNC" "$CLI" "$MAPLOOKUP"; do [ -x "$b" ] || skip_all "$b not built"; done
 
 # ---- the directory: 200 honest accounts, and
 #   aaa-mallory (its DN sorts first): victim's address, an alias in gmail.com,
@@ -57,7 +57,7 @@ searches_since() {
     tail -n +"$(($1 + 1))" "$SLAPD_LOG" | grep ' SRCH base='
 }
 
-# sync MAP KEY: the maps' answer, as fallbackq prints it
+# sync_answer MAP KEY: the maps' answer, as maplookup -c prints it
 sync_answer() {
     local v
     if v=$("$CLI" -c "$MM_TMP/sync.conf" query "$1" "$2" 2>/dev/null); then
@@ -67,7 +67,7 @@ sync_answer() {
     fi
 }
 
-# ---- every key once, in one fallbackq (one handle, as a daemon)
+# ---- every key once, in one maplookup -c (one handle, as a daemon)
 # KIND: same = as the sync; same|tempfail = as the sync or a temporary
 # failure; anything else = that answer exactly.
 cases=(
@@ -92,18 +92,19 @@ cases=(
 )
 for c in "${cases[@]}"; do echo "${c%%|*}"; done >"$MM_TMP/keys"
 seen=$(log_mark)
-"$FQ" "$MM_TMP/fb.conf" <"$MM_TMP/keys" >"$MM_TMP/answers" 2>"$MM_TMP/fq.err"
-is "$?:$(cat "$MM_TMP/fq.err")" "0:" "fallbackq answers every key"
+"$MAPLOOKUP" -c "$MM_TMP/fb.conf" <"$MM_TMP/keys" >"$MM_TMP/answers" 2>"$MM_TMP/fq.err"
+is "$?:$(cat "$MM_TMP/fq.err")" "0:" "maplookup -c answers every key"
 i=0
 while IFS= read -r got; do
     c=${cases[$i]}; i=$((i + 1))
     key=${c%%|*}; want=${c#*|}
+    map=${key%% *}; k=${key#* }
     got=${got/FOUND ldap /FOUND }
     case $want in
-    same) is "$got" "$(sync_answer $key)" "$key: as the sync" ;;
+    same) is "$got" "$(sync_answer "$map" "$k")" "$key: as the sync" ;;
     same\|tempfail)
         if [[ "$got" == TEMPFAIL* ]]; then ok "$key: a temporary failure (${got#TEMPFAIL })"
-        else is "$got" "$(sync_answer $key)" "$key: as the sync"; fi ;;
+        else is "$got" "$(sync_answer "$map" "$k")" "$key: as the sync"; fi ;;
     TEMPFAIL) like "$got" "^TEMPFAIL .*(home or mailbox of its own)" "$key: a temporary failure, never an answer" ;;
     *) is "$got" "$want" "$key: $want" ;;
     esac
@@ -127,14 +128,14 @@ is "$(grep -c 'mail=\*@lists.example' "$MM_TMP/srch")" 0 "sales@lists.example: a
 for n in $(seq 1 200); do printf 'users user%06d@example.com\n' "$n"; done >"$MM_TMP/many"
 seen=$(log_mark)
 t0=$(date +%s%N)
-"$FQ" "$MM_TMP/fb.conf" <"$MM_TMP/many" >"$MM_TMP/many.out"
+"$MAPLOOKUP" -c "$MM_TMP/fb.conf" <"$MM_TMP/many" >"$MM_TMP/many.out"
 t1=$(date +%s%N)
 is "$(grep -c '^FOUND ldap home=' "$MM_TMP/many.out")" 200 "200 mailboxes from LDAP"
 is "$(searches_since "$seen" | wc -l)" 200 "a mailbox with the default paths costs one search"
 diag "200 fallback answers in $(((t1 - t0) / 1000000)) ms ($(((t1 - t0) / 200000)) us each, one connection)"
 # twice in one handle within LOOKUP_CACHE_TTL: the second time from the cache
 seen=$(log_mark)
-{ cat "$MM_TMP/many"; cat "$MM_TMP/many"; } | "$FQ" "$MM_TMP/fb.conf" >/dev/null
+{ cat "$MM_TMP/many"; cat "$MM_TMP/many"; } | "$MAPLOOKUP" -c "$MM_TMP/fb.conf" >/dev/null
 # (the cache is direct-mapped, LOOKUP_CACHE_SLOTS = 1024: a few keys share
 # a slot and push each other out)
 n=$(searches_since "$seen" | wc -l)
