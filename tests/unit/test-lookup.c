@@ -59,14 +59,19 @@ struct tent {
     const char *alias[3], *group[2];
 };
 
-/* a1..a3 sort before victim: the DN order alone would hand them what they claim. */
+/* a1 sorts before victim: the DN order alone would hand it victim's
+ * address. z2 and z3 sort after victim: the sync keeps victim's
+ * directories for victim and skips them (an entry that sorts first would
+ * keep them, and victim would be skipped: the one case where the fallback,
+ * which cannot see z2 and z3 from victim's key, answers what the sync
+ * does not). */
 static const struct tent tdir[] = {
     { "uid=a1,dc=example,dc=com", "a1@example.com", NULL, NULL,
       { "victim@example.com", "ceo@gmail.com", "sales@lists.example.org" },
       { "team@partner.example" } },
-    { "uid=a2,dc=example,dc=com", "a2@example.com", NULL, "example.com/victim/Maildir",
+    { "uid=z2,dc=example,dc=com", "z2@example.com", NULL, "example.com/victim/Maildir",
       { "help@example.com" }, { NULL } },
-    { "uid=a3,dc=example,dc=com", "a3@example.com", "/var/vmail/example.com/victim", NULL,
+    { "uid=z3,dc=example,dc=com", "z3@example.com", "/var/vmail/example.com/victim", NULL,
       { NULL }, { NULL } },
     /* in the maps of write_maps too: with the default Maildir there */
     { "uid=alice,dc=example,dc=com", "alice@example.com", NULL, "example.com/bob/Maildir",
@@ -190,9 +195,9 @@ static void rules(const struct conf *cfg, struct lookup *lk)
         { MAP_ALIASES, "ceo@gmail.com", LOOKUP_NOTFOUND, NULL },
         { MAP_ALIASES, "team@partner.example", LOOKUP_NOTFOUND, NULL },
         /* paths of their own: only the maps answer for them */
-        { MAP_USERS, "a2@example.com", LOOKUP_TEMPFAIL, NULL },
-        { MAP_MAILBOXES, "a2@example.com", LOOKUP_TEMPFAIL, NULL },
-        { MAP_USERS, "a3@example.com", LOOKUP_TEMPFAIL, NULL },
+        { MAP_USERS, "z2@example.com", LOOKUP_TEMPFAIL, NULL },
+        { MAP_MAILBOXES, "z2@example.com", LOOKUP_TEMPFAIL, NULL },
+        { MAP_USERS, "z3@example.com", LOOKUP_TEMPFAIL, NULL },
         { MAP_ALIASES, "help@example.com", LOOKUP_TEMPFAIL, NULL },
         /* the owner of x@ loses its own mail to d0: the sync drops it */
         { MAP_ALIASES, "x@example.com", -3, NULL },
