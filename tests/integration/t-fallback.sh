@@ -123,6 +123,27 @@ is "$(grep -c 'mail=\*@other.example' "$MM_TMP/srch")" 1 \
     "info@other.example: one domain search finds that other.example has a mailbox"
 is "$(grep -c 'mail=\*@lists.example' "$MM_TMP/srch")" 0 "sales@lists.example: alias_domains need no search"
 
+# ---- stale maps: LDAP first; where LDAP refuses, the stale maps answer
+# (a sync of the whole directory made them)
+write_mailmaps_conf "$MM_TMP/stale.conf" "maps_dir = $MM_TMP/maps" "alias_domains = lists.example" \
+    "stale_after = 1"
+sleep 2
+"$MAPLOOKUP" -c "$MM_TMP/stale.conf" <"$MM_TMP/keys" >"$MM_TMP/stale.answers" 2>&1
+bad=""
+i=0
+while IFS= read -r got; do
+    c=${cases[$i]}; i=$((i + 1))
+    key=${c%%|*}; want=${c#*|}
+    map=${key%% *}; k=${key#* }
+    got=${got/FOUND ldap /FOUND }; got=${got/FOUND stale /FOUND }
+    [[ "$got" == TEMPFAIL* ]] || [ "$got" = "$(sync_answer "$map" "$k")" ] || [ "$got" = "$want" ] ||
+        bad="$bad [$key: $got]"
+done <"$MM_TMP/stale.answers"
+is "$i:${bad# }" "${#cases[@]}:" \
+    "stale maps: every key as the sync (or as the rules above), or a temporary failure"
+like "$(sed -n 6p "$MM_TMP/stale.answers")" "^(FOUND stale|TEMPFAIL)" \
+    "stale maps: zz-eve, refused by LDAP, from the stale maps (or nowhere)"
+
 # ---- what a fallback answer costs
 # 200 distinct mailboxes, one handle, LDAP on loopback: searches and time
 for n in $(seq 1 200); do printf 'users user%06d@example.com\n' "$n"; done >"$MM_TMP/many"
