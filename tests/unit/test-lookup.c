@@ -88,6 +88,13 @@ static const struct tent tdir[] = {
 };
 #define TDIR_COUNT (sizeof(tdir) / sizeof(tdir[0]))
 
+/* A directory the fake searches read (their ctx). */
+struct tdirectory {
+    const struct tent *e;
+    size_t n;
+};
+static const struct tdirectory tdir_all = { tdir, TDIR_COUNT };
+
 static unsigned searches_run;
 
 /* tent_deliver - t as a struct entry to cb */
@@ -131,14 +138,16 @@ static bool tent_has(const struct tent *t, const char *address)
     return false;
 }
 
-/* search_key / search_domain - ldapdir's two searches over tdir */
+/* search_key / search_domain - ldapdir's two searches over the
+ * tdirectory ctx */
 static int search_key(void *ctx, const char *what, ldapdir_entry_fn *cb, void *cbctx,
                       char *err, size_t errsz)
 {
-    (void)ctx, (void)err, (void)errsz;
+    const struct tdirectory *d = ctx;
+    (void)err, (void)errsz;
     searches_run++;
-    for (size_t i = 0; i < TDIR_COUNT; i++)
-        if (tent_has(&tdir[i], what) && tent_deliver(&tdir[i], cb, cbctx) != 0)
+    for (size_t i = 0; i < d->n; i++)
+        if (tent_has(&d->e[i], what) && tent_deliver(&d->e[i], cb, cbctx) != 0)
             return 1;
     return 0;
 }
@@ -146,11 +155,12 @@ static int search_key(void *ctx, const char *what, ldapdir_entry_fn *cb, void *c
 static int search_domain(void *ctx, const char *what, ldapdir_entry_fn *cb, void *cbctx,
                          char *err, size_t errsz)
 {
-    (void)ctx, (void)err, (void)errsz;
+    const struct tdirectory *d = ctx;
+    (void)err, (void)errsz;
     searches_run++;
-    for (size_t i = 0; i < TDIR_COUNT; i++) {
-        const char *at = strrchr(tdir[i].mail, '@');
-        if (strcasecmp(at + 1, what) == 0 && tent_deliver(&tdir[i], cb, cbctx) != 0)
+    for (size_t i = 0; i < d->n; i++) {
+        const char *at = strrchr(d->e[i].mail, '@');
+        if (strcasecmp(at + 1, what) == 0 && tent_deliver(&d->e[i], cb, cbctx) != 0)
             return 1;
     }
     return 0;
@@ -168,7 +178,8 @@ static int add_all(void *ctx, const struct entry *e)
 static void rules(const struct conf *cfg, struct lookup *lk)
 {
     struct mapbuild *full = mapbuild_new(cfg, NULL, NULL);
-    struct lookup_searches s = { .key = search_key, .domain = search_domain };
+    struct lookup_searches s = { .key = search_key, .domain = search_domain,
+                                 .ctx = (void *)&tdir_all };
     char err[512];
     static const struct {
         enum map_id map;
@@ -249,6 +260,40 @@ static void rules(const struct conf *cfg, struct lookup *lk)
     mapbuild_free(full);
 }
 
+/* bounds - what a fallback will not fetch for one answer */
+static void bounds(struct lookup *lk)
+{
+    static char mails[48][32], dns[48][48];
+    static struct tent many[48];
+    struct tdirectory d = { many, 48 };
+    struct lookup_searches s = { .key = search_key, .domain = search_domain, .ctx = &d };
+    const char *val;
+    size_t len;
+    char err[512];
+
+    /* 9 entries hold many@ as an alias; 39 invalid ones (a relative home)
+     * have their mail in bad.example, where m0 has an alias */
+    for (size_t i = 0; i < 48; i++) {
+        bool bad = i >= 9;
+        snprintf(mails[i], sizeof(mails[i]), "m%zu@%s", i, bad ? "bad.example" : "example.com");
+        snprintf(dns[i], sizeof(dns[i]), "uid=m%zu,dc=example,dc=com", i);
+        many[i] = (struct tent){ .dn = dns[i], .mail = mails[i], .home = bad ? "rel/home" : NULL,
+                                 .alias = { i < 9 ? "many@example.com" : NULL,
+                                            i == 0 ? "x@bad.example" : NULL } };
+    }
+    lookup_set_searches(lk, &s);
+    is_int(lookup_key(lk, MAP_ALIASES, "many@example.com", 16, &val, &len, NULL, err,
+                      sizeof(err)), LOOKUP_TEMPFAIL, "bounds: an alias 9 entries hold");
+    ok(strstr(err, "more than 8") != NULL, "bounds: ... says why (%s)", err);
+    unsigned before = searches_run;
+    is_int(lookup_key(lk, MAP_ALIASES, "x@bad.example", 13, &val, &len, NULL, err, sizeof(err)),
+           LOOKUP_TEMPFAIL, "bounds: a domain whose first 32 accounts are all invalid");
+    ok(strstr(err, "no valid account among the first 32") != NULL, "bounds: ... says why (%s)",
+       err);
+    is_int(searches_run, before + 2, "bounds: ... after the key and one domain search");
+    lookup_set_searches(lk, NULL);
+}
+
 int main(void)
 {
     struct conf cfg;
@@ -316,6 +361,7 @@ int main(void)
     ok(lk != NULL, "lookup handle");
     lookup_set_clock(lk, now);
     rules(&cfg, lk);
+    bounds(lk);
     lookup_free(lk);
     conf_free(&cfg);
 
@@ -327,7 +373,8 @@ int main(void)
     lk = lookup_new(&cfg, err, sizeof(err));
     ok(lk != NULL, "lookup handle");
     lookup_set_clock(lk, now);
-    struct lookup_searches s = { .key = search_key, .domain = search_domain };
+    struct lookup_searches s = { .key = search_key, .domain = search_domain,
+                                 .ctx = (void *)&tdir_all };
     lookup_set_searches(lk, &s);
     write_maps(now - 3600);
     static const struct want stale_refused[] = {
