@@ -344,11 +344,12 @@ if command -v postconf >/dev/null 2>&1; then
         "postconf does warn about an unknown parameter (the check works)"
     cp "$PF_CONF/master.cf.full" "$PF_CONF/master.cf"
 
-    # The cdb: maps; LDAP behind mailboxes only (cheap there), and the
-    # generated aliases/domains tables still agree when asked directly.
+    # The cdb: maps; LDAP behind mailboxes only (cheap there; the defer
+    # table after it), and the generated aliases/domains tables still
+    # agree when asked directly.
     want_domains=OK
     want_mailboxes="example.com/user000001/Maildir/"
-    for p in virtual_mailbox_domains:domains:example.com:1 virtual_mailbox_maps:mailboxes:user000001@example.com:2 \
+    for p in virtual_mailbox_domains:domains:example.com:1 virtual_mailbox_maps:mailboxes:user000001@example.com:3 \
              virtual_alias_maps:aliases:alias-user000010@example.com:1; do
         param=${p%%:*}; rest=${p#*:}; map=${rest%%:*}; rest=${rest#*:}; key=${rest%%:*}
         ntables=${rest##*:}

@@ -282,6 +282,69 @@ auth_cache_size = 0
 $(dovecot_quota_conf 100B)
 "
 
+# ---- the LDAP fallback follows the sync's cross-entry rules
+# aaa-mallory (its DN sorts first) claims victim's address as an alias;
+# zz-eve names victim's Maildir as its storage, zz-trent victim's home as
+# its own. Each answer with the maps, then with the maps gone: the same,
+# or a temporary failure (75) for an entry with paths of its own, which
+# only a sync can check against the whole directory; never another
+# entry's home or password.
+{
+    account_ldif aaa-mallory "mailAlias: victim@example.com" "mailAlias: ceo@gmail.com" \
+        "userPassword: {PLAIN}malpw"
+    echo
+    account_ldif victim "userPassword: {PLAIN}victimpw"
+    echo
+    account_ldif zz-eve "mailStorageDirectory: example.com/victim/Maildir" "userPassword: {PLAIN}evepw"
+    echo
+    account_ldif zz-trent "mailHomeDirectory: $VMAIL/example.com/victim" "userPassword: {PLAIN}trentpw"
+} >"$MM_TMP/attack.ldif"
+ldap_add_ldif "$MM_TMP/attack.ldif" || not_ok "the attacking entries added to LDAP"
+"$SYNC" -c "$CONF" --once 2>"$MM_TMP/sync3.err"
+is "$?" 0 "a sync with the attacking entries" || diag "$(cat "$MM_TMP/sync3.err")"
+# answer USER - exit status, home and mail of doveadm user
+answer() {
+    local rc
+    doveadm_c user -f home "$1" >"$MM_TMP/answer.out" 2>&1; rc=$?
+    [ $rc -eq 0 ] && printf '%s|%s|%s' $rc "$(cat "$MM_TMP/answer.out")" "$(user_field "$1" mail)" ||
+        printf '%s' $rc
+}
+ATTACK_USERS="victim@example.com aaa-mallory@example.com zz-eve@example.com zz-trent@example.com user000007@example.com"
+declare -A FROM_MAPS
+for u in $ATTACK_USERS; do FROM_MAPS[$u]=$(answer "$u"); done
+mv "$MAPS" "$MAPS.away"
+# what a fallback answer costs: one search (the claimants), then the cache
+seen=$(wc -l <"$SLAPD_LOG")
+is "$(answer user000008@example.com | cut -d'|' -f1)" 0 "maps gone: a default account from LDAP"
+sleep 0.3
+is "$(tail -n +"$((seen + 1))" "$SLAPD_LOG" | grep -c ' SRCH base=')" 1 \
+    "maps gone: ... costs one LDAP search (doveadm user twice: the second from the cache)"
+for u in $ATTACK_USERS; do
+    got=$(answer "$u")
+    case $u in
+    zz-*) is "$got" 75 "maps gone: $u, with a path of its own, is a temporary failure" ;;
+    *) is "$got" "${FROM_MAPS[$u]}" "maps gone: $u answers from LDAP as from the maps" ;;
+    esac
+    if [ "$u" != victim@example.com ] && [[ "$got" == *"/victim"* ]]; then
+        not_ok "maps gone: $u never gets victim's home or Maildir"; diag "$got"
+    fi
+done
+like "$(answer victim@example.com)" "^(0\|$VMAIL/example.com/victim\|maildir:$VMAIL/example.com/victim/Maildir|67)$" \
+    "maps gone: victim@ is victim's record or unknown (as the sync's DN order decides), never mallory's"
+is "$(answer zz-eve@example.com)" 75 "maps gone: zz-eve does not get victim's Maildir"
+doveadm_c auth test victim@example.com malpw >/dev/null 2>&1
+is "$?" 77 "maps gone: mallory's password does not open victim@"
+doveadm_c auth test zz-trent@example.com trentpw >"$MM_TMP/auth.out" 2>&1
+is "$?" 77 "maps gone: zz-trent cannot log in with victim's home"
+if grep -qi 'unknown' "$MM_TMP/auth.out"; then
+    not_ok "... and it is a temporary failure, not 'unknown user'"; diag "$(cat "$MM_TMP/auth.out")"
+else
+    ok "... and it is a temporary failure, not 'unknown user'"
+fi
+check "maps gone: an honest account still logs in" \
+    doveadm_c auth test user000007@example.com "$MM_USER_PW"
+mv "$MAPS.away" "$MAPS"
+
 # ---- maps deleted and LDAP down: temporary failure, never unknown
 stop_slapd
 rm -f "$MAPS"/*.cdb "$MAPS"/status
