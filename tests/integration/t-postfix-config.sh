@@ -32,7 +32,6 @@ write_conf() {
         echo "ldap_timeout = 3"
         echo "maps_dir = $MAPS"
         echo "mail_base = /var/vmail"
-        echo "alias_domains = aliasonly.example lists.example"
         printf '%s\n' "$@"
     } >"$f"
 }
