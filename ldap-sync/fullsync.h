@@ -29,6 +29,7 @@ struct sync_report {
     uint64_t build_ms;      /* resolving and emitting the records */
     uint64_t write_ms;      /* writing, fsync, checksum, rename */
     uint64_t generation;
+    bool unchanged;         /* the maps in place were already these: none replaced */
     char source[512];       /* the URI that answered */
     char error[1024];       /* why, when not SYNC_DONE */
 };

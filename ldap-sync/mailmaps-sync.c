@@ -55,9 +55,10 @@ static void report_outcome(enum sync_result r, const struct sync_report *rep, bo
 {
     switch (r) {
     case SYNC_DONE:
-        log_info("sync done: generation %llu, %llu users, %llu aliases, %llu domains, "
+        log_info("sync done: %sgeneration %llu, %llu users, %llu aliases, %llu domains, "
                  "%llu entries (%llu skipped) from %s in %llu ms "
                  "(search %llu, build %llu, write %llu)",
+                 rep->unchanged ? "maps unchanged, nothing installed, " : "",
                  (unsigned long long)rep->generation, (unsigned long long)rep->users,
                  (unsigned long long)rep->aliases, (unsigned long long)rep->domains,
                  (unsigned long long)rep->entries, (unsigned long long)rep->skipped,

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -485,6 +486,60 @@ static void *hash_run(void *arg)
 }
 
 /* mapwriter_commit - all temp files first, then all renames */
+/* same_file - the finished temp file of w and the map in place hold the
+ * same bytes, mode, owner and group: 1 yes, 0 no, -1 read error */
+static int same_file(struct mapwriter *w, char *err, size_t errsz)
+{
+    struct stat a, b;
+    int fd = open(w->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return 0;   /* missing (or a symlink): installing changes something */
+    int rc = 0;
+    if (fstat(w->af.fd, &a) < 0 || fstat(fd, &b) < 0) {
+        int saved = errno;
+        snprintf(err, errsz, "%s: %s", w->path, strerror(saved));
+        rc = -1;
+    } else if (S_ISREG(b.st_mode) && a.st_size == b.st_size &&
+               (a.st_mode & 07777) == (b.st_mode & 07777) && a.st_uid == b.st_uid &&
+               a.st_gid == b.st_gid) {
+        /* both are in the page cache: the new one was just written, the
+         * old one is what every reader maps */
+        size_t len = (size_t)a.st_size;
+        void *x = len ? mmap(NULL, len, PROT_READ, MAP_SHARED, w->af.fd, 0) : NULL;
+        void *y = len ? mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0) : NULL;
+        if (len && (x == MAP_FAILED || y == MAP_FAILED)) {
+            int saved = errno;
+            snprintf(err, errsz, "%s: mmap: %s", w->path, strerror(saved));
+            rc = -1;
+        } else {
+            rc = len == 0 || memcmp(x, y, len) == 0;
+        }
+        if (len && x != MAP_FAILED)
+            munmap(x, len);
+        if (len && y != MAP_FAILED)
+            munmap(y, len);
+    }
+    close(fd);
+    return rc;
+}
+
+/* mapwriter_unchanged - finish every writer, compare with what is in place */
+int mapwriter_unchanged(struct mapwriter *const *writers, size_t n, char *err, size_t errsz)
+{
+    int same = 1;
+    for (size_t i = 0; i < n; i++)
+        if (mapwriter_finish(writers[i], err, errsz) < 0)
+            goto fail;
+    for (size_t i = 0; i < n && same == 1; i++)
+        if ((same = same_file(writers[i], err, errsz)) < 0)
+            goto fail;
+    return same;
+fail:
+    for (size_t i = 0; i < n; i++)
+        mapwriter_discard(writers[i]);
+    return -1;
+}
+
 int mapwriter_commit(struct mapwriter *const *writers, size_t n,
                      char *checksum_hex, char *err, size_t errsz)
 {

@@ -52,6 +52,14 @@ size_t mapwriter_count(const struct mapwriter *w);
  * reason and the temp file removed. */
 int mapwriter_finish(struct mapwriter *w, char *err, size_t errsz);
 
+/* mapwriter_unchanged - finish the n writers, then compare each new file
+ * with the map in place: 1 when every one holds the same bytes with the
+ * same mode, owner and group (committing would change nothing a reader
+ * sees), 0 when any differs or is missing, -1 with a reason (the writers
+ * are then discarded, as by a failed commit). The writers stay finished:
+ * commit them, or free them to leave the maps as they are. */
+int mapwriter_unchanged(struct mapwriter *const *writers, size_t n, char *err, size_t errsz);
+
 /* mapwriter_commit - write all n maps to temp files, fsync, rename into
  * place in array order, fsync the directory. 0 on success; -1 with a
  * reason, every temp file removed and no map replaced (a failure of the
