@@ -162,7 +162,7 @@ deb:
 	rm -rf build/deb
 	mkdir -p build/deb/src/mailmaps
 	tar -cf - --exclude=./build --exclude=./.git . | tar -xf - -C build/deb/src/mailmaps
-	cd build/deb/src/mailmaps && dpkg-buildpackage -us -uc -b
+	cd build/deb/src/mailmaps && dpkg-buildpackage -us -uc -b -Jauto
 	mv build/deb/src/*.deb build/deb/src/*.buildinfo build/deb/src/*.changes build/deb/
 	rm -rf build/deb/src
 	@ls -1 build/deb/

@@ -112,8 +112,13 @@ if [ "$DOVECOT" -eq 1 ]; then
     check "the dovecot user reads users.cdb" \
         setpriv --reuid=dovecot --regid=dovecot --init-groups cat "$MAPS/users.cdb"
     start_dovecot "!include /etc/dovecot/conf.d/auth-mailmaps.conf.ext" "auth_verbose = yes"
-    out=$(doveadm_c user alice@example.com 2>&1)
-    like "$out" 'quota_rule[[:space:]]+\*:storage=10737418240B' \
+    # The driver answers in the field names of the Dovecot it was built for.
+    quota_field='quota_rule[[:space:]]+\*:storage=10737418240B'
+    case "$(dovecot --version)" in
+        2.3*) ;;
+        *) quota_field='quota_storage_size[[:space:]]+10737418240B' ;;
+    esac
+    like "$(doveadm_c user alice@example.com 2>&1)" "$quota_field" \
         "doveadm user alice@example.com: the installed driver answers from the maps"
     like "$(doveadm_c auth test alice@example.com "$MM_USER_PW" 2>&1)" 'auth succeeded' \
         "doveadm auth test alice@example.com: the password from the maps"
