@@ -167,7 +167,7 @@ deb:
 	rm -rf build/deb/src
 	@ls -1 build/deb/
 
-PKG_RELEASES ?= bookworm
+PKG_RELEASES ?= bookworm trixie
 check-packages:
 	tests/packages/run $(PKG_RELEASES)
 
