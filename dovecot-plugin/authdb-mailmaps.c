@@ -262,6 +262,17 @@ static int mailmaps_password(struct mailmaps_db *db, struct auth_request *reques
     return 1;
 }
 
+/* mailmaps_no_passwords - ldap_attr_password is empty (sites that check
+ * passwords with an LDAP bind): the maps hold no hashes, so this passdb
+ * knows no one and Dovecot's next passdb decides */
+static bool mailmaps_no_passwords(const struct mailmaps_db *db, struct auth_request *request)
+{
+    if (db->cfg.attr.password[0] != '\0')
+        return false;
+    e_debug(authdb_event(request), "ldap_attr_password is empty: no passwords here");
+    return true;
+}
+
 /* mailmaps_verify_plain - check a plaintext password against the hash */
 static void mailmaps_verify_plain(struct auth_request *request, const char *password,
                                   verify_plain_callback_t *callback)
@@ -272,6 +283,10 @@ static void mailmaps_verify_plain(struct auth_request *request, const char *pass
     enum passdb_result result;
     const char *hash, *scheme;
 
+    if (mailmaps_no_passwords(module->db, request)) {
+        callback(PASSDB_RESULT_USER_UNKNOWN, request);
+        return;
+    }
     userrec_init(&rec);
     switch (mailmaps_find(module->db, request, &rec)) {
     case MAILMAPS_WORKER:
@@ -323,6 +338,10 @@ static void mailmaps_lookup_credentials(struct auth_request *request,
     struct userrec rec;
     const char *hash = NULL, *scheme = NULL;
 
+    if (mailmaps_no_passwords(module->db, request)) {
+        callback(PASSDB_RESULT_USER_UNKNOWN, NULL, 0, request);
+        return;
+    }
     userrec_init(&rec);
     switch (mailmaps_find(module->db, request, &rec)) {
     case MAILMAPS_WORKER:

@@ -128,6 +128,8 @@ static int parse_name(struct conf *cfg, const struct setting *s, const char *v, 
 static int parse_attr(struct conf *cfg, const struct setting *s, const char *v, char *why,
                       size_t whysz)
 {
+    if (v[0] == '\0' && s->min == 1)   /* a setting that may be turned off */
+        return set_string(FIELD(cfg, s, char *), v, why, whysz);
     if (!ldapdir_attr_valid(v)) {
         snprintf(why, whysz, "'%.100s' is not an LDAP attribute name", v);
         return -1;
@@ -739,7 +741,8 @@ static const struct setting settings[] = {
     ATTR(uid, "mailUidNumber", "attribute: uid"),
     ATTR(gid, "mailGidNumber", "attribute: gid"),
     ATTR(quota, "mailQuota", "attribute: quota in kilobytes (K/M/G/T accepted)"),
-    ATTR(password, "userPassword", "attribute: password hash"),
+    { "ldap_attr_password", "userPassword", parse_attr, OFF(attr.password), 1, 0,
+      "attribute: password hash; empty = no hashes in users.cdb" },
     { "maps_dir", "/var/lib/mailmaps", parse_abspath, OFF(maps_dir), 0, 0,
       "where the maps live" },
     { "maps_group", "", parse_name, OFF(maps_group), 1, 0,

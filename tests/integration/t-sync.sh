@@ -207,6 +207,17 @@ diag "$(cat "$MM_TMP/failover.err")"
 like "$(cat "$MAPS/status")" "source=$LDAP_URI" "status names the URI that answered"
 write_conf
 
+# ---- ldap_attr_password empty (passwords checked by an LDAP bind): no
+# hashes in users.cdb, and losing them is no max_shrink matter
+PWMAPS=$MM_TMP/nopw-maps
+write_mailmaps_conf "$MM_TMP/nopw.conf" "maps_dir = $PWMAPS" "mail_base = /var/vmail" \
+    "home_dirs = /var/vmail /home/vmail" "ldap_attr_password ="
+"$SYNC" -c "$MM_TMP/nopw.conf" --once 2>/dev/null
+is "$?" 0 "a sync with ldap_attr_password empty"
+is "$("$CLI" -c "$MM_TMP/nopw.conf" dump users | grep -c 'password=')" 0 "users.cdb holds no password"
+[ "$("$CLI" -c "$MM_TMP/nopw.conf" dump users | wc -l)" -gt 100 ] && ok "but every user" ||
+    not_ok "but every user"
+
 # ---- half the accounts deleted: refused, then forced
 seq 1 1500 | awk -v p="$LDAP_PEOPLE" '{ printf "uid=user%06d,%s\n", $1, p }' >"$MM_TMP/del.txt"
 ldapdelete -x -H "$LDAP_URI" -D "$LDAP_ROOT_DN" -y "$LDAP_ROOT_PW_FILE" -c -f "$MM_TMP/del.txt" \

@@ -380,6 +380,7 @@ static const struct {
     { "home_dirs", "/var/vmail /home/", "/var/vmail /home" },
     { "home_dirs", "/srv//x", "/srv//x" },
     { "alias_domains", "Lists.Example.COM  b.example", "lists.example.com b.example" },
+    { "ldap_attr_password", "", "" },
     { "mail_location", "maildir:~/Maildir:LAYOUT=fs", "maildir:~/Maildir:LAYOUT=fs" },
     { "mail_location", "", "" },
     { "default_quota", "0", "0" },
