@@ -13,6 +13,9 @@
 #   make demo       guided tour on built-in defaults
 #   make fuzz       libFuzzer targets (clang)
 #   make install    PREFIX=/usr DESTDIR=...
+#   make deb        Debian packages into build/deb/ (dpkg-buildpackage -b)
+#   make check-packages  build, install, exercise and purge the packages in
+#                   clean chroots of each PKG_RELEASES (tests/packages/run)
 
 PREFIX    ?= /usr
 SBINDIR   ?= $(PREFIX)/sbin
@@ -68,12 +71,12 @@ BENCH_BINS = $(BENCH_SRCS:%.c=$(B)/%)
 
 .PHONY: all lib programs unit-tests test-tools check check-host check-trixie \
         check-bookworm check-unit check-integration \
-        bench demo fuzz install clean deps deps-nochroot plugin
+        bench demo fuzz install clean deps deps-nochroot plugin deb check-packages
 .DELETE_ON_ERROR:
 
-# MAILMAPS_SKIP_PLUGIN=1 leaves the Dovecot module out of all and install
-# (its tests skip).
-WITH_PLUGIN = $(if $(filter 1,$(MAILMAPS_SKIP_PLUGIN)),,$(wildcard dovecot-plugin/*.c))
+# Empty = leave the Dovecot module out (a build without dovecot-dev);
+# MAILMAPS_SKIP_PLUGIN=1 empties it too (passed into the chroot of make check).
+WITH_PLUGIN ?= $(if $(filter 1,$(MAILMAPS_SKIP_PLUGIN)),,$(if $(wildcard dovecot-plugin/*.c),yes))
 
 all: programs $(if $(WITH_PLUGIN),plugin)
 
@@ -92,13 +95,13 @@ $(LIB): $(LIB_OBJS)
 	ar rcs $@ $^
 
 $(B)/mailmaps: $(B)/ldap-sync/mailmaps.o $(LIB)
-	$(CC) $(CFLAGS) $(VFLAGS) -o $@ $^ $(LDLIBS_LIB)
+	$(CC) $(CFLAGS) $(VFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_LIB)
 
 $(B)/mailmaps-sync: $(patsubst %.c,$(B)/%.o,$(filter-out ldap-sync/mailmaps.c,$(wildcard ldap-sync/*.c))) $(COMMON_OBJS) $(LIB)
-	$(CC) $(CFLAGS) $(VFLAGS) -o $@ $^ $(LDLIBS_LIB) -pthread
+	$(CC) $(CFLAGS) $(VFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_LIB) -pthread
 
 $(B)/mailmaps-policyd: $(patsubst %.c,$(B)/%.o,$(wildcard policyd/*.c)) $(COMMON_OBJS) $(LIB)
-	$(CC) $(CFLAGS) $(VFLAGS) -o $@ $^ $(LDLIBS_LIB) -lhiredis
+	$(CC) $(CFLAGS) $(VFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_LIB) -lhiredis -pthread
 
 $(B)/tests/unit/test-%: $(B)/tests/unit/test-%.o $(LIB)
 	$(CC) $(CFLAGS) $(VFLAGS) -o $@ $^ $(LDLIBS_LIB)
@@ -172,6 +175,23 @@ install: all
 	install -d $(DESTDIR)$(DOCDIR)/examples
 	cp -R contrib/. $(DESTDIR)$(DOCDIR)/examples/
 	$(if $(WITH_PLUGIN),$(MAKE) plugin-install)
+
+# The source tree is copied to build/deb/src, so that dpkg-buildpackage
+# writes its .debs and its debian/ build state there, not beside the
+# checkout. DEB_BUILD_PROFILES=pkg.mailmaps.nodovecot leaves out
+# dovecot-mailmaps.
+deb:
+	rm -rf build/deb
+	mkdir -p build/deb/src/mailmaps
+	tar -cf - --exclude=./build --exclude=./.git . | tar -xf - -C build/deb/src/mailmaps
+	cd build/deb/src/mailmaps && dpkg-buildpackage -us -uc -b -Jauto
+	mv build/deb/src/*.deb build/deb/src/*.buildinfo build/deb/src/*.changes build/deb/
+	rm -rf build/deb/src
+	@ls -1 build/deb/
+
+PKG_RELEASES ?= bookworm trixie
+check-packages:
+	tests/packages/run $(PKG_RELEASES)
 
 clean:
 	rm -rf build

@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 
@@ -12,6 +14,9 @@
 static const char *log_ident = "mailmaps";
 static bool log_stderr = true;
 static bool log_verbose;
+/* stderr is systemd's journal: "<N>" before a line gives it its priority
+ * (the facility comes from the unit's SyslogFacility=) */
+static bool log_journal;
 
 static const int syslog_prio[] = {
     [LOG_LEVEL_ERR] = LOG_ERR,         [LOG_LEVEL_WARNING] = LOG_WARNING,
@@ -24,12 +29,26 @@ static const char *const level_name[] = {
     [LOG_LEVEL_DEBUG] = "debug",
 };
 
+/* stderr_is_journal - systemd sets JOURNAL_STREAM=DEV:INODE for a service
+ * whose stderr is connected to the journal; a shell that inherited it and
+ * redirected stderr elsewhere no longer matches */
+static bool stderr_is_journal(void)
+{
+    const char *e = getenv("JOURNAL_STREAM");
+    unsigned long long dev, ino;
+    struct stat st;
+    if (e == NULL || sscanf(e, "%llu:%llu", &dev, &ino) != 2 || fstat(2, &st) < 0)
+        return false;
+    return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
 /* log_init - choose the sink */
 void log_init(const char *ident, bool to_stderr, bool verbose)
 {
     log_ident = ident;
     log_stderr = to_stderr;
     log_verbose = verbose;
+    log_journal = to_stderr && stderr_is_journal();
     if (!to_stderr)
         openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
 }
@@ -47,7 +66,10 @@ static void log_vmsg(enum log_level level, const char *fmt, va_list ap)
         if ((unsigned char)*p < 0x20)
             *p = ' ';
     if (log_stderr) {
-        fprintf(stderr, "%s: %s: %s\n", log_ident, level_name[level], buf);
+        if (log_journal)
+            fprintf(stderr, "<%d>%s: %s\n", syslog_prio[level], level_name[level], buf);
+        else
+            fprintf(stderr, "%s: %s: %s\n", log_ident, level_name[level], buf);
         fflush(stderr);
     } else {
         syslog(syslog_prio[level], "%s: %s", level_name[level], buf);

@@ -1,9 +1,16 @@
-/* authdb-mailmaps - the Dovecot 2.3 passdb and userdb driver "mailmaps":
- * glue between Dovecot's auth process and libmailmaps (maps/lookup.h does
- * the maps-then-LDAP rules, maps/authdb.h reads the users.cdb record).
+/* authdb-mailmaps - the Dovecot passdb and userdb driver "mailmaps": glue
+ * between Dovecot's auth process and libmailmaps (maps/lookup.h does the
+ * maps-then-LDAP rules, maps/authdb.h reads the users.cdb record). One
+ * source for Dovecot 2.3 and 2.4, built against the installed headers:
  *
- *   passdb { driver = mailmaps  args = /etc/mailmaps/mailmaps.conf }
- *   userdb { driver = mailmaps  args = /etc/mailmaps/mailmaps.conf }
+ *   2.3: passdb { driver = mailmaps  args = /etc/mailmaps/mailmaps.conf }
+ *        userdb { driver = mailmaps  args = /etc/mailmaps/mailmaps.conf }
+ *   2.4: passdb mailmaps { mailmaps_config_file = /etc/mailmaps/mailmaps.conf }
+ *        userdb mailmaps { mailmaps_config_file = /etc/mailmaps/mailmaps.conf }
+ *
+ * 2.4 learns the setting from mailmaps-settings.c (built into this module
+ * and into the settings module that doveconf loads), and gets the userdb
+ * fields in its own names (maps/dovecot_fields.h): the maps keep 2.3's.
  *
  * Blocking or not: both. The auth process answers from fresh maps itself
  * (a CDB lookup in memory, about a microsecond: handing that to an auth
@@ -26,7 +33,14 @@
 
 #include <string.h>
 
+#if DOVECOT_PREREQ(2, 4, 0)
+#include "settings.h"
+#include "mailmaps-settings.h"
+#include "maps/dovecot_fields.h"
+#endif
+
 #include "maps/authdb.h"
+#include "maps/bindcheck.h"
 #include "maps/cdbmap.h"
 #include "maps/conf.h"
 #include "maps/ldapdir.h"
@@ -34,7 +48,13 @@
 #include "maps/mapset.h"
 #include "maps/userrec.h"
 
+#if DOVECOT_PREREQ(2, 4, 0)
+#define MAILMAPS_CACHE_KEY "%{user}"
+#define mailmaps_log_unknown_user(request) auth_request_db_log_unknown_user(request)
+#else
 #define MAILMAPS_CACHE_KEY "%u"
+#define mailmaps_log_unknown_user(request) auth_request_log_unknown_user(request, AUTH_SUBSYS_DB)
+#endif
 
 /* One configuration file: its maps and LDAP handle, shared by the passdb
  * and the userdb that name it. */
@@ -79,13 +99,15 @@ void authdb_mailmaps_deinit(void);
 static struct mailmaps_db *mailmaps_dbs;
 
 /* mailmaps_db_ref - the shared handle for a config file, loaded on first
- * use. Runs in preinit (still root): fatal on a bad config, as Dovecot
- * itself is on a bad setting. */
-static struct mailmaps_db *mailmaps_db_ref(const char *args)
+ * use. Runs in preinit (still root); NULL with *error_r on a bad config,
+ * which Dovecot treats as it treats a bad setting of its own. */
+static struct mailmaps_db *mailmaps_db_ref(const char *path, const char **error_r)
 {
     struct mailmaps_db *db;
     char err[CONF_ERRSZ];
-    const char *path = args[0] != '\0' ? args : CONF_DEFAULT_PATH;
+
+    if (path[0] == '\0')
+        path = CONF_DEFAULT_PATH;
 
     for (db = mailmaps_dbs; db != NULL; db = db->next) {
         if (strcmp(db->path, path) == 0) {
@@ -94,13 +116,30 @@ static struct mailmaps_db *mailmaps_db_ref(const char *args)
         }
     }
     db = i_new(struct mailmaps_db, 1);
+    if (conf_load(&db->cfg, path, err, sizeof(err)) < 0) {
+        *error_r = t_strdup_printf("mailmaps: %s", err);
+        i_free(db);
+        return NULL;
+    }
+    db->lk = lookup_new(&db->cfg, err, sizeof(err));
+    if (db->lk == NULL) {
+        *error_r = t_strdup_printf("mailmaps: %s: %s", path, err);
+        conf_free(&db->cfg);
+        i_free(db);
+        return NULL;
+    }
     db->path = i_strdup(path);
     db->refcount = 1;
-    if (conf_load(&db->cfg, path, err, sizeof(err)) < 0)
-        i_fatal("mailmaps: %s", err);
-    db->lk = lookup_new(&db->cfg, err, sizeof(err));
-    if (db->lk == NULL)
-        i_fatal("mailmaps: %s: %s", path, err);
+    /* Still root here, as the auth worker that binds will be: its
+     * password file can be 0600 root. Said by the auth process only, not
+     * by every worker it starts; not fatal, the maps answer without it. */
+    if (!worker) {
+        char warn[2048];
+        if (bindcheck_secret(&db->cfg, err, sizeof(err)) < 0)
+            i_error("mailmaps: %s: the LDAP fallback cannot bind: %s", path, err);
+        if (bindcheck_cleartext(&db->cfg, warn, sizeof(warn)) > 0)
+            i_warning("mailmaps: %s: %s", path, warn);
+    }
     db->next = mailmaps_dbs;
     mailmaps_dbs = db;
     return db;
@@ -245,17 +284,21 @@ static void mailmaps_verify_plain(struct auth_request *request, const char *pass
         result = PASSDB_RESULT_INTERNAL_FAILURE;
         break;
     case MAILMAPS_UNKNOWN:
-        auth_request_log_unknown_user(request, AUTH_SUBSYS_DB);
+        mailmaps_log_unknown_user(request);
         result = PASSDB_RESULT_USER_UNKNOWN;
         break;
     case MAILMAPS_FOUND:
     default:
         switch (mailmaps_password(module->db, request, &rec, &hash, &scheme)) {
         case 1:
+#if DOVECOT_PREREQ(2, 4, 0)
+            result = auth_request_db_password_verify(request, password, hash, scheme);
+#else
             result =
                 auth_request_password_verify(request, password, hash, scheme, AUTH_SUBSYS_DB) > 0
                     ? PASSDB_RESULT_OK
                     : PASSDB_RESULT_PASSWORD_MISMATCH;
+#endif
             break;
         case 0:
             result = PASSDB_RESULT_PASSWORD_MISMATCH;
@@ -292,7 +335,7 @@ static void mailmaps_lookup_credentials(struct auth_request *request,
         return;
     case MAILMAPS_UNKNOWN:
         userrec_free(&rec);
-        auth_request_log_unknown_user(request, AUTH_SUBSYS_DB);
+        mailmaps_log_unknown_user(request);
         callback(PASSDB_RESULT_USER_UNKNOWN, NULL, 0, request);
         return;
     case MAILMAPS_FOUND:
@@ -311,16 +354,51 @@ static void mailmaps_lookup_credentials(struct auth_request *request,
                               callback, request);
 }
 
+#if DOVECOT_PREREQ(2, 4, 0)
+/* mailmaps_db_ref_event - the shared handle for the mailmaps_config_file
+ * that applies to this passdb or userdb */
+static int mailmaps_db_ref_event(struct event *event, struct mailmaps_db **db_r,
+                                 const char **error_r)
+{
+    const struct mailmaps_settings *set;
+
+    if (settings_get(event, &mailmaps_setting_parser_info, 0, &set, error_r) < 0)
+        return -1;
+    *db_r = mailmaps_db_ref(set->mailmaps_config_file, error_r);
+    settings_free(set);
+    return *db_r == NULL ? -1 : 0;
+}
+
+/* mailmaps_passdb_preinit - load the config (as root) */
+static int mailmaps_passdb_preinit(pool_t pool, struct event *event,
+                                   struct passdb_module **module_r, const char **error_r)
+{
+    struct mailmaps_passdb_module *module = p_new(pool, struct mailmaps_passdb_module, 1);
+
+    if (mailmaps_db_ref_event(event, &module->db, error_r) < 0)
+        return -1;
+    module->module.default_cache_key = MAILMAPS_CACHE_KEY;
+    /* Dovecot replaces this with passdb_default_password_scheme; the
+       record's own default comes from mailmaps.conf (mailmaps_password) */
+    module->module.default_pass_scheme = p_strdup(pool, module->db->cfg.default_password_scheme);
+    *module_r = &module->module;
+    return 0;
+}
+#else
 /* mailmaps_passdb_preinit - load the config (as root) */
 static struct passdb_module *mailmaps_passdb_preinit(pool_t pool, const char *args)
 {
     struct mailmaps_passdb_module *module = p_new(pool, struct mailmaps_passdb_module, 1);
+    const char *error;
 
-    module->db = mailmaps_db_ref(args);
+    module->db = mailmaps_db_ref(args, &error);
+    if (module->db == NULL)
+        i_fatal("%s", error);
     module->module.default_cache_key = MAILMAPS_CACHE_KEY;
     module->module.default_pass_scheme = p_strdup(pool, module->db->cfg.default_password_scheme);
     return &module->module;
 }
+#endif
 
 /* mailmaps_passdb_init - watch the maps in this process's ioloop */
 static void mailmaps_passdb_init(struct passdb_module *_module)
@@ -333,6 +411,51 @@ static void mailmaps_passdb_deinit(struct passdb_module *_module)
 {
     mailmaps_db_unref(((struct mailmaps_passdb_module *)_module)->db);
 }
+
+#if DOVECOT_PREREQ(2, 4, 0)
+/* mailmaps_set_userdb_field - one translated field into the reply */
+static int mailmaps_set_userdb_field(void *context, const char *name, const char *value)
+{
+    auth_request_set_userdb_field(context, name, value);
+    return 0;
+}
+
+/* mailmaps_userdb_fields - the record in 2.4's field names. What 2.4 cannot
+ * express is said once per process and kind (not per login: a busy server
+ * would repeat it for every user of the same default rules). */
+static int mailmaps_userdb_fields(struct auth_request *request, const struct userrec *rec)
+{
+    static unsigned int logged;
+    unsigned int unsupported;
+    char err[512];
+
+    if (dovecot_fields_24(rec, mailmaps_set_userdb_field, request, &unsupported, err,
+                          sizeof(err)) < 0) {
+        e_error(authdb_event(request), "users.cdb record: %s", err);
+        return -1;
+    }
+    for (unsigned int bit = 1; bit != 0 && bit <= unsupported; bit <<= 1) {
+        if ((unsupported & bit) != 0 && (logged & bit) == 0) {
+            logged |= bit;
+            e_warning(authdb_event(request),
+                      "left out of the userdb reply (first seen here; logged once): "
+                      "Dovecot 2.4 cannot express %s",
+                      dovecot_fields_unsupported_str(bit));
+        }
+    }
+    return 0;
+}
+#else
+/* mailmaps_userdb_fields - the record's userdb fields as they are */
+static int mailmaps_userdb_fields(struct auth_request *request, const struct userrec *rec)
+{
+    for (size_t i = 0; i < rec->count; i++) {
+        if (authdb_userdb_field(rec->field[i].name))
+            auth_request_set_userdb_field(request, rec->field[i].name, rec->field[i].value);
+    }
+    return 0;
+}
+#endif
 
 /* mailmaps_user_lookup - the userdb fields of users.cdb (all but the
  * password) */
@@ -354,15 +477,13 @@ static void mailmaps_user_lookup(struct auth_request *request, userdb_callback_t
         result = USERDB_RESULT_INTERNAL_FAILURE;
         break;
     case MAILMAPS_UNKNOWN:
-        auth_request_log_unknown_user(request, AUTH_SUBSYS_DB);
+        mailmaps_log_unknown_user(request);
         result = USERDB_RESULT_USER_UNKNOWN;
         break;
     case MAILMAPS_FOUND:
     default:
-        for (size_t i = 0; i < rec.count; i++) {
-            if (authdb_userdb_field(rec.field[i].name))
-                auth_request_set_userdb_field(request, rec.field[i].name, rec.field[i].value);
-        }
+        if (mailmaps_userdb_fields(request, &rec) < 0)
+            result = USERDB_RESULT_INTERNAL_FAILURE;
         break;
     }
     userrec_free(&rec);
@@ -435,15 +556,33 @@ static int mailmaps_iterate_deinit(struct userdb_iterate_context *_ctx)
     return ret;
 }
 
+#if DOVECOT_PREREQ(2, 4, 0)
+/* mailmaps_userdb_preinit - load the config (as root) */
+static int mailmaps_userdb_preinit(pool_t pool, struct event *event,
+                                   struct userdb_module **module_r, const char **error_r)
+{
+    struct mailmaps_userdb_module *module = p_new(pool, struct mailmaps_userdb_module, 1);
+
+    if (mailmaps_db_ref_event(event, &module->db, error_r) < 0)
+        return -1;
+    module->module.default_cache_key = MAILMAPS_CACHE_KEY;
+    *module_r = &module->module;
+    return 0;
+}
+#else
 /* mailmaps_userdb_preinit - load the config (as root) */
 static struct userdb_module *mailmaps_userdb_preinit(pool_t pool, const char *args)
 {
     struct mailmaps_userdb_module *module = p_new(pool, struct mailmaps_userdb_module, 1);
+    const char *error;
 
-    module->db = mailmaps_db_ref(args);
+    module->db = mailmaps_db_ref(args, &error);
+    if (module->db == NULL)
+        i_fatal("%s", error);
     module->module.default_cache_key = MAILMAPS_CACHE_KEY;
     return &module->module;
 }
+#endif
 
 /* mailmaps_userdb_init - watch the maps in this process's ioloop */
 static void mailmaps_userdb_init(struct userdb_module *_module)

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "maps/conf.h"
 
@@ -21,11 +22,14 @@ struct sync_report {
     uint64_t skipped;       /* entries skipped for bad data */
     uint64_t users, aliases, domains;
     uint64_t old_users;
+    uint64_t passwords;     /* users with a password */
+    uint64_t old_passwords; /* in the installed maps (their status), 0 unknown */
     uint64_t duration_ms;
     uint64_t search_ms;     /* of which: the LDAP search (full sync only) */
     uint64_t build_ms;      /* resolving and emitting the records */
     uint64_t write_ms;      /* writing, fsync, checksum, rename */
     uint64_t generation;
+    bool unchanged;         /* the maps in place were already these: none replaced */
     char source[512];       /* the URI that answered */
     char error[1024];       /* why, when not SYNC_DONE */
 };
@@ -36,5 +40,11 @@ struct sync_report {
  * log. */
 enum sync_result fullsync_run(const struct conf *cfg, bool force,
                               volatile sig_atomic_t *stop, struct sync_report *rep);
+
+/* fullsync_dry_run - the same search and resolution, nothing installed:
+ * every skipped entry and every dropped claim as "DN: reason" lines to
+ * out, then a "# ..." summary line. SYNC_DONE, or SYNC_FAILED with
+ * rep->error (nothing recorded in the status). */
+enum sync_result fullsync_dry_run(const struct conf *cfg, FILE *out, struct sync_report *rep);
 
 #endif

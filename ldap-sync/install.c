@@ -1,6 +1,5 @@
 /* install - a finished build into maps_dir, all four maps or none */
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -15,6 +14,7 @@
 
 #include "common/log.h"
 #include "ldap-sync/install.h"
+#include "maps/atomicfile.h"
 #include "maps/mapset.h"
 #include "maps/mapwriter.h"
 #include "maps/status.h"
@@ -61,7 +61,7 @@ static int lock_maps_dir(const char *dir, char *err, size_t errsz)
 {
     char path[4096];
     snprintf(path, sizeof(path), "%s/.lock", dir);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
         snprintf(err, errsz, "%s: %s", path, strerror(errno));
         return -1;
@@ -75,29 +75,23 @@ static int lock_maps_dir(const char *dir, char *err, size_t errsz)
     return fd;
 }
 
-/* remove_stale_temps - temp files of a writer killed mid-write (".users.cdb.XXXXXX",
- * ".status.XXXXXX"); safe because we hold the lock */
+/* remove_stale_temps - temp files of a writer killed mid-write (maps and
+ * status); safe because we hold the lock. The persist state's are not
+ * ours: its saver runs beside installs (persist.c removes them at start). */
 static void remove_stale_temps(const char *dir)
 {
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    if (d == NULL)
-        return;
-    while ((de = readdir(d)) != NULL) {
-        const char *n = de->d_name;
-        if (n[0] != '.' || strcmp(n, ".lock") == 0 || strcmp(n, ".") == 0 ||
-            strcmp(n, "..") == 0)
-            continue;
-        bool ours = strncmp(n, ".status.", 8) == 0;
-        for (int i = 0; i < MAP_COUNT && !ours; i++) {
-            size_t len = strlen(map_name((enum map_id)i));
-            ours = strncmp(n + 1, map_name((enum map_id)i), len) == 0 &&
-                   strncmp(n + 1 + len, ".cdb.", 5) == 0;
-        }
-        if (ours && unlinkat(dirfd(d), n, 0) == 0)
-            log_notice("%s/%s: removed a temp file left by an interrupted sync", dir, n);
+    char path[4096];
+
+    for (int i = 0; i <= MAP_COUNT; i++) {
+        if (i < MAP_COUNT)
+            snprintf(path, sizeof(path), "%s/%s.cdb", dir, map_name((enum map_id)i));
+        else
+            snprintf(path, sizeof(path), "%s/status", dir);
+        int n = atomicfile_remove_temps(path);
+        if (n > 0)
+            log_notice("%s: removed %d temp file%s left by an interrupted sync", path, n,
+                       n > 1 ? "s" : "");
     }
-    closedir(d);
 }
 
 /* emit_to_writers - mapbuild output into the writer of each map */
@@ -235,6 +229,7 @@ enum sync_result install_maps(const struct conf *cfg, struct mapbuild *mb, bool 
         memset(&old, 0, sizeof(old));
     }
     rep->old_users = installed_users(cfg, &old, have > 0);
+    rep->old_passwords = have > 0 ? old.passwords : 0;
 
     for (int i = 0; i < MAP_COUNT; i++) {
         bool secret = i == MAP_USERS;   /* password hashes */
@@ -258,6 +253,7 @@ enum sync_result install_maps(const struct conf *cfg, struct mapbuild *mb, bool 
     rep->users = counts.users;
     rep->aliases = counts.aliases;
     rep->domains = counts.domains;
+    rep->passwords = counts.passwords;
 
     /* max_shrink: a directory that suddenly lost many accounts is more
      * likely a broken filter, base or ACL than a mass deletion. */
@@ -271,9 +267,53 @@ enum sync_result install_maps(const struct conf *cfg, struct mapbuild *mb, bool 
         result = SYNC_REFUSED;
         goto out;
     }
+    /* The same for the hashes: a bind that lost read access to the
+     * password attribute (an ACL change) still sees every account. */
+    if (!force && rep->old_passwords > 0 && rep->passwords < rep->old_passwords &&
+        (rep->old_passwords - rep->passwords) * 100 >
+            (unsigned long long)cfg->max_shrink * rep->old_passwords) {
+        snprintf(rep->error, sizeof(rep->error),
+                 "the new maps have %llu users with a password, the installed ones %llu: "
+                 "more than max_shrink=%u%% fewer (can the bind still read %s? use --force "
+                 "if this is intended)",
+                 (unsigned long long)rep->passwords, (unsigned long long)rep->old_passwords,
+                 cfg->max_shrink, cfg->attr.password ? cfg->attr.password : "userPassword");
+        result = SYNC_REFUSED;
+        goto out;
+    }
 
-    memset(&st, 0, sizeof(st));
+    /* A directory that did not change gives the same bytes: renaming them
+     * into place anyway would make every Postfix daemon restart ("table
+     * has changed") and Dovecot reopen the maps for nothing. Only the
+     * status says the maps are current. */
     clock_gettime(CLOCK_MONOTONIC, &phase);
+    if (have > 0 && old.checksum[0] != '\0') {
+        int same = mapwriter_unchanged(w, MAP_COUNT, err, sizeof(err));
+        if (same < 0) {
+            snprintf(rep->error, sizeof(rep->error), "%s", err);
+            goto out;
+        }
+        if (same > 0) {
+            st = old;
+            st.synced_at = time(NULL);
+            st.duration_ms = install_elapsed_ms(started);
+            st.last_failure[0] = '\0';
+            st.last_failure_at = 0;
+            st.passwords = rep->passwords;   /* an older status may lack it */
+            snprintf(st.source, sizeof(st.source), "%s", rep->source);
+            if (status_write(statpath, &st, err, sizeof(err)) < 0) {
+                snprintf(rep->error, sizeof(rep->error), "maps unchanged but %s", err);
+                goto out;
+            }
+            rep->write_ms = install_elapsed_ms(&phase);
+            rep->generation = st.generation;
+            rep->duration_ms = st.duration_ms;
+            rep->unchanged = true;
+            result = SYNC_DONE;
+            goto out;
+        }
+    }
+    memset(&st, 0, sizeof(st));
     if (mapwriter_commit(w, MAP_COUNT, st.checksum, err, sizeof(err)) < 0) {
         snprintf(rep->error, sizeof(rep->error), "%s", err);
         goto out;
@@ -285,6 +325,7 @@ enum sync_result install_maps(const struct conf *cfg, struct mapbuild *mb, bool 
     st.users = rep->users;
     st.aliases = rep->aliases;
     st.domains = rep->domains;
+    st.passwords = rep->passwords;
     snprintf(st.source, sizeof(st.source), "%s", rep->source);
     if (status_write(statpath, &st, err, sizeof(err)) < 0) {
         /* The maps are in place; readers fall back to LDAP until a status

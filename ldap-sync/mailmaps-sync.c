@@ -19,10 +19,12 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/startup.h"
 #include "ldap-sync/daemon.h"
 #include "ldap-sync/fullsync.h"
 #include "ldap-sync/persist.h"
 #include "maps/conf.h"
+#include "maps/version.h"
 
 static volatile sig_atomic_t stop_requested, sync_requested;
 
@@ -53,9 +55,10 @@ static void report_outcome(enum sync_result r, const struct sync_report *rep, bo
 {
     switch (r) {
     case SYNC_DONE:
-        log_info("sync done: generation %llu, %llu users, %llu aliases, %llu domains, "
+        log_info("sync done: %sgeneration %llu, %llu users, %llu aliases, %llu domains, "
                  "%llu entries (%llu skipped) from %s in %llu ms "
                  "(search %llu, build %llu, write %llu)",
+                 rep->unchanged ? "maps unchanged, nothing installed, " : "",
                  (unsigned long long)rep->generation, (unsigned long long)rep->users,
                  (unsigned long long)rep->aliases, (unsigned long long)rep->domains,
                  (unsigned long long)rep->entries, (unsigned long long)rep->skipped,
@@ -106,13 +109,17 @@ static int run_poll_daemon(const struct conf *cfg, bool force)
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: mailmaps-sync [-c FILE] [--once] [--force] [-f] [-v] [-n]\n"
+    fprintf(out, "usage: mailmaps-sync [-c FILE] [--once] [--force] [-f] [-v] [-n] [--dry-run]\n"
                  "  -c FILE   configuration (default %s)\n"
                  "  --once    sync once and exit: 0 done, 1 failed, 3 refused (max_shrink)\n"
                  "  --force   install even when max_shrink would refuse\n"
                  "  -f        foreground, log to stderr\n"
                  "  -v        verbose (debug) logging\n"
-                 "  -n        check the configuration and exit\n",
+                 "  -n        check the configuration and exit\n"
+                 "  --dry-run search the directory, list every entry and claim the rules\n"
+                 "            drop (\"DN: reason\"), install nothing; 0 done, 1 failed\n"
+
+                 "  -V, --version  print the version and exit\n",
             CONF_DEFAULT_PATH);
 }
 
@@ -120,14 +127,16 @@ int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
         { "once", no_argument, NULL, 'o' },   { "force", no_argument, NULL, 'F' },
-        { "help", no_argument, NULL, 'h' },   { "foreground", no_argument, NULL, 'f' },
-        { "verbose", no_argument, NULL, 'v' }, { NULL, 0, NULL, 0 },
+        { "help", no_argument, NULL, 'h' },   { "version", no_argument, NULL, 'V' },
+        { "foreground", no_argument, NULL, 'f' }, { "verbose", no_argument, NULL, 'v' },
+        { "dry-run", no_argument, NULL, 'D' },    { NULL, 0, NULL, 0 },
     };
     const char *conf_path = CONF_DEFAULT_PATH;
-    bool once = false, force = false, foreground = false, verbose = false, check_only = false;
+    bool once = false, force = false, foreground = false, verbose = false, check_only = false,
+         dry_run = false;
     int c;
 
-    while ((c = getopt_long(argc, argv, "c:fhnv", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:fhnvV", longopts, NULL)) != -1) {
         switch (c) {
         case 'c': conf_path = optarg; break;
         case 'o': once = true; break;
@@ -135,7 +144,9 @@ int main(int argc, char **argv)
         case 'f': foreground = true; break;
         case 'v': verbose = true; break;
         case 'n': check_only = true; break;
+        case 'D': dry_run = true; break;
         case 'h': usage(stdout); return 0;
+        case 'V': printf("mailmaps-sync %s\n", MAILMAPS_VERSION); return 0;
         default: usage(stderr); return 1;
         }
     }
@@ -144,7 +155,8 @@ int main(int argc, char **argv)
         return 1;
     }
     /* --once is for cron and timers: its outcome belongs on stderr. */
-    log_init("mailmaps-sync", foreground || once || check_only, verbose);
+    log_init("mailmaps-sync", foreground || once || check_only || dry_run, verbose);
+    startup_no_core();
 
     struct conf cfg;
     char err[CONF_ERRSZ];
@@ -153,10 +165,22 @@ int main(int argc, char **argv)
         conf_free(&cfg);
         return 1;
     }
+    if (startup_check_bind(&cfg, check_only) < 0) {
+        conf_free(&cfg);
+        return 1;
+    }
     if (check_only) {
         printf("%s: configuration ok\n", conf_path);
         conf_free(&cfg);
         return 0;
+    }
+    if (dry_run) {
+        struct sync_report rep;
+        enum sync_result r = fullsync_dry_run(&cfg, stdout, &rep);
+        if (r != SYNC_DONE)
+            log_err("dry run: %s", rep.error);
+        conf_free(&cfg);
+        return r == SYNC_DONE ? 0 : 1;
     }
     signals_setup();
     umask(022);

@@ -20,11 +20,13 @@
 #include <unistd.h>
 
 #include "maps/address.h"
+#include "maps/bindcheck.h"
 #include "maps/conf.h"
 #include "maps/mapset.h"
 #include "maps/postfix_config.h"
 #include "maps/mapcheck.h"
 #include "maps/metrics.h"
+#include "maps/version.h"
 
 enum { EXIT_FOUND = 0, EXIT_NOTFOUND = 1, EXIT_ERROR = 2 };
 
@@ -38,6 +40,7 @@ static void usage(FILE *out)
             "       mailmaps [-c FILE] metrics\n"
             "       mailmaps [-c FILE] postfix-config [-d DIR]\n"
             "       mailmaps settings\n"
+            "       mailmaps --version\n"
             "MAP is domains, mailboxes, aliases or users; FILE defaults to %s\n",
             CONF_DEFAULT_PATH);
 }
@@ -196,6 +199,9 @@ static int cmd_status(const struct conf *cfg)
 static int cmd_check(const struct conf *cfg)
 {
     struct mapcheck_report rep;
+    char warn[2048];
+    if (bindcheck_cleartext(cfg, warn, sizeof(warn)) > 0)
+        printf("WARNING: %s\n", warn);
     int r = mapcheck_run(cfg, &rep);
     for (size_t i = 0; i < rep.problem_count; i++)
         printf("%s\n", rep.problem[i]);
@@ -258,6 +264,9 @@ int main(int argc, char **argv)
                 outdir = argv[++i];
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             usage(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-V") == 0) {
+            printf("mailmaps %s\n", MAILMAPS_VERSION);
             return 0;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             fprintf(stderr, "mailmaps: unknown option %s\n", argv[i]);

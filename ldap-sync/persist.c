@@ -33,6 +33,7 @@
 #include "ldap-sync/persist.h"
 #include "ldap-sync/persist_state.h"
 #include "ldap-sync/uuidtab.h"
+#include "maps/atomicfile.h"
 #include "maps/ldapdir.h"
 #include "maps/mapbuild.h"
 #include "maps/syncrepl.h"
@@ -732,6 +733,9 @@ int persist_run(const struct conf *cfg, bool force, volatile sig_atomic_t *stop,
 
     uuidtab_init(&p.table);
     snprintf(p.state_path, sizeof(p.state_path), "%s/.persist-state", cfg->maps_dir);
+    /* no saver runs yet: a temp file now is one a killed saver left */
+    if (atomicfile_remove_temps(p.state_path) > 0)
+        log_notice("persist: removed the temp files of an interrupted state save");
     if (persist_state_digest(cfg->path, p.digest) < 0) {
         log_err("cannot read %s: %s", cfg->path, strerror(errno));
         return 1;
@@ -741,10 +745,13 @@ int persist_run(const struct conf *cfg, bool force, volatile sig_atomic_t *stop,
         log_err("%s", err);
         return 1;
     }
-    int loaded = persist_state_load(p.state_path, p.digest, &p.cookie, &p.table, err, sizeof(err));
+    int loaded = persist_state_load(p.state_path, p.digest, cfg, &p.cookie, &p.table, err,
+                                    sizeof(err));
     if (loaded > 0)
         log_info("persist: resuming from saved state: %zu accounts", p.table.used);
-    else if (loaded < 0 || (loaded == 0 && strstr(err, "configuration")))
+    else if (loaded < 0)
+        log_warnx("persist: saved state discarded, a full refresh follows: %s", err);
+    else if (strstr(err, "configuration"))
         log_notice("persist: not resuming: %s", err);
     clock_gettime(CLOCK_MONOTONIC, &p.last_full);
     p.last_save = p.last_full;       /* nothing unsaved yet */

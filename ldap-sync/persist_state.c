@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "ldap-sync/persist_state.h"
+#include "maps/atomicfile.h"
 
 #define STATE_MAGIC "mailmaps-persist-state 1"
 #define FIELDS 13
@@ -53,29 +54,18 @@ int persist_state_digest(const char *conf_path, char hex[SHA256_HEX_SIZE])
  * while the daemon goes on (see persist.c): formatted by hand into a big
  * buffer, which takes a tenth of the CPU stdio's printf would. */
 struct out {
-    int fd;
+    struct atomicfile af;
     size_t used;
     bool failed;
-    int error;                       /* errno of the failed write */
+    char err[512];                   /* why the first failed write failed */
     char buf[1 << 20];
 };
 
 /* out_flush - the buffer to the file */
 static void out_flush(struct out *o)
 {
-    size_t done = 0;
-
-    while (!o->failed && done < o->used) {
-        ssize_t n = write(o->fd, o->buf + done, o->used - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            o->failed = true;
-            o->error = n < 0 ? errno : EIO;
-        } else {
-            done += (size_t)n;
-        }
-    }
+    if (!o->failed && atomicfile_write(&o->af, o->buf, o->used, o->err, sizeof(o->err)) < 0)
+        o->failed = true;
     o->used = 0;
 }
 
@@ -138,12 +128,10 @@ static void out_list(struct out *o, char **items, size_t n, char sep)
     out_bytes(o, &sep, 1);
 }
 
-/* persist_state_save - temp file, fsync, rename */
+/* persist_state_save - replaced atomically, mode 0600 (password hashes) */
 int persist_state_save(const char *path, const char *conf_digest, const struct berval *cookie,
                        struct uuidtab *table, char *err, size_t errsz)
 {
-    char tmp[4200];
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
     struct out *o = malloc(sizeof(*o));
     if (o == NULL) {
         snprintf(err, errsz, "out of memory");
@@ -151,9 +139,7 @@ int persist_state_save(const char *path, const char *conf_digest, const struct b
     }
     o->used = 0;
     o->failed = false;
-    o->fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (o->fd < 0) {
-        snprintf(err, errsz, "%s: %s", tmp, strerror(errno));
+    if (atomicfile_open(&o->af, path, err, errsz) < 0) {
         free(o);
         return -1;
     }
@@ -189,22 +175,16 @@ int persist_state_save(const char *path, const char *conf_digest, const struct b
     out_str(o, "end ", '\0');
     out_u64(o, n, '\n');
     out_flush(o);
-    int r = o->failed ? -1 : 0, saved = o->error;
-    if (r == 0 && fsync(o->fd) != 0) {
+    int r;
+    if (o->failed) {
+        snprintf(err, errsz, "%s", o->err);
+        atomicfile_discard(&o->af);
         r = -1;
-        saved = errno;
-    }
-    if (close(o->fd) != 0 && r == 0) {
-        r = -1;
-        saved = errno;
+    } else {
+        r = atomicfile_commit(&o->af, 0600, (gid_t)-1, err, errsz);
     }
     free(o);
-    if (r < 0 || rename(tmp, path) < 0) {
-        snprintf(err, errsz, "%s: %s", path, strerror(r < 0 ? saved : errno));
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
+    return r;
 }
 
 /* hex_value - a lower-case hex digit's value, -1 for anything else */
@@ -254,13 +234,31 @@ fail:
     return -1;
 }
 
-/* parse_account - one "a" line (fields split already) */
-static int parse_account(char **f, struct uuidtab *table)
+/* digits - a non-empty run of decimal digits and nothing else (strtoull
+ * takes "" as 0, a sign or blanks) */
+static bool digits(const char *s)
+{
+    if (*s == '\0')
+        return false;
+    for (; *s != '\0'; s++)
+        if (*s < '0' || *s > '9')
+            return false;
+    return true;
+}
+
+/* parse_account - one "a" line (fields split already), checked by the
+ * rules an entry from LDAP meets; why gets the reason of a refusal */
+static int parse_account(char **f, const struct conf *cfg, struct uuidtab *table, char *why,
+                         size_t whysz)
 {
     unsigned char uuid[UUIDTAB_UUID_SIZE];
     char *end;
 
+    snprintf(why, whysz, "account %.200s: malformed", f[2]);
     if (strlen(f[1]) != 2 * UUIDTAB_UUID_SIZE || hex_decode(f[1], strlen(f[1]), uuid) < 0)
+        return -1;
+    if (!digits(f[7]) || !digits(f[8]) || !digits(f[9]) ||
+        (strcmp(f[6], "0") != 0 && strcmp(f[6], "1") != 0))
         return -1;
     struct account *a = malloc(sizeof(*a));
     if (a == NULL)
@@ -284,6 +282,11 @@ static int parse_account(char **f, struct uuidtab *table)
     if (split_list(f[11], &a->aliases, &a->alias_count) < 0 ||
         split_list(f[12], &a->groups, &a->group_count) < 0)
         goto fail;
+    char reason[400];
+    if (account_check(cfg, a, reason, sizeof(reason)) < 0) {
+        snprintf(why, whysz, "account %.200s: %s", a->dn ? a->dn : "", reason);
+        goto fail;
+    }
     return uuidtab_put(table, uuid, a);
 fail:
     account_free(a);
@@ -292,8 +295,8 @@ fail:
 }
 
 /* persist_state_load - read it back; anything odd means "start over" */
-int persist_state_load(const char *path, const char *conf_digest, struct berval *cookie,
-                       struct uuidtab *table, char *err, size_t errsz)
+int persist_state_load(const char *path, const char *conf_digest, const struct conf *cfg,
+                       struct berval *cookie, struct uuidtab *table, char *err, size_t errsz)
 {
     FILE *f = fopen(path, "re");
     char *line = NULL;
@@ -301,6 +304,7 @@ int persist_state_load(const char *path, const char *conf_digest, struct berval 
     ssize_t len;
     int rc = -1;
     bool ended = false;
+    char why[512] = "";
 
     cookie->bv_val = NULL;
     cookie->bv_len = 0;
@@ -347,7 +351,11 @@ int persist_state_load(const char *path, const char *conf_digest, struct berval 
                 if (p != NULL)
                     *p++ = '\0';
             }
-            if (n != FIELDS || p != NULL || parse_account(field, table) < 0)
+            if (n != FIELDS || p != NULL) {
+                snprintf(why, sizeof(why), "not %d fields", FIELDS);
+                break;
+            }
+            if (parse_account(field, cfg, table, why, sizeof(why)) < 0)
                 break;
             count++;
         } else if (strncmp(line, "end ", 4) == 0) {
@@ -363,7 +371,8 @@ int persist_state_load(const char *path, const char *conf_digest, struct berval 
     if (ended && !ferror(f)) {
         rc = 1;
     } else {
-        snprintf(err, errsz, "%s: corrupt at line %zu", path, lineno);
+        snprintf(err, errsz, "%s: corrupt at line %zu%s%s", path, lineno, why[0] ? ": " : "",
+                 why);
     }
 out:
     if (rc != 1) {

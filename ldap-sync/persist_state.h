@@ -11,6 +11,7 @@
 #include <ldap.h>
 
 #include "ldap-sync/uuidtab.h"
+#include "maps/conf.h"
 #include "maps/sha256.h"
 
 /* persist_state_save - write table and cookie to path atomically. 0 or -1
@@ -20,9 +21,12 @@ int persist_state_save(const char *path, const char *conf_digest, const struct b
 
 /* persist_state_load - 1 loaded into table (empty before) and *cookie
  * (malloc'ed bv_val), 0 no usable state (missing, or another config:
- * reason in err), -1 unreadable or corrupt (reason in err). */
-int persist_state_load(const char *path, const char *conf_digest, struct berval *cookie,
-                       struct uuidtab *table, char *err, size_t errsz);
+ * reason in err), -1 unreadable, corrupt, or an account in it fails
+ * account_check for cfg, as an entry fresh from LDAP would (reason in err,
+ * naming the line and the DN). Anything but 1 leaves table empty and no
+ * cookie: the caller runs a full refresh. */
+int persist_state_load(const char *path, const char *conf_digest, const struct conf *cfg,
+                       struct berval *cookie, struct uuidtab *table, char *err, size_t errsz);
 
 /* persist_state_digest - SHA-256 of the config file's bytes (or of ""
  * when there is none) as hex */

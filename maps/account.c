@@ -1,6 +1,7 @@
 /* account - one LDAP entry -> one mail account (the record mapping) */
 
 #include <limits.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -633,6 +634,206 @@ static bool mailbox_safe(const char *mailbox)
     return strpbrk(mailbox, ":%") == NULL;
 }
 
+/* local_part_safe - the local part of mail may become a path component
+ * (the default home and mailbox, %n in mail_location and quota_usage):
+ * ".", ".." and anything with a '/' would climb or nest. why is static. */
+static bool local_part_safe(const char *mail, const char **why)
+{
+    size_t n;
+    const char *domain;
+
+    mail_split(mail, &n, &domain);
+    if ((n == 1 && mail[0] == '.') || (n == 2 && mail[0] == '.' && mail[1] == '.')) {
+        *why = "local part \".\" or \"..\" would be a path component";
+        return false;
+    }
+    if (memchr(mail, '/', n) != NULL) {
+        *why = "local part with '/' would be a path";
+        return false;
+    }
+    return true;
+}
+
+/* home_allowed - home (clean, absolute) lies strictly below one of
+ * conf_home_dir's directories, compared on component boundaries */
+static bool home_allowed(const struct conf *cfg, const char *home)
+{
+    size_t count = conf_home_dir_count(cfg);
+
+    for (size_t i = 0; i < count; i++) {
+        const char *d = conf_home_dir(cfg, i), *why;
+        char clean[ACCOUNT_PATH_MAX + 1];
+        int n;
+
+        if (d == NULL || (n = path_clean(d, strlen(d), false, clean, sizeof(clean), &why)) < 0)
+            continue;
+        if (n == 1)
+            n = 0;      /* "/": every absolute path lies below it */
+        if (strncmp(home, clean, (size_t)n) == 0 && home[n] == '/' && home[n + 1] != '\0')
+            return true;
+    }
+    return false;
+}
+
+/* account_trust_check - the per-account rules of design.md "Directory data
+ * is untrusted" */
+int account_trust_check(const struct conf *cfg, const struct account *a, char *why,
+                        size_t whysz)
+{
+    const char *w = NULL;
+
+    if (a->mail == NULL || a->home == NULL || a->mailbox == NULL) {
+        snprintf(why, whysz, "incomplete account");
+        return -1;
+    }
+    if (!local_part_safe(a->mail, &w)) {
+        snprintf(why, whysz, "%s", w);
+        return -1;
+    }
+    if (strpbrk(a->home, ":%") != NULL) {
+        snprintf(why, whysz, "home %.200s has ':' or '%%'", a->home);
+        return -1;
+    }
+    if (!home_allowed(cfg, a->home)) {
+        snprintf(why, whysz, "home %.200s is not below any of home_dirs", a->home);
+        return -1;
+    }
+    if (!mailbox_safe(a->mailbox)) {
+        snprintf(why, whysz, "mailbox %.200s has ':' or '%%'", a->mailbox);
+        return -1;
+    }
+    /* %u %n %d of mail_location come from the address (':' is not in
+     * one), %h was checked above */
+    if (!a->storage_set && cfg->mail_location != NULL && cfg->mail_location[0] != '\0' &&
+        strchr(a->mail, '%') != NULL) {
+        snprintf(why, whysz, "'%%' in the address would change mail_location");
+        return -1;
+    }
+    for (int g = 0; g < 2; g++) {
+        unsigned long id = g ? a->gid : a->uid;
+        if (!conf_id_valid(cfg, g, id)) {
+            snprintf(why, whysz, "%s %lu outside first_valid_%s..last_valid_%s",
+                     g ? "gid" : "uid", id, g ? "gid" : "uid", g ? "gid" : "uid");
+            return -1;
+        }
+    }
+    if (a->quota > (uint64_t)INT64_MAX) {
+        snprintf(why, whysz, "quota of %llu bytes is more than the readers take",
+                 (unsigned long long)a->quota);
+        return -1;
+    }
+    return 0;
+}
+
+/* addr_normal - s is a valid address in the form the maps key it */
+static bool addr_normal(const char *s, const char **why)
+{
+    struct address addr;
+
+    if (address_parse(s, strlen(s), NULL, &addr, why) < 0)
+        return false;
+    if (strcmp(addr.full, s) != 0) {
+        *why = "not normalised";
+        return false;
+    }
+    return true;
+}
+
+/* addr_list_normal - every item a normal address, sorted, unique and not
+ * skip */
+static bool addr_list_normal(char *const *v, size_t n, const char *skip, const char **why)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] == NULL || !addr_normal(v[i], why))
+            return false;
+        if ((i > 0 && strcmp(v[i - 1], v[i]) >= 0) || (skip && strcmp(v[i], skip) == 0)) {
+            *why = "list not sorted and unique";
+            return false;
+        }
+    }
+    return true;
+}
+
+/* path_normal - s is what path_clean makes of it */
+static bool path_normal(const char *s, const char **why)
+{
+    char clean[ACCOUNT_PATH_MAX + 1];
+    int n = path_clean(s, strlen(s), false, clean, sizeof(clean), why);
+
+    if (n < 0)
+        return false;
+    if (strcmp(clean, s) != 0) {
+        *why = "path not in canonical form";
+        return false;
+    }
+    return true;
+}
+
+/* account_check - every field as account_from_entry makes it, then the
+ * trust rules */
+int account_check(const struct conf *cfg, const struct account *a, char *why, size_t whysz)
+{
+    const char *w = NULL, *field = "dn";
+    char def[ACCOUNT_PATH_MAX + 1], *norm;
+    size_t len;
+
+    if (a->dn == NULL || (norm = account_dn_normalize(a->dn)) == NULL) {
+        snprintf(why, whysz, "no dn");
+        return -1;
+    }
+    bool dn_ok = strcmp(norm, a->dn) == 0;
+    free(norm);
+    if (!dn_ok) {
+        w = "not normalised";
+        goto bad;
+    }
+    field = "mail";
+    if (a->mail == NULL || !addr_normal(a->mail, &w))
+        goto bad;
+    field = "home";
+    if (a->home == NULL || !path_normal(a->home, &w))
+        goto bad;
+    if (a->home[0] != '/') {
+        w = "not an absolute path";
+        goto bad;
+    }
+    field = "mailbox";
+    len = a->mailbox ? strlen(a->mailbox) : 0;
+    if (len < 2 || a->mailbox[0] == '/' || a->mailbox[len - 1] != '/') {
+        w = "not a relative path ending in '/'";
+        goto bad;
+    }
+    if (len > ACCOUNT_PATH_MAX) {
+        w = "path too long";
+        goto bad;
+    }
+    memcpy(def, a->mailbox, len - 1);
+    def[len - 1] = '\0';
+    if (!path_normal(def, &w))
+        goto bad;
+    if (!a->storage_set && (account_default_mailbox(a->mail, def, sizeof(def)) < 0 ||
+                            strcmp(def, a->mailbox) != 0)) {
+        w = "not the default mailbox, yet no storage directory";
+        goto bad;
+    }
+    field = "password";
+    if (a->password != NULL &&
+        (a->password[0] == '\0' || strpbrk(a->password, "\t\r\n") != NULL)) {
+        w = "empty, or TAB, CR or LF in it";
+        goto bad;
+    }
+    field = "aliases";
+    if (!addr_list_normal(a->aliases, a->alias_count, a->mail, &w))
+        goto bad;
+    field = "groups";
+    if (!addr_list_normal(a->groups, a->group_count, NULL, &w))
+        goto bad;
+    return account_trust_check(cfg, a, why, whysz);
+bad:
+    snprintf(why, whysz, "bad %s: %s", field, w ? w : "invalid");
+    return -1;
+}
+
 /* account_from_entry - the mapping of one entry */
 int account_from_entry(const struct conf *cfg, const struct entry *e,
                        struct account *a, account_warn_fn *warn, void *ctx,
@@ -686,6 +887,11 @@ int account_from_entry(const struct conf *cfg, const struct entry *e,
         quote(v->data, v->len, q, sizeof(q));
         warnf(warn, ctx, dn, "skipped: bad %s \"%s\": %s", cfg->attr.mail, q,
               why ? why : "invalid address");
+        return 0;
+    }
+    if (!local_part_safe(addr.full, &why)) {
+        quote(v->data, v->len, q, sizeof(q));
+        warnf(warn, ctx, dn, "skipped: bad %s \"%s\": %s", cfg->attr.mail, q, why);
         return 0;
     }
 
@@ -802,6 +1008,13 @@ int account_from_entry(const struct conf *cfg, const struct entry *e,
         goto nomem;
     if ((a->dn = account_dn_normalize(dn)) == NULL)
         goto nomem;
+    {
+        char why2[ACCOUNT_MSG_MAX - 16];
+        if (account_trust_check(cfg, a, why2, sizeof(why2)) < 0) {
+            warnf(warn, ctx, dn, "skipped: %s", why2);
+            goto skip;
+        }
+    }
     return 1;
 
 nomem:

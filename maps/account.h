@@ -16,7 +16,8 @@
  *     outside mail_base, or holds ':' or '%' (they would change the meaning
  *     of Dovecot's mail field);
  *   - uid/gid is not a number in 1..4294967294 (0 would be root);
- *   - the quota is not a size (kilobytes, or with a K/M/G/T suffix).
+ *   - the quota is not a size (kilobytes, or with a K/M/G/T suffix);
+ *   - it breaks a rule of account_trust_check (below).
  * A single bad mailAlias or mailGroupMember value costs only that value
  * (one warning); the rest of the entry is kept. */
 
@@ -65,6 +66,24 @@ void account_free(struct account *a);
 int account_from_entry(const struct conf *cfg, const struct entry *e,
                        struct account *a, account_warn_fn *warn, void *ctx,
                        char *err, size_t errsz);
+
+/* account_trust_check - the rules of design.md "Directory data is
+ * untrusted" that one account can break alone: its local part is no path
+ * component ("." "..", '/'); home has no ':' or '%' and lies strictly
+ * below one of home_dirs (conf_home_dir); the mailbox has no ':' or '%';
+ * nor has the address when mail_location is expanded with it; uid and
+ * gid pass conf_id_valid; the quota is at most 2^63-1 bytes. 0, or -1
+ * with the broken rule in why. account_from_entry applies it. */
+int account_trust_check(const struct conf *cfg, const struct account *a, char *why,
+                        size_t whysz);
+
+/* account_check - a (made anywhere: the persist state) is what
+ * account_from_entry could have built for cfg: normalised DN, address,
+ * aliases and groups (sorted, unique, valid); home and mailbox in
+ * canonical form without "." or ".." (the mailbox relative, ending in '/',
+ * the default one unless storage_set); a password without TAB, CR or LF;
+ * then account_trust_check. 0, or -1 with a reason in why. */
+int account_check(const struct conf *cfg, const struct account *a, char *why, size_t whysz);
 
 /* account_dn_normalize - dn lower-cased (ASCII), blanks around unescaped
  * ',', '=' and '+' and at both ends removed; escaped characters are kept

@@ -517,7 +517,7 @@ static int template_check(const char *t, char *why, size_t whysz)
     return 0;
 }
 
-/* parse_usage - maildir:TEMPLATE or redis:HOST:PORT[/DB] */
+/* parse_usage - maildir:TEMPLATE or redis:HOST:PORT[,HOST:PORT...][/DB] */
 static int parse_usage(struct conf *cfg, const struct setting *s, const char *v, char *why,
                        size_t whysz)
 {
@@ -534,18 +534,28 @@ static int parse_usage(struct conf *cfg, const struct setting *s, const char *v,
             return -1;
         strcpy(u.template, v + 8);
     } else if (strncmp(v, "redis:", 6) == 0) {
-        char hp[300];
+        char hp[CONF_REDIS_MAX * 300];
         const char *slash = strchr(v + 6, '/');
         size_t len = slash ? (size_t)(slash - (v + 6)) : strlen(v + 6);
         u.kind = CONF_USAGE_REDIS;
         if (len >= sizeof(hp)) {
-            snprintf(why, whysz, "redis: address too long");
+            snprintf(why, whysz, "redis: address list too long");
             return -1;
         }
         memcpy(hp, v + 6, len);
         hp[len] = '\0';
-        if (parse_host_port(hp, u.host, sizeof(u.host), &u.port, why, whysz) < 0)
-            return -1;
+        for (char *a = hp, *end; a != NULL; a = end) {
+            end = strchr(a, ',');
+            if (end != NULL)
+                *end++ = '\0';
+            if (u.redis_count == CONF_REDIS_MAX) {
+                snprintf(why, whysz, "redis: more than %d addresses", CONF_REDIS_MAX);
+                return -1;
+            }
+            struct conf_redis_addr *ra = &u.redis[u.redis_count++];
+            if (parse_host_port(a, ra->host, sizeof(ra->host), &ra->port, why, whysz) < 0)
+                return -1;
+        }
         if (slash != NULL) {
             uint64_t db;
             const char *reason;
@@ -556,7 +566,7 @@ static int parse_usage(struct conf *cfg, const struct setting *s, const char *v,
             u.db = (unsigned)db;
         }
     } else {
-        snprintf(why, whysz, "'%.100s' is neither maildir:TEMPLATE nor redis:HOST:PORT[/DB]", v);
+        snprintf(why, whysz, "'%.100s' is neither maildir:TEMPLATE nor redis:HOST:PORT[,HOST:PORT...][/DB]", v);
         return -1;
     }
     cfg->quota_usage = u;
@@ -741,7 +751,7 @@ static const struct setting settings[] = {
     { "sync_mode", "poll", parse_sync_mode, 0, 0, 0,
       "poll = full sync every interval; persist = RFC 4533 refreshAndPersist" },
     { "max_shrink", "10%", parse_percent, OFF(max_shrink), 0, 0,
-      "refuse maps that lost more than this share of accounts" },
+      "refuse maps that lost more than this share of accounts (or of passwords)" },
     { "stale_after", "1800", parse_duration, OFF(stale_after), 1, 365 * 86400,
       "seconds after which maps are stale and readers ask LDAP first" },
     { "default_uid", "5000", parse_id, OFF(default_uid), 1, 4294967294u,
@@ -781,7 +791,9 @@ static const struct setting settings[] = {
     { "policy_workers", "1", parse_uint, OFF(policy_workers), 1, 64,
       "processes answering requests; one per CPU for the highest throughput" },
     { "quota_usage", "maildir:%h/Maildir/maildirsize", parse_usage, 0, 0, 0,
-      "where usage comes from: maildir:TEMPLATE or redis:HOST:PORT[/DB]" },
+      "where usage comes from: maildir:TEMPLATE or redis:HOST:PORT[,HOST:PORT...][/DB]" },
+    { "redis_password_file", "", parse_abspath, OFF(redis_password_file), 1, 0,
+      "file holding the Redis password, or an ACL user and password" },
     { "overquota_reply", "552 5.2.2 Mailbox full", parse_reply, OFF(overquota_reply), 0, 0,
       "the reply for a recipient over quota" },
     { "policy_on_error", "dunno", parse_on_error, 0, 0, 0,
@@ -967,7 +979,8 @@ int conf_parse_buffer(struct conf *cfg, const char *name, const char *buf, size_
 }
 
 /* read_file - the whole file, bounded */
-static char *read_file(const char *path, size_t max, size_t *len_r, char *err, size_t errsz)
+static char *read_file(const char *path, size_t max, bool secret, size_t *len_r, char *err,
+                       size_t errsz)
 {
     /* O_NONBLOCK: a FIFO in place of the file must not hang the start */
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -984,6 +997,17 @@ static char *read_file(const char *path, size_t max, size_t *len_r, char *err, s
     if (!S_ISREG(st.st_mode)) {
         errorf(err, errsz, "%s: %s", path,
                S_ISDIR(st.st_mode) ? strerror(EISDIR) : "not a regular file");
+        close(fd);
+        return NULL;
+    }
+    /* As ssh refuses a key: a password others can read is no secret, and
+     * one others can write lets them choose whom we bind as. Checked on
+     * the open file, so a rename in between cannot slip past. */
+    if (secret && (st.st_mode & 0007) != 0) {
+        errorf(err, errsz,
+               "%s: the password file is open to others (mode %04o): "
+               "chmod 0600 %s (or 0640, with the group of the programs that read it)",
+               path, (unsigned)(st.st_mode & 07777), path);
         close(fd);
         return NULL;
     }
@@ -1017,7 +1041,7 @@ int conf_load(struct conf *cfg, const char *path, char *err, size_t errsz)
 {
     size_t len;
     memset(cfg, 0, sizeof(*cfg));
-    char *buf = read_file(path, 1024 * 1024, &len, err, errsz);
+    char *buf = read_file(path, 1024 * 1024, false, &len, err, errsz);
     if (buf == NULL)
         return -1;
     int r = conf_parse_buffer(cfg, path, buf, len, err, errsz);
@@ -1097,7 +1121,7 @@ int conf_read_secret(const char *path, char **secret_r, char *err, size_t errsz)
 {
     size_t len;
     *secret_r = NULL;
-    char *buf = read_file(path, SECRET_MAX, &len, err, errsz);
+    char *buf = read_file(path, SECRET_MAX, true, &len, err, errsz);
     if (buf == NULL)
         return -1;
     /* One trailing newline (LF or CRLF) is the editor's, not the password's. */

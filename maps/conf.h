@@ -35,11 +35,15 @@ struct conf_listen {
 };
 
 /* quota_usage: where current usage comes from. */
+#define CONF_REDIS_MAX 4   /* Redis addresses: a primary and its replicas */
 struct conf_usage {
     enum { CONF_USAGE_MAILDIR, CONF_USAGE_REDIS } kind;
     char template[512];    /* maildir: path template with %h %u %d %n */
-    char host[256];        /* redis */
-    unsigned port;
+    struct conf_redis_addr {
+        char host[256];
+        unsigned port;
+    } redis[CONF_REDIS_MAX]; /* redis: tried in order */
+    size_t redis_count;
     unsigned db;
 };
 
@@ -60,6 +64,7 @@ struct conf {
     size_t ldap_uri_count;
     char *ldap_bind_dn;                  /* "" = anonymous */
     char *ldap_bind_pw_file;             /* "" = none */
+    char *redis_password_file;           /* "" = no AUTH */
     bool ldap_starttls;
     char *ldap_tls_ca_file;              /* "" = system CAs */
     unsigned ldap_timeout;               /* seconds */
@@ -140,8 +145,10 @@ const char *conf_setting_default(size_t i);
 const char *conf_setting_description(size_t i);
 
 /* conf_read_secret - read the bind password file: one trailing newline
- * stripped. 0 ok, -1 with reason. *secret_r is malloc'ed (caller frees,
- * ideally after clearing it). */
+ * stripped. A file others may read or write (mode & 0007) is refused, the
+ * reason naming the file and the chmod that fixes it. 0 ok, -1 with
+ * reason. *secret_r is malloc'ed (caller frees, ideally after clearing
+ * it). */
 int conf_read_secret(const char *path, char **secret_r, char *err, size_t errsz);
 
 #endif

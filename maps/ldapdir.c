@@ -46,6 +46,7 @@ struct ldapdir_search {
     size_t max;                /* entries allowed, 0 = any number */
     bool bulk;                 /* the whole directory: batch reads */
     int timelimit;             /* server-side seconds per request, 0 = none */
+    int page;                  /* page size, 0 = ldap_page_size */
     ldapdir_entry_fn *cb;
     void *ctx;
 };
@@ -313,6 +314,40 @@ nomem:
     free(esc);
     ldapdir_errf(err, errsz, "out of memory");
     return NULL;
+}
+
+/* ldapdir_domain_filter - the filter of a domain search */
+char *ldapdir_domain_filter(const struct conf *cfg, const char *domain, size_t len,
+                            char *err, size_t errsz)
+{
+    char *base, *esc, *out;
+    size_t need;
+
+    if (domain == NULL || len == 0 || len > LDAPDIR_KEY_LEN_MAX) {
+        ldapdir_errf(err, errsz, "no domain, or one longer than %d bytes", LDAPDIR_KEY_LEN_MAX);
+        return NULL;
+    }
+    if (cfg->attr.mail == NULL || !ldapdir_attr_valid(cfg->attr.mail)) {
+        ldapdir_errf(err, errsz, "ldap_attr_mail is not an attribute name");
+        return NULL;
+    }
+    base = ldapdir_filter_norm(cfg->ldap_filter, err, errsz);
+    if (base == NULL)
+        return NULL;
+    esc = malloc(3 * len + 1);
+    need = strlen(base) + strlen(cfg->attr.mail) + 3 * len + 16;
+    out = esc != NULL ? malloc(need) : NULL;
+    if (out == NULL) {
+        free(base);
+        free(esc);
+        ldapdir_errf(err, errsz, "out of memory");
+        return NULL;
+    }
+    ldapdir_filter_escape(domain, len, esc, 3 * len + 1);
+    snprintf(out, need, "(&%s(%s=*@%s))", base, cfg->attr.mail, esc);
+    free(base);
+    free(esc);
+    return out;
 }
 
 /* ldapdir_open - a handle; no connection yet */
@@ -998,7 +1033,8 @@ static int ldapdir_run(struct ldapdir *dir, const struct ldapdir_search *s,
         struct timeval tl = { .tv_sec = s->timelimit, .tv_usec = 0 };
         int rc, msgid = -1;
 
-        rc = ldap_create_page_control(dir->ld, (ber_int_t)dir->page_size,
+        rc = ldap_create_page_control(dir->ld, (ber_int_t)(s->page > 0 ? s->page
+                                                                      : dir->page_size),
                                       cookie.bv_len > 0 ? &cookie : NULL, 1, &page);
         if (rc != LDAP_SUCCESS) {
             ldapdir_errf(err, errsz, "cannot create the paged results control: %s",
@@ -1072,14 +1108,27 @@ int ldapdir_search_all(struct ldapdir *dir, ldapdir_entry_fn *cb, void *ctx,
     return ldapdir_search(dir, &s, err, errsz);
 }
 
+/* ldapdir_search_one - s with the filter made for one key (freed here),
+ * bounded in time like every single lookup */
+static int ldapdir_search_one(struct ldapdir *dir, struct ldapdir_search *s, char *filter,
+                              char *err, size_t errsz)
+{
+    int r;
+    if (filter == NULL)
+        return -1;
+    s->filter = filter;
+    s->timelimit = dir->timeout > INT_MAX ? INT_MAX : (int)dir->timeout;
+    r = ldapdir_search(dir, s, err, errsz);
+    free(filter);
+    return r;
+}
+
 /* ldapdir_search_key - the entries that may answer for one address */
 int ldapdir_search_key(struct ldapdir *dir, const char *address,
                        ldapdir_entry_fn *cb, void *ctx, char *err, size_t errsz)
 {
     struct ldapdir_search s = { .cb = cb, .ctx = ctx, .max = LDAPDIR_KEY_MAX };
     size_t len;
-    char *filter;
-    int r;
 
     if (dir == NULL || cb == NULL || address == NULL)
         return ldapdir_errf(err, errsz, "no directory handle, address or callback");
@@ -1088,14 +1137,25 @@ int ldapdir_search_key(struct ldapdir *dir, const char *address,
     /* No account can have such an address: nothing to ask for. */
     if (len == 0 || len > LDAPDIR_KEY_LEN_MAX)
         return 0;
-    filter = ldapdir_key_filter(dir->cfg, address, len, err, errsz);
-    if (filter == NULL)
-        return -1;
-    s.filter = filter;
-    s.timelimit = dir->timeout > INT_MAX ? INT_MAX : (int)dir->timeout;
-    r = ldapdir_search(dir, &s, err, errsz);
-    free(filter);
-    return r;
+    return ldapdir_search_one(dir, &s, ldapdir_key_filter(dir->cfg, address, len, err, errsz),
+                              err, errsz);
+}
+
+/* ldapdir_search_domain - entries with a mail address in one domain, a
+ * few at a time: the caller stops the search once it has what it needs */
+int ldapdir_search_domain(struct ldapdir *dir, const char *domain,
+                          ldapdir_entry_fn *cb, void *ctx, char *err, size_t errsz)
+{
+    struct ldapdir_search s = { .cb = cb, .ctx = ctx, .page = LDAPDIR_DOMAIN_PAGE };
+
+    if (dir == NULL || cb == NULL || domain == NULL)
+        return ldapdir_errf(err, errsz, "no directory handle, domain or callback");
+    dir->count = 0;
+    return ldapdir_search_one(dir, &s,
+                              ldapdir_domain_filter(dir->cfg, domain,
+                                                    strnlen(domain, LDAPDIR_KEY_LEN_MAX + 1),
+                                                    err, errsz),
+                              err, errsz);
 }
 
 /* ldapdir_entry_count - entries delivered by the last search */

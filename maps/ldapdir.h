@@ -82,6 +82,17 @@ int ldapdir_search_all(struct ldapdir *dir, ldapdir_entry_fn *cb, void *ctx,
 int ldapdir_search_key(struct ldapdir *dir, const char *address,
                        ldapdir_entry_fn *cb, void *ctx, char *err, size_t errsz);
 
+/* A domain search asks for pages this small: its caller usually stops at
+ * the first entry, and a page the server has sent is read even then. */
+#define LDAPDIR_DOMAIN_PAGE 8
+
+/* ldapdir_search_domain - the entries matching ldap_filter whose mail
+ * attribute ends in "@domain" (a substring search: index mail for "sub"),
+ * in pages of LDAPDIR_DOMAIN_PAGE, for a callback that stops the search
+ * once it has seen enough. Same returns as ldapdir_search_all. */
+int ldapdir_search_domain(struct ldapdir *dir, const char *domain,
+                          ldapdir_entry_fn *cb, void *ctx, char *err, size_t errsz);
+
 /* ldapdir_entry_count - entries delivered by the last search */
 size_t ldapdir_entry_count(const struct ldapdir *dir);
 
@@ -135,6 +146,11 @@ int ldapdir_filter_escape(const char *in, size_t len, char *out, size_t outsz);
  * Malloc'ed (caller frees), or NULL with a reason. */
 char *ldapdir_key_filter(const struct conf *cfg, const char *address, size_t len,
                          char *err, size_t errsz);
+
+/* ldapdir_domain_filter - "(&FILTER(MAIL=*@d))" for domain d (escaped).
+ * Malloc'ed (caller frees), or NULL with a reason. */
+char *ldapdir_domain_filter(const struct conf *cfg, const char *domain, size_t len,
+                            char *err, size_t errsz);
 
 /* ldapdir_attr_list - the attributes to request into list (NULL
  * terminated, pointing into cfg); returns how many */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "maps/account.h"
 #include "maps/address.h"
 #include "maps/ldapdir.h"
 #include "maps/lookup.h"
@@ -28,6 +29,7 @@ struct lookup {
     size_t keycap;
     struct cache_slot cache[LOOKUP_CACHE_SLOTS];
     time_t fixed_now;
+    struct lookup_searches searches;  /* tests: entries without LDAP */
 };
 
 struct lookup *lookup_new(const struct conf *cfg, char *err, size_t errsz)
@@ -77,6 +79,14 @@ void lookup_set_clock(struct lookup *lk, time_t now)
     lk->fixed_now = now;
 }
 
+void lookup_set_searches(struct lookup *lk, const struct lookup_searches *s)
+{
+    if (s != NULL)
+        lk->searches = *s;
+    else
+        memset(&lk->searches, 0, sizeof(lk->searches));
+}
+
 /* slot_for - the cache slot of (map, key): FNV-1a, direct mapped */
 static struct cache_slot *slot_for(struct lookup *lk, enum map_id map, const char *key,
                                    size_t len)
@@ -115,12 +125,230 @@ static void slot_store(struct cache_slot *s, enum map_id map, const char *key, s
     s->expires = expires;
 }
 
-/* add_entry - one search result into the build (bad data is skipped, as
- * the sync skips it) */
+/* The fallback answers from a few entries, not the whole directory, so it
+ * fetches every entry that could take the answer away from the ones that
+ * claim the key, builds the records with the sync's own mapbuild (which
+ * applies the cross-entry rules: a mail claim beats an alias or list claim,
+ * then the smaller normalised DN), and refuses what it cannot check:
+ *   - every entry that claims the key (mail, alias or list), all of them;
+ *   - for an alias key, the claimants of each owner's own mail: an owner
+ *     that loses its mail loses its account, and its aliases with it. When
+ *     the owners' claimants change the answer, it is a temporary failure:
+ *     the sync's outcome may then depend on entries further away;
+ *   - an alias or list key needs its domain to be a mailbox domain (some
+ *     valid entry's mail there, found by a domain search; that entry joins
+ *     the build) or one of alias_domains; otherwise it is not found;
+ *   - the fallback answers only for accounts whose home and mailbox are
+ *     the default ones made from their own address: a path an entry sets
+ *     itself may lie inside another account's (or hold it), which only the
+ *     whole directory shows (LDAP cannot search for the home and storage
+ *     values below a path: the schema gives them no substring rule). Such
+ *     an account is a temporary failure until a sync puts it into the
+ *     maps; stale maps that hold it still answer. */
+
+/* An alias with more owners than this (accounts holding it as mail or
+ * alias) is a temporary failure: each owner costs one more search. */
+#define LOOKUP_OWNERS_MAX 8
+
+/* A domain search reads at most this many entries for one valid account
+ * in the domain; past that, the domain is undecided (temporary failure). */
+#define LOOKUP_DOMAIN_TRIES 32
+
+enum ask_phase {
+    ASK_CLAIMS,      /* the key's claimants: into both builds */
+    ASK_DOMAIN,      /* an account of the key's domain: into both builds */
+    ASK_OWNERS,      /* the claimants of the owners' mail: the wide build only */
+};
+
+struct owner {
+    char *mail;
+    bool own_paths;  /* home or mailbox not the default of its mail */
+};
+
+/* One fallback answer in the making. */
+struct ask {
+    struct lookup *lk;
+    enum map_id map;
+    const char *key;
+    const char *domain;          /* the key's domain (after the '@') */
+    enum ask_phase phase;
+    struct mapbuild *mb[2];      /* [0] claims (+ domain), [1] wide: + owners' claimants */
+    struct owner owner[LOOKUP_OWNERS_MAX];
+    size_t owners;
+    bool too_many_owners;
+    bool mail_own_paths;         /* the key is the mail of an account with its own paths */
+    char own_dn[256];            /* the DN of such an account (for the reason) */
+    bool domain_known;           /* an account in the build has mail at the key's domain */
+    size_t seen;                 /* entries of the domain search */
+    bool failed;                 /* out of memory */
+};
+
+/* paths_default - a's home and mailbox are the ones its mail gives
+ * (account.c's defaults, as mapbuild tells them apart) */
+static bool paths_default(const struct conf *cfg, const struct account *a)
+{
+    char def[4200];
+    return account_default_home(cfg, a->mail, def, sizeof(def)) >= 0 &&
+           strcmp(def, a->home) == 0 &&
+           account_default_mailbox(a->mail, def, sizeof(def)) >= 0 &&
+           strcmp(def, a->mailbox) == 0;
+}
+
+/* holds_alias - key is one of a's aliases */
+static bool holds_alias(const struct account *a, const char *key)
+{
+    for (size_t i = 0; i < a->alias_count; i++)
+        if (strcmp(a->aliases[i], key) == 0)
+            return true;
+    return false;
+}
+
+/* note_owner - a holds the key: remember what the answer depends on */
+static void note_owner(struct ask *q, const struct account *a, bool as_mail)
+{
+    bool own = !paths_default(q->lk->cfg, a);
+
+    if (as_mail && own && !q->mail_own_paths) {
+        q->mail_own_paths = true;
+        snprintf(q->own_dn, sizeof(q->own_dn), "%s", a->dn);
+    }
+    if (q->map != MAP_ALIASES || as_mail)
+        return;
+    for (size_t i = 0; i < q->owners; i++) {
+        if (strcmp(q->owner[i].mail, a->mail) == 0) {
+            q->owner[i].own_paths |= own;
+            return;
+        }
+    }
+    if (q->owners == LOOKUP_OWNERS_MAX) {
+        q->too_many_owners = true;
+        return;
+    }
+    if ((q->owner[q->owners].mail = strdup(a->mail)) == NULL) {
+        q->failed = true;
+        return;
+    }
+    q->owner[q->owners++].own_paths = own;
+}
+
+/* add_entry - one search result into the builds of its phase (bad data
+ * is skipped, as the sync skips it); stops a domain search once it has
+ * an account there */
 static int add_entry(void *ctx, const struct entry *e)
 {
+    struct ask *q = ctx;
+    struct account a;
     char err[256];
-    return mapbuild_add_entry(ctx, e, err, sizeof(err)) < 0 ? 1 : 0;
+    int r;
+
+    account_init(&a);
+    r = account_from_entry(q->lk->cfg, e, &a, NULL, NULL, err, sizeof(err));
+    if (r < 0) {
+        q->failed = true;
+        return 1;
+    }
+    if (r > 0) {
+        const char *at = strrchr(a.mail, '@');
+        for (int i = q->phase == ASK_OWNERS ? 1 : 0; i < 2 && !q->failed; i++)
+            q->failed = mapbuild_add(q->mb[i], &a, err, sizeof(err)) < 0;
+        if (at != NULL && q->domain != NULL && strcmp(at + 1, q->domain) == 0 &&
+            q->phase != ASK_OWNERS)
+            q->domain_known = true;
+        if (q->phase == ASK_CLAIMS && strcmp(a.mail, q->key) == 0)
+            note_owner(q, &a, true);
+        else if (q->phase == ASK_CLAIMS && holds_alias(&a, q->key))
+            note_owner(q, &a, false);
+    }
+    account_free(&a);
+    if (q->failed)
+        return 1;
+    if (q->phase == ASK_DOMAIN && (q->domain_known || ++q->seen >= LOOKUP_DOMAIN_TRIES))
+        return 1;
+    return 0;
+}
+
+/* search - one search of the handle's directory: 0 complete, 1 stopped
+ * by add_entry, -1 with a reason */
+static int search(struct lookup *lk, bool domain, const char *what, struct ask *q,
+                  char *err, size_t errsz)
+{
+    int r;
+    if (lk->searches.key != NULL)
+        r = (domain ? lk->searches.domain : lk->searches.key)(lk->searches.ctx, what,
+                                                              add_entry, q, err, errsz);
+    else if (domain)
+        r = ldapdir_search_domain(lk->dir, what, add_entry, q, err, errsz);
+    else
+        r = ldapdir_search_key(lk->dir, what, add_entry, q, err, errsz);
+    if (q->failed) {
+        snprintf(err, errsz, "%s: cannot build the answer (out of memory?)", what);
+        return -1;
+    }
+    if (r > 0 && !(domain && q->phase == ASK_DOMAIN)) {
+        snprintf(err, errsz, "%s: search stopped", what);
+        return -1;
+    }
+    return r < 0 ? -1 : r;
+}
+
+/* answer_names - the comma-separated destinations val hold mail */
+static bool answer_names(const char *val, size_t len, const char *mail)
+{
+    size_t ml = strlen(mail);
+    for (size_t i = 0; i < len;) {
+        const char *comma = memchr(val + i, ',', len - i);
+        size_t n = (comma != NULL ? (size_t)(comma - val) : len) - i;
+        if (n == ml && memcmp(val + i, mail, ml) == 0)
+            return true;
+        i += n + 1;
+    }
+    return false;
+}
+
+/* ask_searches - fill q's builds for an answer; LOOKUP_FOUND when the
+ * builds can answer, NOTFOUND when nothing need be built, TEMPFAIL */
+static enum lookup_result ask_searches(struct ask *q, char *err, size_t errsz)
+{
+    struct lookup *lk = q->lk;
+
+    q->phase = ASK_CLAIMS;
+    if (search(lk, false, q->key, q, err, errsz) < 0)
+        return LOOKUP_TEMPFAIL;
+    if (mapbuild_count(q->mb[0]) == 0)
+        return LOOKUP_NOTFOUND;
+    if (q->mail_own_paths && q->map != MAP_ALIASES) {
+        snprintf(err, errsz, "%s: the entry %s sets a home or mailbox of its own: the LDAP"
+                 " fallback answers only for the default paths (a sync will)", q->key,
+                 q->own_dn);
+        return LOOKUP_TEMPFAIL;
+    }
+    if (q->map != MAP_ALIASES)
+        return LOOKUP_FOUND;
+    if (q->too_many_owners) {
+        snprintf(err, errsz, "%s: more than %d entries hold it", q->key, LOOKUP_OWNERS_MAX);
+        return LOOKUP_TEMPFAIL;
+    }
+    if (q->domain == NULL)
+        return LOOKUP_NOTFOUND;
+    if (!q->domain_known && !conf_alias_domain(lk->cfg, q->domain, strlen(q->domain))) {
+        q->phase = ASK_DOMAIN;
+        if (search(lk, true, q->domain, q, err, errsz) < 0)
+            return LOOKUP_TEMPFAIL;
+        if (!q->domain_known && q->seen >= LOOKUP_DOMAIN_TRIES) {
+            snprintf(err, errsz, "%s: no valid account among the first %d of its domain",
+                     q->key, LOOKUP_DOMAIN_TRIES);
+            return LOOKUP_TEMPFAIL;
+        }
+        /* Neither a mailbox domain nor an alias domain: the sync drops
+         * every alias and list address there. */
+        if (!q->domain_known)
+            return LOOKUP_NOTFOUND;
+    }
+    q->phase = ASK_OWNERS;
+    for (size_t i = 0; i < q->owners; i++)
+        if (search(lk, false, q->owner[i].mail, q, err, errsz) < 0)
+            return LOOKUP_TEMPFAIL;
+    return LOOKUP_FOUND;
 }
 
 /* ask_ldap - the answer the maps would give, from LDAP: FOUND/NOTFOUND, or
@@ -129,23 +357,55 @@ static enum lookup_result ask_ldap(struct lookup *lk, enum map_id map, const cha
                                    size_t len, char **val_r, size_t *vallen_r, char *err,
                                    size_t errsz)
 {
-    struct mapbuild *mb = mapbuild_new(lk->cfg, NULL, NULL);
-    enum lookup_result result = LOOKUP_TEMPFAIL;
+    struct ask q = { .lk = lk, .map = map, .key = key };
+    enum lookup_result result;
+    const char *at = strrchr(key, '@');   /* key is NUL-terminated (lk->key) */
+    char *wval = NULL;
+    size_t wlen = 0;
 
     *val_r = NULL;
     *vallen_r = 0;
-    if (mb == NULL) {
+    q.domain = at != NULL && at[1] != '\0' ? at + 1 : NULL;
+    q.mb[0] = mapbuild_new(lk->cfg, NULL, NULL);
+    q.mb[1] = mapbuild_new(lk->cfg, NULL, NULL);
+    if (q.mb[0] == NULL || q.mb[1] == NULL) {
         snprintf(err, errsz, "out of memory");
-        return LOOKUP_TEMPFAIL;
+        result = LOOKUP_TEMPFAIL;
+        goto out;
     }
-    int r = ldapdir_search_key(lk->dir, key, add_entry, mb, err, errsz);
-    if (r == 0) {
-        r = mapbuild_lookup(mb, map, key, len, val_r, vallen_r, err, errsz);
-        result = r > 0 ? LOOKUP_FOUND : r == 0 ? LOOKUP_NOTFOUND : LOOKUP_TEMPFAIL;
-    } else if (r > 0) {
-        snprintf(err, errsz, "%s: cannot build the answer (out of memory?)", key);
+    result = ask_searches(&q, err, errsz);
+    if (result != LOOKUP_FOUND)
+        goto out;
+    int r = mapbuild_lookup(q.mb[0], map, key, len, val_r, vallen_r, err, errsz);
+    int w = r < 0 ? -1 : mapbuild_lookup(q.mb[1], map, key, len, &wval, &wlen, err, errsz);
+    if (r < 0 || w < 0) {
+        result = LOOKUP_TEMPFAIL;
+    } else if (r != w || (r > 0 && (wlen != *vallen_r || memcmp(wval, *val_r, wlen) != 0))) {
+        snprintf(err, errsz, "%s: an owner's own address is claimed by another entry: the"
+                 " answer depends on entries a fallback does not see (a sync will)", key);
+        result = LOOKUP_TEMPFAIL;
+    } else {
+        result = r > 0 ? LOOKUP_FOUND : LOOKUP_NOTFOUND;
+        for (size_t i = 0; r > 0 && i < q.owners; i++) {
+            if (q.owner[i].own_paths && answer_names(*val_r, *vallen_r, q.owner[i].mail)) {
+                snprintf(err, errsz, "%s: its owner %s sets a home or mailbox of its own: the"
+                         " LDAP fallback answers only for the default paths (a sync will)",
+                         key, q.owner[i].mail);
+                result = LOOKUP_TEMPFAIL;
+            }
+        }
     }
-    mapbuild_free(mb);
+    if (result != LOOKUP_FOUND) {
+        free(*val_r);
+        *val_r = NULL;
+        *vallen_r = 0;
+    }
+out:
+    free(wval);
+    for (size_t i = 0; i < q.owners; i++)
+        free(q.owner[i].mail);
+    mapbuild_free(q.mb[0]);
+    mapbuild_free(q.mb[1]);
     return result;
 }
 

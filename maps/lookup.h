@@ -4,8 +4,13 @@
 /* One key, answered the way every reader must (design.md "Fallback rules"):
  *   1. fresh maps that hold the key answer;
  *   2. a key the maps lack, or any key while they are stale or missing, is
- *      asked of LDAP with the sync's own mapping (ldapdir_search_key +
- *      mapbuild), so the answer is the one the maps would give;
+ *      asked of LDAP with the sync's own mapping and cross-entry rules
+ *      (every claimant of the key through mapbuild, plus what could take
+ *      the answer from them), so the answer is the one the maps would
+ *      give; what a few entries cannot decide (an account with a home or
+ *      mailbox of its own, an owner whose own address is contested) is a
+ *      temporary failure, never an answer the maps would not give
+ *      (lookup.c says exactly what is fetched and refused);
  *   3. LDAP unreachable: stale maps that hold the key still answer;
  *      otherwise a temporary failure, never "not found".
  * LDAP answers are cached briefly (positive and negative), so a mail storm
@@ -18,6 +23,7 @@
 #include <time.h>
 
 #include "maps/conf.h"
+#include "maps/ldapdir.h"
 #include "maps/mapset.h"
 
 enum lookup_result {
@@ -57,5 +63,19 @@ enum lookup_result lookup_key(struct lookup *lk, enum map_id map, const char *ke
 
 /* lookup_set_clock - tests: a fixed "now" (0 = the real clock) */
 void lookup_set_clock(struct lookup *lk, time_t now);
+
+/* The two searches a fallback answer is made of, as ldapdir runs them:
+ * key as ldapdir_search_key, domain as ldapdir_search_domain (same
+ * arguments, same returns). */
+typedef int lookup_search_fn(void *ctx, const char *what, ldapdir_entry_fn *cb,
+                             void *cbctx, char *err, size_t errsz);
+struct lookup_searches {
+    lookup_search_fn *key, *domain;
+    void *ctx;
+};
+
+/* lookup_set_searches - tests: take the entries from s instead of LDAP
+ * (NULL: LDAP again); s is copied */
+void lookup_set_searches(struct lookup *lk, const struct lookup_searches *s);
 
 #endif

@@ -137,6 +137,7 @@ static char *arena_alloc(struct mapbuild *mb, size_t n)
 }
 
 static void resolve_free(struct resolve *r);
+static bool is_mail_claim(const struct resolve *r, uint32_t c);
 
 /* mapbuild_new - an empty build */
 struct mapbuild *mapbuild_new(const struct conf *cfg, account_warn_fn *warn, void *ctx)
@@ -734,6 +735,499 @@ static uint32_t uaddr_find(const struct resolve *r, const char *addr)
     return MB_NONE;
 }
 
+/* A set of domain names: a million addresses share a few hundred
+ * domains, so collect them in an open-addressing hash set and sort only
+ * the distinct ones. */
+struct domset {
+    const char **slot;
+    size_t cap, n;           /* cap a power of two, at most half full */
+};
+
+/* domset_add - put d in the set unless there; -1 when out of memory */
+static int domset_add(struct domset *s, const char *d)
+{
+    if (2 * (s->n + 1) > s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 256;
+        const char **slot = calloc(cap, sizeof(*slot));
+        if (slot == NULL)
+            return -1;
+        for (size_t i = 0; i < s->cap; i++) {
+            if (s->slot[i] == NULL)
+                continue;
+            size_t h = fnv1a(s->slot[i]) & (cap - 1);
+            while (slot[h] != NULL)
+                h = (h + 1) & (cap - 1);
+            slot[h] = s->slot[i];
+        }
+        free(s->slot);
+        s->slot = slot;
+        s->cap = cap;
+    }
+    size_t h = fnv1a(d) & (s->cap - 1);
+    while (s->slot[h] != NULL) {
+        if (strcmp(s->slot[h], d) == 0)
+            return 0;
+        h = (h + 1) & (s->cap - 1);
+    }
+    s->slot[h] = d;
+    s->n++;
+    return 0;
+}
+
+/* domset_has - d is in the set */
+static bool domset_has(const struct domset *s, const char *d)
+{
+    if (s->cap == 0)
+        return false;
+    size_t h = fnv1a(d) & (s->cap - 1);
+    while (s->slot[h] != NULL) {
+        if (strcmp(s->slot[h], d) == 0)
+            return true;
+        h = (h + 1) & (s->cap - 1);
+    }
+    return false;
+}
+
+/* local_domains - the domains of the mailboxes that stay */
+static int local_domains(const struct mapbuild *mb, const struct resolve *r, const bool *gone,
+                         struct domset *set)
+{
+    struct view v;
+    uint32_t n = (uint32_t)(mb->count - mb->removed);
+
+    for (uint32_t k = 0; k < n; k++) {
+        if (gone[k])
+            continue;
+        rank_view(mb, r, k, &v);
+        if (domset_add(set, domain_of(v.mail)) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* domain_allowed - an alias or list address may be local: its domain has
+ * a mailbox or is one of alias_domains */
+static bool domain_allowed(const struct mapbuild *mb, const struct domset *local,
+                           const char *addr)
+{
+    const char *d = domain_of(addr);
+
+    return domset_has(local, d) || conf_alias_domain(mb->cfg, d, strlen(d));
+}
+
+/* One home or mailbox directory of an account that may collide with
+ * another's: absolute, clean, with '/' appended, so that "the same or one
+ * inside the other" is a prefix test on component boundaries. The homes
+ * made from an address (mail_base/domain/local) are not listed: two of them
+ * never nest, and a listed path is looked up against them instead. */
+struct pathent {
+    size_t off;              /* in struct paths.text */
+    uint32_t rank;
+    bool home;               /* else the mailbox */
+    bool deflt;              /* made from the account's own address */
+};
+
+struct paths {
+    char *text;
+    size_t len, cap;
+    struct pathent *ent;
+    size_t n, cap_ent;
+    struct pathent *dom;     /* (domain offset in the record, rank) of the homes
+                                made from an address: listed when first needed */
+    size_t ndom;
+    bool dom_built;
+};
+
+/* paths_add - a + b + '/' as an entry; -1 when out of memory */
+static int paths_add(struct paths *p, const char *a, size_t alen, const char *b, size_t blen,
+                     uint32_t rank, bool home, bool deflt)
+{
+    size_t need = alen + blen + 2;
+
+    if (p->len + need > p->cap) {
+        size_t cap = p->cap ? p->cap : 4096;
+        while (cap < p->len + need)
+            cap *= 2;
+        char *t = realloc(p->text, cap);
+        if (t == NULL)
+            return -1;
+        p->text = t;
+        p->cap = cap;
+    }
+    if (p->n == p->cap_ent) {
+        size_t cap = p->cap_ent ? 2 * p->cap_ent : 256;
+        struct pathent *e = realloc(p->ent, cap * sizeof(*e));
+        if (e == NULL)
+            return -1;
+        p->ent = e;
+        p->cap_ent = cap;
+    }
+    p->ent[p->n++] = (struct pathent){ .off = p->len, .rank = rank, .home = home,
+                                       .deflt = deflt };
+    memcpy(p->text + p->len, a, alen);
+    memcpy(p->text + p->len + alen, b, blen);
+    p->len += alen + blen;
+    p->text[p->len++] = '/';
+    p->text[p->len++] = '\0';
+    return 0;
+}
+
+/* skip_account - take account k out (its mail is free again), with the
+ * warning naming both DNs */
+static void skip_account(struct mapbuild *mb, struct resolve *r, bool *gone, uint32_t k,
+                         const char *what, const char *path, const char *how,
+                         uint32_t other, const char *owhat, struct mapbuild_counts *c)
+{
+    struct view v, w;
+
+    rank_view(mb, r, k, &v);
+    rank_view(mb, r, other, &w);
+    warnf(mb, v.dn, "skipped: its %s %s is %s the %s of %s", what, path, how, owhat, w.dn);
+    gone[k] = true;
+    r->owner[r->claims[r->cstart[k]].u] = MB_NONE;
+    c->dropped++;
+}
+
+/* default_home_in - the first live account other than k whose home is
+ * made from its address, in domain dom (NULL: any domain); MB_NONE none */
+static uint32_t default_home_in(struct mapbuild *mb, struct resolve *r, const bool *gone,
+                                struct paths *p, uint32_t n, const char *dom, size_t domlen,
+                                uint32_t k)
+{
+    struct view v;
+
+    if (!p->dom_built) {
+        /* rare (a home at or above a domain directory): one pass */
+        p->dom_built = true;
+        for (uint32_t j = 0; j < n; j++) {
+            if (gone[j])
+                continue;
+            rank_view(mb, r, j, &v);
+            if (v.flags & F_HOME)
+                continue;
+            if ((p->ndom & (p->ndom - 1)) == 0) {   /* 0, 1, 2, 4, ...: double */
+                struct pathent *e = realloc(p->dom, (p->ndom ? 2 * p->ndom : 1) * sizeof(*e));
+                if (e == NULL)
+                    return MB_NONE - 1;
+                p->dom = e;
+            }
+            const char *rec = mb->rec[r->order[j]];
+            p->dom[p->ndom++] = (struct pathent){ .off = (size_t)(domain_of(v.mail) - rec),
+                                                  .rank = j };
+        }
+    }
+    for (size_t i = 0; i < p->ndom; i++) {
+        uint32_t j = p->dom[i].rank;
+        if (j == k || gone[j])
+            continue;
+        const char *d = mb->rec[r->order[j]] + p->dom[i].off;
+        if (dom == NULL || (strlen(d) == domlen && memcmp(d, dom, domlen) == 0))
+            return j;
+    }
+    return MB_NONE;
+}
+/* paths_collect - the homes and mailboxes of live accounts that are not
+ * both made from the address (a mailbox inside its own home is left out:
+ * whatever collides with it collides with that home) */
+static int paths_collect(struct mapbuild *mb, struct resolve *r, const bool *gone, uint32_t n,
+                         struct paths *p)
+{
+    char home[MB_PATH_MAX], mbox[MB_PATH_MAX];
+    const char *base = mb->uc.base;
+    size_t bl = mb->uc.base_len;
+    struct view v;
+
+    for (uint32_t k = 0; k < n; k++) {
+        if (gone[k])
+            continue;
+        unpack(mb->rec[r->order[k]], &v);
+        if (!(v.flags & (F_HOME | F_MAILBOX)))
+            continue;
+        const char *h = v.home, *m = v.mailbox;
+        if (h == NULL) {
+            if (account_userrec_home(&mb->uc, v.mail, home, sizeof(home)) < 0)
+                continue;   /* emitting it fails the build anyway */
+            h = home;
+        } else if (paths_add(p, h, strlen(h), "", 0, k, true, false) < 0) {
+            return -1;
+        }
+        if (m == NULL) {
+            if (account_default_mailbox(v.mail, mbox, sizeof(mbox)) < 0)
+                continue;
+            m = mbox;
+        }
+        size_t hl = strlen(h), ml = strlen(m);
+        if (ml > 0 && m[ml - 1] == '/')
+            ml--;
+        /* base + "/" + mailbox inside h? */
+        if (hl >= bl && strncmp(h, base, bl) == 0 && h[bl] == '/' &&
+            ml >= hl - bl - 1 && strncmp(h + bl + 1, m, hl - bl - 1) == 0 &&
+            (ml == hl - bl - 1 || m[hl - bl - 1] == '/'))
+            continue;
+        char pre[MB_PATH_MAX];
+        if (bl + 1 >= sizeof(pre))
+            continue;
+        memcpy(pre, base, bl);
+        pre[bl] = '/';
+        if (paths_add(p, pre, bl + 1, m, ml, k, false, v.mailbox == NULL) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* paths_vs_defaults - a listed path that is, contains or lies inside the
+ * home another live account makes from its address loses to it (that
+ * home is the address's own, as a mail beats an alias) */
+static int paths_vs_defaults(struct mapbuild *mb, struct resolve *r, bool *gone, uint32_t n,
+                             struct paths *p, struct mapbuild_counts *c)
+{
+    size_t bl = mb->uc.base_len;
+    char addr[MB_PATH_MAX], bs[MB_PATH_MAX];
+
+    if (bl + 2 > sizeof(bs))
+        return 0;
+    memcpy(bs, mb->uc.base, bl);
+    bs[bl] = '/';
+    bs[bl + 1] = '\0';
+
+    for (size_t i = 0; i < p->n; i++) {
+        const struct pathent *e = &p->ent[i];
+        const char *path = p->text + e->off;
+        size_t plen = strlen(path);
+        uint32_t j = MB_NONE, k = e->rank;
+        const char *how = "inside";
+
+        if (gone[k] || e->deflt)
+            continue;
+        /* path and base + "/" both end in '/': prefix tests */
+        if (plen <= bl + 1 && strncmp(bs, path, plen) == 0) {
+            j = default_home_in(mb, r, gone, p, n, NULL, 0, k);
+            how = "around";
+        } else if (plen > bl + 1 && strncmp(path, bs, bl + 1) == 0) {
+            const char *dom = path + bl + 1, *slash = strchr(dom, '/');
+            const char *loc = slash + 1, *end = strchr(loc, '/');
+            if (end == NULL) {
+                j = default_home_in(mb, r, gone, p, n, dom, (size_t)(slash - dom), k);
+                how = "around";
+            } else if ((size_t)(end - loc) + (size_t)(slash - dom) + 2 < sizeof(addr)) {
+                size_t ll = (size_t)(end - loc), dl = (size_t)(slash - dom);
+                memcpy(addr, loc, ll);
+                addr[ll] = '@';
+                memcpy(addr + ll + 1, dom, dl);
+                addr[ll + 1 + dl] = '\0';
+                uint32_t u = uaddr_find(r, addr);
+                if (u != MB_NONE && r->owner[u] != MB_NONE && is_mail_claim(r, r->owner[u])) {
+                    uint32_t o = r->claims[r->owner[u]].rank;
+                    struct view w;
+                    rank_view(mb, r, o, &w);
+                    if (o != k && !gone[o] && !(w.flags & F_HOME))
+                        j = o;
+                }
+                how = end[1] == '\0' ? "the same as" : "inside";
+            }
+        }
+        if (j == MB_NONE - 1)
+            return -1;
+        if (j != MB_NONE)
+            skip_account(mb, r, gone, k, e->home ? "home" : "mailbox", path, how, j, "home", c);
+    }
+    return 0;
+}
+
+/* A collision of two listed paths: the entries lo and hi. */
+struct pathpair {
+    uint32_t a, b;           /* indexes of p->ent */
+    uint32_t hi;             /* the larger rank of the two */
+};
+
+/* pathpair_cmp - qsort order: by the larger rank */
+static int pathpair_cmp(const void *x, const void *y)
+{
+    const struct pathpair *a = x, *b = y;
+
+    return (a->hi > b->hi) - (a->hi < b->hi);
+}
+
+#define SLOT_EMPTY UINT64_MAX
+#define TAG_MASK 0xffffffff00000000ull
+#define FNV_OFFSET 14695981039346656037ull
+#define FNV_PRIME 1099511628211ull
+#define PF_BLOCK 64
+
+/* One ancestor of path i to look up: its first len bytes, hashed. */
+struct probe {
+    uint64_t hv;
+    uint32_t i, len;
+};
+
+/* pair_add - entries a and b collide, unless they are one account's */
+static int pair_add(struct pathpair **pair, size_t *n, size_t *cap, const struct pathent *ent,
+                    uint32_t a, uint32_t b)
+{
+    if (ent[a].rank == ent[b].rank)
+        return 0;
+    if (*n == *cap) {
+        size_t c = *cap ? 2 * *cap : 64;
+        struct pathpair *np = realloc(*pair, c * sizeof(*np));
+        if (np == NULL)
+            return -1;
+        *pair = np;
+        *cap = c;
+    }
+    (*pair)[(*n)++] = (struct pathpair){ .a = a, .b = b,
+                                         .hi = ent[a].rank > ent[b].rank ? ent[a].rank
+                                                                          : ent[b].rank };
+    return 0;
+}
+
+/* paths_resolve - homes and mailboxes unique per account: of two that are
+ * the same or nest, the one made from the account's own address wins,
+ * else the smaller DN; the other entry is skipped with one warning. O(n)
+ * hash probes in the accounts with a home or mailbox of their own; nothing
+ * for those that use the defaults. */
+static int paths_resolve(struct mapbuild *mb, struct resolve *r, bool *gone,
+                         struct mapbuild_counts *c)
+{
+    uint32_t n = (uint32_t)(mb->count - mb->removed);
+    struct paths p = { 0 };
+    uint64_t *slot = NULL;
+    uint32_t *same = NULL;
+    struct probe *pb = NULL;
+    struct pathpair *pair = NULL;
+    size_t npair = 0, cpair = 0, live = 0;
+    int rc = -1;
+
+    if (paths_collect(mb, r, gone, n, &p) < 0 || paths_vs_defaults(mb, r, gone, n, &p, c) < 0)
+        goto out;
+    if (p.n > UINT32_MAX - 1) {
+        rc = -2;
+        goto out;
+    }
+    for (size_t i = 0; i < p.n; i++)
+        if (!gone[p.ent[i].rank])
+            p.ent[live++] = p.ent[i];
+    /* A hash set of the paths (equal ones chained), then each path's
+     * ancestors looked up in it: no sort, a few probes per path (only the
+     * ancestors at least as deep as the shallowest path can be there). */
+    size_t cap = 16, mindepth = SIZE_MAX;
+    while (cap < 2 * live)
+        cap *= 2;
+    /* a slot: the upper half of the hash as a tag (most probes end at a
+     * tag that differs, without touching the path), the entry below */
+    slot = malloc(cap * sizeof(*slot));
+    same = malloc((live ? live : 1) * sizeof(*same));
+    /* a block, and room for every '/' of one more path past it */
+    pb = malloc((PF_BLOCK + MB_PATH_MAX + 2) * sizeof(*pb));
+    if (slot == NULL || same == NULL || pb == NULL)
+        goto out;
+    for (size_t i = 0; i < cap; i++)
+        slot[i] = SLOT_EMPTY;
+    /* Slots are random memory: hashes are worked out a block ahead and
+     * their slots prefetched, so that the misses overlap. */
+    uint64_t hb[PF_BLOCK];
+    for (uint32_t b0 = 0; b0 < live; b0 += PF_BLOCK) {
+        uint32_t b1 = live - b0 < PF_BLOCK ? live : b0 + PF_BLOCK;
+        for (uint32_t i = b0; i < b1; i++) {
+            uint64_t hv = FNV_OFFSET;
+            size_t depth = 0;
+            for (const char *ch = p.text + p.ent[i].off; *ch != '\0'; ch++) {
+                hv = (hv ^ (unsigned char)*ch) * FNV_PRIME;
+                depth += *ch == '/';
+            }
+            mindepth = depth < mindepth ? depth : mindepth;
+            hb[i - b0] = hv;
+            __builtin_prefetch(&slot[hv & (cap - 1)]);
+        }
+        for (uint32_t i = b0; i < b1; i++) {
+            const char *cur = p.text + p.ent[i].off;
+            uint64_t tag = hb[i - b0] & TAG_MASK;
+            size_t h = (size_t)hb[i - b0] & (cap - 1);
+            same[i] = MB_NONE;
+            while (slot[h] != SLOT_EMPTY &&
+                   ((slot[h] & TAG_MASK) != tag ||
+                    strcmp(p.text + p.ent[(uint32_t)slot[h]].off, cur) != 0))
+                h = (h + 1) & (cap - 1);
+            if (slot[h] != SLOT_EMPTY) {
+                for (uint32_t j = (uint32_t)slot[h]; j != MB_NONE; j = same[j])
+                    if (pair_add(&pair, &npair, &cpair, p.ent, j, i) < 0)
+                        goto out;
+                same[i] = (uint32_t)slot[h];
+            }
+            slot[h] = tag | i;
+        }
+    }
+    /* every proper prefix ending in '/' of every path, hashed as above,
+     * collected for a block of paths, then looked up */
+    size_t npb = 0;
+    for (uint32_t i = 0; i <= live; i++) {
+        const char *cur = i < live ? p.text + p.ent[i].off : NULL;
+        uint64_t hv = FNV_OFFSET;
+        size_t depth = 0;
+        for (size_t k = 0; cur != NULL && cur[k] != '\0' && cur[k + 1] != '\0'; k++) {
+            hv = (hv ^ (unsigned char)cur[k]) * FNV_PRIME;
+            if (cur[k] != '/' || ++depth < mindepth)
+                continue;
+            pb[npb++] = (struct probe){ .hv = hv, .i = i, .len = (uint32_t)(k + 1) };
+            __builtin_prefetch(&slot[hv & (cap - 1)]);
+        }
+        if (npb < PF_BLOCK && cur != NULL)
+            continue;
+        for (size_t q = 0; q < npb; q++) {
+            size_t h = (size_t)pb[q].hv & (cap - 1);
+            uint64_t tag = pb[q].hv & TAG_MASK;
+            const char *path = p.text + p.ent[pb[q].i].off;
+            for (; slot[h] != SLOT_EMPTY; h = (h + 1) & (cap - 1)) {
+                if ((slot[h] & TAG_MASK) != tag)
+                    continue;
+                const char *o = p.text + p.ent[(uint32_t)slot[h]].off;
+                if (strncmp(o, path, pb[q].len) != 0 || o[pb[q].len] != '\0')
+                    continue;
+                for (uint32_t j = (uint32_t)slot[h]; j != MB_NONE; j = same[j])
+                    if (pair_add(&pair, &npair, &cpair, p.ent, j, pb[q].i) < 0)
+                        goto out;
+                break;
+            }
+        }
+        npb = 0;
+    }
+    /* A path made from the address beats any other; then the smaller DN,
+     * deciding in DN order so that an entry already skipped takes nothing
+     * from the ones after it. */
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1 && npair > 1)
+            qsort(pair, npair, sizeof(*pair), pathpair_cmp);
+        for (size_t i = 0; i < npair; i++) {
+            const struct pathent *a = &p.ent[pair[i].a], *b = &p.ent[pair[i].b];
+            if (gone[a->rank] || gone[b->rank])
+                continue;
+            const struct pathent *lose, *win;
+            if (pass == 0 && a->deflt != b->deflt) {
+                lose = a->deflt ? b : a;
+            } else if (pass == 1) {
+                lose = a->rank == pair[i].hi ? a : b;
+            } else {
+                continue;
+            }
+            win = lose == a ? b : a;
+            const char *lp = p.text + lose->off, *wp = p.text + win->off;
+            size_t ll = strlen(lp), wl = strlen(wp);
+            skip_account(mb, r, gone, lose->rank, lose->home ? "home" : "mailbox", lp,
+                         ll == wl ? "the same as" : ll > wl ? "inside" : "around", win->rank,
+                         win->home ? "home" : "mailbox", c);
+        }
+    }
+    rc = 0;
+out:
+    free(p.text);
+    free(p.ent);
+    free(p.dom);
+    free(slot);
+    free(same);
+    free(pb);
+    free(pair);
+    return rc;
+}
+
 /* resolve - decide who owns which address and which memberships count */
 static int resolve(struct mapbuild *mb, struct resolve *r, struct mapbuild_counts *c)
 {
@@ -742,6 +1236,7 @@ static int resolve(struct mapbuild *mb, struct resolve *r, struct mapbuild_count
     bool *gone = NULL;
     int rc = -1, x;
     struct view v, w;
+    struct domset local = { 0 };
     struct addr_sort as = { .mb = mb };
     pthread_t sorter;
     bool threaded = n >= PARALLEL_MIN &&
@@ -840,26 +1335,48 @@ static int resolve(struct mapbuild *mb, struct resolve *r, struct mapbuild_count
     for (uint32_t u = 0; u < r->nu; u++)
         r->owner[u] = MB_NONE;
 
-    /* First come (in DN order), first served. */
-    size_t nmem = 0;
+    /* Mail claims first: a mail beats any alias, and between two mails
+     * the smaller DN keeps it; the loser has lost its identity. */
     for (uint32_t k = 0; k < n; k++) {
-        uint32_t c0 = r->cstart[k], c1 = r->cstart[k + 1];
+        uint32_t c0 = r->cstart[k];
         if (gone[k])
             continue;
         uint32_t u = r->claims[c0].u;
         if (r->owner[u] != MB_NONE) {
-            uint32_t oc = r->owner[u];
             rank_view(mb, r, k, &v);
-            rank_view(mb, r, r->claims[oc].rank, &w);
-            warnf(mb, v.dn, "account %s dropped: the address is the %s of %s",
-                  v.mail, r->cstart[r->claims[oc].rank] == oc ? "mail" : "alias", w.dn);
+            rank_view(mb, r, r->claims[r->owner[u]].rank, &w);
+            warnf(mb, v.dn, "account %s dropped: the address is the mail of %s", v.mail, w.dn);
             c->dropped++;
             gone[k] = true;     /* claims nothing, emits nothing */
             continue;
         }
         r->owner[u] = c0;
+    }
+
+    /* Homes and mailboxes: each account's own. */
+    if ((x = paths_resolve(mb, r, gone, c)) < 0) {
+        rc = x;
+        goto out;
+    }
+
+    /* Aliases (in DN order, first come first served) only in the domains
+     * of the mailboxes that stay and in alias_domains. */
+    if (local_domains(mb, r, gone, &local) < 0)
+        goto out;
+    size_t nmem = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t c0 = r->cstart[k], c1 = r->cstart[k + 1];
+        if (gone[k])
+            continue;
         for (uint32_t ci = c0 + 1; ci < c1; ci++) {
-            u = r->claims[ci].u;
+            uint32_t u = r->claims[ci].u;
+            if (!domain_allowed(mb, &local, r->claims[ci].addr)) {
+                rank_view(mb, r, k, &v);
+                warnf(mb, v.dn, "alias %s of %s dropped: no mailbox in %s and not in "
+                      "alias_domains", r->claims[ci].addr, v.mail, domain_of(r->claims[ci].addr));
+                c->lost++;
+                continue;
+            }
             if (r->owner[u] != MB_NONE) {
                 uint32_t oc = r->owner[u];
                 rank_view(mb, r, k, &v);
@@ -874,6 +1391,8 @@ static int resolve(struct mapbuild *mb, struct resolve *r, struct mapbuild_count
         }
         rank_view(mb, r, k, &v);
         nmem += v.ngroup;
+        if (v.flags & F_PASSWORD)
+            c->passwords++;
     }
 
     /* Memberships of the accounts that stay. */
@@ -885,8 +1404,15 @@ static int resolve(struct mapbuild *mb, struct resolve *r, struct mapbuild_count
             continue;
         rank_view(mb, r, k, &v);
         const char *s = v.groups;
-        for (uint32_t i = 0; i < v.ngroup; i++, s = next_str(s))
+        for (uint32_t i = 0; i < v.ngroup; i++, s = next_str(s)) {
+            if (!domain_allowed(mb, &local, s)) {
+                warnf(mb, v.dn, "membership of %s in list %s dropped: no mailbox in %s and "
+                      "not in alias_domains", v.mail, s, domain_of(s));
+                c->lost++;
+                continue;
+            }
             r->members[r->nmembers++] = (struct member){ .list = s, .mail = v.mail, .rank = k };
+        }
     }
     qsort(r->members, r->nmembers, sizeof(*r->members), member_cmp);
 
@@ -930,6 +1456,7 @@ out:
     if (threaded)
         pthread_join(sorter, NULL);
     free(as.refs);
+    free(local.slot);
     free(rank_of);
     free(gone);
     free(perm);
@@ -985,45 +1512,6 @@ static int account_of(const struct mapbuild *mb, const struct view *v, bool need
     a->gid = v->gid;
     a->quota = v->quota;
     a->password = (char *)v->password;
-    return 0;
-}
-
-/* A set of domain names: a million addresses share a few hundred
- * domains, so collect them in an open-addressing hash set and sort only
- * the distinct ones. */
-struct domset {
-    const char **slot;
-    size_t cap, n;           /* cap a power of two, at most half full */
-};
-
-/* domset_add - put d in the set unless there; -1 when out of memory */
-static int domset_add(struct domset *s, const char *d)
-{
-    if (2 * (s->n + 1) > s->cap) {
-        size_t cap = s->cap ? 2 * s->cap : 256;
-        const char **slot = calloc(cap, sizeof(*slot));
-        if (slot == NULL)
-            return -1;
-        for (size_t i = 0; i < s->cap; i++) {
-            if (s->slot[i] == NULL)
-                continue;
-            size_t h = fnv1a(s->slot[i]) & (cap - 1);
-            while (slot[h] != NULL)
-                h = (h + 1) & (cap - 1);
-            slot[h] = s->slot[i];
-        }
-        free(s->slot);
-        s->slot = slot;
-        s->cap = cap;
-    }
-    size_t h = fnv1a(d) & (s->cap - 1);
-    while (s->slot[h] != NULL) {
-        if (strcmp(s->slot[h], d) == 0)
-            return 0;
-        h = (h + 1) & (s->cap - 1);
-    }
-    s->slot[h] = d;
-    s->n++;
     return 0;
 }
 

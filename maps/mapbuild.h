@@ -9,12 +9,22 @@
  * Resolution (independent of the order accounts were added):
  *   - accounts are taken in the order of their normalised DN (ties broken
  *     by the rest of the content; an exact duplicate is dropped silently);
- *   - an address (mail or alias) belongs to the first account claiming it;
- *     a later one loses that alias with a warning, or, when it is its
- *     mail, the whole account (the mail is its identity), with a warning;
+ *   - a mail claim beats any alias claim; of two accounts with the same
+ *     mail the smaller DN keeps it and the other is dropped (the mail is
+ *     its identity), with a warning naming both;
+ *   - homes and mailbox directories are each account's own: of two that
+ *     are the same or lie one inside the other, a home made from the
+ *     account's own address (mail_base/domain/local, and the default
+ *     mailbox) beats one given in the entry, else the smaller DN keeps
+ *     it; the other entry is skipped with a warning naming both;
+ *   - an alias or list address must lie in the domain of a mailbox that
+ *     stays or in alias_domains, else that claim is dropped with a
+ *     warning; between alias claims the smaller DN wins, the loser
+ *     loses that alias only, with a warning naming both DNs;
  *   - a list (group) address that is some account's mail or alias stays
  *     theirs: the list memberships are dropped with one warning;
- *   - domains.cdb holds every domain with a mailbox, an alias or a list.
+ *   - domains.cdb holds the domains of the mailboxes and of the aliases
+ *     and lists that stay (so mailbox domains and alias_domains only).
  * Each map is emitted in key order (bytewise), maps in enum map_id order.
  *
  * Memory: accounts are packed into one arena per build (about the size of
@@ -44,6 +54,7 @@ struct mapbuild_counts {
     size_t domains;      /* keys in domains.cdb */
     size_t dropped;      /* accounts dropped because another one has their mail */
     size_t lost;         /* aliases and list memberships lost to a conflict */
+    size_t passwords;    /* accounts in users.cdb with a password */
 };
 
 /* mapbuild_new - an empty build for cfg (kept by reference: it must

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "maps/account.h"
+#include "maps/mapbuild.h"
 #include "maps/mapcheck.h"
 #include "maps/mapset.h"
 #include "maps/status.h"
@@ -144,6 +146,179 @@ static void check_aliases(struct mapset *set, struct mapcheck_report *rep)
         problem(rep, "aliases: corrupt map");
 }
 
+/* The accounts the maps hold, rebuilt to be judged by the rules the sync
+ * applies (account_check, then mapbuild's resolution): the maps may come
+ * from an older version or from a hand. The maps know no DNs: "mail=KEY"
+ * stands for the entry. */
+struct trust {
+    const struct conf *cfg;
+    struct mapcheck_report *rep;
+    struct mapbuild *mb;
+    char **doms;             /* the domains of users.cdb keys, sorted after */
+    size_t ndom, capdom;
+};
+
+/* trust_warn - a rule the resolution found broken */
+static void trust_warn(void *ctx, const char *dn, const char *msg)
+{
+    struct trust *t = ctx;
+
+    problem(t->rep, "rules: %s: %s", dn, msg);
+}
+
+/* quota_of - the bytes of a "*:storage=NB" rule (0 unlimited or absent) */
+static uint64_t quota_of(const char *rule)
+{
+    uint64_t q = 0;
+
+    if (rule == NULL || strncmp(rule, "*:storage=", 10) != 0)
+        return 0;
+    for (const char *p = rule + 10; *p >= '0' && *p <= '9'; p++) {
+        if (q > (UINT64_MAX - 9) / 10)
+            return UINT64_MAX;
+        q = q * 10 + (uint64_t)(*p - '0');
+    }
+    return q;
+}
+
+/* mail_field_safe - the mail field holds no ".." component and no '%';
+ * nor, when it is ours (no mail_location), a ':' after "maildir:" */
+static bool mail_field_safe(const struct conf *cfg, const char *mail)
+{
+    const char *path = strncmp(mail, "maildir:", 8) == 0 ? mail + 8 : mail;
+
+    if (strchr(path, '%') != NULL || strstr(path, "/../") != NULL ||
+        (strlen(path) >= 3 && strcmp(path + strlen(path) - 3, "/..") == 0) ||
+        strncmp(path, "../", 3) == 0)
+        return false;
+    if ((cfg->mail_location == NULL || cfg->mail_location[0] == '\0') && strchr(path, ':'))
+        return false;
+    return true;
+}
+
+/* trust_user - one users.cdb record as an account; the ones that pass go
+ * into the build */
+static int trust_user(struct trust *t, struct mapset *set, const char *k, size_t klen,
+                      const struct userrec *rec)
+{
+    struct account a;
+    char key[512], dn[520], why[512], def[4200];
+    const char *mbox, *home = userrec_get(rec, "home"), *uid = userrec_get(rec, "uid"),
+                      *gid = userrec_get(rec, "gid"), *mail = userrec_get(rec, "mail");
+    size_t mlen;
+
+    if (klen >= sizeof(key) || home == NULL || uid == NULL || gid == NULL ||
+        mapset_lookup(set, MAP_MAILBOXES, k, klen, &mbox, &mlen) != 1)
+        return 0;       /* reported by check_users */
+    memcpy(key, k, klen);
+    key[klen] = '\0';
+    snprintf(dn, sizeof(dn), "mail=%s", key);
+    if (mail != NULL && !mail_field_safe(t->cfg, mail))
+        problem(t->rep, "rules: users: %s: mail field %.200s has '..', '%%' or ':'", key, mail);
+    account_init(&a);
+    a.dn = strdup(dn);
+    a.mail = strdup(key);
+    a.home = strdup(home);
+    a.mailbox = strndup(mbox, mlen);
+    a.uid = (uint32_t)strtoul(uid, NULL, 10);
+    a.gid = (uint32_t)strtoul(gid, NULL, 10);
+    a.quota = quota_of(userrec_get(rec, "quota_rule"));
+    if (userrec_get(rec, "password") != NULL)
+        a.password = strdup(userrec_get(rec, "password"));
+    if (a.dn == NULL || a.mail == NULL || a.home == NULL || a.mailbox == NULL) {
+        account_free(&a);
+        return -1;
+    }
+    a.storage_set = account_default_mailbox(key, def, sizeof(def)) < 0 ||
+                    strcmp(def, a.mailbox) != 0;
+    if (account_check(t->cfg, &a, why, sizeof(why)) < 0) {
+        problem(t->rep, "rules: users: %s: %s", key, why);
+    } else if (mapbuild_add(t->mb, &a, why, sizeof(why)) < 0) {
+        account_free(&a);
+        return -1;
+    }
+    account_free(&a);
+    const char *at = strrchr(key, '@');
+    if (at != NULL) {
+        if (t->ndom == t->capdom) {
+            size_t cap = t->capdom ? 2 * t->capdom : 256;
+            char **d = realloc(t->doms, cap * sizeof(*d));
+            if (d == NULL)
+                return -1;
+            t->doms = d;
+            t->capdom = cap;
+        }
+        if ((t->doms[t->ndom] = strdup(at + 1)) == NULL)
+            return -1;
+        t->ndom++;
+    }
+    return 0;
+}
+
+/* str_cmp - qsort order of C strings */
+static int str_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* check_trust - design.md "Directory data is untrusted" on the maps: each
+ * account by account_check, the accounts together (homes and mailboxes
+ * unique, a mail never an alias) by mapbuild's resolution, and every
+ * domain in domains.cdb a mailbox domain or one of alias_domains */
+static void check_trust(const struct conf *cfg, struct mapset *set, struct mapcheck_report *rep)
+{
+    struct trust t = { .cfg = cfg, .rep = rep };
+    struct userrec rec;
+    unsigned pos = 0;
+    const char *k, *v;
+    size_t klen, vlen;
+    char err[256];
+    struct mapbuild_counts c;
+
+    userrec_init(&rec);
+    if ((t.mb = mapbuild_new(cfg, trust_warn, &t)) == NULL)
+        goto nomem;
+    while (cdbmap_iter(mapset_map(set, MAP_USERS), &pos, &k, &klen, &v, &vlen) > 0) {
+        if (userrec_decode(&rec, v, vlen, err, sizeof(err)) < 0)
+            continue;   /* reported by check_users */
+        if (trust_user(&t, set, k, klen, &rec) < 0)
+            goto nomem;
+    }
+    if (mapbuild_resolve(t.mb, &c, err, sizeof(err)) < 0)
+        problem(rep, "rules: %s", err);
+    pos = 0;
+    while (cdbmap_iter(mapset_map(set, MAP_ALIASES), &pos, &k, &klen, &v, &vlen) > 0) {
+        const char *d;
+        size_t dl;
+        if (mapset_lookup(set, MAP_USERS, k, klen, &d, &dl) == 1)
+            problem(rep, "rules: aliases: %.*s is a mailbox's own address", (int)klen, k);
+    }
+    if (t.ndom > 1)
+        qsort(t.doms, t.ndom, sizeof(*t.doms), str_cmp);
+    pos = 0;
+    while (cdbmap_iter(mapset_map(set, MAP_DOMAINS), &pos, &k, &klen, &v, &vlen) > 0) {
+        char dom[300];
+        const char *key = dom;
+        if (klen >= sizeof(dom))
+            continue;
+        memcpy(dom, k, klen);
+        dom[klen] = '\0';
+        if (conf_alias_domain(cfg, dom, klen) ||
+            (t.ndom > 0 && bsearch(&key, t.doms, t.ndom, sizeof(*t.doms), str_cmp) != NULL))
+            continue;
+        problem(rep, "rules: domains: %s holds no mailbox and is not in alias_domains", dom);
+    }
+    goto out;
+nomem:
+    problem(rep, "rules: out of memory");
+out:
+    for (size_t i = 0; i < t.ndom; i++)
+        free(t.doms[i]);
+    free(t.doms);
+    mapbuild_free(t.mb);
+    userrec_free(&rec);
+}
+
 /* check_status - the status file describes these files */
 static void check_status(const struct conf *cfg, struct mapcheck_report *rep)
 {
@@ -197,6 +372,7 @@ int mapcheck_run(const struct conf *cfg, struct mapcheck_report *rep)
         check_users(set, rep);
         check_mailboxes(set, rep);
         check_aliases(set, rep);
+        check_trust(cfg, set, rep);
         if (mapcheck_checksum(cfg->maps_dir, rep->checksum, err, sizeof(err)) < 0)
             problem(rep, "checksum: %s", err);
         check_status(cfg, rep);

@@ -8,9 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "maps/atomicfile.h"
 #include "maps/cdbmake.h"
 #include "maps/mapwriter.h"
 #include "maps/sha256.h"
@@ -35,8 +37,6 @@ enum wstate { W_COLLECT, W_STREAM, W_DONE, W_SPENT };
  * records: a million users cost their bytes plus 12 bytes each. */
 struct mapwriter {
     char *path;          /* final name */
-    char *dir;           /* its directory, for the temp file and fsync */
-    const char *base;    /* final name without the directory */
     mode_t mode;
     gid_t gid;
 
@@ -53,8 +53,7 @@ struct mapwriter {
     size_t lastlen, lastcap;
     size_t flushed;      /* streaming: bytes handed to writeback so far */
 
-    char *tmp;           /* temp file name, NULL when there is none */
-    int fd;
+    struct atomicfile af; /* the temp file; af.tmp NULL when there is none */
 };
 
 /* rec_klen - key length of the record at off */
@@ -97,24 +96,9 @@ struct mapwriter *mapwriter_new(const char *path, mode_t mode, gid_t gid)
         free(w);
         return NULL;
     }
-    const char *slash = strrchr(w->path, '/');
-    if (slash == NULL) {
-        w->dir = strdup(".");
-        w->base = w->path;
-    } else {
-        /* "/users.cdb" lives in "/", not in "". */
-        size_t dlen = slash == w->path ? 1 : (size_t)(slash - w->path);
-        w->dir = strndup(w->path, dlen);
-        w->base = slash + 1;
-    }
-    if (w->dir == NULL) {
-        free(w->path);
-        free(w);
-        return NULL;
-    }
     w->mode = mode;
     w->gid = gid;
-    w->fd = -1;
+    w->af.fd = -1;
     return w;
 }
 
@@ -125,15 +109,10 @@ void mapwriter_free(struct mapwriter *w)
         return;
     if (w->state == W_STREAM)
         cdbmake_free(&w->cm);
-    if (w->fd >= 0)
-        close(w->fd);
-    if (w->tmp != NULL)
-        unlink(w->tmp);
+    atomicfile_discard(&w->af);
     free(w->arena);
     free(w->offs);
     free(w->last);
-    free(w->tmp);
-    free(w->dir);
     free(w->path);
     free(w);
 }
@@ -255,7 +234,7 @@ static int stream_add(struct mapwriter *w, const char *key, size_t keylen,
     }
     if (cdbmake_add(&w->cm, cur, (uint32_t)keylen, value, (uint32_t)vallen) < 0) {
         int saved = errno;
-        snprintf(err, errsz, "%s: write %s: %s", w->path, w->tmp, strerror(saved));
+        snprintf(err, errsz, "%s: write %s: %s", w->path, w->af.tmp, strerror(saved));
         return -1;
     }
     memmove(w->last, cur, keylen);
@@ -265,7 +244,7 @@ static int stream_add(struct mapwriter *w, const char *key, size_t keylen,
     /* start writing back what is there, so the fsync at the end finds
      * little left to do (a hint: errors show at that fsync) */
     if (w->used - w->flushed >= STREAM_FLUSH_BYTES) {
-        (void)sync_file_range(w->fd, (off_t)w->flushed, 0, SYNC_FILE_RANGE_WRITE);
+        (void)sync_file_range(w->af.fd, (off_t)w->flushed, 0, SYNC_FILE_RANGE_WRITE);
         w->flushed = w->used;
     }
     return 0;
@@ -369,45 +348,19 @@ static void mapwriter_discard(struct mapwriter *w)
 {
     if (w->state == W_STREAM)
         cdbmake_free(&w->cm);
-    if (w->fd >= 0)
-        close(w->fd);
-    w->fd = -1;
-    if (w->tmp != NULL)
-        unlink(w->tmp);
-    free(w->tmp);
-    w->tmp = NULL;
+    atomicfile_discard(&w->af);
     w->state = w->streamed ? W_SPENT : W_COLLECT;
 }
 
-/* tmp_create - a new hidden file beside the final one
- * (".users.cdb.XXXXXX": Postfix never opens a name it was not given, and
- * a leftover is easy to spot), with a CDB being made in it */
+/* tmp_create - the temp file (atomicfile.h), with a CDB being made in it */
 static int tmp_create(struct mapwriter *w, char *err, size_t errsz)
 {
-    size_t tlen = strlen(w->dir) + strlen(w->base) + 10;
-    w->tmp = malloc(tlen);
-    if (w->tmp == NULL) {
-        snprintf(err, errsz, "%s: out of memory", w->path);
+    if (atomicfile_open(&w->af, w->path, err, errsz) < 0)
         return -1;
-    }
-    snprintf(w->tmp, tlen, "%s/.%s.XXXXXX", w->dir, w->base);
-    w->fd = mkostemp(w->tmp, O_CLOEXEC);
-    if (w->fd < 0) {
+    if (cdbmake_start(&w->cm, w->af.fd) < 0) {
         int saved = errno;
-        snprintf(err, errsz, "%s: cannot create a temp file in %s: %s",
-                 w->path, w->dir, strerror(saved));
-        free(w->tmp);
-        w->tmp = NULL;
-        return -1;
-    }
-    if (cdbmake_start(&w->cm, w->fd) < 0) {
-        int saved = errno;
-        snprintf(err, errsz, "%s: write %s: %s", w->path, w->tmp, strerror(saved));
-        close(w->fd);
-        w->fd = -1;
-        unlink(w->tmp);
-        free(w->tmp);
-        w->tmp = NULL;
+        snprintf(err, errsz, "%s: write %s: %s", w->path, w->af.tmp, strerror(saved));
+        atomicfile_discard(&w->af);
         return -1;
     }
     w->state = W_STREAM;
@@ -430,28 +383,18 @@ int mapwriter_stream(struct mapwriter *w, char *err, size_t errsz)
 /* tmp_complete - end the CDB, set permissions, fsync */
 static int tmp_complete(struct mapwriter *w, char *err, size_t errsz)
 {
-    const char *step = "write";
     int rc = cdbmake_finish(&w->cm);
 
     w->state = W_DONE;                   /* cm is freed either way */
+    if (rc < 0) {
+        int saved = errno;
+        snprintf(err, errsz, "%s: write %s: %s", w->path, w->af.tmp, strerror(saved));
+    } else {
+        rc = atomicfile_seal(&w->af, w->mode, w->gid, err, errsz);
+    }
     if (rc < 0)
-        goto fail;
-    step = "chmod";
-    if (fchmod(w->fd, w->mode & 07777) < 0)
-        goto fail;
-    step = "chown";
-    if (w->gid != (gid_t)-1 && fchown(w->fd, (uid_t)-1, w->gid) < 0)
-        goto fail;
-    step = "fsync";
-    if (fsync(w->fd) < 0)
-        goto fail;
-    return 0;
-
-fail:;
-    int saved = errno;
-    snprintf(err, errsz, "%s: %s %s: %s", w->path, step, w->tmp, strerror(saved));
-    mapwriter_discard(w);
-    return -1;
+        mapwriter_discard(w);
+    return rc;
 }
 
 /* mapwriter_finish - the temp file complete and on disk */
@@ -475,7 +418,7 @@ int mapwriter_finish(struct mapwriter *w, char *err, size_t errsz)
         if (cdbmake_add(&w->cm, rec_key(w, off), rec_klen(w, off),
                          rec_value(w, off), rec_vlen(w, off)) < 0) {
             int saved = errno;
-            snprintf(err, errsz, "%s: write %s: %s", w->path, w->tmp, strerror(saved));
+            snprintf(err, errsz, "%s: write %s: %s", w->path, w->af.tmp, strerror(saved));
             mapwriter_discard(w);
             return -1;
         }
@@ -490,7 +433,7 @@ static int mapwriter_hash_tmp(struct mapwriter *w, struct sha256 *ctx,
     off_t pos = 0;
     ssize_t n;
 
-    while ((n = pread(w->fd, buf, bufsz, pos)) != 0) {
+    while ((n = pread(w->af.fd, buf, bufsz, pos)) != 0) {
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -501,22 +444,6 @@ static int mapwriter_hash_tmp(struct mapwriter *w, struct sha256 *ctx,
         sha256_update(ctx, buf, (size_t)n);
         pos += n;
     }
-    return 0;
-}
-
-/* fsync_dir - make the renames in dir durable */
-static int fsync_dir(const char *dir, char *err, size_t errsz)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 || fsync(fd) < 0) {
-        int saved = errno;
-        if (fd >= 0)
-            close(fd);
-        snprintf(err, errsz, "maps renamed into place, but fsync of %s failed: %s",
-                 dir, strerror(saved));
-        return -1;
-    }
-    close(fd);
     return 0;
 }
 
@@ -559,6 +486,60 @@ static void *hash_run(void *arg)
 }
 
 /* mapwriter_commit - all temp files first, then all renames */
+/* same_file - the finished temp file of w and the map in place hold the
+ * same bytes, mode, owner and group: 1 yes, 0 no, -1 read error */
+static int same_file(struct mapwriter *w, char *err, size_t errsz)
+{
+    struct stat a, b;
+    int fd = open(w->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return 0;   /* missing (or a symlink): installing changes something */
+    int rc = 0;
+    if (fstat(w->af.fd, &a) < 0 || fstat(fd, &b) < 0) {
+        int saved = errno;
+        snprintf(err, errsz, "%s: %s", w->path, strerror(saved));
+        rc = -1;
+    } else if (S_ISREG(b.st_mode) && a.st_size == b.st_size &&
+               (a.st_mode & 07777) == (b.st_mode & 07777) && a.st_uid == b.st_uid &&
+               a.st_gid == b.st_gid) {
+        /* both are in the page cache: the new one was just written, the
+         * old one is what every reader maps */
+        size_t len = (size_t)a.st_size;
+        void *x = len ? mmap(NULL, len, PROT_READ, MAP_SHARED, w->af.fd, 0) : NULL;
+        void *y = len ? mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0) : NULL;
+        if (len && (x == MAP_FAILED || y == MAP_FAILED)) {
+            int saved = errno;
+            snprintf(err, errsz, "%s: mmap: %s", w->path, strerror(saved));
+            rc = -1;
+        } else {
+            rc = len == 0 || memcmp(x, y, len) == 0;
+        }
+        if (len && x != MAP_FAILED)
+            munmap(x, len);
+        if (len && y != MAP_FAILED)
+            munmap(y, len);
+    }
+    close(fd);
+    return rc;
+}
+
+/* mapwriter_unchanged - finish every writer, compare with what is in place */
+int mapwriter_unchanged(struct mapwriter *const *writers, size_t n, char *err, size_t errsz)
+{
+    int same = 1;
+    for (size_t i = 0; i < n; i++)
+        if (mapwriter_finish(writers[i], err, errsz) < 0)
+            goto fail;
+    for (size_t i = 0; i < n && same == 1; i++)
+        if ((same = same_file(writers[i], err, errsz)) < 0)
+            goto fail;
+    return same;
+fail:
+    for (size_t i = 0; i < n; i++)
+        mapwriter_discard(writers[i]);
+    return -1;
+}
+
 int mapwriter_commit(struct mapwriter *const *writers, size_t n,
                      char *checksum_hex, char *err, size_t errsz)
 {
@@ -584,14 +565,11 @@ int mapwriter_commit(struct mapwriter *const *writers, size_t n,
     /* Every file is complete and on disk: only now touch the real names. */
     for (i = 0; i < n; i++) {
         struct mapwriter *w = writers[i];
-        if (rename(w->tmp, w->path) < 0) {
-            int saved = errno;
-            snprintf(err, errsz, "%s: rename %s: %s (%zu of %zu maps were already replaced)",
-                     w->path, w->tmp, strerror(saved), i, n);
+        if (atomicfile_rename(&w->af, err, errsz) < 0) {
+            size_t used = strlen(err);
+            snprintf(err + used, errsz - used, " (%zu of %zu maps were already replaced)", i, n);
             goto fail;
         }
-        free(w->tmp);
-        w->tmp = NULL;
         w->state = w->streamed ? W_SPENT : W_COLLECT;
     }
     int rc = 0;
@@ -599,16 +577,14 @@ int mapwriter_commit(struct mapwriter *const *writers, size_t n,
         /* One fsync per directory; writers of one set share it. */
         bool seen = false;
         for (size_t j = 0; j < i && !seen; j++)
-            seen = strcmp(writers[j]->dir, writers[i]->dir) == 0;
-        if (!seen && fsync_dir(writers[i]->dir, err, errsz) < 0)
+            seen = strcmp(writers[j]->af.dir, writers[i]->af.dir) == 0;
+        if (!seen && atomicfile_sync_dir(writers[i]->af.dir, err, errsz) < 0)
             rc = -1;
     }
     if (threaded)
         pthread_join(hasher, NULL);
-    for (i = 0; i < n; i++) {
-        close(writers[i]->fd);
-        writers[i]->fd = -1;
-    }
+    for (i = 0; i < n; i++)
+        atomicfile_discard(&writers[i]->af);
     if (rc == 0 && checksum_hex != NULL && job.rc < 0) {
         snprintf(err, errsz, "maps renamed into place, but their checksum failed: %s", job.err);
         rc = -1;

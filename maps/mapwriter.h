@@ -5,7 +5,7 @@
  * keys lower-cased, no NUL in keys or values, no empty keys or values
  * (Postfix 3.7 crashes on an empty value), records sorted by key so the
  * same input gives byte-identical files, each file written beside its
- * final name, fsync'ed and only then renamed into place.
+ * final name, fsync'ed and only then renamed into place (atomicfile.h).
  *
  * A mapwriter collects records in memory (one per map) and sorts them, or,
  * after mapwriter_stream(), writes records that arrive in key order
@@ -51,6 +51,14 @@ size_t mapwriter_count(const struct mapwriter *w);
  * thread of its own. No record may be added afterwards. 0, or -1 with a
  * reason and the temp file removed. */
 int mapwriter_finish(struct mapwriter *w, char *err, size_t errsz);
+
+/* mapwriter_unchanged - finish the n writers, then compare each new file
+ * with the map in place: 1 when every one holds the same bytes with the
+ * same mode, owner and group (committing would change nothing a reader
+ * sees), 0 when any differs or is missing, -1 with a reason (the writers
+ * are then discarded, as by a failed commit). The writers stay finished:
+ * commit them, or free them to leave the maps as they are. */
+int mapwriter_unchanged(struct mapwriter *const *writers, size_t n, char *err, size_t errsz);
 
 /* mapwriter_commit - write all n maps to temp files, fsync, rename into
  * place in array order, fsync the directory. 0 on success; -1 with a

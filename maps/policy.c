@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "maps/policy.h"
 #include "maps/userrec.h"
@@ -120,6 +121,9 @@ const char *policy_request_get(const struct policy_request *req, enum policy_att
  * one" and "more than one" matter, so the walk stops at the second. */
 struct resolve {
     struct lookup *lk;
+    struct policy_limits lim;
+    bool pending;                 /* lim.no_wait and a lookup would wait */
+    bool ldap_asked, ldap_failed;
     const char *delims;
     char visited[POLICY_ALIAS_NODES][ADDRESS_MAX + 1];
     size_t nvisited;
@@ -162,7 +166,7 @@ static void expand(struct resolve *rs, const char *val, size_t len, const char *
     }
     memcpy(copy, val, len);
     copy[len] = '\0';
-    for (char *p = copy; *p != '\0' && rs->dests < 2 && !rs->error;) {
+    for (char *p = copy; *p != '\0' && rs->dests < 2 && !rs->error && !rs->pending;) {
         size_t n = strcspn(p, ",");
         char *end = p + n, *s = p, *e = end;
         p = *end != '\0' ? end + 1 : end;
@@ -183,13 +187,49 @@ static void expand(struct resolve *rs, const char *val, size_t len, const char *
     free(copy);
 }
 
+/* ask_maps - the maps alone, within rs->lim: 1, 0 or -1 (error, or
+ * pending when a lookup would have to wait for LDAP). Fresh maps that hold
+ * the key answer, as in lookup_key; without LDAP any map that holds it. */
+static int ask_maps(struct resolve *rs, enum map_id map, const char *key, const char **val,
+                    size_t *len)
+{
+    struct mapset *set = lookup_mapset(rs->lk);
+    int in_map = mapset_lookup(set, map, key, strlen(key), val, len);
+
+    if (in_map > 0 && mapset_fresh(set, time(NULL)))
+        return 1;
+    if (!rs->lim.ldap_down) {
+        rs->pending = true;
+        return -1;
+    }
+    if (in_map > 0)
+        return 1;
+    rs->error = true;
+    rs->ldap_failed = true;
+    if (in_map < 0)
+        snprintf(rs->reason, sizeof(rs->reason), "%s lookup of %s: %s", map_name(map), key,
+                 mapset_map(set, map)->error);
+    else
+        snprintf(rs->reason, sizeof(rs->reason),
+                 "%s lookup of %s: not in the maps, LDAP unreachable (not retried yet)",
+                 map_name(map), key);
+    return -1;
+}
+
 /* ask - lookup_key with the error folded into rs: 1, 0 or -1 */
 static int ask(struct resolve *rs, enum map_id map, const char *key, const char **val,
                size_t *len)
 {
     char err[300];
-    enum lookup_result r = lookup_key(rs->lk, map, key, strlen(key), val, len, NULL, err,
+    enum lookup_source src = LOOKUP_FROM_MAP;
+
+    if (rs->lim.no_wait || rs->lim.ldap_down)
+        return ask_maps(rs, map, key, val, len);
+    enum lookup_result r = lookup_key(rs->lk, map, key, strlen(key), val, len, &src, err,
                                       sizeof(err));
+    /* past the fresh maps means LDAP was asked; a stale answer means it failed */
+    rs->ldap_asked |= r == LOOKUP_TEMPFAIL || src != LOOKUP_FROM_MAP;
+    rs->ldap_failed |= r == LOOKUP_TEMPFAIL || src == LOOKUP_FROM_STALE_MAP;
     if (r == LOOKUP_TEMPFAIL) {
         rs->error = true;
         snprintf(rs->reason, sizeof(rs->reason), "%s lookup of %s: %s", map_name(map), key, err);
@@ -204,7 +244,7 @@ static void visit(struct resolve *rs, const struct address *a, const char *ext, 
     const char *val, *mv;
     size_t len, ml;
 
-    if (rs->dests >= 2 || rs->error || !visited_add(rs, a->full))
+    if (rs->dests >= 2 || rs->error || rs->pending || !visited_add(rs, a->full))
         return;
     /* A domain that is not ours holds no mailbox: no LDAP query for it
      * (relay attempts, external list members). */
@@ -224,6 +264,8 @@ static void visit(struct resolve *rs, const struct address *a, const char *ext, 
     for (int step = 0; step < 2; step++) {
         enum map_id map = (step == 0) == alias_first ? MAP_ALIASES : MAP_USERS;
         int r = ask(rs, map, a->full, &val, &len);
+        if (rs->pending)
+            return;
         if (r < 0 && depth > 0) {
             /* a member we cannot look up is still one destination: a
              * fan-out stays a fan-out; a single one is an error below */
@@ -266,39 +308,6 @@ static void visit(struct resolve *rs, const struct address *a, const char *ext, 
         rs->dests++;
     if (rs->dests != 1)
         rs->have_mailbox = false;
-}
-
-/* is_rule_field - quota_rule, quota_rule2, quota_rule3, ... */
-static bool is_rule_field(const char *name)
-{
-    if (strncmp(name, "quota_rule", 10) != 0)
-        return false;
-    for (const char *p = name + 10; *p != '\0'; p++) {
-        if (*p < '0' || *p > '9')
-            return false;
-    }
-    return true;
-}
-
-/* rules_of - the user's quota rules from the users.cdb fields */
-static int rules_of(const struct userrec *rec, struct quota_rules *rules, char *err, size_t errsz)
-{
-    memset(rules, 0, sizeof(*rules));
-    for (size_t i = 0; i < rec->count; i++) {
-        struct quota_rule rule;
-        char why[256];
-        if (!is_rule_field(rec->field[i].name))
-            continue;
-        if (quota_rule_parse(rec->field[i].value, &rule, why, sizeof(why)) < 0) {
-            snprintf(err, errsz, "%s: %s", rec->field[i].name, why);
-            return -1;
-        }
-        if (quota_rules_add(rules, &rule) < 0) {
-            snprintf(err, errsz, "too many quota rules");
-            return -1;
-        }
-    }
-    return 0;
 }
 
 /* size_parse - Postfix's size=; missing or unreadable counts as unknown (0) */
@@ -351,17 +360,53 @@ static void dunno(struct policy_decision *d, const char *reason)
     snprintf(d->reason, sizeof(d->reason), "%s", reason);
 }
 
-/* policy_decide - resolve, find the folder's limit, compare with usage */
+/* usage_of - the mailbox's usage within lim: 0, -1 with a reason in d
+ * (already answered), 1 pending */
+static int usage_of(struct usage_source *usage, const struct usage_user *u,
+                    const struct policy_limits *lim, struct policy_decision *d)
+{
+    char err[300];
+    bool waits = usage_waits(usage);
+
+    if (waits && lim->no_wait && !lim->usage_down)
+        return 1;
+    if (waits && lim->usage_down) {
+        d->usage_failed = true;
+        snprintf(d->reason, sizeof(d->reason), "%s unreachable (not retried yet)",
+                 usage_name(usage));
+        return -1;
+    }
+    d->usage_asked = waits;
+    if (usage_get(usage, u, &d->usage, err, sizeof(err)) < 0) {
+        d->usage_failed = waits;
+        snprintf(d->reason, sizeof(d->reason), "%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* policy_decide - no limits */
 void policy_decide(const struct policy_request *req, const struct conf *cfg,
                    struct lookup *lk, struct usage_source *usage,
                    struct policy_decision *d)
 {
+    policy_decide_within(req, cfg, lk, usage, NULL, d);
+}
+
+/* policy_decide_within - resolve, find the folder's limit, compare with usage */
+void policy_decide_within(const struct policy_request *req, const struct conf *cfg,
+                          struct lookup *lk, struct usage_source *usage,
+                          const struct policy_limits *lim, struct policy_decision *d)
+{
+    static const struct policy_limits none;
     const char *state = policy_request_get(req, POLICY_A_PROTOCOL_STATE);
     const char *rcpt = policy_request_get(req, POLICY_A_RECIPIENT);
     struct address addr;
     const char *why;
 
     memset(d, 0, sizeof(*d));
+    if (lim == NULL)
+        lim = &none;
     dunno(d, "");
     snprintf(d->folder, sizeof(d->folder), "INBOX");
     if (strcmp(policy_request_get(req, POLICY_A_REQUEST), "smtpd_access_policy") != 0) {
@@ -391,9 +436,16 @@ void policy_decide(const struct policy_request *req, const struct conf *cfg,
     }
     userrec_init(&rec);
     rs->lk = lk;
+    rs->lim = *lim;
     rs->delims = cfg->recipient_delimiter;
     rs->rec = &rec;
     visit(rs, &addr, addr.extension, 0);
+    d->ldap_asked = rs->ldap_asked;
+    d->ldap_failed = rs->ldap_failed;
+    if (rs->pending) {
+        d->pending = d->pending_ldap = true;
+        goto out;
+    }
     if (rs->error) {
         snprintf(d->reason, sizeof(d->reason), "%s", rs->reason);
         on_error(cfg, d);
@@ -416,7 +468,7 @@ void policy_decide(const struct policy_request *req, const struct conf *cfg,
 
     struct quota_rules rules;
     char err[300];
-    if (rules_of(&rec, &rules, err, sizeof(err)) < 0) {
+    if (quota_rules_of_record(&rec, &rules, err, sizeof(err)) < 0) {
         snprintf(d->reason, sizeof(d->reason), "%s: %s", d->mailbox, err);
         on_error(cfg, d);
         goto out;
@@ -440,8 +492,12 @@ void policy_decide(const struct policy_request *req, const struct conf *cfg,
         .domain = rs->mailbox.domain,
         .home = home != NULL ? home : "",
     };
-    if (usage_get(usage, &u, &d->usage, err, sizeof(err)) < 0) {
-        snprintf(d->reason, sizeof(d->reason), "%s", err);
+    int ur = usage_of(usage, &u, lim, d);
+    if (ur > 0) {
+        d->pending = true;
+        goto out;
+    }
+    if (ur < 0) {
         on_error(cfg, d);
         goto out;
     }

@@ -79,6 +79,24 @@ struct policy_decision {
     char folder[QUOTA_FOLDER_MAX];       /* "INBOX" or the rule's folder */
     uint64_t usage, limit, grace, size;
     char reason[1024];                   /* why DUNNO/DEFER (debug and error logs) */
+    /* with struct policy_limits: */
+    bool pending;                        /* no_wait and an answer needs LDAP or a
+                                          * usage source that waits: nothing decided */
+    bool pending_ldap;                   /* pending for LDAP (else for usage only) */
+    bool ldap_asked, ldap_failed;        /* a lookup went past the fresh maps; it
+                                          * found LDAP unreachable (or was told so) */
+    bool usage_asked, usage_failed;      /* a usage source that waits was asked; it failed */
+};
+
+/* How far a decision may go. An event loop decides with no_wait, so that
+ * only the maps and a local usage source are read, and hands what is left
+ * (pending) to a thread; after an outage it answers with ldap_down or
+ * usage_down instead of asking again, for as long as it backs off. */
+struct policy_limits {
+    bool no_wait;        /* pending instead of an LDAP lookup or a usage source that waits */
+    bool ldap_down;      /* no LDAP lookup: answer as lookup_key does when LDAP cannot
+                          * be reached (maps that hold the key, stale or not; else an error) */
+    bool usage_down;     /* a usage source that waits is not asked: usage unavailable */
 };
 
 /* policy_decide - the answer to one request: DUNNO unless the recipient
@@ -89,6 +107,12 @@ struct policy_decision {
 void policy_decide(const struct policy_request *req, const struct conf *cfg,
                    struct lookup *lk, struct usage_source *usage,
                    struct policy_decision *d);
+
+/* policy_decide_within - policy_decide within lim (NULL: no limits). With
+ * lim->no_wait, d->pending and nothing else when an answer would wait. */
+void policy_decide_within(const struct policy_request *req, const struct conf *cfg,
+                          struct lookup *lk, struct usage_source *usage,
+                          const struct policy_limits *lim, struct policy_decision *d);
 
 /* policy_reply_format - "action=...\n\n" for d into buf; the length, or -1
  * when it does not fit (callers size buf POLICY_REPLY_MAX) */

@@ -11,6 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "maps/account.h"
+#include "maps/atomicfile.h"
+#include "maps/ldapdir.h"
 #include "maps/postfix_config.h"
 
 #define POSTFIX_DEFAULT_DIR "/etc/postfix"
@@ -18,18 +21,24 @@
 static const char *const table_names[POSTFIX_TABLES] = {
     [POSTFIX_DOMAINS] = "mailmaps-domains.cf",
     [POSTFIX_MAILBOXES] = "mailmaps-mailboxes.cf",
+    [POSTFIX_DEFER] = "mailmaps-defer.cf",
+    [POSTFIX_MAIL] = "mailmaps-mail.cf",
     [POSTFIX_ALIASES] = "mailmaps-aliases.cf",
 };
 
 static const char *const map_names[POSTFIX_TABLES] = {
     [POSTFIX_DOMAINS] = "domains",
     [POSTFIX_MAILBOXES] = "mailboxes",
+    [POSTFIX_DEFER] = "mailboxes",
+    [POSTFIX_MAIL] = "aliases",
     [POSTFIX_ALIASES] = "aliases",
 };
 
 static const char *const main_cf_params[POSTFIX_TABLES] = {
     [POSTFIX_DOMAINS] = "virtual_mailbox_domains",
     [POSTFIX_MAILBOXES] = "virtual_mailbox_maps",
+    [POSTFIX_DEFER] = "virtual_mailbox_maps",
+    [POSTFIX_MAIL] = "virtual_alias_maps",
     [POSTFIX_ALIASES] = "virtual_alias_maps",
 };
 
@@ -70,6 +79,12 @@ static bool value_ok(const char *v)
     return true;
 }
 
+/* list_item_ok - s can be one item of a Postfix list setting */
+static bool list_item_ok(const char *s)
+{
+    return value_ok(s) && s[0] != '\0' && strpbrk(s, " ,") == NULL;
+}
+
 /* check_values - every value the files carry can be written as it is */
 static int check_values(const struct conf *cfg, const char *secret, char *err, size_t errsz)
 {
@@ -77,7 +92,8 @@ static int check_values(const struct conf *cfg, const char *secret, char *err, s
         { "ldap_bind_dn", cfg->ldap_bind_dn },   { "ldap_base", cfg->ldap_base },
         { "ldap_filter", cfg->ldap_filter },     { "ldap_tls_ca_file", cfg->ldap_tls_ca_file },
         { "ldap_attr_mail", cfg->attr.mail },    { "ldap_attr_alias", cfg->attr.alias },
-        { "ldap_attr_group", cfg->attr.group },
+        { "ldap_attr_group", cfg->attr.group },   { "ldap_attr_home", cfg->attr.home },
+        { "ldap_attr_storage", cfg->attr.storage }, { "mail_base", cfg->mail_base },
     };
 
     if (cfg->ldap_uri_count == 0) {
@@ -96,6 +112,14 @@ static int check_values(const struct conf *cfg, const char *secret, char *err, s
         if (plain[i].value == NULL || !value_ok(plain[i].value)) {
             snprintf(err, errsz, "%s: Postfix's ldap_table cannot carry this value "
                      "(a blank at either end, or a control character)", plain[i].name);
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < cfg->alias_domains_count; i++) {
+        /* a domain list item ends at a blank or a comma */
+        if (!list_item_ok(cfg->alias_domains[i])) {
+            snprintf(err, errsz, "alias_domains: Postfix cannot use '%.200s' in a domain list",
+                     cfg->alias_domains[i]);
             return -1;
         }
     }
@@ -143,67 +167,115 @@ static void put_header(const struct conf *cfg, enum postfix_table t, const char 
     fprintf(out, "/%s, with the sync's filter and\n# attributes. In main.cf:\n#   %s = cdb:",
             map_names[t], main_cf_params[t]);
     put_comment_text(out, cfg->maps_dir);
-    fprintf(out, "/%s,\n#       ldap:", map_names[t]);
-    put_comment_text(out, dir != NULL ? dir : POSTFIX_DEFAULT_DIR);
-    fprintf(out, "/%s\n"
+    fprintf(out, "/%s,", map_names[t]);
+    /* every table of the same parameter, in enum order: for the alias
+     * tables that order matters (the first that answers wins) */
+    for (int i = 0; i < POSTFIX_TABLES; i++) {
+        if (main_cf_params[i] != main_cf_params[t])
+            continue;
+        fprintf(out, "\n#       ldap:");
+        put_comment_text(out, dir != NULL ? dir : POSTFIX_DEFAULT_DIR);
+        fprintf(out, "/%s%s", table_names[i],
+                i + 1 < POSTFIX_TABLES && main_cf_params[i + 1] == main_cf_params[t] ? "," : "");
+    }
+    fprintf(out, "\n"
                  "# Postfix asks it only for keys the map lacks. Entries the sync skips for\n"
-                 "# bad data (its warnings name them) may still be found here.\n",
-            table_names[t]);
+                 "# bad data (its warnings name them) may still be found here.\n");
 
     switch (t) {
     case POSTFIX_DOMAINS:
         fprintf(out,
-                "# The key is a domain, found when a matching account has its %s or\n"
-                "# %s there, or a %s there. As the map, except:\n"
+                "# The key is a domain, found when a matching account has its %s\n"
+                "# there: an alias or list address never makes a domain local. As the map,\n"
+                "# except:\n"
                 "# - the answer is OK once per matching account (OK,OK,...); Postfix uses\n"
                 "#   only whether a domain is found. For exactly OK, list the table as\n"
                 "#   pipemap:{ldap:",
-                a->mail, a->alias, a->group);
+                a->mail);
         put_comment_text(out, dir != NULL ? dir : POSTFIX_DEFAULT_DIR);
         fprintf(out,
                 "/%s, static:OK}\n"
                 "# - every matching entry is sent: a domain with more accounts than the\n"
                 "#   server's size limit for this bind is a temporary failure (4xx) until a\n"
                 "#   sync puts it into the map.\n"
-                "# - %s counts only if it has a substring matching rule (the\n"
-                "#   Postfix Book schema gives it none).\n"
+                "# - alias_domains are not answered here: every sync writes them into the\n"
+                "#   map (list them beside this table where the map may be missing).\n"
+                "# - an entry the sync skips (bad data, its mail held by another entry, a\n"
+                "#   path another account has) still makes its domain local here.\n"
                 "# Postfix asks virtual_mailbox_domains about every domain it resolves,\n"
                 "# also other people's (each sender's): each one the map lacks costs a\n"
-                "# substring search here. Index %s and %s for \"sub\" search, or\n"
-                "# the server reads every account on each of them.\n",
-                table_names[t], a->group, a->mail, a->alias);
+                "# substring search here. Index %s for \"sub\" search, or the server\n"
+                "# reads every account on each of them.\n",
+                table_names[t], a->mail);
         break;
     case POSTFIX_MAILBOXES:
         fprintf(out,
                 "# The key is an address (%s); the answer is <domain>/<local>/Maildir/,\n"
-                "# relative to virtual_mailbox_base, made from the lower-cased key.\n"
-                "# As the map, except:\n"
-                "# - an account with its own %s gets that default path\n"
-                "#   too: ldap_table cannot make the path the map holds. (The value is not\n"
-                "#   used when Dovecot delivers over LMTP.)\n"
+                "# relative to virtual_mailbox_base, made from the lower-cased key, and\n"
+                "# only for an entry whose %s and %s are\n"
+                "# absent or the defaults (spelled as the filter lists them): a path an\n"
+                "# entry sets itself may lie inside another account's, which only the sync\n"
+                "# sees, across the whole directory. As the map, except:\n"
+                "# - an account with a home or storage directory of its own is not found\n"
+                "#   here: %s, listed after this table, makes it a temporary\n"
+                "#   failure, so Postfix defers its mail until a sync puts it into the map\n"
+                "#   (in persist mode, seconds after the change).\n"
+                "# - when another entry names this account's default Maildir (or a path\n"
+                "#   inside or above it) as its own, the sync gives it to the smaller DN;\n"
+                "#   this table still answers the default path for this account.\n"
                 "# - an address that two matching entries hold is a temporary failure\n"
                 "#   (expansion_limit = 1) rather than two paths.\n",
-                a->mail, a->storage);
+                a->mail, a->home, a->storage, table_names[POSTFIX_DEFER]);
+        break;
+    case POSTFIX_DEFER:
+        fprintf(out,
+                "# The key is an address that a matching entry holds as its %s; every\n"
+                "# answer is a temporary failure (4xx), never a mailbox: it returns the\n"
+                "# %s and the objectClass values (at least two) against\n"
+                "# expansion_limit = 1. Listed after %s, it is asked\n"
+                "# only for the accounts that table leaves to the sync (a home or storage\n"
+                "# directory of their own): their mail waits in the queue until a sync\n"
+                "# puts them into the map, rather than bouncing as unknown.\n",
+                a->mail, a->mail, table_names[POSTFIX_MAILBOXES]);
+        break;
+    case POSTFIX_MAIL:
+        fprintf(out,
+                "# The key is an address that a matching entry holds as its %s; the\n"
+                "# answer is the key itself, which ends alias expansion there. Listed\n"
+                "# before %s: Postfix takes the first table that answers, so\n"
+                "# an alias or list claim on some entry's mail address never takes it (a\n"
+                "# mail claim wins, as in the maps), and the address goes on to\n"
+                "# virtual_mailbox_maps. The map holds no such keys: behind fresh maps\n"
+                "# Postfix asks this table about every mailbox address (one search each).\n"
+                "# An address two entries hold as mail is a temporary failure\n"
+                "# (expansion_limit = 1).\n",
+                a->mail, table_names[POSTFIX_ALIASES]);
         break;
     case POSTFIX_ALIASES:
         fprintf(out,
                 "# The key is an alias (%s) or a list address (%s); the\n"
                 "# answer is the %s of every account that carries it, comma separated.\n"
-                "# As the map, except:\n"
+                "# Only keys in a mailbox domain (domains.cdb, then %s)\n"
+                "# or in alias_domains are asked (\"domain\" below): an alias or list\n"
+                "# address in any other domain is never answered. (Maps written before\n"
+                "# mailmaps kept foreign domains out of domains.cdb may still list them\n"
+                "# until the first sync.) As the map, except:\n"
                 "# - addresses come back as stored, not lower-cased (Postfix folds the\n"
                 "#   case of every later lookup, so delivery is the same).\n"
                 "# - list members come in the server's order; the map sorts them.\n"
-                "# - an address that several entries claim (as mail, alias or list) gives\n"
-                "#   every entry that has it as an alias or list; the sync gives it to\n"
-                "#   one of them and warns.\n"
+                "# - an address that several entries claim as alias or list gives every\n"
+                "#   one of them (the sync gives it to the smaller DN and warns); a mail\n"
+                "#   claim wins through %s, which comes first.\n"
+                "# - an alias of an account the sync skips (bad data, its mail held by\n"
+                "#   another entry, a path another account has) is still answered.\n"
                 "# - a list name matches by %s's own rule: case-exact in the\n"
                 "#   Postfix Book schema, so a name stored with capitals is not found by\n"
                 "#   the lower-case key Postfix asks with.\n"
                 "# - a list with more members than the server's size limit for this bind\n"
                 "#   is a temporary failure.\n"
-                "# Postfix asks virtual_alias_maps for every recipient, also for mailbox\n"
-                "# addresses, which are not keys of the map: each one costs a search here.\n",
-                a->alias, a->group, a->mail, a->group);
+                "# A key whose domain domains.cdb lacks costs a domain search first.\n",
+                a->alias, a->group, a->mail, table_names[POSTFIX_DOMAINS],
+                table_names[POSTFIX_MAIL], a->group);
         break;
     default:
         break;
@@ -251,16 +323,63 @@ static void put_connection(const struct conf *cfg, const char *secret, FILE *out
     }
 }
 
-/* put_query - filter and result of one table */
-static void put_query(const struct conf *cfg, enum postfix_table t, FILE *out)
+/* put_literal - a literal inside an LDAP assertion value inside a Postfix
+ * template: filter-escaped, then '%' doubled */
+static void put_literal(FILE *out, const char *s)
+{
+    char esc[3 * 4096 + 1];
+    if (ldapdir_filter_escape(s, strlen(s), esc, sizeof(esc)) >= 0)
+        put_template(out, esc);
+}
+
+/* put_default_paths - the filter terms "home and storage absent or the
+ * defaults": each spelling account.c cleans to the default path (a
+ * trailing '/', the "maildir:" prefix, storage relative or absolute) */
+static void put_default_paths(const struct conf *cfg, const char *base, FILE *out)
 {
     const struct conf_attrs *a = &cfg->attr;
 
+    if (a->home != NULL && a->home[0] != '\0') {
+        fprintf(out, "(|(!(%s=*))", a->home);
+        for (int slash = 0; slash < 2; slash++) {
+            fprintf(out, "(%s=", a->home);
+            put_literal(out, base);
+            fprintf(out, "/%%d/%%u%s)", slash ? "/" : "");
+        }
+        fprintf(out, ")");
+    }
+    if (a->storage != NULL && a->storage[0] != '\0') {
+        fprintf(out, "(|(!(%s=*))", a->storage);
+        for (int v = 0; v < 8; v++) {
+            fprintf(out, "(%s=%s", a->storage, v & 4 ? "maildir:" : "");
+            if (v & 2) {
+                put_literal(out, base);
+                fprintf(out, "/");
+            }
+            fprintf(out, "%%d/%%u/Maildir%s)", v & 1 ? "/" : "");
+        }
+        fprintf(out, ")");
+    }
+}
+
+/* put_query - filter and result of one table */
+static void put_query(const struct conf *cfg, enum postfix_table t, const char *dir,
+                      const char *base, FILE *out)
+{
+    const struct conf_attrs *a = &cfg->attr;
+
+    if (t == POSTFIX_ALIASES) {
+        fprintf(out, "domain =");
+        for (size_t i = 0; i < cfg->alias_domains_count; i++)
+            fprintf(out, " %s,", cfg->alias_domains[i]);
+        fprintf(out, " cdb:%s/domains, ldap:%s/%s\n", cfg->maps_dir,
+                dir != NULL ? dir : POSTFIX_DEFAULT_DIR, table_names[POSTFIX_DOMAINS]);
+    }
     fprintf(out, "query_filter = (&");
     put_template(out, cfg->ldap_filter);
     switch (t) {
     case POSTFIX_DOMAINS:
-        fprintf(out, "(|(%s=*@%%s)(%s=*@%%s)(%s=*@%%s)))\n", a->mail, a->alias, a->group);
+        fprintf(out, "(%s=*@%%s))\n", a->mail);
         fprintf(out, "result_attribute = %s\nresult_format = OK\n", a->mail);
         break;
     case POSTFIX_MAILBOXES:
@@ -268,8 +387,21 @@ static void put_query(const struct conf *cfg, enum postfix_table t, FILE *out)
          * map never holds, are not searched at all. %D and %U in the result
          * are the key's parts, already lower-cased by Postfix, as the map's
          * path is made from the lower-cased mail. */
-        fprintf(out, "(%s=%%u@%%d))\nresult_attribute = %s\n"
+        fprintf(out, "(%s=%%u@%%d)", a->mail);
+        put_default_paths(cfg, base, out);
+        fprintf(out, ")\nresult_attribute = %s\n"
                      "result_format = %%D/%%U/Maildir/\nexpansion_limit = 1\n",
+                a->mail);
+        break;
+    case POSTFIX_DEFER:
+        /* objectClass: every entry has one; with the mail, two elements */
+        fprintf(out, "(%s=%%u@%%d))\nresult_attribute = %s, objectClass\n"
+                     "expansion_limit = 1\n",
+                a->mail, a->mail);
+        break;
+    case POSTFIX_MAIL:
+        fprintf(out, "(%s=%%u@%%d))\nresult_attribute = %s\n"
+                     "result_format = %%U@%%D\nexpansion_limit = 1\n",
                 a->mail, a->mail);
         break;
     case POSTFIX_ALIASES:
@@ -291,9 +423,25 @@ int postfix_config_format(const struct conf *cfg, enum postfix_table t, const ch
     }
     if (check_values(cfg, secret, err, errsz) < 0)
         return -1;
+    /* the default home without "/d/u": mail_base cleaned as account.c
+     * cleans it */
+    char base[4200];
+    int n = account_default_home(cfg, "u@d", base, sizeof(base));
+    if (n < 4) {
+        snprintf(err, errsz, "mail_base: not a usable path");
+        return -1;
+    }
+    base[n - 4] = '\0';
+    if (t == POSTFIX_ALIASES && (!list_item_ok(cfg->maps_dir) ||
+                                 (dir != NULL && !list_item_ok(dir)))) {
+        snprintf(err, errsz, "%.200s: Postfix cannot name a table in a directory whose name"
+                 " has a blank, a comma or a control character",
+                 list_item_ok(cfg->maps_dir) ? dir : cfg->maps_dir);
+        return -1;
+    }
     put_header(cfg, t, dir, out);
     put_connection(cfg, secret, out);
-    put_query(cfg, t, out);
+    put_query(cfg, t, dir, base, out);
     if (ferror(out)) {
         snprintf(err, errsz, "write error: %s", strerror(errno));
         return -1;
@@ -305,59 +453,16 @@ int postfix_config_format(const struct conf *cfg, enum postfix_table t, const ch
 static int write_file(const char *dir, const char *name, const char *text, size_t len,
                       mode_t mode, char *err, size_t errsz)
 {
-    char path[4096], tmp[4200];
+    char path[4096];
     int n = snprintf(path, sizeof(path), "%s/%s", dir, name);
     if (n < 0 || (size_t)n >= sizeof(path)) {
         snprintf(err, errsz, "%.200s: directory name too long", dir);
         return -1;
     }
-    snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
-    if (fd < 0) {
-        snprintf(err, errsz, "%s: %s", tmp, strerror(errno));
-        return -1;
-    }
-    const char *what = "chmod";
-    size_t done = 0;
-    /* The umask must neither loosen nor tighten the mode asked for. */
-    bool good = fchmod(fd, mode) == 0;
-    while (good && done < len) {
-        ssize_t w = write(fd, text + done, len - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        what = "write";
-        if (w <= 0) {
-            if (w == 0)
-                errno = EIO;
-            good = false;
-        } else {
-            done += (size_t)w;
-        }
-    }
-    if (good && fsync(fd) != 0) {
-        what = "fsync";
-        good = false;
-    }
-    int saved = errno;
-    if (close(fd) != 0 && good) {
-        saved = errno;
-        what = "close";
-        good = false;
-    }
-    if (good && rename(tmp, path) != 0) {
-        saved = errno;
-        what = "rename";
-        good = false;
-    }
-    if (!good) {
-        snprintf(err, errsz, "%s: %s: %s", path, what, strerror(saved));
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
+    return atomicfile_replace(path, text, len, mode, (gid_t)-1, err, errsz);
 }
 
-/* postfix_config_write - all three tables, into dir or to stdout */
+/* postfix_config_write - all the tables, into dir or to stdout */
 int postfix_config_write(const struct conf *cfg, const char *dir, char *err, size_t errsz)
 {
     char *secret = NULL;
@@ -372,7 +477,7 @@ int postfix_config_write(const struct conf *cfg, const char *dir, char *err, siz
     /* The comments name the file as main.cf must: by its absolute path. */
     if (dir != NULL)
         absdir = realpath(dir, NULL);
-    /* All three in memory first: a value Postfix cannot take leaves every
+    /* All in memory first: a value Postfix cannot take leaves every
      * file as it was. */
     for (int t = 0; t < POSTFIX_TABLES && r == 0; t++) {
         FILE *mem = open_memstream(&text[t], &len[t]);

@@ -11,23 +11,31 @@
  * and only ldapi:// URIs: SASL EXTERNAL; no DN otherwise: anonymous.
  * StartTLS or ldaps:// verify the certificate (tls_require_cert = yes).
  *
- * What an ldap: table cannot answer as the map does (verified against
+ * The tables keep the cross-entry rules of the maps as far as a single
+ * LDAP filter can, and list main.cf's order where it matters:
+ *   domains    a domain is local only through some entry's mail (never an
+ *              alias or list); alias_domains are left to domains.cdb.
+ *   mailboxes  <domain>/<local>/Maildir/ from the lower-cased key, and only
+ *              for an entry whose home and storage are absent or the
+ *              defaults: a path of its own may collide with another
+ *              account's, which only the sync sees.
+ *   defer      after mailboxes: every other mail holder is a temporary
+ *              failure (two result elements against expansion_limit = 1),
+ *              so its mail waits for a sync instead of bouncing.
+ *   mail       a mail address is itself; before aliases, so that an alias
+ *              or list claim never takes some entry's mail address.
+ *   aliases    aliases and lists, asked only in a mailbox domain
+ *              (domains.cdb, then the domains table) or in alias_domains.
+ * What an ldap: table still cannot answer as the map does (verified against
  * Postfix 3.7 and OpenLDAP 2.5 by tests/integration/t-postfix-config.sh) is
- * written into each file's comment:
- *   domains    OK once per matching account ("OK,OK,…"; Postfix uses only
- *              whether the domain is found); a domain with more accounts
- *              than the server's size limit is a temporary failure; a domain
- *              whose only addresses are list names needs a substring rule
- *              on the group attribute (the Postfix Book schema has none).
- *   mailboxes  the default <domain>/<local>/Maildir/ from the lower-cased
- *              key, also for accounts with their own storage directory.
- *   aliases    addresses as stored (not lower-cased), list members in the
- *              server's order (not sorted), an address claimed by several
- *              entries goes to all of them, and list names match with the
- *              group attribute's own rule (case-exact in the schema).
+ * written into each file's comment: answers of OK once per account, a
+ * domain larger than the server's size limit (a temporary failure),
+ * addresses as stored and list members in the server's order, an alias
+ * two entries claim goes to both, list names match by the group
+ * attribute's own rule, entries the sync skips may still be found.
  * Mailbox and alias queries use %u@%d, so Postfix asks LDAP only for full
  * addresses: its "@domain" and bare "user" lookups, which no map holds,
- * cost no search. Still, behind fresh maps Postfix asks the aliases table
+ * cost no search. Still, behind fresh maps Postfix asks the mail table
  * about every mailbox address (no key of aliases.cdb) and the domains
  * table about every domain not ours (each sender's). */
 
@@ -36,7 +44,15 @@
 
 #include "maps/conf.h"
 
-enum postfix_table { POSTFIX_DOMAINS, POSTFIX_MAILBOXES, POSTFIX_ALIASES, POSTFIX_TABLES };
+/* In the order main.cf lists them: mail before aliases matters. */
+enum postfix_table {
+    POSTFIX_DOMAINS,
+    POSTFIX_MAILBOXES,
+    POSTFIX_DEFER,
+    POSTFIX_MAIL,
+    POSTFIX_ALIASES,
+    POSTFIX_TABLES
+};
 
 /* postfix_config_name - "mailmaps-domains.cf", …; NULL out of range */
 const char *postfix_config_name(enum postfix_table t);
@@ -49,7 +65,7 @@ const char *postfix_config_name(enum postfix_table t);
 int postfix_config_format(const struct conf *cfg, enum postfix_table t, const char *dir,
                           const char *secret, FILE *out, char *err, size_t errsz);
 
-/* postfix_config_write - all three: into dir, each replaced atomically,
+/* postfix_config_write - all of them: into dir, each replaced atomically,
  * mode 0640 when it holds the bind password and 0644 otherwise; or, when
  * dir is NULL, to stdout, each preceded by a "# FILE" line. Nothing is
  * written when any value cannot be. 0 or -1 with a reason. */

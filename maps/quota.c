@@ -7,6 +7,7 @@
 #include "maps/address.h"
 #include "maps/quota.h"
 #include "maps/units.h"
+#include "maps/userrec.h"
 
 #define QUOTA_VALUE_MAX 64    /* longest limit value text ("+10737418240B") */
 #define QUOTA_TOKEN_MAX 1024  /* longest rule in a rules list */
@@ -431,6 +432,39 @@ int quota_rule_format(const struct quota_rule *rule, char *buf, size_t bufsz)
                      rule->has_messages ? messages : "");
     }
     return n < 0 || (size_t)n >= bufsz ? -1 : n;
+}
+
+/* quota_field_is_rule - quota_rule, quota_rule2, quota_rule3, ... */
+bool quota_field_is_rule(const char *name)
+{
+    if (strncmp(name, "quota_rule", 10) != 0)
+        return false;
+    for (const char *p = name + 10; *p != '\0'; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+    }
+    return true;
+}
+
+/* quota_rules_of_record - the user's quota rules from the users.cdb fields */
+int quota_rules_of_record(const struct userrec *rec, struct quota_rules *rules, char *err, size_t errsz)
+{
+    memset(rules, 0, sizeof(*rules));
+    for (size_t i = 0; i < rec->count; i++) {
+        struct quota_rule rule;
+        char why[256];
+        if (!quota_field_is_rule(rec->field[i].name))
+            continue;
+        if (quota_rule_parse(rec->field[i].value, &rule, why, sizeof(why)) < 0) {
+            snprintf(err, errsz, "%s: %s", rec->field[i].name, why);
+            return -1;
+        }
+        if (quota_rules_add(rules, &rule) < 0) {
+            snprintf(err, errsz, "too many quota rules");
+            return -1;
+        }
+    }
+    return 0;
 }
 
 /* quota_accept - accept within the limit, or into the grace while under it */

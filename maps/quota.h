@@ -91,6 +91,17 @@ int quota_storage_limit(const struct quota_rules *rules, const char *folder,
  * length written (truncation or a rule that cannot parse back: -1). */
 int quota_rule_format(const struct quota_rule *rule, char *buf, size_t bufsz);
 
+/* quota_field_is_rule - true for the users.cdb field names that hold a
+ * rule: quota_rule, quota_rule2, quota_rule3, … */
+bool quota_field_is_rule(const char *name);
+
+/* quota_rules_of_record - the rules of a users.cdb record's quota_rule*
+ * fields, merged in order as quota_rules_add does; -1 with "FIELD: reason"
+ * (or "too many quota rules") in err. */
+struct userrec;
+int quota_rules_of_record(const struct userrec *rec, struct quota_rules *rules,
+                          char *err, size_t errsz);
+
 /* quota_accept - Dovecot's decision with quota_grace: accept when
  * usage + size <= limit, or usage < limit and usage + size <= limit + grace.
  * grace is absolute bytes (callers compute percent of the base limit).

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "maps/atomicfile.h"
 #include "maps/status.h"
 
 /* A status file is a dozen short lines; anything much larger is not one. */
@@ -33,6 +34,7 @@ static const struct status_field {
     { "users", ST_U64, offsetof(struct status, users), 0 },
     { "aliases", ST_U64, offsetof(struct status, aliases), 0 },
     { "domains", ST_U64, offsetof(struct status, domains), 0 },
+    { "passwords", ST_U64, offsetof(struct status, passwords), 0 },
     { "source", ST_STR, offsetof(struct status, source), sizeof(((struct status *)0)->source) },
     { "checksum", ST_HEX, offsetof(struct status, checksum), sizeof(((struct status *)0)->checksum) },
     { "last_failure", ST_STR, offsetof(struct status, last_failure),
@@ -283,6 +285,7 @@ int status_format(const struct status *st, char *buf, size_t bufsz)
     out_printf(&o, "users=%" PRIu64 "\n", st->users);
     out_printf(&o, "aliases=%" PRIu64 "\n", st->aliases);
     out_printf(&o, "domains=%" PRIu64 "\n", st->domains);
+    out_printf(&o, "passwords=%" PRIu64 "\n", st->passwords);
     out_text(&o, "source", st->source, sizeof(st->source));
     out_text(&o, "checksum", st->checksum, sizeof(st->checksum));
     if (st->last_failure[0] != '\0' || st->last_failure_at != 0) {
@@ -294,71 +297,15 @@ int status_format(const struct status *st, char *buf, size_t bufsz)
     return (int)o.len;
 }
 
-/* status_write - temp file beside the target, fsync, rename, fsync dir */
+/* status_write - replaced atomically, readable by every reader */
 int status_write(const char *path, const struct status *st, char *err, size_t errsz)
 {
-    char text[4096], tmp[4096], dir[4096];
+    char text[4096];
     int len = status_format(st, text, sizeof(text));
 
     if (len < 0)
         return status_errf(err, errsz, "%s: status too large to format", path);
-    const char *slash = strrchr(path, '/');
-    const char *base = slash ? slash + 1 : path;
-    int dlen = slash == NULL ? 1 : slash == path ? 1 : (int)(slash - path);
-    if (snprintf(dir, sizeof(dir), "%.*s", dlen, slash ? path : ".") >= (int)sizeof(dir) ||
-        snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, base) >= (int)sizeof(tmp))
-        return status_errf(err, errsz, "%s: path too long", path);
-
-    int fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0)
-        return status_errf(err, errsz, "%s: cannot create a temp file in %s: %s", path, dir,
-                           strerror(errno));
-    const char *step = "write";
-    size_t done = 0;
-    while (done < (size_t)len) {
-        ssize_t n = write(fd, text + done, (size_t)len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            if (n == 0)
-                errno = EIO;
-            goto fail;
-        }
-        done += (size_t)n;
-    }
-    step = "chmod";
-    if (fchmod(fd, 0644) < 0)
-        goto fail;
-    step = "fsync";
-    if (fsync(fd) < 0)
-        goto fail;
-    step = "close";
-    if (close(fd) < 0) {
-        fd = -1;
-        goto fail;
-    }
-    fd = -1;
-    step = "rename";
-    if (rename(tmp, path) < 0)
-        goto fail;
-
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0 || fsync(dfd) < 0) {
-        int saved = errno;
-        if (dfd >= 0)
-            close(dfd);
-        return status_errf(err, errsz, "%s: written, but fsync of %s failed: %s", path, dir,
-                           strerror(saved));
-    }
-    close(dfd);
-    return 0;
-
-fail:;
-    int saved = errno;
-    if (fd >= 0)
-        close(fd);
-    unlink(tmp);
-    return status_errf(err, errsz, "%s: %s %s: %s", path, step, tmp, strerror(saved));
+    return atomicfile_replace(path, text, (size_t)len, 0644, (gid_t)-1, err, errsz);
 }
 
 /* status_is_stale - no sync, or none within stale_after seconds of now

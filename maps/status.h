@@ -3,7 +3,7 @@
 
 /* The maps directory's "status" file: "name=value" lines.
  *   generation=42  synced_at=1700000000  duration_ms=1234
- *   users=150000  aliases=20000  domains=12
+ *   users=150000  aliases=20000  domains=12  passwords=149000
  *   source=ldap://ldap1.example.com/  checksum=<sha256 hex>
  *   last_failure=…  last_failure_at=…   (only after a failure)
  * Unknown names are ignored on reading (newer writers may add some). */
@@ -20,6 +20,7 @@ struct status {
     time_t synced_at;          /* 0 = never */
     uint64_t duration_ms;
     uint64_t users, aliases, domains;
+    uint64_t passwords;        /* users with a password; 0 = not recorded */
     char source[512];
     char checksum[SHA256_HEX_SIZE];
     char last_failure[512];    /* "" = none since the last success */

@@ -36,3 +36,9 @@ const char *usage_name(const struct usage_source *src)
 {
     return src != NULL && src->ops != NULL ? src->ops->name : "none";
 }
+
+/* usage_waits - whether an event loop must leave src to a thread */
+bool usage_waits(const struct usage_source *src)
+{
+    return src != NULL && src->ops != NULL && src->ops->waits;
+}

@@ -9,6 +9,7 @@
  * in the library) and redis (Dovecot's quota_clone counter, in policyd/
  * since only the daemon links hiredis). Tests plug in their own. */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,9 @@ struct usage_source;
 
 struct usage_ops {
     const char *name;
+    /* waits - the backend may wait on the network (Redis): an event loop
+     * asks it from a thread, never itself (maildirsize reads are local) */
+    bool waits;
     /* get - usage in bytes into *bytes_r: 0 ok (a mailbox without data
      * counts as 0), -1 with a reason in err */
     int (*get)(struct usage_source *src, const struct usage_user *user,
@@ -46,6 +50,9 @@ void usage_free(struct usage_source *src);
 
 /* usage_name - the backend's name ("maildir", "redis") */
 const char *usage_name(const struct usage_source *src);
+
+/* usage_waits - src's backend may wait on the network (see usage_ops) */
+bool usage_waits(const struct usage_source *src);
 
 /* Largest maildirsize read; Maildir++ wants it under 5120 bytes, Dovecot
  * lets it grow between recalculations, anything beyond this is broken. */

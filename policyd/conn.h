@@ -2,9 +2,12 @@
 #define MAILMAPS_POLICYD_CONN_H
 
 /* One client connection: a bounded input buffer that the policy parser
- * eats line by line, a bounded output buffer, and the time of its last
- * activity. Several requests per connection; a client that pipelines
- * without reading its answers is simply not read from until it does. */
+ * eats line by line, a bounded output buffer, and the times its timeouts
+ * count from. Several requests per connection; a client that pipelines
+ * without reading its answers is simply not read from until it does. A
+ * request whose answer must wait (pool.h) holds the connection: nothing
+ * more is read or answered on it until that answer is in, so answers keep
+ * their order. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -12,6 +15,7 @@
 
 #include "maps/policy.h"
 #include "policyd/policyd.h"
+#include "policyd/pool.h"
 
 #define CONN_IN_MAX (POLICY_LINE_MAX + 4096)
 #define CONN_OUT_MAX (8 * POLICY_REPLY_MAX)
@@ -21,10 +25,14 @@ struct conn {
     int rfd, wfd;                /* the same socket, or stdin/stdout */
     struct conn *prev, *next;
     time_t last;                 /* last byte read or written (monotonic) */
+    time_t req_start;            /* first byte of the request in progress */
+    time_t out_since;            /* answers waiting for the client since */
     char peer[64];
     size_t in_len, out_len, out_off;
     bool eof;
     bool want_write;             /* epoll waits for EPOLLOUT, not EPOLLIN */
+    bool parked;                 /* out of the epoll set while job is out */
+    struct pool_job *job;        /* the request in the pool, or NULL */
     struct policy_request req;
     char in[CONN_IN_MAX];
     char out[CONN_OUT_MAX];
@@ -45,7 +53,10 @@ enum conn_status conn_on_read(struct conn *c, struct policyd *pd, time_t now);
 /* conn_on_write - send pending answers, then answer requests that waited */
 enum conn_status conn_on_write(struct conn *c, struct policyd *pd, time_t now);
 
-/* conn_mid_request - part of a request has arrived */
+/* conn_on_done - c->job's answer is in: send it, go on with what waits */
+enum conn_status conn_on_done(struct conn *c, struct policyd *pd, time_t now);
+
+/* conn_mid_request - part of a request has arrived, or its answer is out */
 bool conn_mid_request(const struct conn *c);
 
 /* conn_has_output - answers wait to be sent */

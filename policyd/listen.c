@@ -1,6 +1,7 @@
 /* listen - the policy_listen sockets */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -90,7 +91,9 @@ static int open_unix(const struct conf_listen *l, mode_t mode, const char *group
         close(fd);
         return -1;
     }
-    if ((gid != (gid_t)-1 && chown(l->path, (uid_t)-1, gid) < 0) || chmod(l->path, mode) < 0) {
+    /* by name, but never through a symlink swapped in after the bind */
+    if ((gid != (gid_t)-1 && lchown(l->path, (uid_t)-1, gid) < 0) ||
+        fchmodat(AT_FDCWD, l->path, mode, AT_SYMLINK_NOFOLLOW) < 0) {
         snprintf(err, errsz, "%s: cannot set group or mode: %s", l->path, strerror(errno));
         unlink(l->path);
         close(fd);

@@ -18,7 +18,9 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/startup.h"
 #include "maps/conf.h"
+#include "maps/version.h"
 #include "policyd/policyd.h"
 #include "policyd/server.h"
 #include "policyd/workers.h"
@@ -156,6 +158,7 @@ static void usage(FILE *out)
                  "  -f        foreground, log to stderr\n"
                  "  -v        verbose (debug) logging: one line per request\n"
                  "  -n        check the configuration and exit\n"
+                 "  -V, --version  print the version and exit\n"
                  "  --stdio   serve one connection on stdin/stdout (Postfix spawn(8))\n",
             CONF_DEFAULT_PATH);
 }
@@ -163,14 +166,14 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        { "stdio", no_argument, NULL, 's' },  { "help", no_argument, NULL, 'h' },
+        { "stdio", no_argument, NULL, 's' },  { "help", no_argument, NULL, 'h' },   { "version", no_argument, NULL, 'V' },
         { "foreground", no_argument, NULL, 'f' }, { "verbose", no_argument, NULL, 'v' },
         { NULL, 0, NULL, 0 },
     };
     bool foreground = false, verbose = false, check_only = false, stdio = false;
     int c;
 
-    while ((c = getopt_long(argc, argv, "c:fhnv", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:fhnvV", longopts, NULL)) != -1) {
         switch (c) {
         case 'c': conf_path = optarg; break;
         case 'f': foreground = true; break;
@@ -178,6 +181,7 @@ int main(int argc, char **argv)
         case 'n': check_only = true; break;
         case 's': stdio = true; break;
         case 'h': usage(stdout); return 0;
+        case 'V': printf("mailmaps-policyd %s\n", MAILMAPS_VERSION); return 0;
         default: usage(stderr); return 1;
         }
     }
@@ -187,11 +191,16 @@ int main(int argc, char **argv)
     }
     /* --stdio answers on stdout; logs still go to stderr with -f */
     log_init("mailmaps-policyd", foreground || check_only, verbose);
+    startup_no_core();
 
     struct policyd pd;
     memset(&pd, 0, sizeof(pd));
     if (load(&pd.cfg, &pd.lk, &pd.usage) < 0)
         return 1;
+    if (startup_check_bind(pd.cfg, check_only) < 0) {
+        unload(pd.cfg, pd.lk, pd.usage);
+        return 1;
+    }
     if (check_only) {
         printf("%s: configuration ok\n", conf_path);
         unload(pd.cfg, pd.lk, pd.usage);

@@ -19,9 +19,10 @@
 #include "maps/mapset.h"
 #include "policyd/conn.h"
 #include "policyd/listen.h"
+#include "policyd/pool.h"
 #include "policyd/server.h"
 
-enum tag { TAG_LISTENER = 1, TAG_CONN, TAG_SIGNAL, TAG_WATCH };
+enum tag { TAG_LISTENER = 1, TAG_CONN, TAG_SIGNAL, TAG_WATCH, TAG_POOL };
 
 struct server {
     struct policyd *pd;
@@ -31,8 +32,9 @@ struct server {
     struct conn *conns;
     size_t nconns, max_conns;
     int sigfd, watchfd;
-    int tag_signal, tag_watch;  /* epoll data for those two */
+    int tag_signal, tag_watch, tag_pool; /* epoll data for those three */
     int reserve_fd;             /* given up to accept-and-close at EMFILE */
+    bool reload_pending;        /* SIGHUP: reload once the pool's threads have ended */
     struct ratelog rl_accept;
 };
 
@@ -77,11 +79,29 @@ static void conn_close(struct server *s, struct conn *c)
     conn_free(c);
 }
 
-/* conn_update - after each event: close, or wait for the right direction */
+/* conn_update - after each event: close, or wait for the right direction;
+ * a connection whose answer is in the pool waits for nothing from the
+ * client (level-triggered epoll would report its input, or its hang-up,
+ * again and again) */
 static void conn_update(struct server *s, struct conn *c, enum conn_status st)
 {
     if (st == CONN_CLOSE) {
         conn_close(s, c);
+        return;
+    }
+    if (c->job != NULL) {
+        if (!c->parked && epoll_ctl(s->ep, EPOLL_CTL_DEL, c->rfd, NULL) == 0)
+            c->parked = true;
+        return;
+    }
+    if (c->parked) {
+        bool w = conn_has_output(c);
+        if (ep_set(s, EPOLL_CTL_ADD, c->rfd, w ? EPOLLOUT : EPOLLIN, c) < 0) {
+            conn_close(s, c);
+            return;
+        }
+        c->parked = false;
+        c->want_write = w;
         return;
     }
     /* most answers go out whole: change the interest only when a write
@@ -179,21 +199,26 @@ static void accept_all(struct server *s, struct listener *l, time_t now)
     }
 }
 
-/* expire - close connections idle or stuck mid-request too long */
+/* expire - close connections idle too long, with a request not complete
+ * within the timeout from its first byte, or with answers the client has
+ * not taken within it */
 static void expire(struct server *s, time_t now)
 {
     struct conn *c = s->conns, *next;
     unsigned suppressed;
     for (; c != NULL; c = next) {
         next = c->next;
-        time_t limit = conn_mid_request(c) || conn_has_output(c) ? SERVER_REQUEST_TIMEOUT
-                                                                 : SERVER_IDLE_TIMEOUT;
-        if (now - c->last < limit)
+        bool mid = conn_mid_request(c), out = !mid && conn_has_output(c);
+        if (mid || out) {
+            if (now - (mid ? c->req_start : c->out_since) < SERVER_REQUEST_TIMEOUT)
+                continue;
+            if (ratelog_allow(&s->pd->rl_client, now, &suppressed))
+                log_warnx("client %s: %s within %d s; connection closed", c->peer,
+                          mid ? "request not finished" : "answers not read",
+                          SERVER_REQUEST_TIMEOUT);
+        } else if (now - c->last < SERVER_IDLE_TIMEOUT) {
             continue;
-        if (limit == SERVER_REQUEST_TIMEOUT &&
-            ratelog_allow(&s->pd->rl_client, now, &suppressed))
-            log_warnx("client %s: request not finished within %d s; connection closed", c->peer,
-                      SERVER_REQUEST_TIMEOUT);
+        }
         conn_close(s, c);
     }
 }
@@ -209,18 +234,104 @@ static void watch_register(struct server *s)
     }
 }
 
-/* do_reload - new configuration; listeners stay, so do connections */
-static void do_reload(struct server *s, server_reload_fn reload)
+/* pool_start - the pool for the configuration in force, its fd watched */
+static int pool_start(struct server *s)
+{
+    char err[512];
+    s->pd->pool = pool_new(s->pd->cfg, err, sizeof(err));
+    if (s->pd->pool == NULL) {
+        log_err("cannot start the worker threads: %s", err);
+        return -1;
+    }
+    s->tag_pool = TAG_POOL;
+    if (ep_set(s, EPOLL_CTL_ADD, pool_fd(s->pd->pool), EPOLLIN, &s->tag_pool) < 0) {
+        log_warn("epoll_ctl");
+        pool_free(s->pd->pool);
+        s->pd->pool = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* deliver - answers from the pool to the connections still waiting */
+static void deliver(struct server *s, struct pool_job *j, time_t now)
+{
+    while (j != NULL) {
+        struct pool_job *next = j->next;
+        struct conn *c = j->owner;
+        if (c == NULL)
+            pool_job_free(j);
+        else
+            conn_update(s, c, conn_on_done(c, s->pd, now));
+        j = next;
+    }
+}
+
+/* do_reload - new configuration; listeners stay, so do connections. The
+ * pool's threads use the old configuration: the reload waits (in the
+ * loop, not blocking it) until they have finished their current jobs;
+ * the jobs they had not started, and those that come meanwhile, go to the
+ * new pool. */
+static void do_reload(struct server *s, server_reload_fn reload, time_t now)
 {
     int oldwatch = s->watchfd;
+    struct pool *old = s->pd->pool;
+
+    struct pool_job *waiting = NULL;
+    if (old != NULL) {
+        pool_stop(old);         /* the threads have ended: no wait */
+        /* answers that go on to the next request queue it in old */
+        deliver(s, pool_done(old), now);
+        waiting = pool_waiting(old);
+        epoll_ctl(s->ep, EPOLL_CTL_DEL, pool_fd(old), NULL);
+        pool_free(old);
+        s->pd->pool = NULL;
+    }
+    s->reload_pending = false;
+
     if (oldwatch >= 0)
         epoll_ctl(s->ep, EPOLL_CTL_DEL, oldwatch, NULL);
     if (reload(s->pd) < 0) {
         if (oldwatch >= 0)
             ep_set(s, EPOLL_CTL_ADD, oldwatch, EPOLLIN, &s->tag_watch);
+    } else {
+        watch_register(s);
+    }
+    if (pool_start(s) < 0)
+        log_warnx("answering requests that may wait on LDAP or Redis in the event loop");
+    for (struct pool_job *next; waiting != NULL; waiting = next) {
+        next = waiting->next;
+        if (s->pd->pool != NULL) {
+            pool_requeue(s->pd->pool, waiting);
+            continue;
+        }
+        policy_decide(&waiting->req, s->pd->cfg, s->pd->lk, s->pd->usage, &waiting->d);
+        waiting->next = NULL;
+        deliver(s, waiting, now);
+    }
+}
+
+/* on_pool - answers are in, or (reload pending) a thread has ended */
+static void on_pool(struct server *s, server_reload_fn reload, time_t now)
+{
+    if (s->pd->pool == NULL)
+        return;
+    deliver(s, pool_done(s->pd->pool), now);
+    if (s->reload_pending && pool_idle(s->pd->pool))
+        do_reload(s, reload, now);
+}
+
+/* ask_reload - SIGHUP: at once, or once the pool's threads have ended */
+static void ask_reload(struct server *s, server_reload_fn reload, time_t now)
+{
+    if (s->pd->pool == NULL) {
+        do_reload(s, reload, now);
         return;
     }
-    watch_register(s);
+    if (!s->reload_pending)
+        pool_retire(s->pd->pool);
+    s->reload_pending = true;
+    on_pool(s, reload, now);
 }
 
 /* setup - epoll, signals, descriptors, listeners */
@@ -265,7 +376,7 @@ static int setup(struct server *s)
         }
     }
     watch_register(s);
-    return 0;
+    return pool_start(s);
 }
 
 /* server_listen - the sockets, before any loop runs */
@@ -362,13 +473,13 @@ static void close_idle(struct server *s)
 }
 
 /* on_signal - read the signalfd: stop or reload */
-static void on_signal(struct server *s, server_reload_fn reload, bool *stopping)
+static void on_signal(struct server *s, server_reload_fn reload, bool *stopping, time_t now)
 {
     struct signalfd_siginfo si;
     while (read(s->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
         if (si.ssi_signo == SIGHUP) {
             log_info("SIGHUP: reloading the configuration");
-            do_reload(s, reload);
+            ask_reload(s, reload, now);
         } else if (!*stopping) {
             log_info("stopping: answering what is in flight");
             *stopping = true;
@@ -413,7 +524,7 @@ int server_run(struct policyd *pd, struct listeners *ls, bool shared, server_rel
                     accept_all(&s, evs[i].data.ptr, now);
                 break;
             case TAG_SIGNAL:
-                on_signal(&s, reload, &stopping);
+                on_signal(&s, reload, &stopping, now);
                 if (stopping && stop_deadline == 0) {
                     close_listeners(&s);
                     stop_deadline = now + SERVER_STOP_GRACE;
@@ -421,6 +532,9 @@ int server_run(struct policyd *pd, struct listeners *ls, bool shared, server_rel
                 break;
             case TAG_WATCH:
                 mapset_refresh(lookup_mapset(pd->lk));
+                break;
+            case TAG_POOL:
+                on_pool(&s, reload, now);
                 break;
             case TAG_CONN: {
                 struct conn *c = evs[i].data.ptr;
@@ -449,6 +563,8 @@ int server_run(struct policyd *pd, struct listeners *ls, bool shared, server_rel
 
     while (s.conns != NULL)
         conn_close(&s, s.conns);
+    pool_free(pd->pool);
+    pd->pool = NULL;
     close_listeners(&s);
     if (s.sigfd >= 0)
         close(s.sigfd);

@@ -14,12 +14,13 @@
  *       rename(FROM, TO), then ask for USER every 100 us until its reply
  *       holds FIELD=VALUE; prints the time from the rename to that reply.
  *       Exit 1 when it does not show within SECS (default 10).
- *   authmaster local -C MAILMAPS_CONF -n USERS [-D DOMAIN] [-t SECS]
+ *   authmaster local -C MAILMAPS_CONF -n USERS [-D DOMAIN] [-t SECS] [-V 23|24]
  *       the mailmaps driver's own work per userdb lookup in the auth
  *       process, without Dovecot: authdb_local (key folding, CDB lookup,
- *       freshness), authdb_record (decoding) and the userdb field filter,
- *       on the maps of MAILMAPS_CONF, with the watch fd owned by the
- *       caller as in the plugin. Timed in batches of 64 lookups.
+ *       freshness), authdb_record (decoding) and the userdb field filter
+ *       (-V 24: the translation into Dovecot 2.4's fields instead), on the
+ *       maps of MAILMAPS_CONF, with the watch fd owned by the caller as in
+ *       the plugin. Timed in batches of 64 lookups.
  *
  * Without arguments it prints this usage and exits 0: tests/bench/run
  * runs every bench binary bare, and this one only serves dovecot.sh. */
@@ -38,6 +39,7 @@
 
 #include "maps/authdb.h"
 #include "maps/conf.h"
+#include "maps/dovecot_fields.h"
 #include "maps/ldapdir.h"
 #include "maps/lookup.h"
 #include "maps/mapset.h"
@@ -75,6 +77,8 @@ struct counts {
 
 static uint64_t rng = 0x9e3779b97f4a7c15u;
 static volatile unsigned long sink;
+/* local mode: hand the fields out in Dovecot 2.4's names (-V 24) */
+static int local_fields24;
 
 /* now_ns - monotonic nanoseconds */
 static uint64_t now_ns(void)
@@ -100,7 +104,7 @@ static void usage(FILE *f)
             "usage: authmaster load -s SOCKET -n USERS [-D DOMAIN] [-c CONNS] [-p DEPTH]\n"
             "                       [-w WARMUP_S] [-t SECS]\n"
             "       authmaster swap -s SOCKET -u USER -f FIELD -v VALUE FROM TO [-t SECS]\n"
-            "       authmaster local -C MAILMAPS_CONF -n USERS [-D DOMAIN] [-t SECS]\n"
+            "       authmaster local -C MAILMAPS_CONF -n USERS [-D DOMAIN] [-t SECS] [-V 23|24]\n"
             "(a helper of tests/bench/dovecot.sh; nothing to do without arguments)\n");
 }
 
@@ -160,6 +164,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, char **pos, int max
         case 'p': o->depth = parse_uint(v, 1, DEPTH_MAX, "pipeline depth"); break;
         case 'w': o->warmup = parse_secs(v, "warm-up"); break;
         case 't': o->secs = parse_secs(v, "seconds"); break;
+        case 'V': local_fields24 = parse_uint(v, 23, 24, "Dovecot version") == 24; break;
         default:
             fprintf(stderr, "authmaster: unknown option %s\n", a);
             exit(2);
@@ -523,6 +528,14 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* local_sink - where the plugin would call auth_request_set_userdb_field */
+static int local_sink(void *ctx, const char *name, const char *value)
+{
+    (void)ctx;
+    sink += (unsigned char)name[0] + (unsigned char)value[0];
+    return 0;
+}
+
 /* local_one - the driver's work for one userdb lookup answered from the
  * maps in the auth process (mailmaps_find + mailmaps_user_lookup minus
  * Dovecot's own calls); 1 found */
@@ -532,15 +545,21 @@ static int local_one(struct lookup *lk, const char *user)
     const char *val;
     size_t len;
     struct userrec rec;
+    unsigned int unsupported;
     int found = 0;
 
     userrec_init(&rec);
     if (authdb_local(lk, user, key, sizeof(key), &val, &len) == 1 &&
         authdb_record(&rec, user, val, len, err, sizeof(err)) == 0) {
-        for (size_t i = 0; i < rec.count; i++)
-            if (authdb_userdb_field(rec.field[i].name))
-                sink += (unsigned char)rec.field[i].value[0];
-        found = 1;
+        if (local_fields24) {
+            found = dovecot_fields_24(&rec, local_sink, NULL, &unsupported, err,
+                                      sizeof(err)) == 0;
+        } else {
+            for (size_t i = 0; i < rec.count; i++)
+                if (authdb_userdb_field(rec.field[i].name))
+                    sink += (unsigned char)rec.field[i].value[0];
+            found = 1;
+        }
     }
     userrec_free(&rec);
     return found;

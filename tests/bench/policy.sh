@@ -48,7 +48,9 @@
 # processes then) and SECS s measured (MAILMAPS_BENCH_SECS, default 10);
 # MAILMAPS_BENCH_ROUNDS rounds (default 1), servers interleaved, best rate
 # kept. MAILMAPS_BENCH_CONNS overrides the list "1 50 200 1000";
-# MAILMAPS_BENCH_PEER=0 leaves quota-status out.
+# MAILMAPS_BENCH_PEER=0 leaves quota-status out. MAILMAPS_BENCH_BASELINE=
+# another mailmaps-policyd binary (an older build) runs beside ours on the
+# same maps and configuration, measured in the same closed-loop runs.
 #
 # Closed loop, every connection sends its next request as soon as its
 # answer is in: this measures throughput, and its latency is simply
@@ -114,6 +116,9 @@ elif [ ! -f "$PLUGIN" ]; then
     PEER=0 why_no_peer="libauthdb_mailmaps.so not built (make plugin)"
 fi
 [ "$PEER" -eq 1 ] || echo "# quota-status not measured: $why_no_peer" >&2
+BASELINE=${MAILMAPS_BENCH_BASELINE:-}
+[ -z "$BASELINE" ] || [ -x "$BASELINE" ] || fail_fast "MAILMAPS_BENCH_BASELINE: $BASELINE is not executable"
+SERVERS="mailmaps${BASELINE:+ baseline} quota-status"
 
 # Descriptors: MAXC connections on each side of loopback, plus Dovecot's.
 want_fd=$((2 * MAXC + 4096))
@@ -196,6 +201,14 @@ chmod 0644 "$CONF"
 PD_PID=$!
 register_pid "$PD_PID"
 wait_port "$PPORT" 10 || { _mm_log_tail "$MM_TMP/policyd.log"; fail_fast "mailmaps-policyd does not listen"; }
+if [ -n "$BASELINE" ]; then
+    free_port BPORT
+    sed "s/^policy_listen = .*/policy_listen = inet:127.0.0.1:$BPORT/" "$CONF" >"$MM_TMP/baseline.conf"
+    "$BASELINE" -f -c "$MM_TMP/baseline.conf" >"$MM_TMP/baseline.log" 2>&1 </dev/null {_mm_out}>&- &
+    BL_PID=$!
+    register_pid "$BL_PID"
+    wait_port "$BPORT" 10 || { _mm_log_tail "$MM_TMP/baseline.log"; fail_fast "the baseline does not listen"; }
+fi
 
 # ---------------------------------------------------------------- quota-status
 
@@ -287,9 +300,10 @@ TCK=$(getconf CLK_TCK)
 declare -A BEST
 for ((round = 1; round <= ROUNDS; round++)); do
     for c in $CONNS_LIST; do
-        for srv in mailmaps quota-status; do
+        for srv in $SERVERS; do
             [ "$srv" = quota-status ] && [ "$PEER" -eq 0 ] && continue
             port=$PPORT; [ "$srv" = quota-status ] && port=$QPORT
+            [ "$srv" = baseline ] && port=$BPORT
             c0=$(cpu_ticks "$PD_PID")
             line=$("$GEN" -a "inet:127.0.0.1:$port" -n "$N" -k "$SAMPLE" -c "$c" -t "$SECS" -w "$WARMUP" -s 1 \
                    2>"$MM_TMP/gen.err") ||
@@ -393,6 +407,18 @@ done
 echo "  (late99: p99 of how late the load generator itself sent, included in the latencies;"
 echo "   wire99: p99 counted from the first byte actually written instead)"
 echo
+if [ -n "$BASELINE" ]; then
+    echo "baseline $BASELINE in the same runs:"
+    for c in $CONNS_LIST; do
+        m=${BEST[mailmaps/$c]} b=${BEST[baseline/$c]:-}
+        [ -n "$b" ] || continue
+        printf '  %5s conns: mailmaps %9s req/s, baseline %9s req/s, ratio %s; p99_us %s vs %s\n' "$c" \
+            "$(kv "$m" rate)" "$(kv "$b" rate)" \
+            "$(awk -v a="$(kv "$m" rate)" -v b="$(kv "$b" rate)" 'BEGIN { if (b > 0) printf "%.2f", a / b }')" \
+            "$(kv "$m" p99_us)" "$(kv "$b" p99_us)"
+    done
+    echo
+fi
 echo "answers (dunno/reject/defer/other; active connections):"
 for c in $CONNS_LIST; do
     for srv in mailmaps quota-status; do

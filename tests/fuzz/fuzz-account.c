@@ -179,6 +179,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 a.mailbox[strlen(a.mailbox) - 1] != '/' || strstr(a.mailbox, "/../") ||
                 strncmp(a.mailbox, "../", 3) == 0 || a.mailbox[0] == '/')
                 abort();
+            /* what the persist state re-checks on load must pass */
+            if (account_check(&cfg, &a, err, sizeof(err)) < 0)
+                abort();
             if (mapbuild_add(mb, &a, err, sizeof(err)) < 0)
                 abort();
         }

@@ -17,8 +17,9 @@
 # Servers:  start_slapd / stop_slapd / restart_slapd, slapd_load_ldif,
 #           ldap_add_ldif, ldap_modify_ldif, ldapsearch_sync, gen_users
 #           start_postfix / stop_postfix / postfix_reload, postmap_q, postmap_conf
-#           start_dovecot / stop_dovecot, doveadm_c, dovecot_private_auth_modules
-#           start_redis / stop_redis, redis_cli
+#           start_dovecot / stop_dovecot, doveadm_c, dovecot_private_auth_modules,
+#           dovecot_24, dovecot_auth_conf, dovecot_quota_conf, imap_login
+#           start_redis / stop_redis, start_redis_more, redis_cli
 #
 # The harness does not set -e or -u for the test; it is written to work
 # under both.
@@ -356,13 +357,9 @@ slapd_config() {
     # ldapsearch -y and the daemons take the whole file as the password.
     printf '%s' "$LDAP_ROOT_PW" >"$LDAP_ROOT_PW_FILE"
     printf '%s' "$LDAP_SYNC_PW" >"$LDAP_SYNC_PW_FILE"
-    # Readable by the Dovecot auth process (LDAP fallback), not by others:
-    # ldapsearch -y warns about world-readable files.
-    if chgrp dovecot "$LDAP_ROOT_PW_FILE" "$LDAP_SYNC_PW_FILE" 2>/dev/null; then
-        chmod 0640 "$LDAP_ROOT_PW_FILE" "$LDAP_SYNC_PW_FILE"
-    else
-        chmod 0644 "$LDAP_ROOT_PW_FILE" "$LDAP_SYNC_PW_FILE"
-    fi
+    # The owner's alone, as the programs demand of a password file (root
+    # reads it: the tests, and Dovecot's auth worker for the fallback).
+    chmod 0600 "$LDAP_ROOT_PW_FILE" "$LDAP_SYNC_PW_FILE"
     [ -n "$SLAPD_PORT" ] || free_port SLAPD_PORT
     LDAP_URI="ldap://127.0.0.1:$SLAPD_PORT"
     LDAPI_URI="ldapi://$(_mm_urlenc_path "$SLAPD_DIR/ldapi")"
@@ -543,6 +540,15 @@ write_mailmaps_conf() {
         done
     done
     for i in "${lines[@]}"; do [ -n "$i" ] && echo "$i"; done >"$file"
+}
+
+# write_policyd_conf FILE [name = value]... - write_mailmaps_conf with the
+# test's $MAPS as maps_dir, $VMAIL as mail_base and group root for the
+# policy daemon's unix sockets
+write_policyd_conf() {
+    local file=$1; shift
+    write_mailmaps_conf "$file" "maps_dir = $MAPS" "mail_base = $VMAIL" \
+        "policy_socket_group = root" "$@"
 }
 
 # gen_users - write to stdout an LDIF of N PostfixBookMailAccount entries
@@ -796,18 +802,85 @@ DC_RUNNING=0
 DOVECOT_WRAP=${DOVECOT_WRAP:-}
 export DC_CONF DC_BASE DC_IMAP_PORT
 
+# dovecot_24 - true when the installed Dovecot is 2.4 or later: its
+# configuration syntax and its userdb field names differ from 2.3's
+dovecot_24() {
+    [ -n "${DC_VERSION:-}" ] || DC_VERSION=$(dovecot --version 2>/dev/null)
+    DC_VERSION=${DC_VERSION%% *}
+    case "$DC_VERSION" in
+    "" | 1.* | 2.[0-3].*) return 1 ;;
+    *) return 0 ;;
+    esac
+}
+
+# dovecot_auth_conf MAILMAPS_CONF - the passdb and userdb blocks of the
+# mailmaps driver for the installed Dovecot, reading MAILMAPS_CONF
+dovecot_auth_conf() {
+    if dovecot_24; then
+        printf 'passdb mailmaps {\n  mailmaps_config_file = %s\n}\n' "$1"
+        printf 'userdb mailmaps {\n  mailmaps_config_file = %s\n}\n' "$1"
+    else
+        printf 'passdb {\n  driver = mailmaps\n  args = %s\n}\n' "$1"
+        printf 'userdb {\n  driver = mailmaps\n  args = %s\n}\n' "$1"
+    fi
+}
+
+# dovecot_quota_conf [GRACE] - the quota plugin with a Maildir++ "User quota"
+# root, and on 2.4 the mailbox blocks that per-folder userdb fields need
+# (2.4 applies mailbox/Trash/... only to a mailbox it has a block for).
+# GRACE: 2.4's quota_storage_grace, a size (2.3 keeps its 10% default).
+dovecot_quota_conf() {
+    if dovecot_24; then
+        [ -z "${1:-}" ] || printf 'quota_storage_grace = %s\n' "$1"
+        cat <<'EOF'
+mail_plugins {
+  quota = yes
+}
+quota "User quota" {
+  driver = maildir
+}
+namespace inbox {
+  mailbox Trash {
+    special_use = \Trash
+  }
+  mailbox Junk {
+    special_use = \Junk
+  }
+}
+EOF
+    else
+        printf 'mail_plugins = $mail_plugins quota\nplugin {\n  quota = maildir:User quota\n}\n'
+    fi
+}
+
 # start_dovecot - a private Dovecot: start_dovecot AUTH_TEXT [EXTRA_TEXT]
-# AUTH_TEXT holds the passdb { } and userdb { } blocks; EXTRA_TEXT is
-# appended at the end (plugins, more services). IMAP on 127.0.0.1:$DC_IMAP_PORT,
+# AUTH_TEXT holds the passdb { } and userdb { } blocks (dovecot_auth_conf);
+# EXTRA_TEXT is appended at the end (plugins, more services), in the syntax
+# of the installed version (dovecot_24). IMAP on 127.0.0.1:$DC_IMAP_PORT,
 # the auth-userdb socket is $DC_BASE/auth-userdb. Mail under $DC_DIR/mail.
 start_dovecot() {
     need_root || fail_fast "start_dovecot needs root"
-    local auth=$1 extra=${2:-}
+    local auth=$1 extra=${2:-} head="" mail
     mkdir -p "$DC_DIR/state" "$DC_DIR/mail"
     chmod 0777 "$DC_DIR/mail"
     [ -n "$DC_IMAP_PORT" ] || free_port DC_IMAP_PORT
+    if dovecot_24; then
+        # 2.4 wants dovecot_config_version as the very first setting
+        head="dovecot_config_version = ${DC_VERSION%%-*}
+dovecot_storage_version = ${DC_VERSION%%-*}
+"
+        mail="auth_allow_cleartext = yes
+mail_driver = maildir
+mail_path = $DC_DIR/mail/%{user | domain}/%{user | username}/Maildir
+namespace inbox {
+  inbox = yes
+}"
+    else
+        mail="disable_plaintext_auth = no
+mail_location = maildir:$DC_DIR/mail/%d/%n/Maildir"
+    fi
     cat >"$DC_CONF" <<EOF
-# private Dovecot for a mailmaps integration test
+${head}# private Dovecot for a mailmaps integration test
 instance_name = $(basename "$MM_TMP")
 base_dir = $DC_BASE
 state_dir = $DC_DIR/state
@@ -817,15 +890,13 @@ debug_log_path = $DC_LOG
 protocols = imap
 listen = 127.0.0.1
 ssl = no
-disable_plaintext_auth = no
 auth_mechanisms = plain login
-mail_location = maildir:$DC_DIR/mail/%d/%n/Maildir
+$mail
 first_valid_uid = 100
 shutdown_clients = yes
 
 service imap-login {
   inet_listener imap {
-    address = 127.0.0.1
     port = $DC_IMAP_PORT
   }
   inet_listener imaps {
@@ -879,15 +950,19 @@ stop_dovecot() {
 
 # dovecot_private_auth_modules [MODULE] - make start_dovecot run Dovecot in its own
 # mount namespace with $DC_AUTH_MODULES bind-mounted over the system's
-# $dovecot_moduledir/auth (Dovecot loads auth drivers only from there).
-# The directory starts as a copy of the system's modules (a copy, since a
-# symlink would point back into the covered directory). With an argument,
-# that file is installed there as libauthdb_mailmaps.so (the module under
-# test). Prints nothing; fails the test when unshare is missing.
+# $dovecot_moduledir/auth (Dovecot loads auth drivers only from there), and
+# on 2.4 $DC_SETTINGS_MODULES over $dovecot_moduledir/settings (where
+# doveconf learns a plugin's settings). Each directory starts as a copy of
+# the system's modules (a copy, since a symlink would point back into the
+# covered directory). With an argument, that file is installed there as
+# libauthdb_mailmaps.so (the module under test), and on 2.4 the
+# libmailmaps_settings.so beside it into the settings directory. On 2.4
+# doveadm_c runs in such a namespace as well (2.4's doveadm parses the
+# config itself). Prints nothing; fails the test when unshare is missing.
 dovecot_private_auth_modules() {
     need_root || fail_fast "dovecot_private_auth_modules needs root"
     command -v unshare >/dev/null 2>&1 || fail_fast "unshare (util-linux) is missing"
-    local moddir
+    local moddir binds
     moddir=$(. /usr/lib/dovecot/dovecot-config 2>/dev/null && printf '%s' "${dovecot_moduledir:-}")
     [ -n "$moddir" ] || moddir=/usr/lib/dovecot/modules
     DC_AUTH_MODULES="$DC_DIR/auth-modules"
@@ -899,20 +974,66 @@ dovecot_private_auth_modules() {
             chmod 0644 "$DC_AUTH_MODULES/libauthdb_mailmaps.so" ||
             fail_fast "cannot install $1 into $DC_AUTH_MODULES"
     fi
+    binds="$DC_AUTH_MODULES $moddir/auth"
+    if dovecot_24; then
+        DC_SETTINGS_MODULES="$DC_DIR/settings-modules"
+        mkdir -p "$DC_SETTINGS_MODULES"
+        [ -d "$moddir/settings" ] || fail_fast "$moddir/settings is missing"
+        cp -p "$moddir"/settings/*.so "$DC_SETTINGS_MODULES"/ 2>/dev/null
+        chmod 0755 "$DC_SETTINGS_MODULES"
+        if [ -n "${1:-}" ]; then
+            cp "$(dirname "$1")/libmailmaps_settings.so" "$DC_SETTINGS_MODULES/" &&
+                chmod 0644 "$DC_SETTINGS_MODULES/libmailmaps_settings.so" ||
+                fail_fast "cannot install libmailmaps_settings.so into $DC_SETTINGS_MODULES"
+        fi
+        binds="$binds $DC_SETTINGS_MODULES $moddir/settings"
+        export DC_SETTINGS_MODULES
+    fi
+    # (the paths hold no blanks: $MM_TMP and dovecot_moduledir)
     cat >"$DC_DIR/wrap" <<EOF
 #!/bin/sh
-# run "\$@" with $DC_AUTH_MODULES over $moddir/auth, in a private mount namespace
-exec unshare -m --propagation private sh -c 'mount --bind "\$1" "\$2" && shift 2 && exec "\$@"' \\
-    sh "$DC_AUTH_MODULES" "$moddir/auth" "\$@"
+# run "\$@" with private module directories bind-mounted over Dovecot's
+# (pairs FROM TO before "--"), in a private mount namespace
+exec unshare -m --propagation private sh -c '
+while [ "\$1" != -- ]; do mount --bind "\$1" "\$2" || exit 1; shift 2; done
+shift; exec "\$@"' sh $binds -- "\$@"
 EOF
     chmod 0755 "$DC_DIR/wrap"
     DOVECOT_WRAP="$DC_DIR/wrap"
     export DC_AUTH_MODULES
 }
 
+# imap_login - LOGIN USER PASSWORD on the private IMAP port, then each
+# further argument as one command (e.g. "SELECT INBOX"); prints the tagged
+# reply of the LOGIN, then that of each command, one per line
+imap_login() {
+    local fd line tag=a user=$1 pw=$2
+    shift 2
+    exec {fd}<>"/dev/tcp/127.0.0.1/$DC_IMAP_PORT" || return 1
+    IFS= read -r -t 10 line <&"$fd"
+    printf 'a LOGIN %s %s\r\n' "$user" "$pw" >&"$fd"
+    while :; do
+        while IFS= read -r -t 10 line <&"$fd"; do
+            line=${line%$'\r'}
+            case "$line" in "$tag "*) printf '%s\n' "$line"; break ;; esac
+        done
+        [ $# -gt 0 ] || break
+        tag=c$#
+        printf '%s %s\r\n' "$tag" "$1" >&"$fd"
+        shift
+    done
+    printf 'z LOGOUT\r\n' >&"$fd"
+    exec {fd}>&-
+}
+
 # doveadm_c - doveadm against the private instance: doveadm_c user alice@example.com
 doveadm_c() {
-    doveadm -c "$DC_CONF" "$@"
+    if dovecot_24; then
+        # shellcheck disable=SC2086 # DOVECOT_WRAP is a word list on purpose
+        $DOVECOT_WRAP doveadm -c "$DC_CONF" "$@"
+    else
+        doveadm -c "$DC_CONF" "$@"
+    fi
 }
 
 # ---------------------------------------------------------------- Redis
@@ -924,30 +1045,57 @@ REDIS_SOCKET="$REDIS_DIR/redis.sock"
 REDIS_PID=""
 export REDIS_HOST REDIS_PORT REDIS_SOCKET
 
-# start_redis - a private redis-server on 127.0.0.1:$REDIS_PORT and $REDIS_SOCKET, no persistence
-start_redis() {
-    mkdir -p "$REDIS_DIR"
-    [ -n "$REDIS_PORT" ] || free_port REDIS_PORT
-    export REDIS_PORT
-    cat >"$REDIS_DIR/redis.conf" <<EOF
+# _mm_redis_run DIR PORT [CONF_LINE...] - a redis-server in DIR on
+# 127.0.0.1:PORT, no persistence, the lines added to its redis.conf; its
+# pid in _mm_redis_pid once it answers
+_mm_redis_run() {
+    local dir=$1 port=$2 line
+    shift 2
+    mkdir -p "$dir"
+    {
+        cat <<EOF
 bind 127.0.0.1
-port $REDIS_PORT
-unixsocket $REDIS_SOCKET
-unixsocketperm 777
+port $port
 protected-mode yes
 daemonize no
 save ""
 appendonly no
-dir $REDIS_DIR
-pidfile $REDIS_DIR/redis.pid
+dir $dir
+pidfile $dir/redis.pid
 logfile ""
 EOF
-    redis-server "$REDIS_DIR/redis.conf" >"$REDIS_DIR/redis.log" 2>&1 </dev/null {_mm_out}>&- &
-    REDIS_PID=$!
-    wait_for 10 redis_cli ping || {
-        _mm_log_tail "$REDIS_DIR/redis.log"
-        fail_fast "redis-server does not answer on $REDIS_PORT"
+        for line in "$@"; do printf '%s\n' "$line"; done
+    } >"$dir/redis.conf"
+    redis-server "$dir/redis.conf" >"$dir/redis.log" 2>&1 </dev/null {_mm_out}>&- &
+    _mm_redis_pid=$!
+    # any answer will do (NOAUTH included): redis-cli exits 0 on it
+    wait_for 10 redis-cli -h 127.0.0.1 -p "$port" ping || {
+        _mm_log_tail "$dir/redis.log"
+        fail_fast "redis-server does not answer on $port"
     }
+}
+
+# start_redis [CONF_LINE...] - a private redis-server on 127.0.0.1:$REDIS_PORT
+# and $REDIS_SOCKET, no persistence; CONF_LINEs (requirepass, user, ...) are
+# added to its redis.conf
+start_redis() {
+    [ -n "$REDIS_PORT" ] || free_port REDIS_PORT
+    export REDIS_PORT
+    _mm_redis_run "$REDIS_DIR" "$REDIS_PORT" "unixsocket $REDIS_SOCKET" "unixsocketperm 777" "$@"
+    REDIS_PID=$_mm_redis_pid
+}
+
+# start_redis_more NAME [CONF_LINE...] - one more private redis-server (a
+# replica: "replicaof 127.0.0.1 $REDIS_PORT"), its port in ${NAME}_PORT and
+# its pid in ${NAME}_PID, stopped when the test ends
+start_redis_more() {
+    local name=$1 port
+    shift
+    free_port port
+    _mm_redis_run "$MM_TMP/redis-$name" "$port" "$@"
+    printf -v "${name}_PORT" '%s' "$port"
+    printf -v "${name}_PID" '%s' "$_mm_redis_pid"
+    register_pid "$_mm_redis_pid"
 }
 
 # stop_redis - shut the private Redis down without saving

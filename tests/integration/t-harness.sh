@@ -85,7 +85,15 @@ if need_root; then
     mkdir -p "$MM_TMP/auth"
     printf 'alice@example.com:{PLAIN}%s:5000:5000::%s/home/alice::\n' "$MM_USER_PW" "$MM_TMP" >"$MM_TMP/auth/passwd"
     chmod 0644 "$MM_TMP/auth/passwd"
-    start_dovecot "passdb {
+    if dovecot_24; then
+        PF_AUTH="passdb passwd-file {
+  passwd_file_path = $MM_TMP/auth/passwd
+}
+userdb passwd-file {
+  passwd_file_path = $MM_TMP/auth/passwd
+}"
+    else
+        PF_AUTH="passdb {
   driver = passwd-file
   args = $MM_TMP/auth/passwd
 }
@@ -93,6 +101,8 @@ userdb {
   driver = passwd-file
   args = $MM_TMP/auth/passwd
 }"
+    fi
+    start_dovecot "$PF_AUTH"
     ok "dovecot started, imap on 127.0.0.1:$DC_IMAP_PORT"
     out=$(doveadm_c user -f home alice@example.com)
     is "$out" "$MM_TMP/home/alice" "doveadm user finds a passwd-file user"
@@ -108,14 +118,7 @@ userdb {
     # The hook later tests use to load an auth module under test.
     dovecot_private_auth_modules
     touch "$DC_AUTH_MODULES/mm-marker"
-    start_dovecot "passdb {
-  driver = passwd-file
-  args = $MM_TMP/auth/passwd
-}
-userdb {
-  driver = passwd-file
-  args = $MM_TMP/auth/passwd
-}"
+    start_dovecot "$PF_AUTH"
     master=$(_mm_pidfile_pid "$DC_BASE/master.pid")
     check "DOVECOT_WRAP: Dovecot sees the private auth module directory" \
         test -e "/proc/$master/root/usr/lib/dovecot/modules/auth/mm-marker"
@@ -144,7 +147,19 @@ child_test() {
         start_redis
         if [ "$MM_MODE" = term ] && need_root; then
             start_postfix
-            start_dovecot "passdb {
+            if dovecot_24; then
+                start_dovecot "passdb static {
+  password = x
+}
+userdb static {
+  fields {
+    uid = 5000
+    gid = 5000
+    home = /nonexistent
+  }
+}"
+            else
+                start_dovecot "passdb {
   driver = static
   args = password=x
 }
@@ -152,6 +167,7 @@ userdb {
   driver = static
   args = uid=5000 gid=5000 home=/nonexistent
 }"
+            fi
         fi
         sleep 600 &
         register_pid $!

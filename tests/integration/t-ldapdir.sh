@@ -94,6 +94,7 @@ like "$(cat "$MM_TMP/dump.err")" "$DEAD_URI: Can't contact LDAP server.*; ldap:/
     "the error names every URI tried and why"
 
 printf 'wrong-password\n' >"$MM_TMP/wrong.pw"
+chmod 0600 "$MM_TMP/wrong.pw"
 write_conf "$MM_TMP/wrongpw.conf" "$LDAP_URI"
 sed -i "s|^ldap_bind_pw_file = .*|ldap_bind_pw_file = $MM_TMP/wrong.pw|" "$MM_TMP/wrongpw.conf"
 dump "$MM_TMP/wrongpw.conf" -q

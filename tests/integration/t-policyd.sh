@@ -15,12 +15,6 @@ VMAIL=$MM_TMP/vmail
 CONF=$MM_TMP/mailmaps.conf
 MIB=1048576
 
-# write_conf FILE [name = value]... - the test's mailmaps.conf
-write_conf() {
-    local file=$1; shift
-    write_mailmaps_conf "$file" "maps_dir = $MAPS" "mail_base = $VMAIL" \
-        "policy_socket_group = root" "$@"
-}
 
 # maildirsize USER BYTES - Dovecot's file for example.com/USER
 maildirsize() {
@@ -68,7 +62,7 @@ mailQuota: 10240
 EOF
 gen_users 20 >"$MM_TMP/users.ldif"
 start_slapd --ldif "$MM_TMP/people.ldif" --ldif "$MM_TMP/users.ldif"
-write_conf "$CONF"
+write_policyd_conf "$CONF"
 check "sync --once builds the maps" "$SYNC" -c "$CONF" --once
 maildirsize alice $((5 * MIB))
 maildirsize full $((10 * MIB + 1000))
@@ -76,7 +70,7 @@ maildirsize eom $((9 * MIB + MIB / 2))
 
 # ---- the daemon
 free_port PPORT
-write_conf "$CONF" "policy_listen = inet:127.0.0.1:$PPORT unix:$MM_TMP/policy.sock"
+write_policyd_conf "$CONF" "policy_listen = inet:127.0.0.1:$PPORT unix:$MM_TMP/policy.sock"
 check "configuration check (-n)" "$POLICYD" -n -c "$CONF"
 "$POLICYD" -f -c "$CONF" >"$MM_TMP/policyd.log" 2>&1 </dev/null &
 PD_PID=$!
@@ -200,7 +194,7 @@ a = ask()
 os.kill(pid, signal.SIGHUP); time.sleep(0.5)
 print(a + " | " + ask())
 EOF
-write_conf "$CONF" "policy_listen = inet:127.0.0.1:$PPORT unix:$MM_TMP/policy.sock" \
+write_policyd_conf "$CONF" "policy_listen = inet:127.0.0.1:$PPORT unix:$MM_TMP/policy.sock" \
     "overquota_reply = 552 5.2.2 Over quota"
 is "$(python3 "$MM_TMP/hup.py" "$PPORT" "$PD_PID" 2>&1)" \
     "action=552 5.2.2 Mailbox full | action=552 5.2.2 Over quota" "SIGHUP: same connection, new reply"
@@ -250,7 +244,7 @@ EOF
 WCONF=$MM_TMP/workers.conf
 WSOCK=$MM_TMP/w.sock
 WLOG=$MM_TMP/workers.log
-write_conf "$WCONF" "policy_listen = unix:$WSOCK" "policy_workers = 2"
+write_policyd_conf "$WCONF" "policy_listen = unix:$WSOCK" "policy_workers = 2"
 "$POLICYD" -f -c "$WCONF" >"$WLOG" 2>&1 </dev/null &
 WM_PID=$!
 register_pid "$WM_PID"
@@ -268,7 +262,7 @@ is "$right" 50 "workers: 50 concurrent connections, 50 right answers"
 spread() { [ "${1:-0}" -ge 5 ] && [ "${2:-0}" -ge 5 ] && [ $(($1 + $2)) -eq 50 ]; }
 check "workers: the connections spread over both workers (${c1:-?} and ${c2:-?})" spread "$c1" "$c2"
 
-write_conf "$WCONF" "policy_listen = unix:$WSOCK" "policy_workers = 2" \
+write_policyd_conf "$WCONF" "policy_listen = unix:$WSOCK" "policy_workers = 2" \
     "overquota_reply = 552 5.2.2 Workers reloaded"
 kill -HUP "$WM_PID"
 # reloaded_by - worker PID has logged its reload
@@ -300,7 +294,7 @@ like "$(cat "$WLOG")" "mailmaps-policyd: info: stopped" "workers: the master's s
 # inet: each worker binds its own socket (SO_REUSEPORT), so even 50
 # connections opened at once spread over both
 free_port WPORT
-write_conf "$WCONF" "policy_listen = inet:127.0.0.1:$WPORT" "policy_workers = 2"
+write_policyd_conf "$WCONF" "policy_listen = inet:127.0.0.1:$WPORT" "policy_workers = 2"
 : >"$WLOG"
 "$POLICYD" -f -c "$WCONF" >"$WLOG" 2>&1 </dev/null &
 WM_PID=$!
@@ -319,7 +313,7 @@ is "$?" 0 "workers, inet: SIGTERM, the master exits 0"
 if command -v redis-server >/dev/null 2>&1; then
     start_redis
     free_port RPORT
-    write_conf "$MM_TMP/redis.conf" "policy_listen = inet:127.0.0.1:$RPORT" \
+    write_policyd_conf "$MM_TMP/redis.conf" "policy_listen = inet:127.0.0.1:$RPORT" \
         "quota_usage = redis:127.0.0.1:$REDIS_PORT"
     "$POLICYD" -f -c "$MM_TMP/redis.conf" >"$MM_TMP/policyd-redis.log" 2>&1 </dev/null &
     RD_PID=$!
@@ -346,7 +340,7 @@ if grep -qa __asan_init "$POLICYD"; then
     skip "valgrind" "an ASan build cannot run under valgrind"
 elif command -v valgrind >/dev/null 2>&1; then
     free_port VPORT
-    write_conf "$MM_TMP/vg.conf" "policy_listen = inet:127.0.0.1:$VPORT"
+    write_policyd_conf "$MM_TMP/vg.conf" "policy_listen = inet:127.0.0.1:$VPORT"
     valgrind --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 \
         --log-file="$MM_TMP/vg.log" "$POLICYD" -f -c "$MM_TMP/vg.conf" >"$MM_TMP/vg.out" 2>&1 </dev/null &
     VG_PID=$!

@@ -6,6 +6,9 @@
 # pinned down below ("known difference", also written into each generated
 # file's comment). Then: file modes, the printed form, bind passwords,
 # ldapi:// with SASL EXTERNAL, and a real smtpd on the ldap: tables.
+# Entries that attack other accounts (an alias in gmail.com, an alias on
+# another's mail, storage or home in another's directory) get nothing
+# from the ldap: tables that the rules of the maps would not give them.
 . "$(dirname "$0")/lib.sh"
 
 SYNC=$MAILMAPS_BUILD/mailmaps-sync
@@ -72,11 +75,18 @@ special_entry() {  # uid, then attribute lines
     special_entry judy "mail: judy@example.com" "mailEnabled: TRUE" "mailQuota: lots"
     # the only account of its domain, disabled
     special_entry kate "mail: kate@gone.example" "mailEnabled: FALSE" "mailAlias: k@gone.example"
+    # attacks: a foreign domain, amy's address, amy's Maildir, amy's home
+    special_entry mallory "mail: mallory@example.com" "mailEnabled: TRUE" \
+        "mailAlias: ceo@gmail.com" "mailAlias: amy@example.com" "mailGroupMember: x@partner.example"
+    special_entry zz-eve "mail: eve@example.com" "mailEnabled: TRUE" \
+        "mailStorageDirectory: example.com/amy/Maildir"
+    special_entry zz-trent "mail: trent@example.com" "mailEnabled: TRUE" \
+        "mailHomeDirectory: /var/vmail/example.com/amy"
 } >"$MM_TMP/special.ldif"
 start_slapd --ldif "$MM_TMP/users.ldif" --ldif "$MM_TMP/big.ldif" --ldif "$MM_TMP/special.ldif"
 
 write_conf "$CONF" "ldap_uri = $LDAP_URI" "ldap_bind_dn = $LDAP_SYNC_DN" \
-    "ldap_bind_pw_file = $LDAP_SYNC_PW_FILE"
+    "ldap_bind_pw_file = $LDAP_SYNC_PW_FILE" "alias_domains = aliasonly.example lists.example"
 "$SYNC" -c "$CONF" --once 2>"$MM_TMP/sync.err"
 is "$?" 0 "the sync fills the maps" || fail_fast "no maps: $(cat "$MM_TMP/sync.err")"
 like "$(cat "$MM_TMP/sync.err")" "uid=judy" "the sync skips judy (bad quota)"
@@ -84,13 +94,14 @@ like "$(cat "$MM_TMP/sync.err")" "uid=judy" "the sync skips judy (bad quota)"
 mkdir -p "$PFT"
 "$CLI" -c "$CONF" postfix-config -d "$PFT" 2>"$MM_TMP/pc.err"
 is "$?" 0 "postfix-config -d writes the tables" || diag "$(cat "$MM_TMP/pc.err")"
-for m in domains mailboxes aliases; do
+for m in domains mailboxes defer mail aliases; do
     f=$PFT/mailmaps-$m.cf
     is "$(stat -c %a "$f" 2>&1)" 640 "mailmaps-$m.cf holding bind_pw is mode 0640"
 done
 like "$(cat "$PFT/mailmaps-domains.cf")" "^bind_pw = $LDAP_SYNC_PW$" "bind_pw is the password file's content"
-is "$(find "$PFT" -mindepth 1 -printf '%f\n' | sort | tr '\n' ' ')" "mailmaps-aliases.cf mailmaps-domains.cf mailmaps-mailboxes.cf " \
-    "three files, no temp files left"
+is "$(find "$PFT" -mindepth 1 -printf '%f\n' | sort | tr '\n' ' ')" \
+    "mailmaps-aliases.cf mailmaps-defer.cf mailmaps-domains.cf mailmaps-mail.cf mailmaps-mailboxes.cf " \
+    "five files, no temp files left"
 
 # ---- lookups
 # pm TABLE: postmap -q - (keys on stdin, "key<TAB>value" for those found)
@@ -101,14 +112,29 @@ pm() {
 ldap_table() {
     printf 'ldap:%s/mailmaps-%s.cf' "${2:-$PFT}" "$1"
 }
-# q TABLE KEY: one lookup; the value, "<none>" when not found, "<error>" on
-# a lookup error (postmap exits 1 both times: stderr tells them apart)
-q() {
-    local v rc
-    v=$(postmap -c "$PF_CONF" -q "$2" "$1" 2>"$MM_TMP/q.err"); rc=$?
+# qm KEY TABLE...: one lookup through the tables in order (postmap, as
+# Postfix, takes the first that answers); the value, "<none>" when not
+# found, "<error>" on a lookup error (postmap exits 1 both times: stderr
+# tells them apart)
+qm() {
+    local key=$1 v rc
+    shift
+    v=$(postmap -c "$PF_CONF" -q "$key" "$@" 2>"$MM_TMP/q.err"); rc=$?
     if [ $rc -eq 0 ]; then printf '%s' "$v"
     elif [ -s "$MM_TMP/q.err" ]; then printf '<error>'
     else printf '<none>'; fi
+}
+# q TABLE KEY: one table
+q() {
+    qm "$2" "$1"
+}
+# qc KEY: virtual_alias_maps' ldap: tables, in main.cf's order
+qc() {
+    qm "$1" "$(ldap_table mail)" "$(ldap_table aliases)"
+}
+# qb KEY: virtual_mailbox_maps' ldap: tables, in main.cf's order
+qb() {
+    qm "$1" "$(ldap_table mailboxes)" "$(ldap_table defer)"
 }
 # norm VALUE: lower-cased, comma-separated items sorted
 norm() {
@@ -116,10 +142,15 @@ norm() {
 }
 
 # Keys whose difference is pinned down further below, not in the sweep.
+# The attacks' keys are asked below against the rules, whatever the maps
+# of this version hold for them.
 declare -A KNOWN=(
-    [domains:big.example]=1 [domains:lists.example]=1
+    [domains:big.example]=1 [domains:lists.example]=1 [domains:aliasonly.example]=1
     [mailboxes:carol@example.com]=1
     [aliases:sales@example.com]=1 [aliases:postmaster@example.com]=1
+    [domains:gmail.com]=1 [domains:partner.example]=1
+    [aliases:ceo@gmail.com]=1 [aliases:x@partner.example]=1
+    [mailboxes:eve@example.com]=1 [mailboxes:trent@example.com]=1
 )
 
 # ---- every key of every map, on cdb: and on ldap:
@@ -171,9 +202,9 @@ is "$(pm "cdb:$MAPS/domains" <"$MM_TMP/absent.domains")" "" "domains: unknown do
 is "$(pm "$(ldap_table domains)" <"$MM_TMP/absent.domains")" "" "domains: ... and from ldap:"
 # Each map's keys in the other tables: mailbox addresses are no aliases and
 # aliases no mailboxes, on both sides (henry@ is the exception, below).
-grep -vx 'henry@example.com' "$MM_TMP/mailboxes.keys" >"$MM_TMP/mb.nohenry"
+grep -vxE 'henry@example.com|amy@example.com' "$MM_TMP/mailboxes.keys" >"$MM_TMP/mb.nohenry"
 is "$(pm "cdb:$MAPS/aliases" <"$MM_TMP/mb.nohenry")$(pm "$(ldap_table aliases)" <"$MM_TMP/mb.nohenry")" "" \
-    "no mailbox address is found as an alias, on cdb: or ldap:"
+    "no mailbox address is found as an alias, on cdb: or ldap: (henry@ and amy@ below)"
 is "$(pm "cdb:$MAPS/mailboxes" <"$MM_TMP/aliases.keys")$(pm "$(ldap_table mailboxes)" <"$MM_TMP/aliases.keys")" "" \
     "no alias or list address is found as a mailbox, on cdb: or ldap:"
 
@@ -196,18 +227,25 @@ is "$(q "pipemap:{$(ldap_table domains), static:OK}" nowhere.example)" "<none>" 
 is "$(q "cdb:$MAPS/domains" big.example):$(q "$(ldap_table domains)" big.example)" "OK:<error>" \
     "domains: known difference: more accounts than the server's size limit is a lookup error, not 'not found'"
 like "$(cat "$MM_TMP/q.err")" "Size limit exceeded" "domains: ... Postfix says why"
-is "$(q "cdb:$MAPS/domains" aliasonly.example):$(q "$(ldap_table domains)" aliasonly.example)" "OK:OK" \
-    "domains: a domain that only an alias brings is found on both"
-is "$(q "cdb:$MAPS/domains" lists.example):$(q "$(ldap_table domains)" lists.example)" "OK:<none>" \
-    "domains: known difference: a domain that only a list brings (mailGroupMember has no substring rule)"
+for d in aliasonly.example lists.example; do
+    is "$(q "cdb:$MAPS/domains" $d):$(q "$(ldap_table domains)" $d)" "OK:<none>" \
+        "domains: known difference: alias_domains ($d) are in the map, not in the ldap: table"
+done
+like "$(cat "$PFT/mailmaps-domains.cf")" "alias_domains are not answered here" "domains: ... the file's comment says so"
+is "$(q "$(ldap_table aliases)" info@aliasonly.example):$(q "$(ldap_table aliases)" all@lists.example)" \
+    "amy@example.com:dave@example.com" "aliases: aliases and lists in alias_domains are answered"
 is "$(q "$(ldap_table mailboxes)" big000007@big.example)" "big.example/big000007/Maildir/" \
     "mailboxes: an account of the big domain is found on ldap:"
 
 is "$(q "cdb:$MAPS/mailboxes" carol@example.com)" "custom/carol/" "mailboxes: carol's own storage directory in cdb:"
-is "$(q "$(ldap_table mailboxes)" carol@example.com)" "example.com/carol/Maildir/" \
-    "mailboxes: known difference: ldap: gives carol the default path"
-like "$(cat "$PFT/mailmaps-mailboxes.cf")" "own mailStorageDirectory gets that default path" \
+is "$(q "$(ldap_table mailboxes)" carol@example.com)" "<none>" \
+    "mailboxes: known difference: ldap: does not answer for carol's storage directory of her own"
+like "$(cat "$PFT/mailmaps-mailboxes.cf")" "an account with a home or storage directory of its own is not found" \
     "mailboxes: ... and the file's comment says so"
+is "$(qb carol@example.com)" "<error>" "mailboxes: ... mailmaps-defer.cf, listed next, makes it a temporary failure"
+like "$(cat "$MM_TMP/q.err")" "expansion|limit" "mailboxes: ... by its expansion limit"
+is "$(qb user000001@example1.com):$(qb nobody@example.com)" "example1.com/user000001/Maildir/:<none>" \
+    "mailboxes: through both tables a default account has its path, an unknown address none"
 is "$(q "cdb:$MAPS/mailboxes" judy@example.com):$(q "$(ldap_table mailboxes)" judy@example.com)" \
     "<none>:example.com/judy/Maildir/" "mailboxes: known difference: an entry the sync skips is found on ldap:"
 
@@ -223,18 +261,43 @@ is "$(q "cdb:$MAPS/aliases" postmaster@example.com)" "carol@example.com" \
 is "$(norm "$(q "$(ldap_table aliases)" postmaster@example.com)")" "carol@example.com,grace@example.com" \
     "aliases: known difference: ldap: gives it to both"
 is "$(q "cdb:$MAPS/aliases" henry@example.com):$(q "$(ldap_table aliases)" henry@example.com)" \
-    "<none>:ivan@example.com" \
-    "aliases: known difference: henry's mail, also ivan's alias, is an alias of ivan on ldap:"
+    "<none>:ivan@example.com" "aliases: henry's mail, also ivan's alias, is an alias of ivan in mailmaps-aliases.cf"
+is "$(qc henry@example.com)" "henry@example.com" \
+    "aliases: ... but mailmaps-mail.cf, listed first, keeps it henry's (the mail claim wins)"
+is "$(qc Bob.Smith@EXAMPLE.com):$(qc bobby@example.com)" "bob.smith@example.com:Bob.Smith@Example.COM" \
+    "aliases: through both tables a mailbox is itself, an alias its account"
+is "$(qc nobody@example.com)" "<none>" "aliases: through both tables an unknown address is not found"
+
+# ---- the attacks: nothing the rules of the maps would not give
+is "$(q "$(ldap_table domains)" gmail.com):$(q "$(ldap_table domains)" partner.example)" "<none>:<none>" \
+    "attack: an alias or list address never makes its domain local"
+if [ "$(q "cdb:$MAPS/domains" gmail.com)" = "<none>" ]; then
+    is "$(qc ceo@gmail.com):$(qc x@partner.example)" "<none>:<none>" \
+        "attack: an alias or list address in a foreign domain is not answered"
+else
+    # mailmaps-aliases.cf asks domains.cdb first: such maps do not keep the rule
+    skip "attack: an alias in a foreign domain" "these maps list gmail.com in domains.cdb"
+fi
+sed -e "s#cdb:$MAPS/domains, ##" "$PFT/mailmaps-aliases.cf" >"$MM_TMP/aliases-nocdb.cf"
+is "$(q "ldap:$MM_TMP/aliases-nocdb.cf" ceo@gmail.com):$(q "ldap:$MM_TMP/aliases-nocdb.cf" x@partner.example)" \
+    "<none>:<none>" "attack: ... the ldap: domains table does not admit gmail.com or partner.example"
+is "$(qc amy@example.com)" "amy@example.com" "attack: mallory's alias on amy's mail does not take it"
+is "$(q "$(ldap_table mailboxes)" amy@example.com)" "example.com/amy/Maildir/" "attack: amy keeps her Maildir"
+is "$(q "$(ldap_table mailboxes)" eve@example.com):$(q "$(ldap_table mailboxes)" trent@example.com)" \
+    "<none>:<none>" "attack: a storage or home in amy's directory gets no mailbox from ldap:"
+is "$(qb eve@example.com):$(qb trent@example.com)" "<error>:<error>" \
+    "attack: ... a temporary failure through both tables, until a sync decides"
 
 # ---- the printed form
 "$CLI" -c "$CONF" postfix-config >"$MM_TMP/printed" 2>&1
 is "$?" 0 "postfix-config without -d prints"
 is "$(grep -x '# mailmaps-[a-z]*\.cf' "$MM_TMP/printed" | tr '\n' ' ')" \
-    "# mailmaps-domains.cf # mailmaps-mailboxes.cf # mailmaps-aliases.cf " \
+    "# mailmaps-domains.cf # mailmaps-mailboxes.cf # mailmaps-defer.cf # mailmaps-mail.cf # mailmaps-aliases.cf " \
     "each table is preceded by its '# FILE' line, in order"
-for m in domains mailboxes aliases; do
+for m in domains mailboxes defer mail aliases; do
     is "$(awk -v h="# mailmaps-$m.cf" '$0 == h { on = 1; next } /^# mailmaps-[a-z]+\.cf$/ { on = 0 }
-            on && !/^#/ && NF' "$MM_TMP/printed")" "$(grep -v '^#' "$PFT/mailmaps-$m.cf")" \
+            on && !/^#/ && NF' "$MM_TMP/printed")" \
+        "$(grep -v '^#' "$PFT/mailmaps-$m.cf" | sed "s#ldap:$PFT/#ldap:/etc/postfix/#")" \
         "printed mailmaps-$m.cf has the settings of the written file"
 done
 like "$(grep -A4 '^# mailmaps-domains.cf - ' "$MM_TMP/printed")" "ldap:/etc/postfix/mailmaps-domains.cf" \
@@ -245,6 +308,7 @@ like "$(grep -A4 '^# mailmaps-domains.cf - ' "$MM_TMP/printed")" "ldap:/etc/post
 # shellcheck disable=SC2016 # the $ is part of the password
 TRICKY='p$a%s#w d\x'
 printf '%s' "$TRICKY" >"$MM_TMP/tricky.pw"
+chmod 0600 "$MM_TMP/tricky.pw"
 cat >"$MM_TMP/tricky.ldif" <<EOF
 dn: cn=tricky,$LDAP_BASE
 objectClass: organizationalRole
@@ -295,9 +359,9 @@ like "$(grep 'mech=EXTERNAL' "$SLAPD_LOG" | tail -n 1)" "BIND dn=\"gidNumber=0\+
 
 # ---- a real smtpd on the ldap: tables alone
 if need_root; then
-    start_postfix "virtual_mailbox_domains = $(ldap_table domains)" \
-        "virtual_mailbox_maps = $(ldap_table mailboxes)" \
-        "virtual_alias_maps = $(ldap_table aliases)" \
+    start_postfix "virtual_mailbox_domains = $(ldap_table domains), aliasonly.example, lists.example" \
+        "virtual_mailbox_maps = $(ldap_table mailboxes), $(ldap_table defer)" \
+        "virtual_alias_maps = $(ldap_table mail), $(ldap_table aliases)" \
         "virtual_mailbox_base = $MM_TMP/vmail" "virtual_uid_maps = static:5000" \
         "virtual_gid_maps = static:5000"
     r() { smtp_rcpt "$PF_SMTP_PORT" sender@client.example.test "$1"; }
@@ -310,13 +374,18 @@ if need_root; then
     like "$(r user000600@example.com)" '^550 5\.1\.1 ' "smtpd: a disabled user is rejected"
     like "$(r kate@gone.example)" '^454 4\.7\.1 ' "smtpd: the domain of a disabled account only is not ours"
     like "$(r someone@nowhere.example)" '^454 4\.7\.1 ' "smtpd: an unknown domain is not ours"
+    like "$(r friend@gmail.com)" '^454 4\.7\.1 ' \
+        "smtpd: attack: gmail.com stays foreign (relay denied, not 'user unknown')"
+    like "$(r amy@example.com)" '^250 ' "smtpd: attack: amy@ is still accepted"
+    like "$(r eve@example.com)" '^250 ' \
+        "smtpd: an account with its own storage is accepted (its address is itself in mailmaps-mail.cf)"
     like "$(r big000001@big.example)" '^4[0-9][0-9] ' \
         "smtpd: known difference: the big domain is a temporary failure, never a bounce"
     # Over ldapi:// Postfix binds as the postfix user (SASL EXTERNAL).
     stop_postfix
     start_postfix "virtual_mailbox_domains = $(ldap_table domains "$MM_TMP/ldapi")" \
         "virtual_mailbox_maps = $(ldap_table mailboxes "$MM_TMP/ldapi")" \
-        "virtual_alias_maps = $(ldap_table aliases "$MM_TMP/ldapi")" \
+        "virtual_alias_maps = $(ldap_table mail "$MM_TMP/ldapi"), $(ldap_table aliases "$MM_TMP/ldapi")" \
         "virtual_mailbox_base = $MM_TMP/vmail" "virtual_uid_maps = static:5000" \
         "virtual_gid_maps = static:5000"
     like "$(r user000003@example3.com)" '^250 ' "smtpd on the ldapi:// tables: a mailbox"
@@ -329,7 +398,7 @@ if need_root; then
     stop_postfix
     start_postfix "virtual_mailbox_domains = cdb:$MAPS/domains, $(ldap_table domains)" \
         "virtual_mailbox_maps = cdb:$MAPS/mailboxes, $(ldap_table mailboxes)" \
-        "virtual_alias_maps = cdb:$MAPS/aliases, $(ldap_table aliases)" \
+        "virtual_alias_maps = cdb:$MAPS/aliases, $(ldap_table mail), $(ldap_table aliases)" \
         "virtual_mailbox_base = $MM_TMP/vmail" "virtual_uid_maps = static:5000" \
         "virtual_gid_maps = static:5000"
     seen=$(wc -l <"$SLAPD_LOG")
@@ -339,8 +408,10 @@ if need_root; then
     tail -n +"$((seen + 1))" "$SLAPD_LOG" | grep ' SRCH ' >"$MM_TMP/smtpd.srch"
     is "$(grep -c 'mailAlias=alias-user000010@example2.com' "$MM_TMP/smtpd.srch")" 0 \
         "smtpd on cdb: then ldap:: an alias in aliases.cdb costs no search"
-    n=$(grep -c 'mailAlias=user000002@example2.com' "$MM_TMP/smtpd.srch")
-    like "$n" '^[1-9]' "known cost: a mailbox address costs $n search(es) in the ldap: aliases table (no key of aliases.cdb)"
+    n=$(grep -c '(mail=user000002@example2.com)' "$MM_TMP/smtpd.srch")
+    like "$n" '^[1-9]' "known cost: a mailbox address costs $n search(es) in the ldap: mail table (no key of aliases.cdb)"
+    is "$(grep -c 'mailAlias=user000002@example2.com' "$MM_TMP/smtpd.srch")" 0 \
+        "... and none in the aliases table, which comes after it"
     is "$(grep -c '=@example2.com)' "$MM_TMP/smtpd.srch")" 0 "no search for Postfix's '@domain' lookups (%u@%d)"
     is "$(grep -c 'mail=\*@example2.com' "$MM_TMP/smtpd.srch")" 0 "a domain in domains.cdb costs no search"
     n=$(grep -c 'mail=\*@client.example.test' "$MM_TMP/smtpd.srch")

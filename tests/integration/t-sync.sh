@@ -11,7 +11,7 @@ MAPS=$MM_TMP/maps
 CONF=$MM_TMP/mailmaps.conf
 
 # write_conf [name = value]... - the test's mailmaps.conf
-write_conf() { write_mailmaps_conf "$CONF" "maps_dir = $MAPS" "mail_base = /var/vmail" "$@"; }
+write_conf() { write_mailmaps_conf "$CONF" "maps_dir = $MAPS" "mail_base = /var/vmail" "home_dirs = /var/vmail /home/vmail" "$@"; }
 
 checksum() { sed -n 's/^checksum=//p' "$MAPS/status"; }
 users_count() { sed -n 's/^users=//p' "$MAPS/status"; }
@@ -136,11 +136,38 @@ for map in domains mailboxes aliases users; do
 done
 is "$mismatch" 0 "mailmaps query agrees with postmap -q (a sample of every map)"
 
-# ---- determinism: the same directory, again
-sum1=$(checksum)
-"$SYNC" -c "$CONF" --once 2>/dev/null
+# ---- determinism: the same directory, again. The same bytes are not
+# installed again: Postfix would restart every daemon for nothing.
+generation() { sed -n 's/^generation=//p' "$MAPS/status"; }
+inodes() { stat -c %i "$MAPS"/domains.cdb "$MAPS"/mailboxes.cdb "$MAPS"/aliases.cdb "$MAPS"/users.cdb | tr '\n' ' '; }
+start_postfix "virtual_mailbox_domains = cdb:$MAPS/domains" \
+    "virtual_mailbox_maps = cdb:$MAPS/mailboxes" "virtual_alias_maps = cdb:$MAPS/aliases"
+like "$(smtp_rcpt "$PF_SMTP_PORT" a@client.example.test user000001@example1.com)" '^250' \
+    "Postfix accepts a mailbox from the maps"
+sum1=$(checksum) gen1=$(generation) ino1=$(inodes)
+synced1=$(sed -n 's/^synced_at=//p' "$MAPS/status")
+sleep 1
+"$SYNC" -c "$CONF" --once 2>"$MM_TMP/same.err"
+is "$?" 0 "a second sync of the same data succeeds"
 is "$(checksum)" "$sum1" "a second sync of the same data: identical checksum"
-is "$(sed -n 's/^generation=//p' "$MAPS/status")" 2 "the generation counts syncs"
+is "$(generation)" "$gen1" "and installs nothing: the generation stays"
+is "$(inodes)" "$ino1" "and no map is replaced"
+like "$(cat "$MM_TMP/same.err")" "maps unchanged, nothing installed" "the log says so"
+[ "$(sed -n 's/^synced_at=//p' "$MAPS/status")" -gt "$synced1" ] &&
+    ok "the status says the maps are current (synced_at)" ||
+    not_ok "the status says the maps are current (synced_at)"
+smtp_rcpt "$PF_SMTP_PORT" a@client.example.test user000001@example1.com >/dev/null
+smtp_rcpt "$PF_SMTP_PORT" a@client.example.test user000001@example1.com >/dev/null
+is "$(grep -c 'has changed' "$PF_LOG")" 0 "Postfix sees no table change"
+# a real change is installed, and Postfix notices (so the check above can fail)
+printf 'dn: uid=user000002,%s\nchangetype: modify\nreplace: mailQuota\nmailQuota: 1234\n' \
+    "$LDAP_PEOPLE" | ldapmodify -x -H "$LDAP_URI" -D "$LDAP_ROOT_DN" -y "$LDAP_ROOT_PW_FILE" >/dev/null
+"$SYNC" -c "$CONF" --once 2>/dev/null
+is "$(generation)" "$((gen1 + 1))" "a changed directory is installed: the generation counts it"
+smtp_rcpt "$PF_SMTP_PORT" a@client.example.test user000001@example1.com >/dev/null
+wait_for 5 grep -q 'has changed' "$PF_LOG" && ok "and Postfix notices the new tables" ||
+    not_ok "and Postfix notices the new tables"
+stop_postfix
 
 # ---- a server that stops answering: exit 1, old maps untouched
 sha_before=$(cat "$MAPS"/*.cdb | sha256sum)

@@ -1,5 +1,6 @@
 /* test-account - the LDAP entry -> account mapping, rule by rule */
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,9 +189,9 @@ static const struct tcase cases[] = {
     /* uid, gid */
     { "uid and gid",
       { A("mail", V("alice@example.com")), A("mailUidNumber", V("1234")),
-        A("mailGidNumber", V("99")) },
+        A("mailGidNumber", V("999")) },
       1, "alice@example.com", NULL, NULL,
-      "home=/var/vmail/example.com/alice\tuid=1234\tgid=99"
+      "home=/var/vmail/example.com/alice\tuid=1234\tgid=999"
       "\tmail=maildir:/var/vmail/example.com/alice/Maildir"
       "\tquota_rule=*:storage=10737418240B\tquota_rule2=Trash:storage=+524288000B"
       "\tquota_rule3=Junk:storage=+524288000B", NULL },
@@ -215,6 +216,56 @@ static const struct tcase cases[] = {
     { "two gids",
       { A("mail", V("alice@example.com")), A("mailGidNumber", V("5"), V("6")) },
       0, NULL, NULL, NULL, NULL, "several values of mailGidNumber" },
+
+    /* directory data is untrusted (design.md) */
+    { "local part ..",
+      { A("mail", V("..@example.com")) },
+      0, NULL, NULL, NULL, NULL, "path component" },
+    { "local part .",
+      { A("mail", V(".@example.com")), A("mailHomeDirectory", V("/home/x")),
+        A("mailStorageDirectory", V("x/Maildir")) },
+      0, NULL, NULL, NULL, NULL, "path component" },
+    { "local part climbing, with home and storage set",
+      { A("mail", V("../../../../tmp/x@example.com")), A("mailHomeDirectory", V("/home/x")),
+        A("mailStorageDirectory", V("x/Maildir")) },
+      0, NULL, NULL, NULL, NULL, "local part with '/'" },
+    { "local part with a slash",
+      { A("mail", V("a/b@example.com")) },
+      0, NULL, NULL, NULL, NULL, "local part with '/'" },
+    { "home outside home_dirs",
+      { A("mail", V("alice@example.com")), A("mailHomeDirectory", V("/etc")) },
+      0, NULL, NULL, NULL, NULL, "not below any of home_dirs" },
+    { "home only sharing a prefix with a home_dirs entry",
+      { A("mail", V("alice@example.com")), A("mailHomeDirectory", V("/homework/alice")) },
+      0, NULL, NULL, NULL, NULL, "not below any of home_dirs" },
+    { "home equal to a home_dirs entry",
+      { A("mail", V("alice@example.com")), A("mailHomeDirectory", V("/home/")) },
+      0, NULL, NULL, NULL, NULL, "not below any of home_dirs" },
+    { "home with mail location options",
+      { A("mail", V("alice@example.com")), A("mailHomeDirectory", V("/etc:INDEX=/tmp/x")) },
+      0, NULL, NULL, NULL, NULL, "':' or '%'" },
+    { "home with a percent",
+      { A("mail", V("alice@example.com")), A("mailHomeDirectory", V("/home/%u")) },
+      0, NULL, NULL, NULL, NULL, "':' or '%'" },
+    { "storage with a colon",
+      { A("mail", V("alice@example.com")), A("mailStorageDirectory", V("a/Maildir:INDEX=/x")) },
+      0, NULL, NULL, NULL, NULL, "':' or '%'" },
+    { "uid 42 below first_valid_uid",
+      { A("mail", V("alice@example.com")), A("mailUidNumber", V("42")) },
+      0, NULL, NULL, NULL, NULL, "uid 42 outside" },
+    { "gid 42 below first_valid_gid",
+      { A("mail", V("alice@example.com")), A("mailGidNumber", V("42")) },
+      0, NULL, NULL, NULL, NULL, "gid 42 outside" },
+    { "uid 500, the first valid one",
+      { A("mail", V("alice@example.com")), A("mailUidNumber", V("500")),
+        A("mailGidNumber", V("500")) },
+      1, "alice@example.com", NULL, NULL, NULL, NULL },
+    { "quota of 2^53 kilobytes: more than 2^63-1 bytes",
+      { A("mail", V("alice@example.com")), A("mailQuota", V("9007199254740992")) },
+      0, NULL, NULL, NULL, NULL, "more than the readers take" },
+    { "quota of 2^53-1 kilobytes still fits",
+      { A("mail", V("alice@example.com")), A("mailQuota", V("9007199254740991")) },
+      1, "alice@example.com", NULL, NULL, NULL, NULL },
 
     /* quota */
     { "quota in kilobytes",
@@ -489,7 +540,7 @@ static void test_mail_location(struct conf *cfg)
     const struct entry_attr plain[] = { A("mail", V("alice@example.com")) };
     const struct entry_attr stored[] = {
         A("mail", V("alice@example.com")), A("mailStorageDirectory", V("s/alice")),
-        A("mailHomeDirectory", V("/h/alice")),
+        A("mailHomeDirectory", V("/home/alice")),
     };
     char *saved = cfg->mail_location;
     struct account a;
@@ -508,7 +559,7 @@ static void test_mail_location(struct conf *cfg)
     is_str(a.mailbox, "example.com/alice/Maildir/", "mail_location: mailboxes.cdb path unchanged");
     is_int(run(cfg, "cn=x", stored, 3, &a, &w), 1, "mail_location with storage: built");
     is_str(userrec_of(cfg, &a),
-           "home=/h/alice\tuid=5000\tgid=5000\tmail=maildir:/var/vmail/s/alice"
+           "home=/home/alice\tuid=5000\tgid=5000\tmail=maildir:/var/vmail/s/alice"
            "\tquota_rule=*:storage=10737418240B\tquota_rule2=Trash:storage=+524288000B"
            "\tquota_rule3=Junk:storage=+524288000B",
            "mail_location: an entry's storage directory wins");
@@ -527,8 +578,8 @@ static void test_custom_attrs(struct conf *cfg)
         A("memberOfList", V("team@example.org")),
         A("homeDirectory", V("/home/bob")),
         A("maildir", V("bob/")),
-        A("uidNumber", V("42")),
-        A("gidNumber", V("43")),
+        A("uidNumber", V("4200")),
+        A("gidNumber", V("4300")),
         A("quotaBytes", V("1M")),
         A("secret", V("{CRYPT}xx")),
     };
@@ -547,7 +598,7 @@ static void test_custom_attrs(struct conf *cfg)
     ok(a.alias_count == 1 && strcmp(a.aliases[0], "robert@example.org") == 0, "custom attrs: alias");
     ok(a.group_count == 1 && strcmp(a.groups[0], "team@example.org") == 0, "custom attrs: group");
     is_str(userrec_of(cfg, &a),
-           "home=/home/bob\tuid=42\tgid=43\tmail=maildir:/var/vmail/bob"
+           "home=/home/bob\tuid=4200\tgid=4300\tmail=maildir:/var/vmail/bob"
            "\tquota_rule=*:storage=1048576B\tquota_rule2=Trash:storage=+524288000B"
            "\tquota_rule3=Junk:storage=+524288000B\tpassword={CRYPT}xx",
            "custom attrs: users.cdb value");
@@ -581,7 +632,10 @@ static void test_conf_variants(struct conf *cfg)
     cfg->mail_base = "/";
     cfg->quota_rules.count = 0;
     cfg->default_quota = 0;
+    size_t dirs = cfg->home_dirs_count;
+    cfg->home_dirs_count = 0;       /* homes below mail_base, here "/" */
     is_int(run(cfg, "cn=x", abs, 2, &a, &w), 1, "mail_base /: built");
+    cfg->home_dirs_count = dirs;
     is_str(a.mailbox, "srv/x/alice/", "mail_base /: any absolute path is under it");
     is_str(userrec_of(cfg, &a),
            "home=/example.com/alice\tuid=5000\tgid=5000\tmail=maildir:/srv/x/alice"
@@ -970,12 +1024,81 @@ static void test_mail_base_changes(struct conf *cfg)
     cfg->mail_base = saved;
 }
 
+/* test_check - account_check accepts what account_from_entry builds and
+ * refuses every field a crafted state could spoil */
+static void test_check(struct conf *cfg)
+{
+    const struct entry_attr attrs[] = {
+        A("mail", V("alice@example.com")),
+        A("mailAlias", V("a@example.com"), V("b@example.com")),
+        A("mailGroupMember", V("staff@example.com")),
+        A("userPassword", V("{CRYPT}x")),
+    };
+    struct account a;
+    struct warnings w;
+    char why[256];
+
+    account_init(&a);
+    is_int(run(cfg, "uid=alice,dc=example,dc=com", attrs, 4, &a, &w), 1, "check: built");
+    is_int(account_check(cfg, &a, why, sizeof(why)), 0, "check: a built account passes");
+
+    /* each spoil on a fresh copy: field, bad value, words of the reason */
+    const char *reasons[] = { "uid", "bad mailbox", "bad mailbox", "bad dn", "bad aliases",
+                              "bad mail", "home", "bad home", "gid", "quota", "path component",
+                              "bad password", "bad groups", "not the default mailbox" };
+    for (int k = 0; k < (int)(sizeof(reasons) / sizeof(reasons[0])); k++) {
+        struct account b;
+        account_init(&b);
+        run(cfg, "uid=alice,dc=example,dc=com", attrs, 4, &b, &w);
+        char *old = NULL;
+        switch (k) {
+        case 0: b.uid = 0; break;                             /* an empty uid field */
+        case 1: old = b.mailbox; b.mailbox = strdup("../../../etc/"); break;
+        case 2: old = b.mailbox; b.mailbox = strdup("/etc/"); b.storage_set = true; break;
+        case 3: old = b.dn; b.dn = strdup("UID=Alice, dc=example"); break;
+        case 4: old = b.aliases[0]; b.aliases[0] = strdup("z@example.com"); break;
+        case 5: old = b.mail; b.mail = strdup("Alice@example.com"); break;
+        case 6: old = b.home; b.home = strdup("/etc"); break;
+        case 7: old = b.home; b.home = strdup("/var/vmail/../../etc"); break;
+        case 8: b.gid = 42; break;
+        case 9: b.quota = (uint64_t)INT64_MAX + 1; break;
+        case 10: old = b.mail; b.mail = strdup("..@example.com"); b.storage_set = true; break;
+        case 11: old = b.password; b.password = strdup(""); break;
+        case 12: old = b.groups[0]; b.groups[0] = strdup("not an address"); break;
+        case 13: old = b.mailbox; b.mailbox = strdup("example.com/bob/Maildir/"); break;
+        }
+        free(old);
+        why[0] = '\0';
+        is_int(account_check(cfg, &b, why, sizeof(why)), -1, "check: spoil %d refused", k);
+        ok(strstr(why, reasons[k]) != NULL, "check: spoil %d: reason '%s'", k, why);
+        account_free(&b);
+    }
+
+    /* '%' in the address only matters where mail_location expands it */
+    const struct entry_attr pct[] = { A("mail", V("a%b@example.com")),
+                                      A("mailStorageDirectory", V("x/Maildir")),
+                                      A("mailHomeDirectory", V("/home/ab")) };
+    is_int(run(cfg, "cn=p", pct, 3, &a, &w), 1, "check: '%%' with a storage directory");
+    char *saved = cfg->mail_location;
+    cfg->mail_location = "maildir:~/Maildir:LAYOUT=fs";
+    a.storage_set = false;
+    free(a.mailbox);
+    a.mailbox = strdup("example.com/a%b/Maildir/");
+    is_int(account_trust_check(cfg, &a, why, sizeof(why)), -1,
+           "check: '%%' in the address with mail_location");
+    cfg->mail_location = saved;
+    account_free(&a);
+}
+
 int main(void)
 {
     struct conf cfg;
 
-    if (conf_defaults(&cfg) < 0) {
-        printf("Bail out! conf_defaults\n");
+    /* homes below /home too, as several cases have them */
+    static const char text[] = "ldap_base = dc=example,dc=com\nhome_dirs = /home /var/vmail\n";
+    char err[256];
+    if (conf_parse_buffer(&cfg, "test", text, sizeof(text) - 1, err, sizeof(err)) < 0) {
+        printf("Bail out! %s\n", err);
         return 1;
     }
     test_table(&cfg);
@@ -990,6 +1113,7 @@ int main(void)
     test_userrec_fast(&cfg);
     test_userrec_errors(&cfg);
     test_mail_base_changes(&cfg);
+    test_check(&cfg);
     conf_free(&cfg);
     return tap_done();
 }

@@ -37,6 +37,8 @@ static const char *render(const struct conf *cfg, const char *name)
         OUT("%s", STR(ldap_bind_dn));
     } else if (strcmp(name, "ldap_bind_pw_file") == 0) {
         OUT("%s", STR(ldap_bind_pw_file));
+    } else if (strcmp(name, "redis_password_file") == 0) {
+        OUT("%s", STR(redis_password_file));
     } else if (strcmp(name, "ldap_starttls") == 0) {
         OUT("%s", cfg->ldap_starttls ? "yes" : "no");
     } else if (strcmp(name, "ldap_tls_ca_file") == 0) {
@@ -138,8 +140,13 @@ static const char *render(const struct conf *cfg, const char *name)
         if (cfg->quota_usage.kind == CONF_USAGE_MAILDIR)
             OUT("maildir:%s", cfg->quota_usage.template);
         else
-            OUT("redis:%s|%u|%u", cfg->quota_usage.host, cfg->quota_usage.port,
-                cfg->quota_usage.db);
+        {
+            ADD("redis:");
+            for (size_t i = 0; i < cfg->quota_usage.redis_count; i++)
+                ADD("%s%s|%u", i > 0 ? "," : "", cfg->quota_usage.redis[i].host,
+                    cfg->quota_usage.redis[i].port);
+            ADD("|%u", cfg->quota_usage.db);
+        }
     } else if (strcmp(name, "overquota_reply") == 0) {
         OUT("%s", STR(overquota_reply));
     } else if (strcmp(name, "policy_on_error") == 0) {
@@ -207,6 +214,7 @@ static const struct {
     { "policy_socket_group", "postfix", "postfix" },
     { "policy_workers", "1", "1" },                  /* not in design.md */
     { "quota_usage", "maildir:%h/Maildir/maildirsize", "maildir:%h/Maildir/maildirsize" },
+    { "redis_password_file", "", "" },               /* not in design.md */
     { "overquota_reply", "552 5.2.2 Mailbox full", "552 5.2.2 Mailbox full" },
     { "policy_on_error", "dunno", "dunno" },
 };
@@ -427,6 +435,9 @@ static const struct {
     { "quota_usage", "redis:[::1]:6380/15", "redis:::1|6380|15" },
     { "quota_usage", "redis:redis.example.com:6379/0", "redis:redis.example.com|6379|0" },
     { "quota_usage", "redis:r:1/1000000", "redis:r|1|1000000" },
+    { "quota_usage", "redis:10.0.0.1:6379,10.0.0.2:6380/2", "redis:10.0.0.1|6379,10.0.0.2|6380|2" },
+    { "quota_usage", "redis:a:1,[::1]:2,c:3,d:4", "redis:a|1,::1|2,c|3,d|4|0" },
+    { "redis_password_file", "/etc/mailmaps/redis.pw", "/etc/mailmaps/redis.pw" },
     { "overquota_reply", "552 5.2.2 Mailbox full", "552 5.2.2 Mailbox full" },
     { "overquota_reply", "452 4.2.2 Mailbox full, try again later",
       "452 4.2.2 Mailbox full, try again later" },
@@ -642,7 +653,12 @@ static const struct {
     { "policy_socket_mode", "rw-rw----", "is not an octal mode" },
     { "policy_socket_mode", "0660 0600", "is not an octal mode" },
     { "policy_socket_mode", "77777777777777777777777", "is not an octal mode" },
-    { "quota_usage", "", "neither maildir:TEMPLATE nor redis:HOST:PORT[/DB]" },
+    { "quota_usage", "", "neither maildir:TEMPLATE nor redis:HOST:PORT[,HOST:PORT...][/DB]" },
+    { "quota_usage", "redis:a:1,", "is not HOST:PORT" },
+    { "quota_usage", "redis:a:1,,b:2", "is not HOST:PORT" },
+    { "quota_usage", "redis:a:1,b:2,c:3,d:4,e:5", "more than 4 addresses" },
+    { "quota_usage", "redis:a:1,b:0/1", "bad port" },
+    { "redis_password_file", "redis.pw", "not an absolute path" },
     { "quota_usage", "dict:proxy::quota", "neither maildir:TEMPLATE nor redis" },
     { "quota_usage", "Maildir:%h", "neither maildir:TEMPLATE nor redis" },
     { "quota_usage", "maildir:", "maildir: needs a path template" },
@@ -792,11 +808,11 @@ static void test_long_values(void)
     expect_error(text, strlen(text), 2, "policy_listen", "bad host", "host of 256 bytes");
     snprintf(text, sizeof(text), BASE "quota_usage = redis:%s:1\n", v);
     expect_error(text, strlen(text), 2, "quota_usage", "bad host", "redis host of 256 bytes");
-    memset(v, 'h', 400);
-    v[400] = '\0';
+    memset(v, 'h', 1300);
+    v[1300] = '\0';
     snprintf(text, sizeof(text), BASE "quota_usage = redis:%s:1/0\n", v);
-    expect_error(text, strlen(text), 2, "quota_usage", "redis: address too long",
-                 "redis address of 402 bytes");
+    expect_error(text, strlen(text), 2, "quota_usage", "redis: address list too long",
+                 "redis address list of 1302 bytes");
 
     /* names: 64 bytes fit, 65 do not */
     memset(v, 'g', 65);
@@ -1290,6 +1306,34 @@ static void test_secret(void)
     is_str(err, "/nonexistent/bind.pw: No such file or directory", "  error names the file");
     is_int(conf_read_secret("/tmp", &secret, err, sizeof(err)), -1, "password file is a directory");
     ok(secret == NULL, "  no secret returned");
+    /* modes: the owner's and the group's business, never the others' */
+    static const struct {
+        mode_t mode;
+        int want;
+    } modes[] = {
+        { 0600, 0 }, { 0400, 0 }, { 0640, 0 }, { 0660, 0 }, { 0440, 0 },
+        { 0644, -1 }, { 0604, -1 }, { 0602, -1 }, { 0601, -1 }, { 0666, -1 }, { 0647, -1 },
+    };
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+        if (temp_file(path, sizeof(path), "secret\n", 7) < 0 || chmod(path, modes[i].mode) < 0) {
+            ok(0, "mkstemp and chmod");
+            continue;
+        }
+        secret = NULL;
+        err[0] = '\0';
+        int rc = conf_read_secret(path, &secret, err, sizeof(err));
+        is_int(rc, modes[i].want, "password file of mode %04o %s", (unsigned)modes[i].mode,
+               modes[i].want ? "refused" : "read");
+        if (rc < 0) {
+            char want[200];
+            snprintf(want, sizeof(want), "%s: the password file is open to others (mode %04o): chmod 0600 %s",
+                     path, (unsigned)modes[i].mode, path);
+            ok(secret == NULL && strncmp(err, want, strlen(want)) == 0, "  error: %s", err);
+        }
+        if (secret != NULL)
+            free(secret);
+        unlink(path);
+    }
 }
 
 int main(void)

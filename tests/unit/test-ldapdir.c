@@ -242,6 +242,15 @@ static void test_key_filter(void)
     free(f);
 
     test_conf(&cfg);
+    f = ldapdir_domain_filter(&cfg, "ex*(a)", 6, err, sizeof(err));
+    is_str(f, "(&(&(objectClass=PostfixBookMailAccount)(mailEnabled=TRUE))"
+              "(mail=*@ex\\2a\\28a\\29))", "domain filter: escaped");
+    free(f);
+    f = ldapdir_domain_filter(&cfg, "", 0, err, sizeof(err));
+    ok(f == NULL, "domain filter: an empty domain is refused");
+    free(f);
+
+    test_conf(&cfg);
     cfg.attr.mail = "";
     f = ldapdir_key_filter(&cfg, "a@b", 3, err, sizeof(err));
     ok(f == NULL && strstr(err, "ldap_attr_mail") != NULL, "empty mail attribute is refused");

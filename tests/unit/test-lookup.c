@@ -1,11 +1,14 @@
 /* test-lookup - the fallback rules with maps and an unreachable LDAP (the
  * LDAP answers themselves are covered by the integration tests) */
 
+#include <stdbool.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "maps/lookup.h"
+#include "maps/mapbuild.h"
 #include "maps/mapwriter.h"
 #include "maps/status.h"
 #include "tests/unit/tap.h"
@@ -39,12 +42,256 @@ static void run(struct lookup *lk, const char *what, const struct want *w, size_
         is_int(r, w[i].result, "%s: %s %s", what, map_name(w[i].map), w[i].key);
         if (r == LOOKUP_FOUND) {
             is_int(src, w[i].source, "%s: %s source", what, w[i].key);
-            ok(len == strlen(w[i].value) && memcmp(val, w[i].value, len) == 0, "%s: %s value",
-               what, w[i].key);
+            if (!ok(len == strlen(w[i].value) && memcmp(val, w[i].value, len) == 0,
+                    "%s: %s value", what, w[i].key))
+                diag("got: %.*s", (int)len, val);
         } else if (r == LOOKUP_TEMPFAIL) {
             ok(err[0] != '\0', "%s: %s tempfail says why (%s)", what, w[i].key, err);
         }
     }
+}
+
+/* ---- the cross-entry rules, with the directory below instead of LDAP ---- */
+
+/* One test entry: the Postfix Book attributes a fallback reads. */
+struct tent {
+    const char *dn, *mail, *home, *storage;
+    const char *alias[3], *group[2];
+};
+
+/* a1 sorts before victim: the DN order alone would hand it victim's
+ * address. z2 and z3 sort after victim: the sync keeps victim's
+ * directories for victim and skips them (an entry that sorts first would
+ * keep them, and victim would be skipped: the one case where the fallback,
+ * which cannot see z2 and z3 from victim's key, answers what the sync
+ * does not). */
+static const struct tent tdir[] = {
+    { "uid=a1,dc=example,dc=com", "a1@example.com", NULL, NULL,
+      { "victim@example.com", "ceo@gmail.com", "sales@lists.example.org" },
+      { "team@partner.example" } },
+    { "uid=z2,dc=example,dc=com", "z2@example.com", NULL, "example.com/victim/Maildir",
+      { "help@example.com" }, { NULL } },
+    { "uid=z3,dc=example,dc=com", "z3@example.com", "/var/vmail/example.com/victim", NULL,
+      { NULL }, { NULL } },
+    /* in the maps of write_maps too: with the default Maildir there */
+    { "uid=alice,dc=example,dc=com", "alice@example.com", NULL, "example.com/bob/Maildir",
+      { NULL }, { NULL } },
+    { "uid=bob,dc=example,dc=com", "bob@example.com", "/var/vmail/example.com/bob", NULL,
+      { "info@other.example" }, { "team@example.com" } },
+    { "uid=carol,dc=example,dc=com", "carol@other.example", NULL, NULL, { NULL },
+      { "team@example.com" } },
+    { "uid=d0,dc=example,dc=com", "dup@example.com", NULL, NULL, { NULL }, { NULL } },
+    { "uid=d1,dc=example,dc=com", "dup@example.com", NULL, NULL, { "x@example.com" },
+      { NULL } },
+    { "uid=victim,dc=example,dc=com", "victim@example.com", NULL, NULL,
+      { "v@example.com" }, { NULL } },
+};
+#define TDIR_COUNT (sizeof(tdir) / sizeof(tdir[0]))
+
+/* A directory the fake searches read (their ctx). */
+struct tdirectory {
+    const struct tent *e;
+    size_t n;
+};
+static const struct tdirectory tdir_all = { tdir, TDIR_COUNT };
+
+static unsigned searches_run;
+
+/* tent_deliver - t as a struct entry to cb */
+static int tent_deliver(const struct tent *t, ldapdir_entry_fn *cb, void *cbctx)
+{
+    struct entry_value v[8];
+    struct entry_attr at[6];
+    size_t na = 0, nv = 0;
+    const char *one[4][2] = { { "mail", t->mail }, { "mailHomeDirectory", t->home },
+                              { "mailStorageDirectory", t->storage }, { NULL, NULL } };
+
+    for (size_t i = 0; one[i][0] != NULL; i++) {
+        if (one[i][1] == NULL)
+            continue;
+        v[nv] = (struct entry_value){ one[i][1], strlen(one[i][1]) };
+        at[na++] = (struct entry_attr){ one[i][0], 1, &v[nv++] };
+    }
+    for (int list = 0; list < 2; list++) {
+        const char *const *vals = list ? t->group : t->alias;
+        size_t n = 0, first = nv;
+        for (size_t i = 0; i < (list ? 2u : 3u) && vals[i] != NULL; i++, n++)
+            v[nv++] = (struct entry_value){ vals[i], strlen(vals[i]) };
+        if (n > 0)
+            at[na++] = (struct entry_attr){ list ? "mailGroupMember" : "mailAlias", n, &v[first] };
+    }
+    struct entry e = { .dn = t->dn, .attr_count = na, .attrs = at };
+    return cb(cbctx, &e);
+}
+
+/* tent_has - t holds address as mail, alias or list */
+static bool tent_has(const struct tent *t, const char *address)
+{
+    if (strcasecmp(t->mail, address) == 0)
+        return true;
+    for (size_t i = 0; i < 3 && t->alias[i] != NULL; i++)
+        if (strcasecmp(t->alias[i], address) == 0)
+            return true;
+    for (size_t i = 0; i < 2 && t->group[i] != NULL; i++)
+        if (strcmp(t->group[i], address) == 0)
+            return true;
+    return false;
+}
+
+/* search_key / search_domain - ldapdir's two searches over the
+ * tdirectory ctx */
+static int search_key(void *ctx, const char *what, ldapdir_entry_fn *cb, void *cbctx,
+                      char *err, size_t errsz)
+{
+    const struct tdirectory *d = ctx;
+    (void)err, (void)errsz;
+    searches_run++;
+    for (size_t i = 0; i < d->n; i++)
+        if (tent_has(&d->e[i], what) && tent_deliver(&d->e[i], cb, cbctx) != 0)
+            return 1;
+    return 0;
+}
+
+static int search_domain(void *ctx, const char *what, ldapdir_entry_fn *cb, void *cbctx,
+                         char *err, size_t errsz)
+{
+    const struct tdirectory *d = ctx;
+    (void)err, (void)errsz;
+    searches_run++;
+    for (size_t i = 0; i < d->n; i++) {
+        const char *at = strrchr(d->e[i].mail, '@');
+        if (strcasecmp(at + 1, what) == 0 && tent_deliver(&d->e[i], cb, cbctx) != 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* add_all - the sync's view: every entry into one build */
+static int add_all(void *ctx, const struct entry *e)
+{
+    char err[256];
+    return mapbuild_add_entry(ctx, e, err, sizeof(err)) < 0;
+}
+
+/* rules - the fallback against a full build of tdir: the answer the sync
+ * gives, or a temporary failure; and what the rules themselves demand */
+static void rules(const struct conf *cfg, struct lookup *lk)
+{
+    struct mapbuild *full = mapbuild_new(cfg, NULL, NULL);
+    struct lookup_searches s = { .key = search_key, .domain = search_domain,
+                                 .ctx = (void *)&tdir_all };
+    char err[512];
+    static const struct {
+        enum map_id map;
+        const char *key;
+        int want;          /* the answer the rules demand; -2: the sync's (never a
+                            * temporary failure); -3: the sync's, or a temporary failure */
+        const char *value; /* when FOUND is demanded */
+    } keys[] = {
+        /* the victim keeps its mail against a1's alias claim */
+        { MAP_USERS, "victim@example.com", -2, NULL },
+        { MAP_MAILBOXES, "victim@example.com", -2, NULL },
+        { MAP_ALIASES, "victim@example.com", -2, NULL },
+        /* its owner's mail has other claimants: exact once the sync lets
+         * the mail claim win, a temporary failure while DN order alone rules */
+        { MAP_ALIASES, "v@example.com", -3, NULL },
+        /* an explicit home equal to the default is the default */
+        { MAP_USERS, "bob@example.com", LOOKUP_FOUND, NULL },
+        { MAP_ALIASES, "team@example.com", LOOKUP_FOUND, "bob@example.com,carol@other.example" },
+        /* a mailbox domain known only from another entry (the domain search) */
+        { MAP_ALIASES, "info@other.example", LOOKUP_FOUND, "bob@example.com" },
+        /* alias_domains */
+        { MAP_ALIASES, "sales@lists.example.org", LOOKUP_FOUND, "a1@example.com" },
+        /* foreign domains are never made local, nor their addresses taken */
+        { MAP_ALIASES, "ceo@gmail.com", LOOKUP_NOTFOUND, NULL },
+        { MAP_ALIASES, "team@partner.example", LOOKUP_NOTFOUND, NULL },
+        /* paths of their own: only the maps answer for them */
+        { MAP_USERS, "z2@example.com", LOOKUP_TEMPFAIL, NULL },
+        { MAP_MAILBOXES, "z2@example.com", LOOKUP_TEMPFAIL, NULL },
+        { MAP_USERS, "z3@example.com", LOOKUP_TEMPFAIL, NULL },
+        { MAP_ALIASES, "help@example.com", LOOKUP_TEMPFAIL, NULL },
+        /* the owner of x@ loses its own mail to d0: the sync drops it */
+        { MAP_ALIASES, "x@example.com", -3, NULL },
+        { MAP_USERS, "dup@example.com", -2, NULL },
+        { MAP_USERS, "a1@example.com", -2, NULL },
+        { MAP_USERS, "nobody@example.com", LOOKUP_NOTFOUND, NULL },
+    };
+
+    ok(full != NULL, "full build");
+    for (size_t i = 0; i < TDIR_COUNT; i++)
+        tent_deliver(&tdir[i], add_all, full);
+    lookup_set_searches(lk, &s);
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        const char *val;
+        size_t len;
+        char *sval = NULL;
+        size_t slen = 0;
+        enum lookup_result r = lookup_key(lk, keys[i].map, keys[i].key, strlen(keys[i].key),
+                                          &val, &len, NULL, err, sizeof(err));
+        int sr = mapbuild_lookup(full, keys[i].map, keys[i].key, strlen(keys[i].key), &sval,
+                                 &slen, err, sizeof(err));
+        const char *what = map_name(keys[i].map);
+        if (keys[i].want >= LOOKUP_TEMPFAIL) {
+            is_int(r, keys[i].want, "rules: %s %s", what, keys[i].key);
+            if (r == LOOKUP_FOUND && keys[i].value != NULL)
+                ok(len == strlen(keys[i].value) && memcmp(val, keys[i].value, len) == 0,
+                   "rules: %s %s value %.*s", what, keys[i].key, (int)len, val);
+        }
+        /* never an answer the sync would not give */
+        if (keys[i].want == -2 || (keys[i].want == -3 && r != LOOKUP_TEMPFAIL))
+            ok(r == (sr > 0 ? LOOKUP_FOUND : LOOKUP_NOTFOUND) &&
+               (r != LOOKUP_FOUND || (len == slen && memcmp(val, sval, len) == 0)),
+               "rules: %s %s as the sync (%d, sync %d)", what, keys[i].key, r, sr);
+        free(sval);
+    }
+
+    /* answers are cached for LOOKUP_CACHE_TTL: no new search */
+    const char *val;
+    size_t len;
+    unsigned before = searches_run;
+    is_int(lookup_key(lk, MAP_USERS, "bob@example.com", 15, &val, &len, NULL, err, sizeof(err)),
+           LOOKUP_FOUND, "rules: cached answer");
+    is_int(searches_run, before, "rules: a cached answer costs no search");
+    /* a mailbox costs one search, an unknown address one */
+    is_int(lookup_key(lk, MAP_USERS, "carol@other.example", 19, &val, &len, NULL, err,
+                      sizeof(err)), LOOKUP_FOUND, "rules: carol");
+    is_int(searches_run, before + 1, "rules: a mailbox costs one search");
+    lookup_set_searches(lk, NULL);
+    mapbuild_free(full);
+}
+
+/* bounds - what a fallback will not fetch for one answer */
+static void bounds(struct lookup *lk)
+{
+    static char mails[48][32], dns[48][48];
+    static struct tent many[48];
+    struct tdirectory d = { many, 48 };
+    struct lookup_searches s = { .key = search_key, .domain = search_domain, .ctx = &d };
+    const char *val;
+    size_t len;
+    char err[512];
+
+    /* 9 entries hold many@ as an alias; 39 invalid ones (a relative home)
+     * have their mail in bad.example, where m0 has an alias */
+    for (size_t i = 0; i < 48; i++) {
+        bool bad = i >= 9;
+        snprintf(mails[i], sizeof(mails[i]), "m%zu@%s", i, bad ? "bad.example" : "example.com");
+        snprintf(dns[i], sizeof(dns[i]), "uid=m%zu,dc=example,dc=com", i);
+        many[i] = (struct tent){ .dn = dns[i], .mail = mails[i], .home = bad ? "rel/home" : NULL,
+                                 .alias = { i < 9 ? "many@example.com" : NULL,
+                                            i == 0 ? "x@bad.example" : NULL } };
+    }
+    lookup_set_searches(lk, &s);
+    is_int(lookup_key(lk, MAP_ALIASES, "many@example.com", 16, &val, &len, NULL, err,
+                      sizeof(err)), LOOKUP_TEMPFAIL, "bounds: an alias 9 entries hold");
+    ok(strstr(err, "more than 8") != NULL, "bounds: ... says why (%s)", err);
+    unsigned before = searches_run;
+    is_int(lookup_key(lk, MAP_ALIASES, "x@bad.example", 13, &val, &len, NULL, err, sizeof(err)),
+           LOOKUP_TEMPFAIL, "bounds: a domain whose first 32 accounts are all invalid");
+    ok(strstr(err, "no valid account among the first 32") != NULL, "bounds: ... says why (%s)",
+       err);
+    is_int(searches_run, before + 2, "bounds: ... after the key and one domain search");
+    lookup_set_searches(lk, NULL);
 }
 
 int main(void)
@@ -102,6 +349,53 @@ int main(void)
     is_int(lookup_key(lk, MAP_USERS, "", 0, &val, &len, NULL, err, sizeof(err)), LOOKUP_TEMPFAIL,
            "an empty key is refused");
 
+    lookup_free(lk);
+    conf_free(&cfg);
+
+    /* the rules: no maps at all, so every key goes to the directory */
+    snprintf(text, sizeof(text),
+             "ldap_uri = ldap://127.0.0.1:1/\nldap_base = dc=example,dc=com\n"
+             "maps_dir = %s/none\nalias_domains = lists.example.org\n", dir);
+    ok(conf_parse_buffer(&cfg, "test", text, strlen(text), err, sizeof(err)) == 0, "config");
+    lk = lookup_new(&cfg, err, sizeof(err));
+    ok(lk != NULL, "lookup handle");
+    lookup_set_clock(lk, now);
+    rules(&cfg, lk);
+    bounds(lk);
+    lookup_free(lk);
+    conf_free(&cfg);
+
+    /* a refused answer falls back to stale maps, as an unreachable LDAP */
+    snprintf(text, sizeof(text),
+             "ldap_uri = ldap://127.0.0.1:1/\nldap_base = dc=example,dc=com\n"
+             "maps_dir = %s\nstale_after = 60\n", dir);
+    ok(conf_parse_buffer(&cfg, "test", text, strlen(text), err, sizeof(err)) == 0, "config");
+    lk = lookup_new(&cfg, err, sizeof(err));
+    ok(lk != NULL, "lookup handle");
+    lookup_set_clock(lk, now);
+    struct lookup_searches s = { .key = search_key, .domain = search_domain,
+                                 .ctx = (void *)&tdir_all };
+    lookup_set_searches(lk, &s);
+    write_maps(now - 3600);
+    static const struct want stale_refused[] = {
+        { MAP_USERS, "alice@example.com", LOOKUP_FOUND, LOOKUP_FROM_STALE_MAP,
+          "home=/var/vmail/example.com/alice\tuid=5000\tgid=5000" },
+        { MAP_USERS, "bob@example.com", LOOKUP_FOUND, LOOKUP_FROM_LDAP,
+          "home=/var/vmail/example.com/bob\tuid=5000\tgid=5000\t"
+          "mail=maildir:/var/vmail/example.com/bob/Maildir\t"
+          "quota_rule=*:storage=10737418240B\tquota_rule2=Trash:storage=+524288000B\t"
+          "quota_rule3=Junk:storage=+524288000B" },
+    };
+    run(lk, "stale maps, LDAP refuses alice's own storage", stale_refused,
+        sizeof(stale_refused) / sizeof(stale_refused[0]));
+    write_maps(now - 10);
+    unsigned before = searches_run;
+    static const struct want fresh_no_search[] = {
+        { MAP_USERS, "alice@example.com", LOOKUP_FOUND, LOOKUP_FROM_MAP,
+          "home=/var/vmail/example.com/alice\tuid=5000\tgid=5000" },
+    };
+    run(lk, "fresh maps", fresh_no_search, 1);
+    is_int(searches_run, before, "fresh maps that hold the key: no search");
     lookup_free(lk);
     conf_free(&cfg);
     char cmd[300];

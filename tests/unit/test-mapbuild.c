@@ -692,12 +692,251 @@ static void test_scale(const struct conf *cfg)
     free(out.text);
 }
 
+/* The attacks of issue 12, each by one entry against honest ones. */
+static const struct tentry attacks[] = {
+    { "uid=victim,dc=example,dc=com",
+      { A("mail", V("victim@example.com")), A("userPassword", V("{SSHA}v")) } },
+    { "uid=other,dc=example,dc=com",
+      { A("mail", V("other@example.com")), A("mailHomeDirectory", V("/home/other")),
+        A("userPassword", V("{SSHA}o")) } },
+    /* a smaller DN than victim's: takes no address from a mail */
+    { "uid=aaa,dc=example,dc=com",
+      { A("mail", V("aaa@example.com")),
+        A("mailAlias", V("ceo@gmail.com"), V("victim@example.com"), V("fine@example.com")),
+        A("mailGroupMember", V("x@partner.example"), V("team@example.com")) } },
+    /* the victim's Maildir through a relative storage directory */
+    { "uid=aab,dc=example,dc=com",
+      { A("mail", V("aab@example.com")),
+        A("mailStorageDirectory", V("example.com/victim/Maildir")) } },
+    /* the victim's home, and one around a whole domain */
+    { "uid=aac,dc=example,dc=com",
+      { A("mail", V("aac@example.com")),
+        A("mailHomeDirectory", V("/var/vmail/example.com/victim")) } },
+    { "uid=aad,dc=example,dc=com",
+      { A("mail", V("aad@example.org")), A("mailHomeDirectory", V("/var/vmail/example.com")) } },
+    /* explicit homes against each other: the smaller DN keeps it */
+    { "uid=zzz,dc=example,dc=com",
+      { A("mail", V("zzz@example.com")), A("mailHomeDirectory", V("/home/other/sub")) } },
+    { "uid=zzy,dc=example,dc=com",
+      { A("mail", V("zzy@example.com")), A("mailHomeDirectory", V("/home/yyz/")) } },
+    /* only a common prefix, not a common directory: both stay */
+    { "uid=yyy,dc=example,dc=com",
+      { A("mail", V("yyy@example.com")), A("mailHomeDirectory", V("/home/other2")) } },
+    /* one mailbox inside another's home */
+    { "uid=yyz,dc=example,dc=com",
+      { A("mail", V("yyz@example.com")), A("mailHomeDirectory", V("/home/yyz")),
+        A("mailStorageDirectory", V("/var/vmail/yyy-box")) } },
+    { "uid=yza,dc=example,dc=com",
+      { A("mail", V("yza@example.com")), A("mailHomeDirectory", V("/home/yza")),
+        A("mailStorageDirectory", V("yyy-box/sub")) } },
+};
+
+/* test_untrusted - design.md "Directory data is untrusted", the rules
+ * across accounts */
+static void test_untrusted(void)
+{
+    struct conf cfg;
+    static const char text[] = "ldap_base = dc=example,dc=com\nhome_dirs = /var/vmail /home\n";
+    char err[256];
+    struct sink out = { .last_map = -1 }, warns = { 0 };
+    struct mapbuild_counts c;
+    int added, skipped;
+    size_t n = sizeof(attacks) / sizeof(attacks[0]);
+
+    if (conf_parse_buffer(&cfg, "test", text, sizeof(text) - 1, err, sizeof(err)) < 0) {
+        printf("Bail out! %s\n", err);
+        return;
+    }
+    struct mapbuild *mb = build(&cfg, attacks, NULL, n, &warns, &added, &skipped);
+    ok(mb != NULL && added == (int)n, "untrusted: every entry added");
+    sink_reset(&warns);
+    is_int(mapbuild_finish(mb, on_emit, &out, &c, err, sizeof(err)), 0, "untrusted: finish");
+    ok(strstr(out.text, "users\tvictim@example.com\t") != NULL &&
+       strstr(out.text, "mailboxes\tvictim@example.com\texample.com/victim/Maildir/\n") != NULL,
+       "untrusted: the victim keeps its account against a smaller DN's alias");
+    ok(strstr(out.text, "aliases\tvictim@example.com") == NULL, "untrusted: no alias for it");
+    ok(strstr(warns.text, "uid=aaa,dc=example,dc=com: alias victim@example.com of aaa@example.com "
+                          "dropped: the address is the mail of uid=victim,dc=example,dc=com") != NULL,
+       "untrusted: one warning naming both DNs");
+    ok(strstr(out.text, "gmail.com") == NULL && strstr(out.text, "partner.example") == NULL,
+       "untrusted: no foreign domain in any map");
+    ok(strstr(warns.text, "alias ceo@gmail.com of aaa@example.com dropped: no mailbox in "
+                          "gmail.com and not in alias_domains") != NULL &&
+       strstr(warns.text, "membership of aaa@example.com in list x@partner.example dropped") != NULL,
+       "untrusted: foreign alias and list warned");
+    ok(strstr(out.text, "aliases\tfine@example.com\taaa@example.com\n") != NULL &&
+       strstr(out.text, "aliases\tteam@example.com\taaa@example.com\n") != NULL,
+       "untrusted: the attacker keeps its harmless claims");
+    ok(strstr(out.text, "domains\texample.com\tOK\ndomains\texample.org\tOK\nmailboxes") == NULL &&
+       strstr(out.text, "domains\texample.com\tOK\nmailboxes") != NULL,
+       "untrusted: domains.cdb only the mailbox domains");
+    const char *skips[] = {
+        "uid=aab,dc=example,dc=com: skipped: its mailbox /var/vmail/example.com/victim/Maildir/ "
+        "is inside the home of uid=victim,dc=example,dc=com",
+        "uid=aac,dc=example,dc=com: skipped: its home /var/vmail/example.com/victim/ is the same "
+        "as the home of uid=victim,dc=example,dc=com",
+        "uid=aad,dc=example,dc=com: skipped: its home /var/vmail/example.com/ is around the home of",
+        "uid=zzy,dc=example,dc=com: skipped: its home /home/yyz/ is the same as the home of "
+        "uid=yyz,dc=example,dc=com",
+        "uid=zzz,dc=example,dc=com: skipped: its home /home/other/sub/ is inside the home of "
+        "uid=other,dc=example,dc=com",
+        "uid=yza,dc=example,dc=com: skipped: its mailbox /var/vmail/yyy-box/sub/ is inside the "
+        "mailbox of uid=yyz,dc=example,dc=com",
+    };
+    for (size_t i = 0; i < sizeof(skips) / sizeof(skips[0]); i++) {
+        ok(strstr(warns.text, skips[i]) != NULL, "untrusted: path warning %zu", i + 1);
+        if (strstr(warns.text, skips[i]) == NULL)
+            diag("warnings:\n%s", warns.text);
+    }
+    const char *gone[] = { "aab@", "aac@", "aad@", "zzy@", "zzz@", "yza@" };
+    for (size_t i = 0; i < sizeof(gone) / sizeof(gone[0]); i++) {
+        char key[64];
+        snprintf(key, sizeof(key), "users\t%s", gone[i]);
+        ok(strstr(out.text, key) == NULL, "untrusted: %s skipped", gone[i]);
+    }
+    ok(strstr(out.text, "users\tyyy@") != NULL && strstr(out.text, "users\tother@") != NULL &&
+       strstr(out.text, "users\tyyz@") != NULL, "untrusted: neighbours by prefix only stay");
+    is_int(c.users, 5, "untrusted: users");
+    is_int(c.passwords, 2, "untrusted: accounts with a password counted");
+    is_int(c.dropped, 6, "untrusted: entries skipped for their paths");
+
+    /* the same in every input order */
+    char *first = strdup(out.text);
+    for (int round = 0; round < 10; round++) {
+        size_t perm[sizeof(attacks) / sizeof(attacks[0])];
+        for (size_t i = 0; i < n; i++)
+            perm[i] = i;
+        srand((unsigned)round + 7);
+        for (size_t i = n - 1; i > 0; i--) {
+            size_t j = (size_t)rand() % (i + 1), t = perm[i];
+            perm[i] = perm[j];
+            perm[j] = t;
+        }
+        struct mapbuild *m2 = build(&cfg, attacks, perm, n, &warns, &added, &skipped);
+        sink_reset(&out);
+        mapbuild_finish(m2, on_emit, &out, NULL, err, sizeof(err));
+        if (strcmp(out.text, first) != 0) {
+            ok(0, "untrusted: order %d gives other maps", round);
+            mapbuild_free(m2);
+            break;
+        }
+        mapbuild_free(m2);
+        if (round == 9)
+            ok(1, "untrusted: 10 input orders, the same maps");
+    }
+    free(first);
+    mapbuild_free(mb);
+    free(out.text);
+    free(warns.text);
+    conf_free(&cfg);
+}
+
+/* nest - a and b (absolute, no trailing '/') are the same or one lies
+ * inside the other */
+static int nest(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), l = la < lb ? la : lb;
+
+    if (strncmp(a, b, l) != 0)
+        return 0;
+    return la == lb || (la < lb ? b[la] == '/' : a[lb] == '/');
+}
+
+/* test_paths_random - random homes and mailboxes that often nest: the
+ * accounts kept never share a directory, and each one skipped collides
+ * with one that is kept (brute force over every pair) */
+static void test_paths_random(void)
+{
+    struct conf cfg;
+    static const char text[] = "ldap_base = dc=example,dc=com\nhome_dirs = /var/vmail /home\n";
+    char err[256];
+    static const char *const part[] = { "x", "y", "xy", "x.y" };
+    enum { N = 40 };
+    int bad_safe = 0, bad_max = 0, skipped = 0;
+
+    if (conf_parse_buffer(&cfg, "test", text, sizeof(text) - 1, err, sizeof(err)) < 0)
+        return;
+    srand(12);
+    for (int round = 0; round < 200; round++) {
+        struct mapbuild *mb = mapbuild_new(&cfg, NULL, NULL);
+        char home[N][64], box[N][80], mail[N][32];
+        for (int i = 0; i < N; i++) {
+            struct account a;
+            char dn[32], mb_rel[64];
+            account_init(&a);
+            snprintf(dn, sizeof(dn), "uid=u%02d", rand() % 100);
+            snprintf(mail[i], sizeof(mail[i]), "u%02d@%s.example", i, part[rand() % 2]);
+            int kind = rand() % 3;
+            if (kind == 0)      /* the default home */
+                snprintf(home[i], sizeof(home[i]), "/var/vmail/%s", strchr(mail[i], '@') + 1);
+            else
+                snprintf(home[i], sizeof(home[i]), "%s/%s", kind == 1 ? "/home" : "/var/vmail",
+                         part[rand() % 4]);
+            if (kind == 0) {
+                size_t l = strlen(home[i]);
+                snprintf(home[i] + l, sizeof(home[i]) - l, "/u%02d", i);
+            } else {
+                for (int d = rand() % 3; d > 0; d--) {
+                    size_t l = strlen(home[i]);
+                    snprintf(home[i] + l, sizeof(home[i]) - l, "/%s", part[rand() % 4]);
+                }
+            }
+            if (rand() % 2)
+                snprintf(mb_rel, sizeof(mb_rel), "%s/u%02d/Maildir/", strchr(mail[i], '@') + 1, i);
+            else
+                snprintf(mb_rel, sizeof(mb_rel), "%s.example/%s/", part[rand() % 2], part[rand() % 4]);
+            snprintf(box[i], sizeof(box[i]), "/var/vmail/%.*s", (int)strlen(mb_rel) - 1, mb_rel);
+            a.dn = dn;
+            a.mail = mail[i];
+            a.home = home[i];
+            a.mailbox = mb_rel;
+            a.uid = a.gid = 5000;
+            if (mapbuild_add(mb, &a, err, sizeof(err)) < 0)
+                bad_safe++;
+        }
+        int kept[N];
+        for (int i = 0; i < N; i++) {
+            char *val;
+            size_t vl;
+            kept[i] = mapbuild_lookup(mb, MAP_USERS, mail[i], strlen(mail[i]), &val, &vl, err,
+                                      sizeof(err)) == 1;
+            if (kept[i])
+                free(val);
+        }
+        for (int i = 0; i < N; i++) {
+            int hit = 0;
+            for (int j = 0; j < N; j++) {
+                if (i == j || !kept[j])
+                    continue;
+                int c = nest(home[i], home[j]) || nest(home[i], box[j]) ||
+                        nest(box[i], home[j]) || nest(box[i], box[j]);
+                if (c && kept[i])
+                    bad_safe++;
+                hit |= c;
+            }
+            if (!kept[i] && !hit)
+                bad_max++;
+            skipped += !kept[i];
+        }
+        mapbuild_free(mb);
+    }
+    is_int(bad_safe, 0, "random paths: no two accounts kept share or nest a directory");
+    is_int(bad_max, 0, "random paths: every account skipped collides with one kept");
+    ok(skipped > 200 * N / 4 && skipped < 200 * N * 3 / 4, "random paths: %d of %d skipped",
+       skipped, 200 * N);
+    conf_free(&cfg);
+}
+
 int main(void)
 {
     struct conf cfg;
 
-    if (conf_defaults(&cfg) < 0) {
-        printf("Bail out! conf_defaults\n");
+    /* the alias-only domains of the scenarios */
+    static const char text[] = "ldap_base = dc=example,dc=com\n"
+                               "alias_domains = example.org lists.example.net lists.example x.example\n";
+    char err[256];
+    if (conf_parse_buffer(&cfg, "test", text, sizeof(text) - 1, err, sizeof(err)) < 0) {
+        printf("Bail out! %s\n", err);
         return 1;
     }
     test_directory(&cfg);
@@ -708,6 +947,8 @@ int main(void)
     test_empty_and_bad(&cfg);
     test_same_dn(&cfg);
     test_scale(&cfg);
+    test_untrusted();
+    test_paths_random();
     conf_free(&cfg);
     return tap_done();
 }

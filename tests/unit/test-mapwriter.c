@@ -552,6 +552,48 @@ static void cleanup(void)
     rmdir(dir);
 }
 
+/* unchanged_after - build path with records (k, v pairs, NULL-ended) and
+ * mode, ask mapwriter_unchanged; the writer is freed, never committed */
+static int unchanged_after(const char *path, mode_t mode, const char *const *kv)
+{
+    struct mapwriter *w = mapwriter_new(path, mode, (gid_t)-1);
+    struct mapwriter *ws[1] = { w };
+    char err[256];
+    for (size_t i = 0; kv[i] != NULL; i += 2)
+        add(w, kv[i], kv[i + 1]);
+    int r = mapwriter_unchanged(ws, 1, err, sizeof(err));
+    mapwriter_free(w);
+    return r;
+}
+
+/* test_unchanged - the same bytes are recognised, any difference is not,
+ * and asking replaces nothing */
+static void test_unchanged(void)
+{
+    static const char *const one[] = { "a@x", "1", "b@x", "2", NULL };
+    static const char *const other[] = { "a@x", "1", "b@x", "3", NULL };
+    static const char *const none[] = { NULL };
+    const char *path = path_in("same.cdb");
+    char err[256], sum[SHA256_HEX_SIZE];
+    struct stat before, after;
+
+    is_int(unchanged_after(path, 0644, one), 0, "no map in place: changed");
+    struct mapwriter *w = mapwriter_new(path, 0644, (gid_t)-1);
+    add(w, "b@x", "2");
+    add(w, "a@x", "1");
+    is_int(commit1(w, sum, err, sizeof(err)), 0, "a map in place");
+    mapwriter_free(w);
+    stat(path, &before);
+    is_int(unchanged_after(path, 0644, one), 1, "the same records: unchanged");
+    is_int(unchanged_after(path, 0644, other), 0, "one value differs: changed");
+    is_int(unchanged_after(path, 0644, none), 0, "no records: changed");
+    is_int(unchanged_after(path, 0640, one), 0, "another mode: changed");
+    stat(path, &after);
+    ok(before.st_ino == after.st_ino && before.st_mtime == after.st_mtime,
+       "asking replaced nothing");
+    is_int(hidden_files(dir), 0, "and left no temp file behind");
+}
+
 int main(void)
 {
     snprintf(dir, sizeof(dir), "/tmp/test-mapwriter.XXXXXX");
@@ -565,6 +607,7 @@ int main(void)
     test_set();
     test_mode_group();
     test_relative();
+    test_unchanged();
     cleanup();
     return tap_done();
 }

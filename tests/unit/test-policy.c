@@ -224,6 +224,10 @@ static void fake_free(struct usage_source *src)
 }
 
 static const struct usage_ops fake_ops = { .name = "fake", .get = fake_get, .free = fake_free };
+/* the same answers from a source that says it waits (as Redis does) */
+static const struct usage_ops fake_wait_ops = {
+    .name = "fakewait", .waits = true, .get = fake_get, .free = fake_free,
+};
 
 struct decide_case {
     const char *state;
@@ -355,6 +359,120 @@ static void test_decide(const struct conf *cfg, struct lookup *lk, struct fake_u
     ok(policy_reply_format(&d, reply, 5) == -1, "reply too small refused");
 }
 
+/* Decisions within policy_limits: what the event loop answers itself,
+ * what it leaves pending (and for which lane), and what it answers during
+ * an outage without asking. */
+enum lim_want { W_DUNNO, W_REJECT, W_ERROR, W_PENDING_LDAP, W_PENDING_USAGE };
+
+struct lim_case {
+    bool no_wait, ldap_down, usage_down, waits;
+    const char *rcpt;
+    enum lim_want want;
+    const char *reason;          /* a part of d.reason, or NULL */
+};
+
+static const struct lim_case lim_fresh[] = {
+    /* no_wait, usage local: the maps answer, LDAP keys wait */
+    { true, false, false, false, "alice@example.com", W_DUNNO, NULL },
+    { true, false, false, false, "full@example.com", W_REJECT, NULL },
+    { true, false, false, false, "alfull@example.com", W_REJECT, NULL },
+    { true, false, false, false, "fan@example.com", W_DUNNO, NULL },
+    { true, false, false, false, "full@elsewhere.org", W_DUNNO, NULL },
+    { true, false, false, false, "nobody@example.com", W_PENDING_LDAP, NULL },
+    { true, false, false, false, "lonely@example.com", W_PENDING_LDAP, NULL },
+    { true, false, false, false, "fanunk@example.com", W_PENDING_LDAP, NULL },
+    /* no_wait, usage that waits: only what needs usage is pending */
+    { true, false, false, true, "full@example.com", W_PENDING_USAGE, NULL },
+    { true, false, false, true, "nolimit@example.com", W_DUNNO, NULL },
+    { true, false, false, true, "fan@example.com", W_DUNNO, NULL },
+    { true, false, false, true, "nobody@example.com", W_PENDING_LDAP, NULL },
+    /* outages: answered at once, without asking */
+    { true, true, false, false, "nobody@example.com", W_ERROR, "LDAP unreachable" },
+    { true, true, false, false, "full@example.com", W_REJECT, NULL },
+    { true, true, false, false, "lonely@example.com", W_ERROR, "LDAP unreachable" },
+    { true, false, true, true, "full@example.com", W_ERROR, "fakewait unreachable" },
+    { true, false, true, true, "nobody@example.com", W_PENDING_LDAP, NULL },
+    { false, true, true, true, "full@example.com", W_ERROR, "fakewait unreachable" },
+    { false, false, true, false, "full@example.com", W_REJECT, NULL }, /* local usage: asked */
+    /* no limits: LDAP (down here) is asked */
+    { false, false, false, false, "nobody@example.com", W_ERROR, NULL },
+    { false, false, false, true, "full@example.com", W_REJECT, NULL },
+};
+
+static const struct lim_case lim_stale[] = {
+    /* stale maps: every key is for LDAP, unless LDAP is down */
+    { true, false, false, false, "alice@example.com", W_PENDING_LDAP, NULL },
+    { true, true, false, false, "alice@example.com", W_DUNNO, NULL },
+    { true, true, false, false, "full@example.com", W_REJECT, NULL },
+    { true, true, false, false, "nobody@example.com", W_ERROR, "LDAP unreachable" },
+    { false, false, false, false, "full@example.com", W_REJECT, NULL }, /* stale fallback */
+};
+
+static void test_limits(const struct conf *cfg, struct lookup *lk, const struct lim_case *cases,
+                        size_t n, const char *label)
+{
+    static const char *const names[] = { "DUNNO", "REJECT", "error", "pending LDAP",
+                                         "pending usage" };
+    struct fake_usage local = { .src = { .ops = &fake_ops } };
+    struct fake_usage wait = { .src = { .ops = &fake_wait_ops } };
+
+    for (size_t i = 0; i < n; i++) {
+        const struct lim_case *c = &cases[i];
+        struct policy_limits lim = {
+            .no_wait = c->no_wait, .ldap_down = c->ldap_down, .usage_down = c->usage_down,
+        };
+        struct policy_request req;
+        struct policy_decision d;
+        char text[512];
+        size_t used;
+        const char *why;
+        snprintf(text, sizeof(text), "request=smtpd_access_policy\nprotocol_state=RCPT\n"
+                 "recipient=%s\nsize=1\n\n", c->rcpt);
+        policy_request_reset(&req);
+        policy_request_feed(&req, text, strlen(text), &used, &why);
+        policy_decide_within(&req, cfg, lk, c->waits ? &wait.src : &local.src, &lim, &d);
+        enum lim_want got = d.pending ? (d.pending_ldap ? W_PENDING_LDAP : W_PENDING_USAGE)
+                            : d.error ? W_ERROR
+                            : d.verdict == POLICY_REJECT ? W_REJECT : W_DUNNO;
+        is_str(names[got], names[c->want], "%s: %s%s%s%s %s (%s)", label,
+               c->no_wait ? "no_wait " : "", c->ldap_down ? "ldap_down " : "",
+               c->usage_down ? "usage_down " : "", c->waits ? "waits" : "local", c->rcpt,
+               d.reason);
+        if (c->reason != NULL)
+            ok(strstr(d.reason, c->reason) != NULL, "%s: %s: reason names %s", label, c->rcpt,
+               c->reason);
+        if (c->want == W_PENDING_LDAP || c->want == W_PENDING_USAGE)
+            is_str(d.action, "DUNNO", "%s: %s: nothing decided yet", label, c->rcpt);
+    }
+}
+
+/* the flags a thread reports to its breakers */
+static void test_outage_flags(const struct conf *cfg, struct lookup *lk)
+{
+    struct fake_usage wait = { .src = { .ops = &fake_wait_ops } };
+    struct policy_request req;
+    struct policy_decision d;
+    size_t used;
+    const char *why;
+    const char *t1 = "request=smtpd_access_policy\nprotocol_state=RCPT\nrecipient=nobody@example.com\n\n";
+    policy_request_reset(&req);
+    policy_request_feed(&req, t1, strlen(t1), &used, &why);
+    policy_decide(&req, cfg, lk, &wait.src, &d);
+    ok(d.ldap_asked && d.ldap_failed, "LDAP down, asked: ldap_asked and ldap_failed");
+    ok(!d.usage_asked && !d.usage_failed, "LDAP down: usage not asked");
+    const char *t2 = "request=smtpd_access_policy\nprotocol_state=RCPT\nrecipient=nousage@example.com\n\n";
+    policy_request_reset(&req);
+    policy_request_feed(&req, t2, strlen(t2), &used, &why);
+    policy_decide(&req, cfg, lk, &wait.src, &d);
+    ok(!d.ldap_asked, "fresh maps: LDAP not asked");
+    ok(d.usage_asked && d.usage_failed && d.error, "usage that waits fails: usage_failed");
+    const char *t3 = "request=smtpd_access_policy\nprotocol_state=RCPT\nrecipient=full@example.com\n\n";
+    policy_request_reset(&req);
+    policy_request_feed(&req, t3, strlen(t3), &used, &why);
+    policy_decide(&req, cfg, lk, &wait.src, &d);
+    ok(d.usage_asked && !d.usage_failed && d.verdict == POLICY_REJECT, "usage that waits answers");
+}
+
 int main(void)
 {
     struct conf cfg;
@@ -374,6 +492,11 @@ int main(void)
     struct fake_usage fu = { .src = { .ops = &fake_ops } };
 
     test_decide(&cfg, lk, &fu);
+    test_limits(&cfg, lk, lim_fresh, sizeof(lim_fresh) / sizeof(lim_fresh[0]), "fresh");
+    test_outage_flags(&cfg, lk);
+    write_maps(time(NULL) - 3600);
+    test_limits(&cfg, lk, lim_stale, sizeof(lim_stale) / sizeof(lim_stale[0]), "stale");
+    write_maps(time(NULL));
 
     /* policy_on_error = defer, and an absolute grace */
     struct conf cfg2;

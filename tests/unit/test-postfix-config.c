@@ -82,6 +82,15 @@ static int setting_lines_ok(const char *text)
     return 1;
 }
 
+/* the mailboxes filter's "home and storage absent or the defaults" */
+#define DEFAULT_PATHS \
+    "(|(!(mailHomeDirectory=*))(mailHomeDirectory=/var/vmail/%d/%u)(mailHomeDirectory=/var/vmail/%d/%u/))" \
+    "(|(!(mailStorageDirectory=*))(mailStorageDirectory=%d/%u/Maildir)(mailStorageDirectory=%d/%u/Maildir/)" \
+    "(mailStorageDirectory=/var/vmail/%d/%u/Maildir)(mailStorageDirectory=/var/vmail/%d/%u/Maildir/)" \
+    "(mailStorageDirectory=maildir:%d/%u/Maildir)(mailStorageDirectory=maildir:%d/%u/Maildir/)" \
+    "(mailStorageDirectory=maildir:/var/vmail/%d/%u/Maildir)" \
+    "(mailStorageDirectory=maildir:/var/vmail/%d/%u/Maildir/))"
+
 struct want_case {
     const char *name;
     const char *conf;                 /* BASE is prepended */
@@ -95,18 +104,44 @@ static const struct want_case cases[] = {
     { "defaults: ldapi:/// without a bind DN binds with SASL EXTERNAL", "", NULL, POSTFIX_MAILBOXES,
       { "server_host = ldapi:///", "version = 3", "timeout = 5", "search_base = dc=example,dc=com",
         "scope = sub", "bind = sasl", "sasl_mechs = EXTERNAL",
-        "query_filter = (&" DEFAULT_FILTER "(mail=%u@%d))", "result_attribute = mail",
-        "result_format = %D/%U/Maildir/", "expansion_limit = 1" },
+        "query_filter = (&" DEFAULT_FILTER "(mail=%u@%d)" DEFAULT_PATHS ")",
+        "result_attribute = mail", "result_format = %D/%U/Maildir/", "expansion_limit = 1" },
       { "bind_dn", "bind_pw", "start_tls", "tls_" } },
-    { "domains: mail, alias or list in the domain, OK", "", NULL, POSTFIX_DOMAINS,
-      { "query_filter = (&" DEFAULT_FILTER
-        "(|(mail=*@%s)(mailAlias=*@%s)(mailGroupMember=*@%s)))",
+    { "domains: only a mail address makes a domain local, OK", "", NULL, POSTFIX_DOMAINS,
+      { "query_filter = (&" DEFAULT_FILTER "(mail=*@%s))",
         "result_attribute = mail", "result_format = OK" },
-      { "expansion_limit", "size_limit" } },
-    { "aliases: alias or list, the mail of each", "", NULL, POSTFIX_ALIASES,
-      { "query_filter = (&" DEFAULT_FILTER "(|(mailAlias=%u@%d)(mailGroupMember=%u@%d)))",
+      { "expansion_limit", "size_limit", "domain" } },
+    { "mail: a mail address is itself (before the aliases)", "", NULL, POSTFIX_MAIL,
+      { "query_filter = (&" DEFAULT_FILTER "(mail=%u@%d))", "result_attribute = mail",
+        "result_format = %U@%D", "expansion_limit = 1" },
+      { "domain" } },
+    { "aliases: alias or list, the mail of each, in mailbox domains only", "", NULL,
+      POSTFIX_ALIASES,
+      { "domain = cdb:/var/lib/mailmaps/domains, ldap:/etc/postfix/mailmaps-domains.cf",
+        "query_filter = (&" DEFAULT_FILTER "(|(mailAlias=%u@%d)(mailGroupMember=%u@%d)))",
         "result_attribute = mail" },
       { "result_format", "expansion_limit" } },
+    { "aliases: alias_domains are asked too", "alias_domains = lists.example.org l2.example\n",
+      NULL, POSTFIX_ALIASES,
+      { "domain = lists.example.org, l2.example, cdb:/var/lib/mailmaps/domains,"
+        " ldap:/etc/postfix/mailmaps-domains.cf" },
+      { "result_format" } },
+    { "defer: a mail address is a temporary failure (two elements, limit one)", "", NULL,
+      POSTFIX_DEFER,
+      { "query_filter = (&" DEFAULT_FILTER "(mail=%u@%d))",
+        "result_attribute = mail, objectClass", "expansion_limit = 1" },
+      { "result_format", "domain" } },
+    { "mailboxes: other attribute names and mail_base", "ldap_attr_home = homeDirectory\n"
+      "mail_base = /srv/mail(1)/\n", NULL, POSTFIX_MAILBOXES,
+      { "query_filter = (&" DEFAULT_FILTER "(mail=%u@%d)(|(!(homeDirectory=*))"
+        "(homeDirectory=/srv/mail\\281\\29/%d/%u)(homeDirectory=/srv/mail\\281\\29/%d/%u/))"
+        "(|(!(mailStorageDirectory=*))(mailStorageDirectory=%d/%u/Maildir)"
+        "(mailStorageDirectory=%d/%u/Maildir/)(mailStorageDirectory=/srv/mail\\281\\29/%d/%u/Maildir)"
+        "(mailStorageDirectory=/srv/mail\\281\\29/%d/%u/Maildir/)"
+        "(mailStorageDirectory=maildir:%d/%u/Maildir)(mailStorageDirectory=maildir:%d/%u/Maildir/)"
+        "(mailStorageDirectory=maildir:/srv/mail\\281\\29/%d/%u/Maildir)"
+        "(mailStorageDirectory=maildir:/srv/mail\\281\\29/%d/%u/Maildir/)))" },
+      { "domain" } },
     { "bind DN and password", "ldap_uri = ldap://ldap1.example.com ldap://ldap2.example.com:3389\n"
       "ldap_bind_dn = cn=mailmaps,dc=example,dc=com\nldap_timeout = 7\n",
       "s3cret $x %y #z", POSTFIX_ALIASES,
@@ -144,14 +179,14 @@ static const struct want_case cases[] = {
         "result_attribute = mailRoutingAddress" }, { "result_format" } },
     { "other attribute names: domains", "ldap_attr_mail = mailRoutingAddress\n"
       "ldap_attr_alias = mailLocalAddress\nldap_attr_group = memberOfList\n", NULL, POSTFIX_DOMAINS,
-      { "query_filter = (&" DEFAULT_FILTER
-        "(|(mailRoutingAddress=*@%s)(mailLocalAddress=*@%s)(memberOfList=*@%s)))",
+      { "query_filter = (&" DEFAULT_FILTER "(mailRoutingAddress=*@%s))",
         "result_attribute = mailRoutingAddress" }, { "expansion_limit" } },
     { "'%' in the filter and the base is literal (%%)",
       "ldap_filter = (&(objectClass=PostfixBookMailAccount)(description=100%))\n"
       "ldap_base = ou=100%,dc=example,dc=com\n", NULL, POSTFIX_MAILBOXES,
       { "search_base = ou=100%%,dc=example,dc=com",
-        "query_filter = (&(&(objectClass=PostfixBookMailAccount)(description=100%%))(mail=%u@%d))" },
+        "query_filter = (&(&(objectClass=PostfixBookMailAccount)(description=100%%))(mail=%u@%d)"
+        DEFAULT_PATHS ")" },
       { "bind_pw" } },
 };
 
@@ -209,12 +244,20 @@ static void test_header(void)
           "#   pipemap:{ldap:/etc/postfix/mailmaps-domains.cf, static:OK}" },
         { "# mailmaps-mailboxes.cf - written by \"mailmaps postfix-config\" from the built-in defaults.",
           "#   virtual_mailbox_maps = cdb:/srv/maps/mailboxes,",
-          "#       ldap:/etc/postfix/mailmaps-mailboxes.cf",
-          "# - an account with its own mailStorageDirectory gets that default path" },
+          "#       ldap:/etc/postfix/mailmaps-mailboxes.cf,",
+          "# - an account with a home or storage directory of its own is not found" },
+        { "# mailmaps-defer.cf - written by \"mailmaps postfix-config\" from the built-in defaults.",
+          "#   virtual_mailbox_maps = cdb:/srv/maps/mailboxes,",
+          "#       ldap:/etc/postfix/mailmaps-defer.cf",
+          "# expansion_limit = 1. Listed after mailmaps-mailboxes.cf, it is asked" },
+        { "# mailmaps-mail.cf - written by \"mailmaps postfix-config\" from the built-in defaults.",
+          "#   virtual_alias_maps = cdb:/srv/maps/aliases,",
+          "#       ldap:/etc/postfix/mailmaps-mail.cf,",
+          "# before mailmaps-aliases.cf: Postfix takes the first table that answers, so" },
         { "# mailmaps-aliases.cf - written by \"mailmaps postfix-config\" from the built-in defaults.",
           "#   virtual_alias_maps = cdb:/srv/maps/aliases,",
           "#       ldap:/etc/postfix/mailmaps-aliases.cf",
-          "# - list members come in the server's order; the map sorts them." },
+          "# address in any other domain is never answered. (Maps written before" },
     };
     for (int t = 0; t < POSTFIX_TABLES; t++) {
         char *out = render(&cfg, (enum postfix_table)t, NULL, NULL, err, sizeof(err));
@@ -228,6 +271,15 @@ static void test_header(void)
     /* A directory given is named instead of /etc/postfix. */
     char *out = render(&cfg, POSTFIX_ALIASES, "/opt/pf", NULL, err, sizeof(err));
     ok(out != NULL && has_line(out, "#       ldap:/opt/pf/mailmaps-aliases.cf"), "dir is named in the comment");
+    free(out);
+    /* The aliases table names the domains table in a list setting. */
+    out = render(&cfg, POSTFIX_ALIASES, "/opt/p f", NULL, err, sizeof(err));
+    ok(out == NULL && strstr(err, "blank") != NULL, "aliases: a directory with a blank is refused (%s)",
+       err);
+    free(out);
+    out = render(&cfg, POSTFIX_ALIASES, "/opt/pf", NULL, err, sizeof(err));
+    ok(out != NULL && has_line(out, "domain = cdb:/srv/maps/domains, ldap:/opt/pf/mailmaps-domains.cf"),
+       "aliases: the domains table is named in dir");
     free(out);
     /* A control character in a name must not end the comment line. */
     free(cfg.path);
@@ -312,6 +364,8 @@ static void test_names(void)
 {
     is_str(postfix_config_name(POSTFIX_DOMAINS), "mailmaps-domains.cf", "domains file name");
     is_str(postfix_config_name(POSTFIX_MAILBOXES), "mailmaps-mailboxes.cf", "mailboxes file name");
+    is_str(postfix_config_name(POSTFIX_DEFER), "mailmaps-defer.cf", "defer file name");
+    is_str(postfix_config_name(POSTFIX_MAIL), "mailmaps-mail.cf", "mail file name");
     is_str(postfix_config_name(POSTFIX_ALIASES), "mailmaps-aliases.cf", "aliases file name");
     ok(postfix_config_name(POSTFIX_TABLES) == NULL, "no name out of range");
     ok(postfix_config_name((enum postfix_table)-1) == NULL, "no name for a negative table");
@@ -370,7 +424,7 @@ static void test_write(void)
             snprintf(path, sizeof(path), "%s/%s", dir, postfix_config_name((enum postfix_table)t));
             is_int(file_mode(path), 0644, "%s without bind_pw: 0644", postfix_config_name((enum postfix_table)t));
         }
-        is_int(dir_count(dir), 3, "three files, no temp file");
+        is_int(dir_count(dir), POSTFIX_TABLES, "every file, no temp file");
     }
     conf_free(&cfg);
 
@@ -396,7 +450,7 @@ static void test_write(void)
         char want[600];
         snprintf(want, sizeof(want), "#       ldap:%s/mailmaps-aliases.cf", dir);
         ok(has_line(text, want), "the comment names the file written");
-        is_int(dir_count(dir), 4, "three files and the password file, no temp file");
+        is_int(dir_count(dir), POSTFIX_TABLES + 1, "every file and the password file, no temp file");
 
         /* A password Postfix cannot carry: nothing is touched. */
         memcpy(before, text, sizeof(before));

@@ -26,6 +26,7 @@ static void sample(struct status *st)
     st->users = 150000;
     st->aliases = 20000;
     st->domains = 12;
+    st->passwords = 149000;
     snprintf(st->source, sizeof(st->source), "ldap://ldap1.example.com/ ldap://ldap2/");
     snprintf(st->checksum, sizeof(st->checksum), "%s", SUM);
 }
@@ -35,7 +36,7 @@ static int same_status(const struct status *a, const struct status *b)
 {
     return a->generation == b->generation && a->synced_at == b->synced_at &&
            a->duration_ms == b->duration_ms && a->users == b->users &&
-           a->aliases == b->aliases && a->domains == b->domains &&
+           a->aliases == b->aliases && a->domains == b->domains && a->passwords == b->passwords &&
            strcmp(a->source, b->source) == 0 && strcmp(a->checksum, b->checksum) == 0 &&
            strcmp(a->last_failure, b->last_failure) == 0 &&
            a->last_failure_at == b->last_failure_at;
@@ -58,7 +59,7 @@ static void test_round_trip(void)
     ok(len > 0 && (size_t)len == strlen(buf), "format returns the length (%d)", len);
     is_str(buf,
            "generation=42\nsynced_at=1700000000\nduration_ms=1234\nusers=150000\n"
-           "aliases=20000\ndomains=12\nsource=ldap://ldap1.example.com/ ldap://ldap2/\n"
+           "aliases=20000\ndomains=12\npasswords=149000\nsource=ldap://ldap1.example.com/ ldap://ldap2/\n"
            "checksum=" SUM "\n",
            "text form; no failure lines without a failure");
     is_int(status_parse(buf, (size_t)len, &back, err, sizeof(err)), 0, "parse it back");
