@@ -1,8 +1,14 @@
 # mailmaps - plain Makefile.
 #
 #   make            build libmailmaps, the programs and the Dovecot module
-#   make check      install missing packages (as root), build, run unit tests
-#                   (plain and under ASan+UBSan) and integration tests
+#   make check      install missing packages (as root), then check-host and
+#                   the same suite in a chroot of the other Debian release
+#                   (tests/check); the last line adds both
+#   make check-host build, run unit tests (plain and under ASan+UBSan) and
+#                   integration tests on this machine
+#   make check-trixie, make check-bookworm   the suite in that chroot only
+#                   (tests/chroot/run; the base chroot is cached in
+#                   /var/cache/mailmaps-ci)
 #   make bench      benchmarks under tests/bench/
 #   make demo       guided tour on built-in defaults
 #   make fuzz       libFuzzer targets (clang)
@@ -63,12 +69,14 @@ TOOL_BINS  = $(TOOL_SRCS:%.c=$(B)/%)
 BENCH_SRCS = $(sort $(wildcard tests/bench/*.c))
 BENCH_BINS = $(BENCH_SRCS:%.c=$(B)/%)
 
-.PHONY: all lib programs unit-tests test-tools check check-unit check-integration \
-        bench demo fuzz install clean deps plugin deb check-packages
+.PHONY: all lib programs unit-tests test-tools check check-host check-trixie \
+        check-bookworm check-unit check-integration \
+        bench demo fuzz install clean deps deps-nochroot plugin deb check-packages
 .DELETE_ON_ERROR:
 
-# Empty = leave the Dovecot module out (a build without dovecot-dev).
-WITH_PLUGIN ?= $(if $(wildcard dovecot-plugin/*.c),yes)
+# Empty = leave the Dovecot module out (a build without dovecot-dev);
+# MAILMAPS_SKIP_PLUGIN=1 empties it too (passed into the chroot of make check).
+WITH_PLUGIN ?= $(if $(filter 1,$(MAILMAPS_SKIP_PLUGIN)),,$(if $(wildcard dovecot-plugin/*.c),yes))
 
 all: programs $(if $(WITH_PLUGIN),plugin)
 
@@ -108,25 +116,39 @@ $(B)/tests/bench/%: $(B)/tests/bench/%.o $(LIB)
 # we do not control, and the auth functions come from the auth binary.
 -include dovecot-plugin/plugin.mk
 
+# deps: everything, with mmdebstrap for the chroot of `make check`;
+# deps-nochroot: what building and testing on this machine alone needs.
 deps:
 	@scripts/install-deps
 
+deps-nochroot:
+	@scripts/install-deps --no-chroot-tools
+
 check: deps
-	$(MAKE) all unit-tests test-tools VARIANT=release
-	$(MAKE) unit-tests VARIANT=asan
+	MAKE="$(MAKE)" tests/check
+
+# Both variants build in parallel (BUILD_JOBS, default: all CPUs); the
+# tests run one at a time.
+BUILD_JOBS ?= $(or $(MAILMAPS_BUILD_JOBS),$(shell nproc 2>/dev/null || echo 2))
+check-host: deps-nochroot
+	$(MAKE) -j$(BUILD_JOBS) all unit-tests test-tools VARIANT=release
+	$(MAKE) -j$(BUILD_JOBS) unit-tests VARIANT=asan
 	tests/run build/release build/asan
+
+check-trixie check-bookworm:
+	tests/chroot/run --suite $(@:check-%=%)
 
 check-unit:
 	$(MAKE) unit-tests VARIANT=release
 	$(MAKE) unit-tests VARIANT=asan
 	tests/run --unit-only build/release build/asan
 
-bench: deps
+bench: deps-nochroot
 	$(MAKE) all VARIANT=release
 	$(MAKE) $(BENCH_BINS) VARIANT=release
 	tests/bench/run build/release
 
-demo: deps
+demo: deps-nochroot
 	$(MAKE) all VARIANT=release
 	tests/demo/run build/release
 
