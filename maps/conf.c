@@ -164,54 +164,87 @@ static int parse_filter(struct conf *cfg, const struct setting *s, const char *v
     return set_string(FIELD(cfg, s, char *), v, why, whysz);
 }
 
+/* A check for one word of a list setting: may rewrite the word in place
+ * (lower-case it, drop a trailing '/'); -1 with a reason to refuse it. */
+typedef int word_check_fn(char *word, char *why, size_t whysz);
+
+/* parse_words - v's blank-separated words, each passed by check, replace
+ * list[0..*count) (at most max words; what names them in a message) */
+static int parse_words(const char *v, word_check_fn *check, char **list, size_t *count,
+                       size_t max, const char *what, char *why, size_t whysz)
+{
+    char *copy = strdup(v), *save = NULL;
+    char **words = calloc(max, sizeof(*words));
+    size_t n = 0;
+    int rc = -1;
+
+    if (copy == NULL || words == NULL) {
+        snprintf(why, whysz, "out of memory");
+        goto out;
+    }
+    for (char *t = strtok_r(copy, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+        if (check(t, why, whysz) < 0)
+            goto out;
+        if (n == max) {
+            snprintf(why, whysz, "more than %zu %s", max, what);
+            goto out;
+        }
+        words[n++] = t;
+    }
+    for (size_t i = 0; i < *count; i++)
+        free(list[i]);
+    *count = 0;
+    for (size_t i = 0; i < n; i++) {
+        if ((list[i] = strdup(words[i])) == NULL) {
+            snprintf(why, whysz, "out of memory");
+            goto out;
+        }
+        (*count)++;
+    }
+    rc = 0;
+out:
+    free(words);
+    free(copy);
+    return rc;
+}
+
+/* check_uri - an ldap://, ldaps:// or ldapi:// URI */
+static int check_uri(char *t, char *why, size_t whysz)
+{
+    if (strncmp(t, "ldap://", 7) != 0 && strncmp(t, "ldaps://", 8) != 0 &&
+        strncmp(t, "ldapi://", 8) != 0) {
+        snprintf(why, whysz, "'%.100s' is not an ldap://, ldaps:// or ldapi:// URI", t);
+        return -1;
+    }
+    if (!printable(t) || strlen(t) > 500) {
+        snprintf(why, whysz, "'%.100s' is not a usable URI", t);
+        return -1;
+    }
+    return 0;
+}
+
 /* parse_uris - ldap://, ldaps:// or ldapi:// URIs, space separated */
 static int parse_uris(struct conf *cfg, const struct setting *s, const char *v, char *why,
                       size_t whysz)
 {
-    char *copy = strdup(v), *save = NULL;
-    char *list[CONF_LIST_MAX];
-    size_t n = 0;
-    int rc = -1;
     (void)s;
-
-    if (copy == NULL) {
-        snprintf(why, whysz, "out of memory");
+    char *list[CONF_LIST_MAX] = { 0 };
+    size_t n = 0;
+    /* parsed aside first: a bad value leaves the URIs in cfg as they were */
+    if (parse_words(v, check_uri, list, &n, CONF_LIST_MAX, "URIs", why, whysz) < 0) {
+        for (size_t i = 0; i < n; i++)
+            free(list[i]);
         return -1;
-    }
-    for (char *t = strtok_r(copy, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
-        if (strncmp(t, "ldap://", 7) != 0 && strncmp(t, "ldaps://", 8) != 0 &&
-            strncmp(t, "ldapi://", 8) != 0) {
-            snprintf(why, whysz, "'%.100s' is not an ldap://, ldaps:// or ldapi:// URI", t);
-            goto out;
-        }
-        if (!printable(t) || strlen(t) > 500) {
-            snprintf(why, whysz, "'%.100s' is not a usable URI", t);
-            goto out;
-        }
-        if (n == CONF_LIST_MAX) {
-            snprintf(why, whysz, "more than %d URIs", CONF_LIST_MAX);
-            goto out;
-        }
-        list[n++] = t;
     }
     if (n == 0) {
         snprintf(why, whysz, "at least one URI is needed");
-        goto out;
+        return -1;
     }
     for (size_t i = 0; i < cfg->ldap_uri_count; i++)
         free(cfg->ldap_uri[i]);
-    cfg->ldap_uri_count = 0;
-    for (size_t i = 0; i < n; i++) {
-        if ((cfg->ldap_uri[i] = strdup(list[i])) == NULL) {
-            snprintf(why, whysz, "out of memory");
-            goto out;
-        }
-        cfg->ldap_uri_count++;
-    }
-    rc = 0;
-out:
-    free(copy);
-    return rc;
+    memcpy(cfg->ldap_uri, list, sizeof(list));
+    cfg->ldap_uri_count = n;
+    return 0;
 }
 
 /* parse_bool - yes/no (and the usual synonyms) */
@@ -575,96 +608,54 @@ static int parse_usage(struct conf *cfg, const struct setting *s, const char *v,
     return 0;
 }
 
-/* parse_path_list - space separated absolute paths (home_dirs); each is
- * stored without trailing '/', so "under" is a plain prefix test plus '/' */
+/* check_home_dir - an absolute directory other than /, no '..', '.', ':'
+ * or '%' component (homes are compared against it as plain prefixes);
+ * trailing '/' dropped */
+static int check_home_dir(char *t, char *why, size_t whysz)
+{
+    size_t len = strlen(t);
+    while (len > 1 && t[len - 1] == '/')
+        t[--len] = '\0';
+    if (t[0] != '/' || len < 2 || len > 1024 || !printable(t) || strpbrk(t, ":%") != NULL ||
+        strstr(t, "/../") != NULL || strstr(t, "/./") != NULL ||
+        (len >= 3 && strcmp(t + len - 3, "/..") == 0) ||
+        (len >= 2 && strcmp(t + len - 2, "/.") == 0)) {
+        snprintf(why, whysz, "'%.100s' is not an absolute directory other than / "
+                             "(no '..', '.', ':' or '%%')", t);
+        return -1;
+    }
+    return 0;
+}
+
+/* parse_path_list - home_dirs */
 static int parse_path_list(struct conf *cfg, const struct setting *s, const char *v, char *why,
                            size_t whysz)
 {
-    char *copy = strdup(v), *save = NULL;
-    char *list[CONF_LIST_MAX];
-    size_t n = 0;
-    int rc = -1;
     (void)s;
-    if (copy == NULL) {
-        snprintf(why, whysz, "out of memory");
-        return -1;
-    }
-    for (char *t = strtok_r(copy, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
-        size_t len = strlen(t);
-        while (len > 1 && t[len - 1] == '/')
-            t[--len] = '\0';
-        if (t[0] != '/' || len < 2 || len > 1024 || !printable(t) ||
-            strpbrk(t, ":%") != NULL || strstr(t, "/../") != NULL || strstr(t, "/./") != NULL ||
-            (len >= 3 && strcmp(t + len - 3, "/..") == 0) ||
-            (len >= 2 && strcmp(t + len - 2, "/.") == 0)) {
-            snprintf(why, whysz, "'%.100s' is not an absolute directory other than / "
-                                 "(no '..', '.', ':' or '%%')", t);
-            goto out;
-        }
-        if (n == CONF_LIST_MAX) {
-            snprintf(why, whysz, "more than %d directories", CONF_LIST_MAX);
-            goto out;
-        }
-        list[n++] = t;
-    }
-    for (size_t i = 0; i < cfg->home_dirs_count; i++)
-        free(cfg->home_dirs[i]);
-    cfg->home_dirs_count = 0;
-    for (size_t i = 0; i < n; i++) {
-        if ((cfg->home_dirs[i] = strdup(list[i])) == NULL) {
-            snprintf(why, whysz, "out of memory");
-            goto out;
-        }
-        cfg->home_dirs_count++;
-    }
-    rc = 0;
-out:
-    free(copy);
-    return rc;
+    return parse_words(v, check_home_dir, cfg->home_dirs, &cfg->home_dirs_count,
+                       CONF_LIST_MAX, "directories", why, whysz);
 }
 
-/* parse_domain_list - space separated domain names (alias_domains), stored
- * lower-case */
+/* check_domain - a domain name, lower-cased */
+static int check_domain(char *t, char *why, size_t whysz)
+{
+    size_t len = strlen(t);
+    address_lower(t, len);
+    if (!address_domain_valid(t, len)) {
+        snprintf(why, whysz, "'%.100s' is not a domain name", t);
+        return -1;
+    }
+    return 0;
+}
+
+/* parse_domain_list - alias_domains */
 static int parse_domain_list(struct conf *cfg, const struct setting *s, const char *v,
                              char *why, size_t whysz)
 {
-    enum { MAX = sizeof(cfg->alias_domains) / sizeof(cfg->alias_domains[0]) };
-    char *copy = strdup(v), *save = NULL;
-    char *list[MAX];
-    size_t n = 0;
-    int rc = -1;
     (void)s;
-    if (copy == NULL) {
-        snprintf(why, whysz, "out of memory");
-        return -1;
-    }
-    for (char *t = strtok_r(copy, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
-        size_t len = strlen(t);
-        address_lower(t, len);
-        if (!address_domain_valid(t, len)) {
-            snprintf(why, whysz, "'%.100s' is not a domain name", t);
-            goto out;
-        }
-        if (n == MAX) {
-            snprintf(why, whysz, "more than %d domains", (int)MAX);
-            goto out;
-        }
-        list[n++] = t;
-    }
-    for (size_t i = 0; i < cfg->alias_domains_count; i++)
-        free(cfg->alias_domains[i]);
-    cfg->alias_domains_count = 0;
-    for (size_t i = 0; i < n; i++) {
-        if ((cfg->alias_domains[i] = strdup(list[i])) == NULL) {
-            snprintf(why, whysz, "out of memory");
-            goto out;
-        }
-        cfg->alias_domains_count++;
-    }
-    rc = 0;
-out:
-    free(copy);
-    return rc;
+    return parse_words(v, check_domain, cfg->alias_domains, &cfg->alias_domains_count,
+                       sizeof(cfg->alias_domains) / sizeof(cfg->alias_domains[0]), "domains",
+                       why, whysz);
 }
 
 /* parse_valid_id - a first_valid_* / last_valid_* bound (0 allowed: for
