@@ -302,11 +302,17 @@ $(dovecot_quota_conf 100B)
 ldap_add_ldif "$MM_TMP/attack.ldif" || not_ok "the attacking entries added to LDAP"
 "$SYNC" -c "$CONF" --once 2>"$MM_TMP/sync3.err"
 is "$?" 0 "a sync with the attacking entries" || diag "$(cat "$MM_TMP/sync3.err")"
-# answer USER - exit status, home and mail of doveadm user
+# answer USER - exit status, home and mail location of doveadm user (the
+# field mail on 2.3, mail_path on 2.4)
+if dovecot_24; then
+    MAIL_FIELD=mail_path VICTIM_MAIL=$VMAIL/example.com/victim/Maildir
+else
+    MAIL_FIELD=mail VICTIM_MAIL=maildir:$VMAIL/example.com/victim/Maildir
+fi
 answer() {
     local rc
     doveadm_c user -f home "$1" >"$MM_TMP/answer.out" 2>&1; rc=$?
-    [ $rc -eq 0 ] && printf '%s|%s|%s' $rc "$(cat "$MM_TMP/answer.out")" "$(user_field "$1" mail)" ||
+    [ $rc -eq 0 ] && printf '%s|%s|%s' $rc "$(cat "$MM_TMP/answer.out")" "$(user_field "$1" "$MAIL_FIELD")" ||
         printf '%s' $rc
 }
 ATTACK_USERS="victim@example.com aaa-mallory@example.com zz-eve@example.com zz-trent@example.com user000007@example.com"
@@ -329,13 +335,16 @@ for u in $ATTACK_USERS; do
         not_ok "maps gone: $u never gets victim's home or Maildir"; diag "$got"
     fi
 done
-like "$(answer victim@example.com)" "^(0\|$VMAIL/example.com/victim\|maildir:$VMAIL/example.com/victim/Maildir|67)$" \
+like "$(answer victim@example.com)" "^(0\|$VMAIL/example.com/victim\|$VICTIM_MAIL|67)$" \
     "maps gone: victim@ is victim's record or unknown (as the sync's DN order decides), never mallory's"
 is "$(answer zz-eve@example.com)" 75 "maps gone: zz-eve does not get victim's Maildir"
 doveadm_c auth test victim@example.com malpw >/dev/null 2>&1
 is "$?" 77 "maps gone: mallory's password does not open victim@"
 doveadm_c auth test zz-trent@example.com trentpw >"$MM_TMP/auth.out" 2>&1
-is "$?" 77 "maps gone: zz-trent cannot log in with victim's home"
+rc=$?
+# a temporary failure: 75 from 2.4's doveadm, 77 from 2.3's
+if dovecot_24; then want=75; else want=77; fi
+is "$rc" "$want" "maps gone: zz-trent cannot log in with victim's home"
 if grep -qi 'unknown' "$MM_TMP/auth.out"; then
     not_ok "... and it is a temporary failure, not 'unknown user'"; diag "$(cat "$MM_TMP/auth.out")"
 else
