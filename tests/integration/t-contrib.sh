@@ -368,6 +368,31 @@ if command -v postconf >/dev/null 2>&1; then
             aliases) is "$a" "user000010@example.com" "$param: $key is user000010@example.com" ;;
         esac
     done
+
+    # The snippet's proxy:ldap: tables through a running proxymap, which
+    # opens a table at its first request as the postfix user: the file as
+    # postfix-config writes it (0640, root's group) is refused, the same
+    # file with group postfix answers (README and mailmaps(8) say so).
+    vmm=$(postconf -c "$PF_CONF" -h virtual_mailbox_maps)
+    like "$vmm" "proxy:ldap:$PF_CONF/mailmaps-mailboxes.cf" "the snippet lists the ldap: fallback behind proxy:"
+    if need_root; then
+        cp -p "$PF_CONF/mailmaps-mailboxes.cf" "$PF_CONF/rootonly.cf"
+        chown root:root "$PF_CONF/rootonly.cf"
+        chgrp postfix "$PF_CONF"/mailmaps-*.cf
+        is "$(stat -c %a "$PF_CONF/rootonly.cf")" 640 "postfix-config writes the table with the password 0640"
+        start_postfix "virtual_mailbox_maps = $vmm" \
+            "proxy_read_maps = \$virtual_mailbox_maps proxy:ldap:$PF_CONF/rootonly.cf"
+        a=$(postmap -c "$PF_CONF" -q user000001@example.com "proxy:ldap:$PF_CONF/mailmaps-mailboxes.cf" 2>&1)
+        is "$?:$a" "0:example.com/user000001/Maildir/" \
+            "proxy:ldap: with group postfix answers through proxymap"
+        a=$(postmap -c "$PF_CONF" -q user000001@example.com "proxy:ldap:$PF_CONF/rootonly.cf" 2>&1)
+        rc=$?
+        is "$((rc != 0))" 1 "proxy:ldap: with a root:root 0640 file fails (proxymap runs as postfix)"
+        diag "proxymap: $(grep "proxymap.*rootonly" "$PF_LOG" | head -n 1 | sed "s/.*proxymap\[[0-9]*\]: //")"
+        stop_postfix
+    else
+        skip "the proxy:ldap: tables through proxymap" "needs root"
+    fi
 else
     skip "Postfix snippets" "postfix is not installed"
 fi
