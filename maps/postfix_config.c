@@ -297,7 +297,9 @@ static void put_connection(const struct conf *cfg, const char *secret, FILE *out
     if (cfg->ldap_bind_dn[0] != '\0') {
         fprintf(out, "bind = yes\nbind_dn = %s\n", cfg->ldap_bind_dn);
         /* Postfix reads no password file: the secret goes into this file,
-         * which is therefore written mode 0640. */
+         * which is therefore written mode 0640. proxymap(8) opens it as
+         * the postfix user, so the admin gives it group postfix (README,
+         * mailmaps(8)). */
         if (secret != NULL)
             fprintf(out, "bind_pw = %s\n", secret);
     } else if (ldapi == cfg->ldap_uri_count) {
