@@ -2,6 +2,7 @@
  * the sync asked it, for the fallback behind the cdb: maps. */
 
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -297,9 +298,8 @@ static void put_connection(const struct conf *cfg, const char *secret, FILE *out
     if (cfg->ldap_bind_dn[0] != '\0') {
         fprintf(out, "bind = yes\nbind_dn = %s\n", cfg->ldap_bind_dn);
         /* Postfix reads no password file: the secret goes into this file,
-         * which is therefore written mode 0640. proxymap(8) opens it as
-         * the postfix user, so the admin gives it group postfix (README,
-         * mailmaps(8)). */
+         * which is therefore written mode 0640, group postfix (proxymap(8)
+         * opens it as the postfix user, after it has given up root). */
         if (secret != NULL)
             fprintf(out, "bind_pw = %s\n", secret);
     } else if (ldapi == cfg->ldap_uri_count) {
@@ -451,9 +451,17 @@ int postfix_config_format(const struct conf *cfg, enum postfix_table t, const ch
     return 0;
 }
 
+/* postfix_gid - the group the Postfix daemons run in, or (gid_t)-1 (the
+ * writer's own) where there is none */
+static gid_t postfix_gid(void)
+{
+    struct group *gr = getgrnam("postfix");
+    return gr != NULL ? gr->gr_gid : (gid_t)-1;
+}
+
 /* write_file - text into dir/name, replaced atomically */
 static int write_file(const char *dir, const char *name, const char *text, size_t len,
-                      mode_t mode, char *err, size_t errsz)
+                      mode_t mode, gid_t gid, char *err, size_t errsz)
 {
     char path[4096];
     int n = snprintf(path, sizeof(path), "%s/%s", dir, name);
@@ -461,7 +469,7 @@ static int write_file(const char *dir, const char *name, const char *text, size_
         snprintf(err, errsz, "%.200s: directory name too long", dir);
         return -1;
     }
-    return atomicfile_replace(path, text, len, mode, (gid_t)-1, err, errsz);
+    return atomicfile_replace(path, text, len, mode, gid, err, errsz);
 }
 
 /* postfix_config_write - all the tables, into dir or to stdout */
@@ -498,7 +506,7 @@ int postfix_config_write(const struct conf *cfg, const char *dir, char *err, siz
     for (int t = 0; t < POSTFIX_TABLES && r == 0; t++) {
         if (dir != NULL) {
             r = write_file(dir, table_names[t], text[t], len[t], secret != NULL ? 0640 : 0644,
-                           err, errsz);
+                           secret != NULL ? postfix_gid() : (gid_t)-1, err, errsz);
         } else {
             printf("%s# %s\n", t ? "\n" : "", table_names[t]);
             fwrite(text[t], 1, len[t], stdout);

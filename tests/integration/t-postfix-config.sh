@@ -97,6 +97,7 @@ is "$?" 0 "postfix-config -d writes the tables" || diag "$(cat "$MM_TMP/pc.err")
 for m in domains mailboxes defer mail aliases; do
     f=$PFT/mailmaps-$m.cf
     is "$(stat -c %a "$f" 2>&1)" 640 "mailmaps-$m.cf holding bind_pw is mode 0640"
+    is "$(stat -c %G "$f" 2>&1)" postfix "mailmaps-$m.cf is group postfix (proxymap reads it as postfix)"
 done
 like "$(cat "$PFT/mailmaps-domains.cf")" "^bind_pw = $LDAP_SYNC_PW$" "bind_pw is the password file's content"
 is "$(find "$PFT" -mindepth 1 -printf '%f\n' | sort | tr '\n' ' ')" \
