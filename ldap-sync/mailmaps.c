@@ -32,6 +32,8 @@
 #include "maps/postfix_config.h"
 #include "maps/mapcheck.h"
 #include "maps/metrics.h"
+#include "maps/usage.h"
+#include "maps/userrec.h"
 #include "maps/version.h"
 
 enum { EXIT_FOUND = 0, EXIT_NOTFOUND = 1, EXIT_ERROR = 2 };
@@ -320,6 +322,55 @@ static int cmd_status(const struct conf *cfg)
 }
 
 /* cmd_check - every map opens, decodes and agrees with the others */
+/* How many users of users.cdb check_usage_files tries. */
+#define USAGE_PROBE_USERS 10
+
+/* check_usage_files - quota_usage's maildirsize for the first users of
+ * users.cdb: none found means the policy daemon counts every mailbox as
+ * empty (a wrong template, or homes hidden from it). A warning only: new
+ * mailboxes have no file yet. */
+static void check_usage_files(const struct conf *cfg)
+{
+    char path[4096], err[512], first[512] = "";
+    unsigned tried = 0, found = 0;
+    unsigned pos = 0;
+    const char *k, *v;
+    size_t kl, vl;
+
+    if (cfg->quota_usage.kind != CONF_USAGE_MAILDIR ||
+        mapset_path(cfg->maps_dir, MAP_USERS, path, sizeof(path)) < 0)
+        return;
+    struct usage_source *src = usage_maildir_new(cfg->quota_usage.template, err, sizeof(err));
+    struct cdbmap *m = cdbmap_open(path);
+    struct userrec rec;
+    userrec_init(&rec);
+    while (src != NULL && m != NULL && tried < USAGE_PROBE_USERS &&
+           cdbmap_iter(m, &pos, &k, &kl, &v, &vl) == 1) {
+        struct address a;
+        const char *why;
+        uint64_t bytes;
+        if (address_parse(k, kl, NULL, &a, &why) < 0 ||
+            userrec_decode(&rec, v, vl, err, sizeof(err)) < 0)
+            continue;
+        const char *home = userrec_get(&rec, "home");
+        struct usage_user u = { a.full, a.local, a.domain, home != NULL ? home : "" };
+        tried++;
+        int r = usage_get(src, &u, &bytes, err, sizeof(err));
+        if (r == 0)
+            found++;
+        else if (first[0] == '\0')
+            snprintf(first, sizeof(first), "%s", err);
+    }
+    if (tried > 0 && found == 0)
+        printf("WARNING: quota_usage maildir:%s: none of the %u users tried has the file "
+               "(%s): a wrong template, homes this process cannot see, or no mail yet; the "
+               "policy daemon counts a missing file as usage 0\n",
+               cfg->quota_usage.template, tried, first);
+    userrec_free(&rec);
+    cdbmap_close(m);
+    usage_free(src);
+}
+
 static int cmd_check(const struct conf *cfg)
 {
     struct mapcheck_report rep;
@@ -331,6 +382,7 @@ static int cmd_check(const struct conf *cfg)
         printf("%s\n", rep.problem[i]);
     if (rep.problems_dropped)
         printf("... and %zu more problems\n", rep.problems_dropped);
+    check_usage_files(cfg);
     if (r == 0)
         printf("OK: %llu users, %llu aliases, %llu domains; maps agree, checksum %s\n",
                (unsigned long long)rep.users, (unsigned long long)rep.aliases,

@@ -36,6 +36,17 @@ check "sync --once builds the maps" "$SYNC" -c "$CONF" --once
 maildirsize full $((11 * MIB))
 maildirsize user000001 1000
 
+# ---- mailmaps check tries quota_usage on a few users
+CLI=$MAILMAPS_BUILD/mailmaps
+out=$("$CLI" -c "$CONF" check 2>&1)
+is "$?" 0 "mailmaps check: the maps agree"
+is "$(grep -c 'WARNING: quota_usage' <<<"$out")" 0 "check: maildirsize files found, no warning"
+write_policyd_conf "$MM_TMP/wrong.conf" "quota_usage = maildir:%h/Mail/maildirsize"
+out=$("$CLI" -c "$MM_TMP/wrong.conf" check 2>&1)
+is "$?" 0 "check with a wrong quota_usage template: still exit 0"
+like "$out" "WARNING: quota_usage maildir:%h/Mail/maildirsize: none of the 5 users tried has the file \\($VMAIL/example.com/[a-z0-9]*/Mail/maildirsize: No such file" \
+    "… but a warning naming a file it looked for"
+
 # ---- one process
 free_port PPORT
 write_policyd_conf "$CONF" "policy_listen = inet:127.0.0.1:$PPORT" "policy_metrics_file = $PROM"
