@@ -200,7 +200,8 @@ static int diff_map(const struct conf *cfg, struct mapbuild *mb, enum map_id map
     size_t kl, vl;
     int r;
     while (installed >= 0 && (r = cdbmap_iter(m, &pos, &k, &kl, &v, &vl)) == 1) {
-        char key[256];
+        char key[1024];
+        /* no build holds such a key: removed, shown cut */
         if (kl >= sizeof(key))
             kl = sizeof(key) - 1;
         memcpy(key, k, kl);
