@@ -43,8 +43,12 @@ enum sync_result fullsync_run(const struct conf *cfg, bool force,
 
 /* fullsync_dry_run - the same search and resolution, nothing installed:
  * every skipped entry and every dropped claim as "DN: reason" lines to
- * out, then a "# ..." summary line. SYNC_DONE, or SYNC_FAILED with
- * rep->error (nothing recorded in the status). */
+ * out, then "# ..." report lines: the summary, whether the search was
+ * complete, the keys of users.cdb and aliases.cdb an install would add
+ * ("+ key") and remove ("- key") against the maps in maps_dir (counts, the
+ * first 10 of each), the accounts with a password, and what max_shrink
+ * would say. SYNC_DONE, or SYNC_FAILED with rep->error (nothing recorded
+ * in the status). */
 enum sync_result fullsync_dry_run(const struct conf *cfg, FILE *out, struct sync_report *rep);
 
 #endif

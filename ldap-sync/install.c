@@ -203,6 +203,51 @@ static int users_gid(const struct conf *cfg, gid_t *gid_r, char *err, size_t err
     return 0;
 }
 
+/* install_shrink_refused - the max_shrink rule on rep's counts */
+bool install_shrink_refused(const struct conf *cfg, const struct sync_report *rep, char *err,
+                            size_t errsz)
+{
+    /* A directory that suddenly lost many accounts is more likely a broken
+     * filter, base or ACL than a mass deletion. */
+    if (rep->old_users > 0 && rep->users < rep->old_users &&
+        (rep->old_users - rep->users) * 100 > (unsigned long long)cfg->max_shrink * rep->old_users) {
+        snprintf(err, errsz,
+                 "the new maps have %llu users, the installed ones %llu: more than "
+                 "max_shrink=%u%% fewer (use --force if this is intended)",
+                 (unsigned long long)rep->users, (unsigned long long)rep->old_users,
+                 cfg->max_shrink);
+        return true;
+    }
+    /* The same for the hashes: a bind that lost read access to the
+     * password attribute (an ACL change) still sees every account. */
+    if (rep->old_passwords > 0 && rep->passwords < rep->old_passwords &&
+        (rep->old_passwords - rep->passwords) * 100 >
+            (unsigned long long)cfg->max_shrink * rep->old_passwords) {
+        snprintf(err, errsz,
+                 "the new maps have %llu users with a password, the installed ones %llu: "
+                 "more than max_shrink=%u%% fewer (can the bind still read %s? use --force "
+                 "if this is intended)",
+                 (unsigned long long)rep->passwords, (unsigned long long)rep->old_passwords,
+                 cfg->max_shrink, cfg->attr.password ? cfg->attr.password : "userPassword");
+        return true;
+    }
+    return false;
+}
+
+/* install_installed_counts - old_users, old_passwords of the maps in place */
+void install_installed_counts(const struct conf *cfg, struct sync_report *rep)
+{
+    char statpath[4096], err[512];
+    struct status old;
+
+    snprintf(statpath, sizeof(statpath), "%s/status", cfg->maps_dir);
+    int have = status_read(statpath, &old, err, sizeof(err));
+    if (have <= 0)
+        memset(&old, 0, sizeof(old));
+    rep->old_users = installed_users(cfg, &old, have > 0);
+    rep->old_passwords = have > 0 ? old.passwords : 0;
+}
+
 /* install_maps - emit, check max_shrink, commit, write status */
 enum sync_result install_maps(const struct conf *cfg, struct mapbuild *mb, bool force,
                               const struct timespec *started, struct sync_report *rep)
@@ -255,29 +300,7 @@ enum sync_result install_maps(const struct conf *cfg, struct mapbuild *mb, bool 
     rep->domains = counts.domains;
     rep->passwords = counts.passwords;
 
-    /* max_shrink: a directory that suddenly lost many accounts is more
-     * likely a broken filter, base or ACL than a mass deletion. */
-    if (!force && rep->old_users > 0 && rep->users < rep->old_users &&
-        (rep->old_users - rep->users) * 100 > (unsigned long long)cfg->max_shrink * rep->old_users) {
-        snprintf(rep->error, sizeof(rep->error),
-                 "the new maps have %llu users, the installed ones %llu: more than "
-                 "max_shrink=%u%% fewer (use --force if this is intended)",
-                 (unsigned long long)rep->users, (unsigned long long)rep->old_users,
-                 cfg->max_shrink);
-        result = SYNC_REFUSED;
-        goto out;
-    }
-    /* The same for the hashes: a bind that lost read access to the
-     * password attribute (an ACL change) still sees every account. */
-    if (!force && rep->old_passwords > 0 && rep->passwords < rep->old_passwords &&
-        (rep->old_passwords - rep->passwords) * 100 >
-            (unsigned long long)cfg->max_shrink * rep->old_passwords) {
-        snprintf(rep->error, sizeof(rep->error),
-                 "the new maps have %llu users with a password, the installed ones %llu: "
-                 "more than max_shrink=%u%% fewer (can the bind still read %s? use --force "
-                 "if this is intended)",
-                 (unsigned long long)rep->passwords, (unsigned long long)rep->old_passwords,
-                 cfg->max_shrink, cfg->attr.password ? cfg->attr.password : "userPassword");
+    if (!force && install_shrink_refused(cfg, rep, rep->error, sizeof(rep->error))) {
         result = SYNC_REFUSED;
         goto out;
     }

@@ -18,6 +18,17 @@
 enum sync_result install_maps(const struct conf *cfg, struct mapbuild *mb, bool force,
                               const struct timespec *started, struct sync_report *rep);
 
+/* install_shrink_refused - true (the reason in err) when max_shrink
+ * refuses rep->users against rep->old_users, or rep->passwords against
+ * rep->old_passwords; force is the caller's to apply. */
+bool install_shrink_refused(const struct conf *cfg, const struct sync_report *rep, char *err,
+                            size_t errsz);
+
+/* install_installed_counts - rep->old_users and rep->old_passwords from
+ * the maps in maps_dir (status, else users.cdb; 0 when none), read
+ * without the install lock: for reports, not for decisions. */
+void install_installed_counts(const struct conf *cfg, struct sync_report *rep);
+
 /* install_confirm - the installed maps of GENERATION are still current
  * (persist mode, its search alive and nothing pending): stamp synced_at in
  * the status with now, so that they do not turn stale in a quiet hour.

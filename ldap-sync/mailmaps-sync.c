@@ -117,7 +117,8 @@ static void usage(FILE *out)
                  "  -v        verbose (debug) logging\n"
                  "  -n        check the configuration and exit\n"
                  "  --dry-run search the directory, list every entry and claim the rules\n"
-                 "            drop (\"DN: reason\"), install nothing; 0 done, 1 failed\n"
+                 "            drop (\"DN: reason\"), what an install would add and remove,\n"
+                 "            whether max_shrink would refuse; install nothing; 0 done, 1 failed\n"
 
                  "  -V, --version  print the version and exit\n",
             CONF_DEFAULT_PATH);

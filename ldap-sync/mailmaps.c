@@ -8,14 +8,20 @@
  *   mailmaps [-c FILE] metrics          status as Prometheus text: 0, 2 no status
  *   mailmaps settings                   every setting name the parser knows
  *   mailmaps [-c FILE] postfix-config [-d DIR]
+ *   mailmaps [-c FILE] policy-ask RECIPIENT [ADDRESS]
+ *                                       one RCPT request to mailmaps-policyd:
+ *                                       0 answered (the action line), 2 none
  *
  * status's first line is a Nagios/Icinga plugin line, so the command is
  * usable as a check as it is. */
 
 #include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +32,8 @@
 #include "maps/postfix_config.h"
 #include "maps/mapcheck.h"
 #include "maps/metrics.h"
+#include "maps/usage.h"
+#include "maps/userrec.h"
 #include "maps/version.h"
 
 enum { EXIT_FOUND = 0, EXIT_NOTFOUND = 1, EXIT_ERROR = 2 };
@@ -39,10 +47,128 @@ static void usage(FILE *out)
             "       mailmaps [-c FILE] check\n"
             "       mailmaps [-c FILE] metrics\n"
             "       mailmaps [-c FILE] postfix-config [-d DIR]\n"
+            "       mailmaps [-c FILE] policy-ask RECIPIENT [ADDRESS]\n"
             "       mailmaps settings\n"
             "       mailmaps --version\n"
             "MAP is domains, mailboxes, aliases or users; FILE defaults to %s\n",
             CONF_DEFAULT_PATH);
+}
+
+/* policy_connect - a connected socket to l, or -1 with err */
+static int policy_connect(const struct conf_listen *l, char *err, size_t errsz)
+{
+    struct timeval tv = { .tv_sec = 10 };
+    int fd = -1;
+
+    if (l->kind == CONF_LISTEN_UNIX) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", l->path);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+            snprintf(err, errsz, "unix:%s: %s", l->path, strerror(errno));
+            close(fd);
+            return -1;
+        }
+    } else {
+        struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai, *a;
+        char port[16];
+        snprintf(port, sizeof(port), "%u", l->port);
+        int rc = getaddrinfo(l->host, port, &hints, &ai);
+        if (rc != 0) {
+            snprintf(err, errsz, "inet:%s:%u: %s", l->host, l->port, gai_strerror(rc));
+            return -1;
+        }
+        snprintf(err, errsz, "inet:%s:%u: no address", l->host, l->port);
+        for (a = ai; a != NULL; a = a->ai_next) {
+            fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+            if (fd >= 0 && connect(fd, a->ai_addr, a->ai_addrlen) == 0)
+                break;
+            snprintf(err, errsz, "inet:%s:%u: %s", l->host, l->port, strerror(errno));
+            if (fd >= 0)
+                close(fd);
+            fd = -1;
+        }
+        freeaddrinfo(ai);
+        if (fd < 0)
+            return -1;
+    }
+    if (fd < 0) {
+        snprintf(err, errsz, "socket: %s", strerror(errno));
+        return -1;
+    }
+    /* a hung daemon is what a check must report, not wait for */
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    return fd;
+}
+
+/* cmd_policy_ask - one RCPT request as smtpd sends it; the answer's
+ * action line on stdout */
+static int cmd_policy_ask(const struct conf_listen *l, const char *rcpt)
+{
+    char req[1024], ans[4096], err[512];
+    size_t got = 0;
+
+    if (strpbrk(rcpt, "\r\n") != NULL || strlen(rcpt) > 512) {
+        fprintf(stderr, "mailmaps: policy-ask: not a recipient address\n");
+        return EXIT_ERROR;
+    }
+    int fd = policy_connect(l, err, sizeof(err));
+    if (fd < 0) {
+        fprintf(stderr, "mailmaps: policy-ask: %s\n", err);
+        return EXIT_ERROR;
+    }
+    int n = snprintf(req, sizeof(req),
+                     "request=smtpd_access_policy\nprotocol_state=RCPT\nprotocol_name=ESMTP\n"
+                     "recipient=%s\nsender=\nsize=0\ninstance=check\n\n", rcpt);
+    if (write(fd, req, (size_t)n) != n) {
+        fprintf(stderr, "mailmaps: policy-ask: sending: %s\n", strerror(errno));
+        close(fd);
+        return EXIT_ERROR;
+    }
+    while (got < sizeof(ans) - 1) {
+        ssize_t r = read(fd, ans + got, sizeof(ans) - 1 - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+        ans[got] = '\0';
+        if (strstr(ans, "\n\n") != NULL)
+            break;
+    }
+    int saved = errno;
+    close(fd);
+    ans[got] = '\0';
+    char *eol = strchr(ans, '\n');
+    if (strncmp(ans, "action=", 7) != 0 || eol == NULL || strstr(ans, "\n\n") == NULL) {
+        fprintf(stderr, "mailmaps: policy-ask: no answer%s%s\n", got == 0 ? ": " : "",
+                got == 0 ? strerror(saved) : "");
+        return EXIT_ERROR;
+    }
+    *eol = '\0';
+    printf("%s\n", ans);
+    return 0;
+}
+
+/* listen_arg - ADDRESS in policy_listen's syntax, by conf's own parser */
+static int listen_arg(const char *addr, struct conf_listen *l)
+{
+    struct conf tmp;
+    char buf[600], err[CONF_ERRSZ];
+    /* ldap_base: the parser requires one; any will do here */
+    int n = snprintf(buf, sizeof(buf), "ldap_base = dc=x\npolicy_listen = %s\n", addr);
+    if (n < 0 || (size_t)n >= sizeof(buf) || strchr(addr, '\n') != NULL ||
+        conf_parse_buffer(&tmp, "ADDRESS", buf, (size_t)n, err, sizeof(err)) < 0 ||
+        tmp.policy_listen_count != 1) {
+        fprintf(stderr, "mailmaps: policy-ask: %s\n",
+                n > 0 && (size_t)n < sizeof(buf) ? err : "address too long");
+        conf_free(&tmp);
+        return -1;
+    }
+    *l = tmp.policy_listen[0];
+    conf_free(&tmp);
+    return 0;
 }
 
 /* map_arg - parse a MAP argument or complain */
@@ -196,6 +322,55 @@ static int cmd_status(const struct conf *cfg)
 }
 
 /* cmd_check - every map opens, decodes and agrees with the others */
+/* How many users of users.cdb check_usage_files tries. */
+#define USAGE_PROBE_USERS 10
+
+/* check_usage_files - quota_usage's maildirsize for the first users of
+ * users.cdb: none found means the policy daemon counts every mailbox as
+ * empty (a wrong template, or homes hidden from it). A warning only: new
+ * mailboxes have no file yet. */
+static void check_usage_files(const struct conf *cfg)
+{
+    char path[4096], err[512], first[512] = "";
+    unsigned tried = 0, found = 0;
+    unsigned pos = 0;
+    const char *k, *v;
+    size_t kl, vl;
+
+    if (cfg->quota_usage.kind != CONF_USAGE_MAILDIR ||
+        mapset_path(cfg->maps_dir, MAP_USERS, path, sizeof(path)) < 0)
+        return;
+    struct usage_source *src = usage_maildir_new(cfg->quota_usage.template, err, sizeof(err));
+    struct cdbmap *m = cdbmap_open(path);
+    struct userrec rec;
+    userrec_init(&rec);
+    while (src != NULL && m != NULL && tried < USAGE_PROBE_USERS &&
+           cdbmap_iter(m, &pos, &k, &kl, &v, &vl) == 1) {
+        struct address a;
+        const char *why;
+        uint64_t bytes;
+        if (address_parse(k, kl, NULL, &a, &why) < 0 ||
+            userrec_decode(&rec, v, vl, err, sizeof(err)) < 0)
+            continue;
+        const char *home = userrec_get(&rec, "home");
+        struct usage_user u = { a.full, a.local, a.domain, home != NULL ? home : "" };
+        tried++;
+        int r = usage_get(src, &u, &bytes, err, sizeof(err));
+        if (r == 0)
+            found++;
+        else if (first[0] == '\0')
+            snprintf(first, sizeof(first), "%s", err);
+    }
+    if (tried > 0 && found == 0)
+        printf("WARNING: quota_usage maildir:%s: none of the %u users tried has the file "
+               "(%s): a wrong template, homes this process cannot see, or no mail yet; the "
+               "policy daemon counts a missing file as usage 0\n",
+               cfg->quota_usage.template, tried, first);
+    userrec_free(&rec);
+    cdbmap_close(m);
+    usage_free(src);
+}
+
 static int cmd_check(const struct conf *cfg)
 {
     struct mapcheck_report rep;
@@ -207,6 +382,7 @@ static int cmd_check(const struct conf *cfg)
         printf("%s\n", rep.problem[i]);
     if (rep.problems_dropped)
         printf("... and %zu more problems\n", rep.problems_dropped);
+    check_usage_files(cfg);
     if (r == 0)
         printf("OK: %llu users, %llu aliases, %llu domains; maps agree, checksum %s\n",
                (unsigned long long)rep.users, (unsigned long long)rep.aliases,
@@ -286,6 +462,11 @@ int main(int argc, char **argv)
     const char *cmd = args[0];
     if (strcmp(cmd, "settings") == 0 && nargs == 1)
         return cmd_settings();
+    /* with an ADDRESS, no configuration needed (a monitoring host) */
+    if (strcmp(cmd, "policy-ask") == 0 && nargs == 3) {
+        struct conf_listen l;
+        return listen_arg(args[2], &l) < 0 ? EXIT_ERROR : cmd_policy_ask(&l, args[1]);
+    }
 
     struct conf cfg;
     char err[CONF_ERRSZ];
@@ -305,6 +486,8 @@ int main(int argc, char **argv)
         rc = cmd_check(&cfg);
     else if (strcmp(cmd, "metrics") == 0 && nargs == 1)
         rc = cmd_metrics(&cfg);
+    else if (strcmp(cmd, "policy-ask") == 0 && nargs == 2)
+        rc = cmd_policy_ask(&cfg.policy_listen[0], args[1]);
     else if (strcmp(cmd, "postfix-config") == 0 && nargs == 1)
         rc = postfix_config_write(&cfg, outdir, err, sizeof(err)) < 0
                  ? (fprintf(stderr, "mailmaps: %s\n", err), EXIT_ERROR)

@@ -792,6 +792,8 @@ static const struct setting settings[] = {
       "the reply for a recipient over quota" },
     { "policy_on_error", "dunno", parse_on_error, 0, 0, 0,
       "dunno or defer when usage or user data cannot be had" },
+    { "policy_metrics_file", "", parse_abspath, OFF(policy_metrics_file), 1, 0,
+      "Prometheus textfile the policy daemon rewrites every 10 s; empty = none" },
 };
 #define SETTING_COUNT (sizeof(settings) / sizeof(settings[0]))
 

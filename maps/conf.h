@@ -104,6 +104,7 @@ struct conf {
     struct conf_usage quota_usage;
     char *overquota_reply;
     enum policy_on_error policy_on_error;
+    char *policy_metrics_file;           /* "" = no metrics file */
 };
 
 /* conf_defaults - fill cfg with every default (ldap_base stays ""). cfg

@@ -377,10 +377,15 @@ static int usage_of(struct usage_source *usage, const struct usage_user *u,
         return -1;
     }
     d->usage_asked = waits;
-    if (usage_get(usage, u, &d->usage, err, sizeof(err)) < 0) {
+    int r = usage_get(usage, u, &d->usage, err, sizeof(err));
+    if (r < 0) {
         d->usage_failed = waits;
         snprintf(d->reason, sizeof(d->reason), "%s", err);
         return -1;
+    }
+    if (r > 0) {
+        d->usage_missing = true;
+        snprintf(d->usage_note, sizeof(d->usage_note), "%s", err);
     }
     return 0;
 }

@@ -86,6 +86,8 @@ struct policy_decision {
     bool ldap_asked, ldap_failed;        /* a lookup went past the fresh maps; it
                                           * found LDAP unreachable (or was told so) */
     bool usage_asked, usage_failed;      /* a usage source that waits was asked; it failed */
+    bool usage_missing;                  /* the source had no data: usage counted as 0 */
+    char usage_note[512];                /* then where it looked, and why nothing */
 };
 
 /* How far a decision may go. An event loop decides with no_wait, so that

@@ -15,11 +15,18 @@ int usage_get(struct usage_source *src, const struct usage_user *user,
         snprintf(err, errsz, "no usage source");
         return -1;
     }
-    if (src->ops->get(src, user, bytes_r, err, errsz) < 0) {
+    int r = src->ops->get(src, user, bytes_r, err, errsz);
+    if (r < 0) {
         if (errsz > 0 && err[0] == '\0')
             snprintf(err, errsz, "%s: usage unavailable", src->ops->name);
         *bytes_r = 0;
         return -1;
+    }
+    if (r > 0) {
+        if (errsz > 0 && err[0] == '\0')
+            snprintf(err, errsz, "%s: no data", src->ops->name);
+        *bytes_r = 0;
+        return 1;
     }
     return 0;
 }

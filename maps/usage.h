@@ -28,8 +28,9 @@ struct usage_ops {
     /* waits - the backend may wait on the network (Redis): an event loop
      * asks it from a thread, never itself (maildirsize reads are local) */
     bool waits;
-    /* get - usage in bytes into *bytes_r: 0 ok (a mailbox without data
-     * counts as 0), -1 with a reason in err */
+    /* get - usage in bytes into *bytes_r: 0 ok, 1 no data for the
+     * mailbox (counts as 0: no mail yet, or the wrong place looked at; the
+     * place in err), -1 with a reason in err */
     int (*get)(struct usage_source *src, const struct usage_user *user,
                uint64_t *bytes_r, char *err, size_t errsz);
     /* free - release the source and its resources */
@@ -41,7 +42,8 @@ struct usage_source {
     const struct usage_ops *ops;
 };
 
-/* usage_get - the mailbox's usage through src's backend */
+/* usage_get - the mailbox's usage through src's backend: 0, 1 (no data,
+ * *bytes_r = 0) or -1 as usage_ops.get */
 int usage_get(struct usage_source *src, const struct usage_user *user,
               uint64_t *bytes_r, char *err, size_t errsz);
 

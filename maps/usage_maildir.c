@@ -165,8 +165,12 @@ static int maildir_get(struct usage_source *src, const struct usage_user *user,
     /* O_NONBLOCK: a FIFO planted there must not hang the daemon */
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
-        if (errno == ENOENT || errno == ENOTDIR)
-            return 0; /* no mail yet: Dovecot creates it on first use */
+        if (errno == ENOENT || errno == ENOTDIR) {
+            /* no mail yet (Dovecot creates it on first use), or a wrong
+             * template, or a home the daemon cannot see: the caller tells */
+            snprintf(err, errsz, "%s: %s", path, strerror(errno));
+            return 1;
+        }
         snprintf(err, errsz, "%s: %s", path, strerror(errno));
         return -1;
     }

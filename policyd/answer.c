@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "policyd/policyd.h"
 #include "policyd/pool.h"
+#include "policyd/stats.h"
 #include "policyd/usage_redis.h"
 
 /* policyd_usage_new - maildir: from the library, redis: ours */
@@ -25,7 +26,8 @@ static const char *or_dash(const char *s)
 
 /* policyd_reply - log the decision as it deserves, format the answer */
 size_t policyd_reply(struct policyd *pd, const struct policy_request *req,
-                     const struct policy_decision *d, char *buf, size_t bufsz)
+                     const struct policy_decision *d, const struct timespec *t0, char *buf,
+                     size_t bufsz)
 {
     unsigned suppressed;
     const char *rcpt = policy_request_get(req, POLICY_A_RECIPIENT);
@@ -52,6 +54,17 @@ size_t policyd_reply(struct policyd *pd, const struct policy_request *req,
                   or_dash(d->mailbox), d->folder, (unsigned long long)d->usage,
                   (unsigned long long)d->limit, (unsigned long long)d->size);
     }
+    if (d->usage_missing && ratelog_allow(&pd->rl_missing, time(NULL), &suppressed)) {
+        /* usage 0 turns the check off for that mailbox: a wrong
+         * quota_usage template or homes hidden from the daemon
+         * (ProtectHome=) do it for all of them without a word */
+        if (suppressed > 0)
+            log_warnx("%u similar warnings suppressed", suppressed);
+        log_warnx("recipient=<%s>: no usage file, counted as 0 (no mail yet, a wrong "
+                  "quota_usage template, or homes the daemon cannot see): %s", rcpt,
+                  d->usage_note);
+    }
+    stats_count(pd, d, t0);
     int n = policy_reply_format(d, buf, bufsz);
     if (n < 0) {
         /* cannot happen with conf's bounds; never send a broken line */
@@ -65,8 +78,10 @@ size_t policyd_answer(struct policyd *pd, const struct policy_request *req, char
                       size_t bufsz)
 {
     struct policy_decision d;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     policy_decide(req, pd->cfg, pd->lk, pd->usage, &d);
-    return policyd_reply(pd, req, &d, buf, bufsz);
+    return policyd_reply(pd, req, &d, &t0, buf, bufsz);
 }
 
 /* policyd_answer_now - decide what needs no waiting, within the pool's
@@ -76,13 +91,15 @@ int policyd_answer_now(struct policyd *pd, const struct policy_request *req, cha
 {
     struct policy_decision d;
     struct policy_limits lim = { .no_wait = true };
+    struct timespec t0;
 
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     pool_limits(pd->pool, &lim);
     policy_decide_within(req, pd->cfg, pd->lk, pd->usage, &lim, &d);
     if (d.pending) {
         *lane_r = d.pending_ldap ? POOL_LANE_LDAP : POOL_LANE_USAGE;
         return 1;
     }
-    *len_r = policyd_reply(pd, req, &d, buf, bufsz);
+    *len_r = policyd_reply(pd, req, &d, &t0, buf, bufsz);
     return 0;
 }

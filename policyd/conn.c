@@ -83,6 +83,7 @@ static int answer(struct conn *c, struct policyd *pd)
     size_t room = CONN_OUT_MAX - c->out_len;
     int lane;
 
+    clock_gettime(CLOCK_MONOTONIC, &c->t0);
     if (pd->pool == NULL) {
         n = policyd_answer(pd, &c->req, out, room);
     } else if (policyd_answer_now(pd, &c->req, out, room, &n, &lane) > 0) {
@@ -141,7 +142,7 @@ enum conn_status conn_on_done(struct conn *c, struct policyd *pd, time_t now)
 {
     struct pool_job *j = c->job;
     c->job = NULL;
-    c->out_len += policyd_reply(pd, &j->req, &j->d, c->out + c->out_len,
+    c->out_len += policyd_reply(pd, &j->req, &j->d, &c->t0, c->out + c->out_len,
                                 CONN_OUT_MAX - c->out_len);
     pool_job_free(j);
     return process(c, pd, now);

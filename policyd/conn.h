@@ -27,6 +27,7 @@ struct conn {
     time_t last;                 /* last byte read or written (monotonic) */
     time_t req_start;            /* first byte of the request in progress */
     time_t out_since;            /* answers waiting for the client since */
+    struct timespec t0;          /* the request in the pool complete since (monotonic) */
     char peer[64];
     size_t in_len, out_len, out_off;
     bool eof;

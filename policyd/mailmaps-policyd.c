@@ -23,6 +23,7 @@
 #include "maps/version.h"
 #include "policyd/policyd.h"
 #include "policyd/server.h"
+#include "policyd/stats.h"
 #include "policyd/workers.h"
 
 static const char *conf_path = CONF_DEFAULT_PATH;
@@ -222,9 +223,16 @@ int main(int argc, char **argv)
         unload(pd.cfg, pd.lk, pd.usage);
         return 1;
     }
+    /* before the workers: the slots are shared with them */
+    if (stats_setup(&pd, pd.cfg->policy_workers) < 0) {
+        server_unlisten(&ls, true);
+        unload(pd.cfg, pd.lk, pd.usage);
+        return 1;
+    }
     if (pd.cfg->policy_workers > 1) {
         int rc = workers_run(&pd, &ls, reload_master, &in_worker);
         if (!in_worker) {
+            stats_free(&pd);
             unload(pd.cfg, pd.lk, pd.usage);
             return rc;
         }
@@ -236,11 +244,13 @@ int main(int argc, char **argv)
         if (server_listen_own(pd.cfg, &ls) < 0 ||
             open_sources(pd.cfg, &pd.lk, &pd.usage) < 0) {
             server_unlisten(&ls, false);
+            stats_free(&pd);
             unload(pd.cfg, NULL, NULL);
             return 1;
         }
     }
     int rc = server_run(&pd, &ls, in_worker, reload);
+    stats_free(&pd);
     unload(pd.cfg, pd.lk, pd.usage);
     return rc;
 }

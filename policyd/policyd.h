@@ -9,14 +9,25 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "maps/conf.h"
 #include "maps/lookup.h"
 #include "maps/policy.h"
+#include "maps/polmetrics.h"
 #include "maps/usage.h"
 #include "policyd/ratelog.h"
 
 struct pool;
+
+/* The counters (stats.h): every process's slots, the one it counts in. */
+struct policyd_stats {
+    struct polmetrics *slots, *mine;    /* NULL: not counting (--stdio) */
+    unsigned nslots;
+    long long next_write, next_log;     /* monotonic s */
+    struct polmetrics logged;           /* the sum at the last summary line */
+    struct ratelog rl;                  /* the metrics file cannot be written */
+};
 
 struct policyd {
     struct conf *cfg;
@@ -25,6 +36,8 @@ struct policyd {
     struct pool *pool;          /* NULL: answer everything at once (--stdio) */
     struct ratelog rl_client;   /* bad input, dropped connections */
     struct ratelog rl_error;    /* data that cannot be had */
+    struct ratelog rl_missing;  /* usage files not found */
+    struct policyd_stats stats;
 };
 
 /* policyd_answer - decide one request (waiting for LDAP or Redis as
@@ -40,9 +53,11 @@ size_t policyd_answer(struct policyd *pd, const struct policy_request *req, char
 int policyd_answer_now(struct policyd *pd, const struct policy_request *req, char *buf,
                        size_t bufsz, size_t *len_r, int *lane_r);
 
-/* policyd_reply - log decision d of req, write its answer as policyd_answer */
+/* policyd_reply - log decision d of req, count it (complete since t0,
+ * CLOCK_MONOTONIC), write its answer as policyd_answer */
 size_t policyd_reply(struct policyd *pd, const struct policy_request *req,
-                     const struct policy_decision *d, char *buf, size_t bufsz);
+                     const struct policy_decision *d, const struct timespec *t0, char *buf,
+                     size_t bufsz);
 
 /* policyd_usage_new - the usage source quota_usage names */
 struct usage_source *policyd_usage_new(const struct conf *cfg, char *err, size_t errsz);

@@ -21,6 +21,7 @@
 #include "policyd/listen.h"
 #include "policyd/pool.h"
 #include "policyd/server.h"
+#include "policyd/stats.h"
 
 enum tag { TAG_LISTENER = 1, TAG_CONN, TAG_SIGNAL, TAG_WATCH, TAG_POOL };
 
@@ -558,8 +559,13 @@ int server_run(struct policyd *pd, struct listeners *ls, bool shared, server_rel
         if (now != last_scan) {
             last_scan = now;
             expire(&s, now);
+            /* the master reports for several workers */
+            if (!shared)
+                stats_tick(pd);
         }
     }
+    if (!shared)
+        stats_flush(pd);
 
     while (s.conns != NULL)
         conn_close(&s, s.conns);

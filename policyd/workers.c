@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "policyd/stats.h"
 #include "policyd/workers.h"
 
 #define WORKERS_MAX 64              /* policy_workers' upper bound */
@@ -26,6 +27,7 @@ struct master {
     pid_t self;
     bool stopping;
     int rc;                         /* exit code so far */
+    unsigned child;                 /* in a new worker: its index (counter slot) */
 };
 
 /* now_ms - monotonic milliseconds: pauses must not follow clock jumps */
@@ -50,6 +52,7 @@ static bool spawn(struct master *m, struct worker *w, long long now)
          * master may have died before the request took effect */
         if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != m->self)
             _exit(1);
+        m->child = (unsigned)(w - m->w);
         return true;
     }
     w->pid = pid;
@@ -196,7 +199,9 @@ int workers_run(struct policyd *pd, struct listeners *ls, workers_reload_fn relo
         }
         /* SIGCHLD or not: children's exits coalesce into one signal */
         reap(&m, now_ms());
+        stats_tick(pd);
     }
+    stats_flush(pd);
 
     /* only now: until the last worker is gone its socket is live */
     server_unlisten(ls, true);
@@ -210,6 +215,7 @@ worker:
     sigemptyset(&set);
     sigaddset(&set, SIGCHLD);
     sigprocmask(SIG_UNBLOCK, &set, NULL);
+    stats_worker(pd, m.child);
     *worker_r = true;
     return 0;
 }

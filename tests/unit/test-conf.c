@@ -37,6 +37,8 @@ static const char *render(const struct conf *cfg, const char *name)
         OUT("%s", STR(ldap_bind_dn));
     } else if (strcmp(name, "ldap_bind_pw_file") == 0) {
         OUT("%s", STR(ldap_bind_pw_file));
+    } else if (strcmp(name, "policy_metrics_file") == 0) {
+        OUT("%s", STR(policy_metrics_file));
     } else if (strcmp(name, "redis_password_file") == 0) {
         OUT("%s", STR(redis_password_file));
     } else if (strcmp(name, "ldap_starttls") == 0) {
@@ -217,6 +219,7 @@ static const struct {
     { "redis_password_file", "", "" },               /* not in design.md */
     { "overquota_reply", "552 5.2.2 Mailbox full", "552 5.2.2 Mailbox full" },
     { "policy_on_error", "dunno", "dunno" },
+    { "policy_metrics_file", "", "" },               /* not in design.md */
 };
 #define NDEFAULTS (sizeof(defaults) / sizeof(defaults[0]))
 
@@ -450,6 +453,8 @@ static const struct {
     { "overquota_reply", "550 5.2.2 quota = full # really", "550 5.2.2 quota = full # really" },
     { "policy_on_error", "dunno", "dunno" },
     { "policy_on_error", "defer", "defer" },
+    { "policy_metrics_file", "/var/lib/prometheus/node-exporter/mailmaps-policyd.prom",
+      "/var/lib/prometheus/node-exporter/mailmaps-policyd.prom" },
 };
 
 /* test_good - each value parses (on line 2) and lands in its field */
@@ -660,6 +665,7 @@ static const struct {
     { "quota_usage", "redis:a:1,b:2,c:3,d:4,e:5", "more than 4 addresses" },
     { "quota_usage", "redis:a:1,b:0/1", "bad port" },
     { "redis_password_file", "redis.pw", "not an absolute path" },
+    { "policy_metrics_file", "metrics.prom", "not an absolute path" },
     { "quota_usage", "dict:proxy::quota", "neither maildir:TEMPLATE nor redis" },
     { "quota_usage", "Maildir:%h", "neither maildir:TEMPLATE nor redis" },
     { "quota_usage", "maildir:", "maildir: needs a path template" },

@@ -106,7 +106,7 @@ int main(void)
     is_str(usage_name(src), "maildir", "name");
     struct usage_user fu = { "alice@example.com", "alice", "example.com", dir };
 
-    is_int(usage_get(src, &fu, &bytes, err, sizeof(err)), 0, "missing file is fine");
+    is_int(usage_get(src, &fu, &bytes, err, sizeof(err)), 1, "missing file: no data (%s)", err);
     is_int(bytes, 0, "missing file is usage 0");
 
     snprintf(path, sizeof(path), "%s/alice", dir);
