@@ -12,6 +12,7 @@
 #           is GOT WANT DESC | like GOT ERE DESC | skip DESC [REASON]
 #           diag MSG | fail_fast MSG | skip_all REASON | done_testing
 # Helpers:  free_port VAR | wait_for SECS CMD... | wait_port PORT [SECS]
+#           valgrind_start PORT CMD... / valgrind_stop
 #           register_pid PID | register_pidfile FILE | need_root
 #           smtp_rcpt PORT FROM RCPT [SIZE] | smtp_greeting PORT
 # Servers:  start_slapd / stop_slapd / restart_slapd, slapd_load_ldif,
@@ -1034,6 +1035,32 @@ doveadm_c() {
     else
         doveadm -c "$DC_CONF" "$@"
     fi
+}
+
+# ---------------------------------------------------------------- valgrind
+
+# valgrind_start PORT CMD... - CMD under valgrind (definite leaks and
+# errors make it exit 99), log in $MM_TMP/vg.log; sets VG_PID and waits
+# until 127.0.0.1:PORT accepts connections
+valgrind_start() {
+    local port=$1; shift
+    valgrind --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 \
+        --log-file="$MM_TMP/vg.log" "$@" >"$MM_TMP/vg.out" 2>&1 </dev/null &
+    VG_PID=$!
+    register_pid "$VG_PID"
+    wait_port "$port" 60
+}
+
+# valgrind_stop - SIGTERM to VG_PID, then one check: exit 0, no errors, no
+# definite leaks (the report's worst lines as a diagnostic otherwise)
+valgrind_stop() {
+    local rc
+    kill -TERM "$VG_PID"
+    _mm_wait_gone "$VG_PID" 30
+    wait "$VG_PID"
+    rc=$?
+    is "$rc" 0 "valgrind: exit 0, no errors, no definite leaks"
+    [ "$rc" -eq 0 ] || diag "$(grep -A5 'definitely\|Invalid' "$MM_TMP/vg.log" | head -40)"
 }
 
 # ---------------------------------------------------------------- Redis

@@ -123,19 +123,10 @@ elif command -v valgrind >/dev/null 2>&1; then
     rm -f "$PROM"
     free_port VPORT
     write_policyd_conf "$CONF" "policy_listen = inet:127.0.0.1:$VPORT" "policy_metrics_file = $PROM"
-    valgrind --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 \
-        --log-file="$MM_TMP/vg.log" "$POLICYD" -f -c "$CONF" >"$MM_TMP/vg.out" 2>&1 </dev/null &
-    VG_PID=$!
-    register_pid "$VG_PID"
-    wait_port "$VPORT" 60
+    valgrind_start "$VPORT" "$POLICYD" -f -c "$CONF"
     pq "$VPORT" full@example.com >/dev/null
     pq "$VPORT" user000003@example.com >/dev/null
-    kill -TERM "$VG_PID"
-    _mm_wait_gone "$VG_PID" 30
-    wait "$VG_PID"
-    rc=$?
-    is "$rc" 0 "valgrind: exit 0, no errors, no definite leaks"
-    [ "$rc" -eq 0 ] || diag "$(grep -A5 'definitely\|Invalid' "$MM_TMP/vg.log" | head -40)"
+    valgrind_stop
     is "$(metric mailmaps_policy_requests_total)" 2 "valgrind: the file written at stop"
 else
     skip "valgrind" "not installed"

@@ -341,11 +341,7 @@ if grep -qa __asan_init "$POLICYD"; then
 elif command -v valgrind >/dev/null 2>&1; then
     free_port VPORT
     write_policyd_conf "$MM_TMP/vg.conf" "policy_listen = inet:127.0.0.1:$VPORT"
-    valgrind --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 \
-        --log-file="$MM_TMP/vg.log" "$POLICYD" -f -c "$MM_TMP/vg.conf" >"$MM_TMP/vg.out" 2>&1 </dev/null &
-    VG_PID=$!
-    register_pid "$VG_PID"
-    wait_port "$VPORT" 60
+    valgrind_start "$VPORT" "$POLICYD" -f -c "$MM_TMP/vg.conf"
     pq "$VPORT" full@example.com >/dev/null
     pq "$VPORT" fan@example.com >/dev/null
     pq "$VPORT" nobody@example.com >/dev/null
@@ -353,12 +349,7 @@ elif command -v valgrind >/dev/null 2>&1; then
     python3 "$MM_TMP/bad.py" "$VPORT" vanish >/dev/null 2>&1
     kill -HUP "$VG_PID"; sleep 1
     is "$(pq "$VPORT" full@example.com)" "action=552 5.2.2 Mailbox full" "valgrind: answers"
-    kill -TERM "$VG_PID"
-    _mm_wait_gone "$VG_PID" 30
-    wait "$VG_PID"
-    rc=$?
-    is "$rc" 0 "valgrind: exit 0, no errors, no definite leaks"
-    [ "$rc" -eq 0 ] || diag "$(grep -A5 'definitely\|Invalid' "$MM_TMP/vg.log" | head -40)"
+    valgrind_stop
 else
     skip "valgrind" "not installed"
 fi
