@@ -12,6 +12,8 @@
 #   make bench      benchmarks under tests/bench/
 #   make demo       guided tour on built-in defaults
 #   make fuzz       libFuzzer targets (clang)
+#   make settings-doc  rewrite the settings reference (README.md, mailmaps.conf(5),
+#                   contrib/mailmaps.conf) from maps/conf.c's table
 #   make install    PREFIX=/usr DESTDIR=...
 #   make deb        Debian packages into build/deb/ (dpkg-buildpackage -b)
 #   make check-packages  build, install, exercise and purge the packages in
@@ -71,7 +73,8 @@ BENCH_BINS = $(BENCH_SRCS:%.c=$(B)/%)
 
 .PHONY: all lib programs unit-tests test-tools check check-host check-trixie \
         check-bookworm check-unit check-integration \
-        bench demo fuzz install clean deps deps-nochroot plugin deb check-packages
+        bench demo fuzz install clean deps deps-nochroot plugin deb check-packages \
+        settings-doc
 .DELETE_ON_ERROR:
 
 # Empty = leave the Dovecot module out (a build without dovecot-dev);
@@ -142,6 +145,10 @@ check-unit:
 	$(MAKE) unit-tests VARIANT=release
 	$(MAKE) unit-tests VARIANT=asan
 	tests/run --unit-only build/release build/asan
+
+# The settings reference is generated: t-docs fails until this has run.
+settings-doc: $(B)/tests/tools/settingsdoc
+	scripts/settings-doc $<
 
 bench: deps-nochroot
 	$(MAKE) all VARIANT=release

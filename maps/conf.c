@@ -32,7 +32,7 @@ struct setting {
     parse_fn *parse;
     size_t offset;          /* of the field in struct conf */
     uint64_t min, max;      /* for numbers and durations */
-    const char *desc;       /* one line, for `mailmaps` and the docs check */
+    const char *desc;       /* the documentation's text: see conf_setting_description */
 };
 
 #define FIELD(cfg, s, type) ((type *)((char *)(cfg) + (s)->offset))
@@ -707,95 +707,154 @@ static int parse_reply(struct conf *cfg, const struct setting *s, const char *v,
 /* The settings, in the order of the documentation. */
 static const struct setting settings[] = {
     { "ldap_uri", "ldapi:///", parse_uris, 0, 0, 0,
-      "LDAP servers, space separated, tried in order" },
+      "one or more URIs (`ldap://`, `ldaps://`, `ldapi://`), space separated, tried in "
+      "order (failover)" },
     { "ldap_bind_dn", "", parse_string, OFF(ldap_bind_dn), 0, 0,
-      "bind DN; empty = anonymous (SASL EXTERNAL over ldapi://)" },
+      "bind DN; empty = anonymous (SASL EXTERNAL over `ldapi://`)" },
     { "ldap_bind_pw_file", "", parse_abspath, OFF(ldap_bind_pw_file), 1, 0,
-      "file holding the bind password" },
+      "file holding the bind password (one trailing newline stripped); never the password "
+      "inline. Refused when others may read or write it (mode & 0007), as ssh refuses such "
+      "a key: `chmod 0600` it, or `0640` with the group of the programs that read it. The "
+      "Dovecot driver reads it as root (in preinit and in the auth worker), so it need not "
+      "be readable by `dovecot`" },
     { "ldap_starttls", "no", parse_bool, OFF(ldap_starttls), 0, 0,
-      "yes = StartTLS required on ldap:// URIs" },
+      "`yes` = StartTLS required on `ldap://` URIs. Without it, a password bind over "
+      "`ldap://` to a host other than loopback sends the password and every password hash "
+      "in clear: the programs' `-n`, the daemons at start and `mailmaps check` warn" },
     { "ldap_tls_ca_file", "", parse_abspath, OFF(ldap_tls_ca_file), 1, 0,
-      "CA certificates for StartTLS and ldaps://; empty = the system's" },
+      "CA certificates for StartTLS and `ldaps://`; empty = the system's" },
     { "ldap_timeout", "5", parse_duration, OFF(ldap_timeout), 1, 3600,
       "seconds for connect and for each operation" },
     { "ldap_base", "", parse_required, OFF(ldap_base), 0, 0,
-      "search base (required)" },
+      "search base" },
     { "ldap_filter", "(&(objectClass=PostfixBookMailAccount)(mailEnabled=TRUE))", parse_filter,
       OFF(ldap_filter), 0, 0, "which entries are mail accounts" },
     { "ldap_page_size", "1000", parse_uint, OFF(ldap_page_size), 1, 1000000,
       "RFC 2696 paged results page size" },
-    ATTR(mail, "mail", "attribute: the mailbox address and login"),
-    ATTR(alias, "mailAlias", "attribute: further addresses of the mailbox"),
-    ATTR(group, "mailGroupMember", "attribute: lists the mailbox is a member of"),
-    ATTR(home, "mailHomeDirectory", "attribute: home directory"),
-    ATTR(storage, "mailStorageDirectory", "attribute: mailbox directory"),
-    ATTR(uid, "mailUidNumber", "attribute: uid"),
-    ATTR(gid, "mailGidNumber", "attribute: gid"),
-    ATTR(quota, "mailQuota", "attribute: quota in kilobytes (K/M/G/T accepted)"),
+    ATTR(mail, "mail",
+         "attribute: the mailbox address, login name"),
+    ATTR(alias, "mailAlias",
+         "attribute: further addresses delivered to the mailbox"),
+    ATTR(group, "mailGroupMember",
+         "attribute: distribution lists the mailbox is a member of"),
+    ATTR(home, "mailHomeDirectory",
+         "attribute: home directory"),
+    ATTR(storage, "mailStorageDirectory",
+         "attribute: mailbox directory"),
+    ATTR(uid, "mailUidNumber",
+         "attribute: uid"),
+    ATTR(gid, "mailGidNumber",
+         "attribute: gid"),
+    ATTR(quota, "mailQuota",
+         "attribute: quota in kilobytes (K/M/G/T suffixes accepted)"),
     { "ldap_attr_password", "userPassword", parse_attr, OFF(attr.password), 1, 0,
-      "attribute: password hash; empty = no hashes in users.cdb" },
+      "attribute: password hash. Empty: no hashes in `users.cdb` (sites that check "
+      "passwords with an LDAP bind); the Dovecot passdb then answers \"unknown user\" for "
+      "everyone, so Dovecot's next passdb (e.g. LDAP with `auth_bind`) decides" },
     { "maps_dir", "/var/lib/mailmaps", parse_abspath, OFF(maps_dir), 0, 0,
-      "where the maps live" },
+      "where the maps live (created if missing)" },
     { "maps_group", "", parse_name, OFF(maps_group), 1, 0,
-      "group that may read users.cdb; empty = the sync's own group" },
+      "group that may read `users.cdb` (it holds password hashes), e.g. `dovecot`; the "
+      "file is mode 0640; empty = the sync's own group" },
     { "mail_base", "/var/vmail", parse_abspath, OFF(mail_base), 0, 0,
-      "Postfix's virtual_mailbox_base; mailbox paths are relative to it" },
+      "Postfix's `virtual_mailbox_base`: `mailboxes.cdb` paths are relative to it" },
     { "sync_interval", "600", parse_duration, OFF(sync_interval), 1, 7 * 86400,
-      "seconds between full syncs" },
+      "seconds between full syncs (s/m/h/d suffixes accepted). In persist mode, between "
+      "full refreshes: changes wait while one runs, so hours (`1d`) there, not minutes" },
     { "sync_mode", "poll", parse_sync_mode, 0, 0, 0,
-      "poll = full sync every interval; persist = RFC 4533 refreshAndPersist" },
+      "`poll` = full sync every interval; `persist` = RFC 4533 refreshAndPersist, changes "
+      "applied within seconds, full refresh still every `sync_interval`" },
     { "max_shrink", "10%", parse_percent, OFF(max_shrink), 0, 0,
-      "refuse maps that lost more than this share of accounts (or of passwords)" },
+      "refuse to install maps that lost more than this share of accounts, or of accounts "
+      "with a password (a bind that can no longer read the password attribute); "
+      "`mailmaps-sync --force` installs them anyway" },
     { "stale_after", "1800", parse_duration, OFF(stale_after), 1, 365 * 86400,
-      "seconds after which maps are stale and readers ask LDAP first" },
+      "maps older than this are stale: readers go to LDAP first. In persist mode the "
+      "daemon stamps the maps current while its search is alive" },
     { "default_uid", "5000", parse_id, OFF(default_uid), 1, 4294967294u,
-      "uid when the entry has none" },
+      "uid when the entry has none (0 is refused)" },
     { "default_gid", "5000", parse_id, OFF(default_gid), 1, 4294967294u,
-      "gid when the entry has none" },
+      "gid when the entry has none (0 is refused)" },
     { "first_valid_uid", "500", parse_valid_id, OFF(first_valid_uid), 0, 0,
-      "lowest uid an entry may have (as Dovecot's first_valid_uid)" },
+      "lowest uid an entry may give (as Dovecot's `first_valid_uid`); an entry outside the "
+      "range is skipped with a warning. `default_uid` must lie inside" },
     { "last_valid_uid", "0", parse_valid_id, OFF(last_valid_uid), 0, 0,
-      "highest uid an entry may have; 0 = no upper bound" },
+      "highest uid an entry may give; `0` = no upper bound" },
     { "first_valid_gid", "500", parse_valid_id, OFF(first_valid_gid), 0, 0,
-      "lowest gid an entry may have" },
+      "lowest gid an entry may give. `default_gid` must lie inside" },
     { "last_valid_gid", "0", parse_valid_id, OFF(last_valid_gid), 0, 0,
-      "highest gid an entry may have; 0 = no upper bound" },
+      "highest gid an entry may give; `0` = no upper bound" },
     { "home_dirs", "", parse_path_list, 0, 0, 0,
-      "directories homes must lie under, space separated; empty = mail_base" },
+      "directories every home must lie under, space separated; empty = `mail_base`. An "
+      "entry whose home lies elsewhere is skipped with a warning" },
     { "alias_domains", "", parse_domain_list, 0, 0, 0,
-      "domains with aliases or lists but no mailbox, space separated" },
+      "domains that hold aliases or lists but no mailbox, space separated. `domains.cdb` "
+      "holds the domains of mail addresses and these, nothing else: an alias or list "
+      "address in any other domain is dropped with a warning, so an entry cannot make a "
+      "foreign domain local" },
     { "mail_location", "", parse_string, OFF(mail_location), 0, 0,
-      "Dovecot mail field template when the entry has no storage directory" },
+      "Dovecot `mail` field template (`%u` `%n` `%d` `%h`) when the entry has no storage "
+      "directory; empty = `maildir:<mail_base>/<domain>/<local>/Maildir`" },
     { "default_quota", "10G", parse_size, OFF(default_quota), 0, 0,
-      "quota when the entry has none; 0 = unlimited" },
+      "quota when the entry has none (K/M/G/T suffixes); `0` = unlimited" },
     { "quota_rules", "Trash:+500M Junk:+500M", parse_quota_rules, 0, 0, 0,
-      "per-folder quota rules in Dovecot's syntax" },
+      "per-folder rules in Dovecot's syntax (`+N` = extra room, `ignore` = no limit); as "
+      "in Dovecot, a folder rule adds to the base limit and a base of 0 (unlimited) "
+      "ignores them" },
     { "quota_grace", "10%", parse_grace, 0, 0, 0,
-      "as Dovecot's quota_grace: a share of the base limit or a size" },
+      "as Dovecot's `quota_grace`: a mailbox under its limit may take one message that "
+      "ends up this much over it (a share of the base limit, or a size). Dovecot 2.4's "
+      "`quota_storage_grace` is a size (default 10M): set the same size here (`quota_grace "
+      "= 10M`) so that the policy daemon and Dovecot agree" },
     { "recipient_delimiter", "+", parse_delimiter, OFF(recipient_delimiter), 0, 0,
-      "characters that start an address extension naming a folder" },
+      "characters that start an address extension naming a folder "
+      "(`alice+Junk@example.com`)" },
     { "default_password_scheme", "CRYPT", parse_name, OFF(default_password_scheme), 0, 0,
-      "scheme of a password hash without a {SCHEME} prefix" },
+      "the scheme Dovecot assumes for a password hash without a `{SCHEME}` prefix" },
     { "policy_listen", "unix:/run/mailmaps/policy.sock", parse_listen, 0, 0, 0,
-      "policy daemon addresses: unix:PATH and inet:HOST:PORT" },
+      "where `mailmaps-policyd` listens: `unix:PATH` and `inet:HOST:PORT`, space separated" },
     { "policy_socket_mode", "0660", parse_mode, OFF(policy_socket_mode), 0, 0,
-      "mode of the policy daemon's unix sockets" },
+      "permissions of the unix sockets (Postfix's smtpd must be able to connect)" },
     { "policy_socket_group", "postfix", parse_name, OFF(policy_socket_group), 1, 0,
-      "group of the policy daemon's unix sockets" },
+      "group of the unix sockets" },
     { "policy_workers", "1", parse_uint, OFF(policy_workers), 1, 64,
-      "processes answering requests; one per CPU for the highest throughput" },
+      "processes answering requests (1 to 64); one per CPU for the highest throughput. "
+      "With more than one, a master process holds the sockets, forwards signals and "
+      "restarts a worker that dies" },
     { "quota_usage", "maildir:%h/Maildir/maildirsize", parse_usage, 0, 0, 0,
-      "where usage comes from: maildir:TEMPLATE or redis:HOST:PORT[,HOST:PORT...][/DB]" },
+      "where current usage comes from: `maildir:TEMPLATE` (Dovecot's `maildirsize`; an "
+      "absolute path or one starting with `%h`; `%h` home, `%u` user, `%d` domain, `%n` "
+      "local part, `%%` a `%`) or `redis:HOST:PORT[,HOST:PORT...][/DB]` (Dovecot's "
+      "`quota_clone` counter `<user>/quota/storage`; several addresses, a primary and its "
+      "replicas, are tried in order)" },
     { "redis_password_file", "", parse_abspath, OFF(redis_password_file), 1, 0,
-      "file holding the Redis password, or an ACL user and password" },
+      "file holding the Redis password (`AUTH`), or an ACL user and its password separated "
+      "by a space (Redis 6); one trailing newline stripped; empty = no `AUTH`" },
     { "overquota_reply", "552 5.2.2 Mailbox full", parse_reply, OFF(overquota_reply), 0, 0,
-      "the reply for a recipient over quota" },
+      "what an over-quota recipient gets: a 4xx or 5xx SMTP reply in ASCII, at most 500 "
+      "bytes (an enhanced status code must be of the same class)" },
     { "policy_on_error", "dunno", parse_on_error, 0, 0, 0,
-      "dunno or defer when usage or user data cannot be had" },
+      "`dunno` or `defer` when usage or user data cannot be had" },
     { "policy_metrics_file", "", parse_abspath, OFF(policy_metrics_file), 1, 0,
-      "Prometheus textfile the policy daemon rewrites every 10 s; empty = none" },
+      "the policy daemon's metrics in Prometheus text format, rewritten atomically every "
+      "10 s (with `policy_workers` > 1, the sum of all workers): requests, answers by "
+      "action, errors, LDAP fallbacks and failures, usage source (Redis) errors, usage "
+      "files not found, and a latency histogram. For node_exporter's textfile collector "
+      "the file lies in its directory and its name ends in `.prom`, e.g. "
+      "`/var/lib/prometheus/node-exporter/mailmaps-policyd.prom`; empty = none" },
 };
 #define SETTING_COUNT (sizeof(settings) / sizeof(settings[0]))
+
+/* The headings of the documentation, each before its first setting: a row
+ * added inside a group needs nothing here. */
+static const struct {
+    const char *first, *title;
+} groups[] = {
+    { "ldap_uri", "LDAP" },
+    { "maps_dir", "Maps and the sync" },
+    { "default_uid", "From entry to records" },
+    { "policy_listen", "The quota policy daemon" },
+};
 
 /* conf_setting_count - rows in the table */
 size_t conf_setting_count(void)
@@ -815,10 +874,25 @@ const char *conf_setting_default(size_t i)
     return i < SETTING_COUNT ? settings[i].def : NULL;
 }
 
-/* conf_setting_description - the one-line explanation of row i */
+/* conf_setting_description - the explanation of row i */
 const char *conf_setting_description(size_t i)
 {
     return i < SETTING_COUNT ? settings[i].desc : NULL;
+}
+
+/* conf_setting_required - row i has no default: a file must set it */
+bool conf_setting_required(size_t i)
+{
+    return i < SETTING_COUNT && settings[i].parse == parse_required;
+}
+
+/* conf_setting_group - the heading that row i starts, or NULL */
+const char *conf_setting_group(size_t i)
+{
+    for (size_t g = 0; i < SETTING_COUNT && g < sizeof(groups) / sizeof(groups[0]); g++)
+        if (strcmp(groups[g].first, settings[i].name) == 0)
+            return groups[g].title;
+    return NULL;
 }
 
 /* find - the row for name, or NULL */

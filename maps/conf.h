@@ -136,14 +136,20 @@ bool conf_id_valid(const struct conf *cfg, bool is_gid, unsigned long long id);
 bool conf_alias_domain(const struct conf *cfg, const char *domain, size_t len);
 
 /* conf_setting_count / conf_setting_name - the settings the parser knows
- * (for the documentation check and `mailmaps config`), in the order of the
+ * (for the documentation and `mailmaps settings`), in the order of the
  * documentation. conf_setting_default is the default as a file would write
  * it ("" for empty and for the required ldap_base); conf_setting_description
- * a one-line explanation. Static strings; NULL for i out of range. */
+ * the explanation: one line, `code` in backquotes, no final period (the
+ * generator of the documentation, tests/tools/settingsdoc, adds it);
+ * conf_setting_group the heading of the group that row i starts (NULL
+ * inside a group). Static strings; NULL for i
+ * out of range. conf_setting_required: a file must set row i. */
 size_t conf_setting_count(void);
 const char *conf_setting_name(size_t i);
 const char *conf_setting_default(size_t i);
 const char *conf_setting_description(size_t i);
+const char *conf_setting_group(size_t i);
+bool conf_setting_required(size_t i);
 
 /* conf_read_secret - read the bind password file: one trailing newline
  * stripped. A file others may read or write (mode & 0007) is refused, the

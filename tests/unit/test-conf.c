@@ -283,8 +283,11 @@ static void test_names(void)
         is_str(conf_setting_default(i), defaults[j].def ? defaults[j].def : "",
                "%s: conf_setting_default", n);
         const char *desc = conf_setting_description(i);
-        ok(desc != NULL && desc[0] != '\0' && strlen(desc) < 80 && strchr(desc, '\n') == NULL,
-           "%s: a one-line description", n);
+        size_t dl = desc ? strlen(desc) : 0, ticks = 0;
+        for (size_t k = 0; k < dl; k++)
+            ticks += desc[k] == '`';
+        ok(dl > 0 && strchr(desc, '\n') == NULL && desc[dl - 1] != '.' && ticks % 2 == 0,
+           "%s: a description on one line, no final period, `code` closed", n);
 
         char text[512], err[CONF_ERRSZ];
         struct conf cfg;
