@@ -9,7 +9,7 @@
  *
  * Every wait is bounded: ldap_result() ticks every TICK_MS so signals,
  * the batch timer and the full-resync timer run, and a refresh that stops
- * sending for stall_after seconds is abandoned (libldap's ldap_sync_init()
+ * sending for three times ldap_timeout is abandoned (libldap's ldap_sync_init()
  * would block here forever, hence our own loop). */
 
 #include <errno.h>

@@ -675,8 +675,8 @@ static bool home_allowed(const struct conf *cfg, const char *home)
     return false;
 }
 
-/* account_trust_check - the per-account rules of design.md "Directory data
- * is untrusted" */
+/* account_trust_check - the per-account rules of "Directory data is
+ * untrusted" (the README's "From entry to records") */
 int account_trust_check(const struct conf *cfg, const struct account *a, char *why,
                         size_t whysz)
 {
@@ -1091,7 +1091,7 @@ int account_userrec_ctx_init(struct account_userrec_ctx *ctx, const struct conf 
     memset(ctx, 0, sizeof(*ctx));
     ctx->cfg = cfg;
     if ((n = mail_base_clean(cfg, base, sizeof(base), &why)) < 0) {
-        /* reported by every account_userrec_fast call, as before */
+        /* not fatal here: every account_userrec_fast call reports it */
         ctx->base_why = why;
         n = 0;
         base[0] = '\0';

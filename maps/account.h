@@ -1,8 +1,8 @@
 #ifndef MAILMAPS_ACCOUNT_H
 #define MAILMAPS_ACCOUNT_H
 
-/* One LDAP entry -> one mail account: the mapping that design.md "From entry
- * to records (exactly)" fixes, shared by the sync and every LDAP fallback.
+/* One LDAP entry -> one mail account: the mapping that the README's "From
+ * entry to records" fixes, shared by the sync and every LDAP fallback.
  *
  * An entry is skipped (with one warning naming its DN) when:
  *   - the mail attribute is missing, has several values, or is not a valid
@@ -67,8 +67,8 @@ int account_from_entry(const struct conf *cfg, const struct entry *e,
                        struct account *a, account_warn_fn *warn, void *ctx,
                        char *err, size_t errsz);
 
-/* account_trust_check - the rules of design.md "Directory data is
- * untrusted" that one account can break alone: its local part is no path
+/* account_trust_check - the rules of "Directory data is untrusted" (the
+ * README's "From entry to records") that one account can break alone: its local part is no path
  * component ("." "..", '/'); home has no ':' or '%' and lies strictly
  * below one of home_dirs (conf_home_dir); the mailbox has no ':' or '%';
  * nor has the address when mail_location is expanded with it; uid and

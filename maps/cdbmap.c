@@ -68,7 +68,7 @@ static void cdbmap_release(struct cdbmap *map)
 
 /* cdbmap_check_toc - every hash table must lie inside the file, after the
  * data. tinycdb checks a table only when a lookup lands on it; checking
- * all 256 now turns a damaged file into BROKEN at open time. */
+ * all 256 here turns a damaged file into BROKEN at open time. */
 static const char *cdbmap_check_toc(const struct cdb *cdb, unsigned fsize, int *table_r)
 {
     const unsigned char *toc = cdb_get(cdb, CDBMAP_TOC_SIZE, 0);

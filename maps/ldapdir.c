@@ -435,8 +435,8 @@ static bool ldapdir_scheme_is(const char *uri, const char *scheme)
     return strncasecmp(uri, scheme, n) == 0 && strncmp(uri + n, "://", 3) == 0;
 }
 
-/* ldapdir_tls_setup - per-handle TLS options; they take effect only with
- * a new TLS context, created last (pitfalls.md) */
+/* ldapdir_tls_setup - per-handle TLS options; libldap applies them only to
+ * a TLS context made after them (LDAP_OPT_X_TLS_NEWCTX), so that comes last */
 static int ldapdir_tls_setup(struct ldapdir *dir, LDAP *ld, char *why, size_t whysz)
 {
     const char *ca = dir->cfg->ldap_tls_ca_file;
@@ -459,7 +459,7 @@ static int ldapdir_tls_setup(struct ldapdir *dir, LDAP *ld, char *why, size_t wh
  * fetches up to LDAPDIR_READAHEAD bytes per read() and tells libldap that
  * data is ready while some is left. It never reads the socket while it
  * still holds bytes (a short read is fine for libldap, which then polls
- * with the timeout as before).
+ * with the operation's timeout, as it would without this layer).
  *
  * Reading faster than the server writes has its own cost: waiting in
  * poll() for every entry makes each of the server's writes wake us, and
@@ -881,7 +881,8 @@ int ldapdir_entry_deliver(struct ldapdir *dir, LDAPMessage *msg, ldapdir_entry_f
     /* One pass over the entry (ldap_get_values_len() would rescan it from
      * the start for every attribute and copy every value). */
     if (ldap_get_dn_ber(dir->ld, msg, &ber, &dn) != LDAP_SUCCESS) {
-        /* The DN or the start of the attribute list: word it as before. */
+        /* The DN or the start of the attribute list is undecodable: name the
+         * entry by ldap_get_dn(), which reads the DN alone, if it can. */
         char *s = ldap_get_dn(dir->ld, msg);
         if (s == NULL)
             return ldapdir_errf(err, errsz, "%s: an entry without a readable DN", dir->uri);

@@ -1,7 +1,8 @@
 #ifndef MAILMAPS_LOOKUP_H
 #define MAILMAPS_LOOKUP_H
 
-/* One key, answered the way every reader must (design.md "Fallback rules"):
+/* One key, answered the way every reader must (the README's "What an LDAP
+ * fallback answers"):
  *   1. fresh maps that hold the key answer;
  *   2. a key the maps lack, or any key while they are stale or missing, is
  *      asked of LDAP with the sync's own mapping and cross-entry rules

@@ -90,7 +90,7 @@ size_t mapbuild_count(const struct mapbuild *mb);
 size_t mapbuild_removed(const struct mapbuild *mb);
 
 /* mapbuild_resolve - decide which account owns which address and which
- * list memberships count (conflict warnings go to warn now). Needed
+ * list memberships count (conflict warnings go to warn during this call). Needed
  * before mapbuild_emit; adding an account undoes it. counts_r (may be
  * NULL) gets accounts, dropped and lost. 0, or -1 with a reason. */
 int mapbuild_resolve(struct mapbuild *mb, struct mapbuild_counts *counts_r,

@@ -261,7 +261,7 @@ static int str_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* check_trust - design.md "Directory data is untrusted" on the maps: each
+/* check_trust - "Directory data is untrusted" (README) on the maps: each
  * account by account_check, the accounts together (homes and mailboxes
  * unique, a mail never an alias) by mapbuild's resolution, and every
  * domain in domains.cdb a mailbox domain or one of alias_domains */

@@ -5,7 +5,7 @@
  * users.cdb record decodes, users and mailboxes hold the same keys, every
  * alias points at existing mailboxes, every domain in use is in
  * domains.cdb, the status file's counts and checksum match the files, and
- * the accounts keep the rules of design.md "Directory data is untrusted"
+ * the accounts keep the rules of "Directory data is untrusted" (README)
  * (account_check on each; homes and mailboxes unique; every domain a
  * mailbox domain or one of alias_domains; no '..', '%' in a mail field). */
 

@@ -387,7 +387,7 @@ static int limit_format(const struct quota_limit *l, bool bytes, char *buf, size
     switch (l->kind) {
     case QUOTA_ABSOLUTE:
         /* a byte count needs Dovecot's "B" (storage= defaults to KiB);
-         * 0 stays "0", which design.md fixes for "*:storage=0" */
+         * 0 stays "0": an unlimited base is written "*:storage=0" */
         n = snprintf(buf, bufsz, "%s%llu%s", l->value < 0 ? "-" : "", mag,
                      bytes && mag != 0 ? "B" : "");
         break;

@@ -4,7 +4,7 @@
  *
  * Answers Postfix's check_policy_service with DUNNO, or overquota_reply for
  * a recipient whose mailbox is over its quota for the target folder
- * (design.md "Quota policy"). -f stays in the foreground with logs on
+ * (the README's "The quota policy"). -f stays in the foreground with logs on
  * stderr; -n only checks the configuration; --stdio serves one connection
  * on stdin/stdout (Postfix spawn(8)). SIGHUP reloads the configuration,
  * SIGTERM stops after answering what is in flight. With policy_workers > 1

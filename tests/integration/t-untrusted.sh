@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# t-untrusted - design.md "Directory data is untrusted" against the real
+# t-untrusted - "Directory data is untrusted" (README) against the real
 # servers: entries that try to make a foreign domain local, take another
 # account's address, home or Maildir, run as a system uid/gid, climb out of
 # mail_base or carry a quota nobody can read back. A poll sync, then

@@ -217,7 +217,7 @@ static const struct tcase cases[] = {
       { A("mail", V("alice@example.com")), A("mailGidNumber", V("5"), V("6")) },
       0, NULL, NULL, NULL, NULL, "several values of mailGidNumber" },
 
-    /* directory data is untrusted (design.md) */
+    /* directory data is untrusted (README, "From entry to records") */
     { "local part ..",
       { A("mail", V("..@example.com")) },
       0, NULL, NULL, NULL, NULL, "path component" },

@@ -1,4 +1,4 @@
-/* test-conf - mailmaps.conf: every default against the design's table,
+/* test-conf - mailmaps.conf: every default against the documented table,
  * good and bad values of every type, the error message format
  * "FILE:LINE: NAME: reason", the line format (comments, blanks, indents,
  * CRLF, overlong lines, NUL bytes), conf_load, conf_read_secret and the
@@ -164,7 +164,7 @@ static const char *render(const struct conf *cfg, const char *name)
     return buf;
 }
 
-/* ---- defaults: design.md's settings table ---- */
+/* ---- defaults: the configuration reference's values ---- */
 
 /* Each setting: its default as written in a file, and the parsed value. */
 static const struct {
@@ -174,7 +174,7 @@ static const struct {
     { "ldap_bind_dn", "", "" },
     { "ldap_bind_pw_file", "", "" },
     { "ldap_starttls", "no", "no" },
-    { "ldap_tls_ca_file", "", "" },                 /* not in design.md */
+    { "ldap_tls_ca_file", "", "" },
     { "ldap_timeout", "5", "5" },
     { "ldap_base", NULL, "" },                      /* required */
     { "ldap_filter", "(&(objectClass=PostfixBookMailAccount)(mailEnabled=TRUE))",
@@ -210,16 +210,16 @@ static const struct {
       "2: Trash:storage=+524288000B Junk:storage=+524288000B" },
     { "quota_grace", "10%", "10%" },
     { "recipient_delimiter", "+", "+" },
-    { "default_password_scheme", "CRYPT", "CRYPT" }, /* not in design.md */
+    { "default_password_scheme", "CRYPT", "CRYPT" },
     { "policy_listen", "unix:/run/mailmaps/policy.sock", "unix:/run/mailmaps/policy.sock" },
     { "policy_socket_mode", "0660", "0660" },
     { "policy_socket_group", "postfix", "postfix" },
-    { "policy_workers", "1", "1" },                  /* not in design.md */
+    { "policy_workers", "1", "1" },
     { "quota_usage", "maildir:%h/Maildir/maildirsize", "maildir:%h/Maildir/maildirsize" },
-    { "redis_password_file", "", "" },               /* not in design.md */
+    { "redis_password_file", "", "" },
     { "overquota_reply", "552 5.2.2 Mailbox full", "552 5.2.2 Mailbox full" },
     { "policy_on_error", "dunno", "dunno" },
-    { "policy_metrics_file", "", "" },               /* not in design.md */
+    { "policy_metrics_file", "", "" },
 };
 #define NDEFAULTS (sizeof(defaults) / sizeof(defaults[0]))
 

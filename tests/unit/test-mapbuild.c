@@ -731,7 +731,7 @@ static const struct tentry attacks[] = {
         A("mailStorageDirectory", V("yyy-box/sub")) } },
 };
 
-/* test_untrusted - design.md "Directory data is untrusted", the rules
+/* test_untrusted - "Directory data is untrusted" (README), the rules
  * across accounts */
 static void test_untrusted(void)
 {

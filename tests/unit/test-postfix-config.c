@@ -390,7 +390,7 @@ static int file_mode(const char *path)
     return stat(path, &st) == 0 ? (int)(st.st_mode & 07777) : -1;
 }
 
-/* entries - names in dir, space separated, sorted by the caller's order */
+/* dir_count - the files in dir whose names do not start with '.', or -1 */
 static int dir_count(const char *dir)
 {
     DIR *d = opendir(dir);

@@ -396,7 +396,7 @@ static void run_limits(void)
           { NULL, 1, INT64_MAX }, { "Big", 1, INT64_MAX }, { "Pct", 1, INT64_MAX },
           { "Low", 0, 0 });
     CHECK("*:storage=8191T Pct:+4294967294%", { "Pct", 1, INT64_MAX });
-    /* the design's example: 10 GB, Trash and Junk +500 MB */
+    /* the defaults: 10 GB, Trash and Junk +500 MB */
     CHECK("*:storage=10737418240B Trash:storage=+524288000B Junk:storage=+524288000B",
           { NULL, 1, 10737418240LL }, { "Trash", 1, 10737418240LL + 524288000LL },
           { "Junk", 1, 10737418240LL + 524288000LL });
