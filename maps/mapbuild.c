@@ -1624,7 +1624,7 @@ static int emit_accounts(const struct mapbuild *mb, const struct resolve *r, str
         if (map == MAP_MAILBOXES) {
             put(o, map, a.mail, strlen(a.mail), a.mailbox, strlen(a.mailbox));
         } else {
-            long n = account_userrec_fast(&mb->uc, &a, &buf, &bufsz, err, errsz);
+            long n = account_userrec_encode(&mb->uc, &a, &buf, &bufsz, err, errsz);
             if (n < 0) {
                 rc = -1;
                 break;
