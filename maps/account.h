@@ -133,8 +133,9 @@ int account_userrec_home(const struct account_userrec_ctx *ctx, const char *mail
  * for the next account: it is sized for the worst case of escaping, so a
  * sync reallocates it a few times, not once per account). Returns the
  * length (no NUL inside; one is appended), or -1 with a reason in err, in
- * this order: a bad mail_base, no home, the mail field too long, a quota
- * rule that cannot be formatted, no memory. */
+ * this order: a bad mail_base, a->home NULL (reported as out of memory:
+ * that is how an account loses it), the mail field too long, a quota rule
+ * that cannot be formatted, no memory. */
 long account_userrec_encode(const struct account_userrec_ctx *ctx, const struct account *a,
                             char **buf, size_t *bufsz, char *err, size_t errsz);
 
