@@ -258,8 +258,32 @@ static void run_roundtrip(void)
     userrec_free(&back);
 }
 
+/* run_value_put - the escaping writers share: runs copied, each of the
+ * four bytes as its two-byte escape, nothing else touched */
+static void run_value_put(void)
+{
+    static const struct { const char *in, *want; } t[] = {
+        { "", "" },
+        { "plain /path", "plain /path" },
+        { "\\", "\\\\" },
+        { "a\tb\nc\rd\\e", "a\\tb\\nc\\rd\\\\e" },
+        { "\t\t", "\\t\\t" },
+        { "%:=,", "%:=," },
+    };
+    char out[64];
+
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        memset(out, 'X', sizeof(out));
+        char *end = userrec_value_put(out, t[i].in);
+        is_int(end - out, (long)strlen(t[i].want), "value_put %zu: length", i);
+        ok(memcmp(out, t[i].want, strlen(t[i].want)) == 0 && *end == 'X',
+           "value_put %zu: bytes, no NUL written", i);
+    }
+}
+
 int main(void)
 {
+    run_value_put();
     run_decode();
     run_limits();
     run_build();
