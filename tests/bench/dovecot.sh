@@ -5,7 +5,7 @@
 # process), on the same users; the auth process's memory; the driver's own
 # lookup cost; how soon a replaced users.cdb is in use.
 #
-# Set-up (tests/integration/lib.sh): a private slapd loaded with slapadd -q
+# Set-up (tests/lib/): a private slapd loaded with slapadd -q
 # with N accounts (MAILMAPS_BENCH_ACCOUNTS, default 1,000,000; gen_users,
 # one domain); mailmaps-sync --once makes the maps; the passwd-file is made
 # from `mailmaps dump users`, so it holds the same users with the same
@@ -46,8 +46,8 @@
 
 # slapd's per-operation "stats" log would cost the ldap driver's run.
 SLAPD_DEBUG=${SLAPD_DEBUG:-0}
-# shellcheck source=tests/integration/lib.sh
-. "$(dirname "$0")/../integration/lib.sh"
+# shellcheck source=tests/lib/harness.sh
+. "$(dirname "$0")/../lib/harness.sh"
 
 N=${MAILMAPS_BENCH_ACCOUNTS:-1000000}
 CONNS=${MAILMAPS_BENCH_CONNS:-8}

@@ -69,8 +69,8 @@
 #
 # Usage: bash tests/bench/policy.sh   (make bench runs it via tests/bench/run)
 
-# shellcheck source=tests/integration/lib.sh
-. "$(dirname "$0")/../integration/lib.sh"
+# shellcheck source=tests/lib/harness.sh
+. "$(dirname "$0")/../lib/harness.sh"
 
 N=${MAILMAPS_BENCH_ACCOUNTS:-1000000}
 SAMPLE=${MAILMAPS_BENCH_SAMPLE:-10}

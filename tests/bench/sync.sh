@@ -3,7 +3,7 @@
 # exporting the directory, how much memory does it take, and how fast does
 # an added account reach the maps in persist mode?
 #
-# A private slapd (tests/integration/lib.sh) is loaded with slapadd -q with
+# A private slapd (tests/lib/) is loaded with slapadd -q with
 # N accounts (MAILMAPS_BENCH_ACCOUNTS, default 1,000,000; gen_users spread
 # over 100 domains). Then, in the same run and interleaved round by round:
 #   - the peer: a bare paged ldapsearch of the same base, filter and
@@ -34,8 +34,8 @@
 #
 # Usage: bash tests/bench/sync.sh   (make bench runs it via tests/bench/run)
 
-# shellcheck source=tests/integration/lib.sh
-. "$(dirname "$0")/../integration/lib.sh"
+# shellcheck source=tests/lib/harness.sh
+. "$(dirname "$0")/../lib/harness.sh"
 
 N=${MAILMAPS_BENCH_ACCOUNTS:-1000000}
 SMALL=${MAILMAPS_BENCH_SMALL:-10000}

@@ -8,7 +8,7 @@
 # snippets: the mailmaps userdb's quota, Maildir++ and quota_clone usage
 # that mailmaps-policyd then reads. Only paths are rewritten (to this
 # build and this test's directory), nothing else.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
 B=$MAILMAPS_BUILD
 C=$MM_TOP/contrib
@@ -116,7 +116,7 @@ fi
 # ---------------------------------------------------------------- slapd
 
 command -v slapd >/dev/null 2>&1 || { skip "slapd snippets" "slapd is not installed"; done_testing; }
-# lib.sh makes the directories, passwords and base entries; the slapd.conf
+# slapd_config makes the directories, passwords and base entries; the slapd.conf
 # is then rebuilt around the shipped snippet, with the site's own access
 # rules after it as the snippet asks.
 slapd_config

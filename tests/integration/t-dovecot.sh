@@ -2,7 +2,7 @@
 # t-dovecot - a private Dovecot with the "mailmaps" passdb and userdb: user
 # fields, iteration, passwords, an IMAP login, the LDAP fallback, unknown
 # versus temporary failure, and a sync picked up without a reload.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
 SYNC=$MAILMAPS_BUILD/mailmaps-sync
 PLUGIN=$MAILMAPS_BUILD/libauthdb_mailmaps.so

@@ -4,7 +4,7 @@
 # install would add and remove, what max_shrink would say, whether the
 # password attribute is readable, whether the size limit lets the whole
 # directory through; and nothing installed, ever.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
 SYNC=$MAILMAPS_BUILD/mailmaps-sync
 [ -x "$SYNC" ] || skip_all "mailmaps-sync not built"

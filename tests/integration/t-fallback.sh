@@ -5,7 +5,7 @@
 # the same directory gives, or a temporary failure where a few entries
 # cannot decide; never an address, domain or directory the sync would
 # not give. Then what a fallback answer costs (searches, time).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
 SYNC=$MAILMAPS_BUILD/mailmaps-sync
 CLI=$MAILMAPS_BUILD/mailmaps

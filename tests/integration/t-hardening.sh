@@ -9,7 +9,7 @@
 # a real slapd, the files a sync writes: a symlink at the lock is not
 # followed, temp files a killed writer left are removed (and nothing
 # else), the modes are the ones asked for.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
 B=$MAILMAPS_BUILD
 [ -x "$B/mailmaps-sync" ] && [ -x "$B/mailmaps-policyd" ] || skip_all "programs not built"

@@ -1,6 +1,6 @@
 # t-harness.sh - the integration harness itself: every private server starts,
 # answers, and is gone again afterwards, also after a signal or a bail-out.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
 # ---- slapd: 1,200 accounts behind the default size limit of 500
 gen_users 1200 --disabled 2 --domains 3 >"$MM_TMP/users.ldif"
@@ -142,7 +142,7 @@ check_fails "stop_redis: nothing answers any more" redis-cli -h 127.0.0.1 -p "$R
 child_test() {
     local mode=$1 info="$MM_TMP/child-$1.info"
     MAILMAPS_KEEP_TMP=0 MM_MODE=$mode MM_INFO=$info bash -c '
-        . "$MM_TOP/tests/integration/lib.sh"
+        . "$MM_TOP/tests/lib/harness.sh"
         start_slapd
         start_redis
         if [ "$MM_MODE" = term ] && need_root; then

@@ -3,7 +3,7 @@
 # truncated search that must fail, key searches (mail, alias, list, hostile
 # input), SASL EXTERNAL over ldapi, reconnecting, dead servers within the
 # timeout, StartTLS.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
 LDAPDUMP=$MAILMAPS_BUILD/tests/tools/ldapdump
 [ -x "$LDAPDUMP" ] || fail_fast "$LDAPDUMP is missing: make test-tools"

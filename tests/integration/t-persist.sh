@@ -2,7 +2,7 @@
 # t-persist - sync_mode = persist against a real slapd with syncprov: adds,
 # changes, renames and deletes reach the maps within seconds; a killed
 # daemon resumes from its cookie; a slapd restart is survived.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
 SYNC=$MAILMAPS_BUILD/mailmaps-sync
 [ -x "$SYNC" ] || skip_all "mailmaps-sync not built"

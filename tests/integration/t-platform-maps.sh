@@ -5,7 +5,7 @@
 # $MAILMAPS_PLATFORM_OUT/maps.sum, and tests/check fails unless every
 # release wrote the same bytes. Here: one sync, and a second one from the
 # same directory gives the same files.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
 SYNC=$MAILMAPS_BUILD/mailmaps-sync
 [ -x "$SYNC" ] || skip_all "mailmaps-sync not built"

@@ -4,7 +4,7 @@
 # maildirsize files, the latency histogram), the warning for a missing
 # maildirsize, the flush at stop; with policy_workers = 2 the master's sum
 # of both workers, kept across a worker that dies; check_mailmaps --policy.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
 POLICYD=$MAILMAPS_BUILD/mailmaps-policyd
 SYNC=$MAILMAPS_BUILD/mailmaps-sync

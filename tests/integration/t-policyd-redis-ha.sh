@@ -3,7 +3,7 @@
 # that want a password (requirepass, then a Redis 6 ACL user), and a
 # primary with a replica: quota_usage lists both, the primary is killed,
 # and the answers go on from the replica.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
 POLICYD=$MAILMAPS_BUILD/mailmaps-policyd
 SYNC=$MAILMAPS_BUILD/mailmaps-sync

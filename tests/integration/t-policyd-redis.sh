@@ -4,7 +4,7 @@
 # takes mail for a user until its quota refuses more; mailmaps-policyd with
 # quota_usage = redis:... then refuses that user at RCPT, follows expunges,
 # and survives Redis going away and coming back.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
 POLICYD=$MAILMAPS_BUILD/mailmaps-policyd
 SYNC=$MAILMAPS_BUILD/mailmaps-sync

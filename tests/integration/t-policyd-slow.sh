@@ -8,7 +8,7 @@
 # its users get policy_on_error at once after the first timeout. A client
 # that sends a request one byte at a time is cut off at the request timeout
 # counted from its first byte.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
 POLICYD=$MAILMAPS_BUILD/mailmaps-policyd
 SYNC=$MAILMAPS_BUILD/mailmaps-sync

@@ -3,7 +3,7 @@
 # and END-OF-MESSAGE, folder rules, aliases, unknown users; bad clients;
 # SIGHUP; policy_workers (a master and two workers); Redis as the usage
 # source; valgrind.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
 POLICYD=$MAILMAPS_BUILD/mailmaps-policyd
 SYNC=$MAILMAPS_BUILD/mailmaps-sync

@@ -9,7 +9,7 @@
 # Entries that attack other accounts (an alias in gmail.com, an alias on
 # another's mail, storage or home in another's directory) get nothing
 # from the ldap: tables that the rules of the maps would not give them.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
 SYNC=$MAILMAPS_BUILD/mailmaps-sync
 CLI=$MAILMAPS_BUILD/mailmaps

@@ -3,7 +3,7 @@
 # SIGHUP, keeps the maps through an LDAP outage (logging it once, not per
 # attempt), recovers, and stops cleanly on SIGTERM. Also: the maps do not
 # depend on the order in which the server returns entries.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
 SYNC=$MAILMAPS_BUILD/mailmaps-sync
 [ -x "$SYNC" ] || skip_all "mailmaps-sync not built"

@@ -2,7 +2,7 @@
 # t-sync-valgrind - mailmaps-sync and the mailmaps tool under valgrind: no
 # leaks and no memory errors in a full sync, a persist session with changes,
 # a failed sync, and the CLI commands.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
 SYNC=$MAILMAPS_BUILD/mailmaps-sync
 CLI=$MAILMAPS_BUILD/mailmaps

@@ -2,7 +2,7 @@
 # t-sync - mailmaps-sync --once against a real slapd: every account into the
 # maps, checked with Postfix's own reader; bad data skipped; limits, partial
 # results, shrinking and determinism.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
 SYNC=$MAILMAPS_BUILD/mailmaps-sync
 CLI=$MAILMAPS_BUILD/mailmaps

@@ -5,8 +5,8 @@
 # also after a change; with the provider stopped the consumer's node keeps
 # serving and syncing, the provider's node fails and keeps its last maps,
 # and a node with both URIs in ldap_uri fails over to the consumer.
-# shellcheck source=tests/integration/lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/lib/harness.sh
+. "$(dirname "$0")/../lib/harness.sh"
 
 SYNC=$MAILMAPS_BUILD/mailmaps-sync
 CLI=$MAILMAPS_BUILD/mailmaps
@@ -32,7 +32,7 @@ userPassword: $(slappasswd -n -h '{SSHA}' -s "$REPL_PW")
 EOF
 
 slapd_config --syncprov
-# The replicator's limits and read access go into lib.sh's provider config
+# The replicator's limits and read access go into the harness's provider config
 # before its access rules (the first matching rule wins).
 grep -q '^access to attrs=userPassword$' "$SLAPD_CONF" ||
     fail_fast "slapd.conf layout changed: no 'access to attrs=userPassword' line"

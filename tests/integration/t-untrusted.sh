@@ -7,7 +7,7 @@
 # SELECT) and the policy daemon; then the same attacks as ldapmodify on a
 # running persist daemon, a crafted .persist-state, and a bind that lost
 # read access to userPassword (max_shrink).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
 SYNC=$MAILMAPS_BUILD/mailmaps-sync
 CLI=$MAILMAPS_BUILD/mailmaps
