@@ -171,6 +171,8 @@ userdb {
         fi
         sleep 600 &
         register_pid $!
+        # one the test forgets: a new session, not a child of the test
+        (setsid sleep 601 </dev/null >/dev/null 2>&1 & echo $! >"$MM_INFO.lost")
         echo "$MM_TMP $!" >"$MM_INFO"
         if [ "$MM_MODE" = bail ]; then fail_fast "bailing out on purpose"; fi
         wait
@@ -188,6 +190,9 @@ userdb {
     local left
     left=$(pgrep -af "$tmp" ; _mm_alive "$sleeper" && echo "sleep $sleeper")
     is "$left" "" "$mode: no process of the child test is left"
+    local lost
+    read -r lost <"$info.lost"
+    check_fails "$mode: one it started without register_pid is ended too" _mm_alive "$lost"
     check_fails "$mode: the child's temporary directory is removed" test -e "$tmp"
     [ "$mode" = bail ] && like "$(cat "$MM_TMP/child-$mode.log")" '^Bail out! bailing out on purpose' \
         "fail_fast prints Bail out!"

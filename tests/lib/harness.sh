@@ -38,6 +38,8 @@ MM_TMP=$(mktemp -d /tmp/mm.XXXXXX) || { echo "Bail out! mktemp failed"; exit 1; 
 # Postfix and Dovecot daemons run as their own users and must reach into it.
 chmod 0755 "$MM_TMP"
 export MM_TMP
+# tests/run looks for processes a test left running in the directories named here
+[ -z "${MAILMAPS_TEST_LEDGER:-}" ] || echo "$MM_TMP" >>"$MAILMAPS_TEST_LEDGER"
 
 for _mm_part in tap proc slapd mailmaps postfix dovecot redis; do
     # shellcheck source=/dev/null

@@ -119,6 +119,89 @@ free_port() {
     fail_fast "no free loopback port found"
 }
 
+# procs_of NAME=VALUE [DIR...] - the pids, one a line, of the processes
+# that belong to a test: those whose environment holds NAME=VALUE (what
+# every process the test starts inherits), those whose command line names
+# a file in one of DIRs or whose working directory is in one of them (what
+# Postfix and Dovecot start with a scrubbed environment), and every
+# descendant of this shell. This shell and the subshells running this are
+# left out. Only builtins, so the scan starts no process of its own.
+procs_of() (
+    local mark=$1 p pid d a hit line me=$BASHPID
+    shift
+    local -a dirs=() fields env cmd ours=()
+    local -A parent=() self=()
+    # Only absolute paths below /: "/" or "" would name every process.
+    for d in "$@"; do
+        d=${d%/}
+        case "$d" in /?*) dirs+=("$d") ;; esac
+    done
+    for p in /proc/[0-9]*; do
+        pid=${p#/proc/}
+        { read -r line <"$p/stat"; } 2>/dev/null || continue
+        # after "pid (comm) ": state, ppid, ...
+        read -ra fields <<<"${line##*) }"
+        parent[$pid]=${fields[1]}
+    done
+    # this subshell and its parents up to the caller's shell
+    pid=$me
+    while [ -n "$pid" ] && [ "$pid" != 1 ]; do
+        self[$pid]=1
+        [ "$pid" = "$$" ] && break
+        pid=${parent[$pid]:-}
+    done
+    for pid in "${!parent[@]}"; do
+        [ -n "${self[$pid]:-}" ] && continue
+        [ "$pid" = 1 ] && continue
+        hit=0
+        p=${parent[$pid]}
+        while [ -n "$p" ] && [ "$p" != 1 ] && [ "$p" != 0 ]; do
+            if [ "$p" = "$$" ]; then hit=1; break; fi
+            p=${parent[$p]:-}
+        done
+        if [ $hit -eq 0 ]; then
+            env=()
+            { mapfile -d '' env <"/proc/$pid/environ"; } 2>/dev/null
+            for a in "${env[@]}"; do [ "$a" = "$mark" ] && { hit=1; break; }; done
+        fi
+        if [ $hit -eq 0 ] && [ ${#dirs[@]} -gt 0 ]; then
+            cmd=()
+            { mapfile -d '' cmd <"/proc/$pid/cmdline"; } 2>/dev/null
+            cd -P "/proc/$pid/cwd" 2>/dev/null || cd /
+            for d in "${dirs[@]}"; do
+                case "$PWD/" in "$d"/*) hit=1; break ;; esac
+                for a in "${cmd[@]}"; do
+                    case "$a" in "$d" | *"$d"/*) hit=1; break 2 ;; esac
+                done
+            done
+        fi
+        [ $hit -eq 1 ] && ours+=("$pid")
+    done
+    [ ${#ours[@]} -eq 0 ] || printf '%s\n' "${ours[@]}"
+)
+
+# end_pids PID... - TERM (and CONT) to each, up to 5 s for all of them to
+# exit, then KILL what is left; reaps those that are children of this shell
+end_pids() {
+    local pid i=0 alive
+    for pid in "$@"; do
+        case "$pid" in
+        ''|*[!0-9]*|0|1|"$$") echo "end_pids: refusing pid '$pid'" >&2; return 1 ;;
+        esac
+    done
+    kill -TERM "$@" 2>/dev/null
+    kill -CONT "$@" 2>/dev/null
+    while [ $i -lt 50 ]; do
+        alive=0
+        for pid in "$@"; do _mm_alive "$pid" && { alive=1; break; }; done
+        [ $alive -eq 0 ] && break
+        sleep 0.1; i=$((i + 1))
+    done
+    for pid in "$@"; do _mm_alive "$pid" && kill -KILL "$pid" 2>/dev/null; done
+    for pid in "$@"; do wait "$pid" 2>/dev/null; done
+    return 0
+}
+
 # _mm_cleanup - the EXIT trap: stop everything, remove the temporary directory
 _mm_cleanup() {
     local rc=$? pid f
@@ -132,6 +215,18 @@ _mm_cleanup() {
     stop_postfix >/dev/null 2>&1
     stop_slapd >/dev/null 2>&1
     stop_redis >/dev/null 2>&1
+    # Whatever is still running was started by the test without being
+    # registered, or by a server as a child of its own (spawn(8)): end it.
+    local left
+    left=$(procs_of "MM_TMP=$MM_TMP" "$MM_TMP")
+    if [ -n "$left" ]; then
+        diag "ending what the test left running:" \
+            "$(ps -o pid=,args= -p "$(echo $left | tr ' ' ,)" 2>/dev/null)" >&"$_mm_out"
+        # shellcheck disable=SC2086 # a list of pids
+        end_pids $left
+    fi
+    # Reap every child of this shell, so that none outlives the test.
+    for pid in $(jobs -p); do wait "$pid" 2>/dev/null; done
     if [ "$_mm_done" -eq 0 ] && [ "$_mm_n" -gt 0 ]; then
         # Ended without done_testing (an error, a signal): say so in TAP.
         printf '1..%d\n' "$_mm_n" >&"$_mm_out"
