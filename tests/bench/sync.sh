@@ -107,17 +107,8 @@ measure() {
 
 # write_conf - FILE URI PAGE MAPS_DIR MODE
 write_conf() {
-    cat >"$1" <<EOF
-ldap_uri = $2
-ldap_bind_dn = $LDAP_SYNC_DN
-ldap_bind_pw_file = $LDAP_SYNC_PW_FILE
-ldap_base = $LDAP_BASE
-ldap_page_size = $3
-maps_dir = $4
-mail_base = /var/vmail
-sync_mode = $5
-sync_interval = 86400
-EOF
+    write_mailmaps_conf "$1" "ldap_uri = $2" -ldap_timeout "ldap_page_size = $3" \
+        "maps_dir = $4" "mail_base = /var/vmail" "sync_mode = $5" "sync_interval = 86400"
 }
 
 # bare_search - set SEARCH to the peer's command line: URI PAGE

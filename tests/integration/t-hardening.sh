@@ -19,16 +19,9 @@ CONF=$MM_TMP/mailmaps.conf
 # conf URI [name = value]... - a configuration binding with $PW
 conf() {
     local uri=$1; shift
-    {
-        echo "ldap_uri = $uri"
-        echo "ldap_base = dc=example,dc=com"
-        echo "ldap_bind_dn = cn=sync,dc=example,dc=com"
-        echo "ldap_bind_pw_file = $PW"
-        echo "ldap_timeout = 1"
-        echo "maps_dir = $MM_TMP/maps"
-        echo "sync_interval = 3600"
-        for l in "$@"; do echo "$l"; done
-    } >"$CONF"
+    write_mailmaps_conf "$CONF" "ldap_uri = $uri" "ldap_base = dc=example,dc=com" \
+        "ldap_bind_dn = cn=sync,dc=example,dc=com" "ldap_bind_pw_file = $PW" \
+        "ldap_timeout = 1" "maps_dir = $MM_TMP/maps" "sync_interval = 3600" "$@"
 }
 
 # run PROG ARGS... - output in $OUT, exit status in $RC

@@ -8,9 +8,7 @@
 # shellcheck source=tests/lib/harness.sh
 . "$(dirname "$0")/../lib/harness.sh"
 
-SYNC=$MAILMAPS_BUILD/mailmaps-sync
-CLI=$MAILMAPS_BUILD/mailmaps
-[ -x "$SYNC" ] && [ -x "$CLI" ] || skip_all "mailmaps-sync or mailmaps not built"
+sync_test_setup
 
 # The account the consumer replicates as: reads everything (userPassword
 # too, or node B's users.cdb would have no passwords and the sync account
@@ -149,17 +147,9 @@ like "$(ldapadd -x -H "$CONSUMER_URI" -D "$LDAP_SYNC_DN" -y "$LDAP_SYNC_PW_FILE"
 
 # node_conf NAME URIS [SETTING...] - mailmaps.conf of node NAME, maps in maps-NAME
 node_conf() {
-    local name=$1 uris=$2 x; shift 2
-    {
-        echo "ldap_uri = $uris"
-        echo "ldap_bind_dn = $LDAP_SYNC_DN"
-        echo "ldap_bind_pw_file = $LDAP_SYNC_PW_FILE"
-        echo "ldap_base = $LDAP_BASE"
-        echo "ldap_timeout = 3"
-        echo "maps_dir = $MM_TMP/maps-$name"
-        echo "mail_base = /var/vmail"
-        for x in "$@"; do echo "$x"; done
-    } >"$MM_TMP/$name.conf"
+    local name=$1 uris=$2; shift 2
+    write_mailmaps_conf "$MM_TMP/$name.conf" "ldap_uri = $uris" \
+        "maps_dir = $MM_TMP/maps-$name" "mail_base = /var/vmail" "$@"
 }
 node_sync() { "$SYNC" -c "$MM_TMP/$1.conf" --once >>"$MM_TMP/$1.log" 2>&1; }
 node_status() { "$CLI" -c "$MM_TMP/$1.conf" status; }

@@ -247,3 +247,13 @@ doveadm_c() {
     fi
 }
 
+
+# dovecot_test_setup - the start of a test of the Dovecot driver: PLUGIN,
+# this build's auth module; skip_all unless it is built, the test runs as
+# root and Dovecot is installed
+dovecot_test_setup() {
+    PLUGIN=$MAILMAPS_BUILD/libauthdb_mailmaps.so
+    [ -f "$PLUGIN" ] || skip_all "libauthdb_mailmaps.so not built"
+    need_root || skip_all "a private Dovecot needs root"
+    command -v doveadm >/dev/null 2>&1 || skip_all "dovecot-core is not installed"
+}

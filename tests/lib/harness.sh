@@ -15,15 +15,20 @@
 #             diag MSG | fail_fast MSG | skip_all REASON | done_testing
 # proc.sh     free_port VAR | wait_for SECS CMD... | wait_port PORT [SECS]
 #             register_pid PID | register_pidfile FILE | need_root
+#             procs_of NAME=VALUE [DIR...] | end_pids PID...
 #             valgrind_start PORT CMD... / valgrind_stop
 # slapd.sh    start_slapd / stop_slapd / restart_slapd, slapd_config,
 #             slapd_load_ldif, ldap_add_ldif, ldap_modify_ldif, ldapsearch_sync
-# mailmaps.sh write_mailmaps_conf, write_policyd_conf, account_ldif, gen_users
+# mailmaps.sh write_mailmaps_conf, write_policyd_conf, write_shared_conf,
+#             account_ldif, bob_ldif, gen_users, sync_once, sync_ok,
+#             sync_test_setup, policyd_test_setup, policy_ask, start_policyd,
+#             policyd_workers_started, write_maildirsize
 # postfix.sh  start_postfix / stop_postfix / postfix_reload, postmap_q,
 #             postmap_conf, postfix_conf_settled, smtp_rcpt PORT FROM RCPT [SIZE],
 #             smtp_greeting PORT
 # dovecot.sh  start_dovecot / stop_dovecot, doveadm_c, dovecot_private_auth_modules,
-#             dovecot_24, dovecot_auth_conf, dovecot_quota_conf, imap_login
+#             dovecot_24, dovecot_auth_conf, dovecot_quota_conf, imap_login,
+#             dovecot_test_setup
 # redis.sh    start_redis / stop_redis, start_redis_more, redis_cli
 #
 # The harness does not set -e or -u for the test; it is written to work

@@ -9,10 +9,11 @@ MM_USER_PW=secret
 MM_USER_PW_HASH='{CRYPT}$6$ggehCzBareJdv.1Z$x3fxJLCREtRhVZEXdHtEFP5CbIaDa82bguIumE9eIToSTByaW17pV8Q/c5sh1JCS88M9tVkwGuIw/d3UMpLQW1'
 export MM_USER_PW MM_USER_PW_HASH
 
-# write_mailmaps_conf FILE [name = value]... - a mailmaps.conf for the
-# private slapd (URI, sync account, base, ldap_timeout = 3), then the given
-# settings; a later setting replaces an earlier one of the same name (the
-# parser refuses a setting given twice)
+# write_mailmaps_conf FILE [name = value | -name]... - a mailmaps.conf for
+# the private slapd (URI, sync account, base, ldap_timeout = 3), then the
+# given settings; a later setting replaces an earlier one of the same name
+# (the parser refuses a setting given twice), "-name" leaves that setting
+# out, an empty argument is ignored
 write_mailmaps_conf() {
     local file=$1; shift
     local lines=(
@@ -21,10 +22,17 @@ write_mailmaps_conf() {
         "ldap_bind_pw_file = $LDAP_SYNC_PW_FILE"
         "ldap_base = $LDAP_BASE"
         "ldap_timeout = 3"
-        "$@"
     )
+    local a drop=" "
+    for a in "$@"; do
+        case "$a" in
+            -*) drop="$drop${a#-} " ;;
+            *) lines+=("$a") ;;
+        esac
+    done
     local i j
     for ((i = 0; i < ${#lines[@]}; i++)); do
+        case "$drop" in *" ${lines[i]%% =*} "*) lines[i]=""; continue ;; esac
         for ((j = i + 1; j < ${#lines[@]}; j++)); do
             if [ "${lines[i]%% =*}" = "${lines[j]%% =*}" ]; then lines[i]=""; break; fi
         done
@@ -41,15 +49,73 @@ write_policyd_conf() {
         "policy_socket_group = root" "$@"
 }
 
-# account_ldif UID [LINE...] - an enabled mail account UID@example.com as
-# LDIF for ldapadd, with any further attribute lines
+# write_shared_conf FILE [name = value]... - write_mailmaps_conf for maps
+# that Dovecot's processes read too: $MAPS as maps_dir with maps_group
+# dovecot (when that group exists), $VMAIL as mail_base (made, open to
+# Dovecot's users); the file readable by all, as Dovecot's auth process
+# reads it
+write_shared_conf() {
+    local file=$1 group=""; shift
+    getent group dovecot >/dev/null && group="maps_group = dovecot"
+    write_mailmaps_conf "$file" "maps_dir = $MAPS" "$group" "mail_base = $VMAIL" "$@"
+    chmod 0644 "$file"
+    mkdir -p "$VMAIL"
+    chmod 0777 "$VMAIL"
+}
+
+# account_ldif [--mail ADDRESS] [--name NAME] [--disabled] UID [LINE...] -
+# a mail account as LDIF for ldapadd or slapadd: uid=UID under
+# ou=people, mail ADDRESS (default UID@example.com), cn and sn NAME
+# (default UID), mailEnabled TRUE (FALSE with --disabled), then each LINE
+# ("attribute: value") as it is
 account_ldif() {
-    local uid=$1 line; shift
+    local mail="" name="" enabled=TRUE uid line
+    while [ $# -gt 0 ]; do
+        case "$1" in
+            --mail) mail=$2; shift ;;
+            --name) name=$2; shift ;;
+            --disabled) enabled=FALSE ;;
+            *) break ;;
+        esac
+        shift
+    done
+    uid=$1; shift
     printf 'dn: uid=%s,%s\nobjectClass: inetOrgPerson\nobjectClass: PostfixBookMailAccount\n' \
         "$uid" "$LDAP_PEOPLE"
-    printf 'uid: %s\ncn: %s\nsn: %s\nmail: %s@example.com\nmailEnabled: TRUE\n' \
-        "$uid" "$uid" "$uid" "$uid"
+    printf 'uid: %s\ncn: %s\nsn: %s\nmail: %s\nmailEnabled: %s\n' \
+        "$uid" "${name:-$uid}" "${name:-$uid}" "${mail:-$uid@example.com}" "$enabled"
     for line in "$@"; do printf '%s\n' "$line"; done
+}
+
+# bob_ldif HOME - the account that uses every attribute of a record:
+# Bob.Smith@Example.COM (mixed case), two aliases (postmaster too), a
+# storage directory, home directory HOME, own uid and gid, quota 1G and a
+# password; ends with a blank line
+bob_ldif() {
+    account_ldif --name Bob --mail Bob.Smith@Example.COM bob \
+        "mailAlias: bobby@example.com" "mailAlias: postmaster@example.com" \
+        "mailStorageDirectory: maildir:/var/vmail/custom/bob/" \
+        "mailHomeDirectory: $1" "mailUidNumber: 6001" "mailGidNumber: 6002" \
+        "mailQuota: 1G" "userPassword: {PLAIN}bobpw" ""
+}
+
+# sync_once [--err FILE] CONF [ARG...] - mailmaps-sync -c CONF --once ARG...;
+# its stderr in FILE (default $MM_TMP/sync.err), its exit status returned
+sync_once() {
+    local err=$MM_TMP/sync.err
+    if [ "$1" = --err ]; then err=$2; shift 2; fi
+    local conf=$1; shift
+    "$MAILMAPS_BUILD/mailmaps-sync" -c "$conf" --once "$@" 2>"$err"
+}
+
+# sync_ok [--err FILE] DESC CONF [ARG...] - sync_once, and one check that
+# it exits 0, with its stderr as the diagnostic when not
+sync_ok() {
+    local err=$MM_TMP/sync.err
+    if [ "$1" = --err ]; then err=$2; shift 2; fi
+    local desc=$1; shift
+    sync_once --err "$err" "$@"
+    is "$?" 0 "$desc" || { diag "$(cat "$err")"; return 1; }
 }
 
 # gen_users - write to stdout an LDIF of N PostfixBookMailAccount entries
@@ -97,3 +163,61 @@ gen_users() {
     }'
 }
 
+
+# sync_test_setup - the start of a test of the sync: SYNC and CLI, the
+# programs (skip_all unless both are built), MAPS, VMAIL and CONF in $MM_TMP
+sync_test_setup() {
+    SYNC=$MAILMAPS_BUILD/mailmaps-sync
+    CLI=$MAILMAPS_BUILD/mailmaps
+    [ -x "$SYNC" ] || skip_all "mailmaps-sync not built"
+    [ -x "$CLI" ] || skip_all "mailmaps not built"
+    MAPS=$MM_TMP/maps
+    VMAIL=$MM_TMP/vmail
+    CONF=$MM_TMP/mailmaps.conf
+}
+
+# policyd_test_setup - sync_test_setup, and POLICYD (skip_all unless it is
+# built and python3 runs the test client)
+policyd_test_setup() {
+    sync_test_setup
+    POLICYD=$MAILMAPS_BUILD/mailmaps-policyd
+    [ -x "$POLICYD" ] || skip_all "mailmaps-policyd not built"
+    command -v python3 >/dev/null 2>&1 || skip_all "python3 missing (test client)"
+}
+
+# policy_ask PORT RCPT [SIZE] [STATE] - the action line the policy daemon on
+# 127.0.0.1:PORT answers to one request (tests/tools/policy_ask.py)
+policy_ask() {
+    python3 "$MM_TOP/tests/tools/policy_ask.py" "$@" 2>&1
+}
+
+# start_policyd [--port PORT] CONF LOG [ARG...] - mailmaps-policyd -f ARG...
+# -c CONF in the background, its output in LOG, its pid in POLICYD_PID,
+# stopped when the test ends; with --port, the test bails out unless it
+# listens on 127.0.0.1:PORT within 10 s
+start_policyd() {
+    local port=""
+    if [ "$1" = --port ]; then port=$2; shift 2; fi
+    local conf=$1 log=$2
+    shift 2
+    "$MAILMAPS_BUILD/mailmaps-policyd" -f "$@" -c "$conf" >"$log" 2>&1 </dev/null &
+    POLICYD_PID=$!
+    register_pid "$POLICYD_PID"
+    [ -z "$port" ] || wait_port "$port" 10 || {
+        _mm_log_tail "$log"
+        fail_fast "mailmaps-policyd -c $conf does not listen on $port"
+    }
+}
+
+# policyd_workers_started LOG N - true once N workers have logged their
+# start in LOG (for wait_for)
+policyd_workers_started() {
+    [ "$(grep -c 'info: worker started' "$1")" -ge "$2" ]
+}
+
+# write_maildirsize USER BYTES - Dovecot's Maildir++ usage file of
+# USER@example.com under $VMAIL: BYTES in 10 messages
+write_maildirsize() {
+    mkdir -p "$VMAIL/example.com/$1/Maildir"
+    printf '0S,0C\n%s 10\n' "$2" >"$VMAIL/example.com/$1/Maildir/maildirsize"
+}
