@@ -5,7 +5,7 @@
 # process), on the same users; the auth process's memory; the driver's own
 # lookup cost; how soon a replaced users.cdb is in use.
 #
-# Set-up (tests/integration/lib.sh): a private slapd loaded with slapadd -q
+# Set-up (tests/lib/): a private slapd loaded with slapadd -q
 # with N accounts (MAILMAPS_BENCH_ACCOUNTS, default 1,000,000; gen_users,
 # one domain); mailmaps-sync --once makes the maps; the passwd-file is made
 # from `mailmaps dump users`, so it holds the same users with the same
@@ -46,8 +46,8 @@
 
 # slapd's per-operation "stats" log would cost the ldap driver's run.
 SLAPD_DEBUG=${SLAPD_DEBUG:-0}
-# shellcheck source=tests/integration/lib.sh
-. "$(dirname "$0")/../integration/lib.sh"
+# shellcheck source=tests/lib/harness.sh
+. "$(dirname "$0")/../lib/harness.sh"
 
 N=${MAILMAPS_BENCH_ACCOUNTS:-1000000}
 CONNS=${MAILMAPS_BENCH_CONNS:-8}
@@ -116,25 +116,17 @@ start_slapd --ldif "$MM_TMP/users.ldif" --maxsize $((2147483648 + N * 16384))
 rm -f "$MM_TMP/users.ldif"
 say "slapd up with $N accounts after $(fsub "$EPOCHREALTIME" "$t0") s"
 
-# write_conf - a mailmaps.conf for maps in DIR: write_conf FILE DIR
+# write_conf - a mailmaps.conf for maps in DIR, readable by Dovecot:
+# write_conf FILE DIR [name = value]...
 write_conf() {
-    cat >"$1" <<EOF
-ldap_uri = $LDAP_URI
-ldap_bind_dn = $LDAP_SYNC_DN
-ldap_bind_pw_file = $LDAP_SYNC_PW_FILE
-ldap_base = $LDAP_BASE
-ldap_page_size = 5000
-maps_dir = $2
-maps_group = dovecot
-mail_base = $VMAIL
-sync_interval = 86400
-stale_after = 86400
-EOF
+    write_mailmaps_conf "$1" -ldap_timeout "ldap_page_size = 5000" "maps_dir = $2" \
+        "maps_group = dovecot" "mail_base = $VMAIL" "sync_interval = 86400" \
+        "stale_after = 86400" "${@:3}"
     chmod 0644 "$1"
 }
 write_conf "$CONF" "$MAPS"
 t0=$EPOCHREALTIME
-"$SYNC" -c "$CONF" --once 2>"$MM_TMP/sync.err" ||
+sync_once "$CONF" ||
     fail_fast "mailmaps-sync --once failed: $(tail -3 "$MM_TMP/sync.err")"
 users=$(sed -n 's/^users=//p' "$MAPS/status")
 [ "$users" = "$N" ] || fail_fast "the maps hold $users users, want $N"
@@ -310,9 +302,9 @@ grep -E 'mailmaps|Out of memory|Fatal' "$DC_LOG" | tail -n 5 | sed 's/^/  log: /
 SMALL=999
 say "memory with $SMALL users"
 SCONF=$MM_TMP/small.conf
-write_conf "$SCONF" "$MM_TMP/smallmaps"
-echo "ldap_filter = (&(objectClass=PostfixBookMailAccount)(mailEnabled=TRUE)(uid=user000*))" >>"$SCONF"
-"$SYNC" -c "$SCONF" --once 2>"$MM_TMP/sync-small.err" ||
+write_conf "$SCONF" "$MM_TMP/smallmaps" \
+    "ldap_filter = (&(objectClass=PostfixBookMailAccount)(mailEnabled=TRUE)(uid=user000*))"
+sync_once --err "$MM_TMP/sync-small.err" "$SCONF" ||
     fail_fast "the small sync failed: $(tail -3 "$MM_TMP/sync-small.err")"
 [ "$(sed -n 's/^users=//p' "$MM_TMP/smallmaps/status")" = "$SMALL" ] ||
     fail_fast "the small maps do not hold $SMALL users"
@@ -349,7 +341,7 @@ mailQuota: 1024
 EOF
 ldap_modify_ldif "$MM_TMP/mod.ldif" || fail_fast "ldapmodify of user000001 failed"
 write_conf "$MM_TMP/mailmaps2.conf" "$MM_TMP/maps2"
-"$SYNC" -c "$MM_TMP/mailmaps2.conf" --once 2>"$MM_TMP/sync2.err" ||
+sync_once --err "$MM_TMP/sync2.err" "$MM_TMP/mailmaps2.conf" ||
     fail_fast "the second sync failed: $(tail -3 "$MM_TMP/sync2.err")"
 ln "$MAPS/users.cdb" "$MM_TMP/users-old.cdb"
 ln "$MM_TMP/maps2/users.cdb" "$MM_TMP/users-new.cdb"

@@ -69,8 +69,8 @@
 #
 # Usage: bash tests/bench/policy.sh   (make bench runs it via tests/bench/run)
 
-# shellcheck source=tests/integration/lib.sh
-. "$(dirname "$0")/../integration/lib.sh"
+# shellcheck source=tests/lib/harness.sh
+. "$(dirname "$0")/../lib/harness.sh"
 
 N=${MAILMAPS_BENCH_ACCOUNTS:-1000000}
 SAMPLE=${MAILMAPS_BENCH_SAMPLE:-10}
@@ -183,19 +183,11 @@ say "$((N / SAMPLE)) maildirsize files written"
 # ---------------------------------------------------------------- mailmaps-policyd
 
 free_port PPORT
-cat >"$CONF" <<EOF
-ldap_uri = ldap://127.0.0.1:9/
-ldap_base = dc=example,dc=com
-ldap_timeout = 1
-maps_dir = $MAPS
-mail_base = $VMAIL
-stale_after = 86400
-quota_usage = maildir:%h/Maildir/maildirsize
-overquota_reply = 552 5.2.2 Mailbox is full
-policy_listen = inet:127.0.0.1:$PPORT
-policy_socket_group = root
-policy_workers = $WORKERS
-EOF
+# no directory behind the maps: every address is in them
+write_policyd_conf "$CONF" "ldap_uri = ldap://127.0.0.1:9/" -ldap_bind_dn -ldap_bind_pw_file \
+    "ldap_timeout = 1" "stale_after = 86400" "quota_usage = maildir:%h/Maildir/maildirsize" \
+    "overquota_reply = 552 5.2.2 Mailbox is full" "policy_listen = inet:127.0.0.1:$PPORT" \
+    "policy_workers = $WORKERS"
 chmod 0644 "$CONF"
 "$POLICYD" -f -c "$CONF" >"$MM_TMP/policyd.log" 2>&1 </dev/null {_mm_out}>&- &
 PD_PID=$!

@@ -3,7 +3,7 @@
 # exporting the directory, how much memory does it take, and how fast does
 # an added account reach the maps in persist mode?
 #
-# A private slapd (tests/integration/lib.sh) is loaded with slapadd -q with
+# A private slapd (tests/lib/) is loaded with slapadd -q with
 # N accounts (MAILMAPS_BENCH_ACCOUNTS, default 1,000,000; gen_users spread
 # over 100 domains). Then, in the same run and interleaved round by round:
 #   - the peer: a bare paged ldapsearch of the same base, filter and
@@ -34,8 +34,8 @@
 #
 # Usage: bash tests/bench/sync.sh   (make bench runs it via tests/bench/run)
 
-# shellcheck source=tests/integration/lib.sh
-. "$(dirname "$0")/../integration/lib.sh"
+# shellcheck source=tests/lib/harness.sh
+. "$(dirname "$0")/../lib/harness.sh"
 
 N=${MAILMAPS_BENCH_ACCOUNTS:-1000000}
 SMALL=${MAILMAPS_BENCH_SMALL:-10000}
@@ -107,17 +107,8 @@ measure() {
 
 # write_conf - FILE URI PAGE MAPS_DIR MODE
 write_conf() {
-    cat >"$1" <<EOF
-ldap_uri = $2
-ldap_bind_dn = $LDAP_SYNC_DN
-ldap_bind_pw_file = $LDAP_SYNC_PW_FILE
-ldap_base = $LDAP_BASE
-ldap_page_size = $3
-maps_dir = $4
-mail_base = /var/vmail
-sync_mode = $5
-sync_interval = 86400
-EOF
+    write_mailmaps_conf "$1" "ldap_uri = $2" -ldap_timeout "ldap_page_size = $3" \
+        "maps_dir = $4" "mail_base = /var/vmail" "sync_mode = $5" "sync_interval = 86400"
 }
 
 # bare_search - set SEARCH to the peer's command line: URI PAGE

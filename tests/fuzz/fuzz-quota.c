@@ -9,24 +9,7 @@
 
 #include "maps/quota.h"
 #include "maps/units.h"
-
-/* same_rule - the fields a round trip must keep */
-static int same_rule(const struct quota_rule *a, const struct quota_rule *b)
-{
-    if (strcmp(a->folder, b->folder) != 0 || a->has_storage != b->has_storage ||
-        a->has_messages != b->has_messages)
-        return 0;
-    if (a->has_storage && (a->storage.kind != b->storage.kind ||
-                           (a->storage.kind != QUOTA_IGNORE &&
-                            (a->storage.value != b->storage.value ||
-                             a->storage.relative != b->storage.relative))))
-        return 0;
-    if (a->has_messages && (a->messages.kind != b->messages.kind ||
-                            a->messages.value != b->messages.value ||
-                            a->messages.relative != b->messages.relative))
-        return 0;
-    return 1;
-}
+#include "tests/unit/same_rule.h"
 
 /* round_trip - format, parse, format again: abort on any difference */
 static void round_trip(const struct quota_rule *r)

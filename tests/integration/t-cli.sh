@@ -1,6 +1,6 @@
 # t-cli.sh - what every program says about itself: --version, and log lines
 # with the priority prefix the journal reads when stderr is the journal.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
 version=$(sed -n 's/^#define MAILMAPS_VERSION "\(.*\)"$/\1/p' "$MM_TOP/maps/version.h")
 like "$version" '^[0-9]+\.[0-9]+\.[0-9]+' "maps/version.h names a version"

@@ -8,7 +8,7 @@
 # snippets: the mailmaps userdb's quota, Maildir++ and quota_clone usage
 # that mailmaps-policyd then reads. Only paths are rewritten (to this
 # build and this test's directory), nothing else.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
 B=$MAILMAPS_BUILD
 C=$MM_TOP/contrib
@@ -116,7 +116,7 @@ fi
 # ---------------------------------------------------------------- slapd
 
 command -v slapd >/dev/null 2>&1 || { skip "slapd snippets" "slapd is not installed"; done_testing; }
-# lib.sh makes the directories, passwords and base entries; the slapd.conf
+# slapd_config makes the directories, passwords and base entries; the slapd.conf
 # is then rebuilt around the shipped snippet, with the site's own access
 # rules after it as the snippet asks.
 slapd_config
@@ -148,19 +148,8 @@ mkdir -p "$SLAPD_DIR/db"
 } >"$SLAPD_CONF"
 check "slaptest accepts slapd.conf with mailmaps-slapd.conf.snippet" slaptest -u -f "$SLAPD_CONF"
 gen_users 600 --disabled 2 >"$MM_TMP/users.ldif"
-cat >>"$MM_TMP/users.ldif" <<EOF
-dn: uid=tiny,$LDAP_PEOPLE
-objectClass: inetOrgPerson
-objectClass: PostfixBookMailAccount
-uid: tiny
-cn: Tiny
-sn: Tiny
-mail: tiny@example.com
-mailEnabled: TRUE
-mailQuota: 1024
-userPassword: {PLAIN}tinypw
-
-EOF
+account_ldif --name Tiny tiny "mailQuota: 1024" "userPassword: {PLAIN}tinypw" "" \
+    >>"$MM_TMP/users.ldif"
 slapd_load_ldif "$SLAPD_DIR/base.ldif"
 slapd_load_ldif "$MM_TMP/users.ldif"
 slapd_run
@@ -219,22 +208,8 @@ fi
 
 # ---------------------------------------------------------------- sync
 
-mkdir -p "$VMAIL"
-chmod 0777 "$VMAIL"
-cat >"$CONF" <<EOF
-ldap_uri = $LDAP_URI
-ldap_bind_dn = $LDAP_SYNC_DN
-ldap_bind_pw_file = $LDAP_SYNC_PW_FILE
-ldap_base = $LDAP_BASE
-maps_dir = $MAPS
-maps_group = dovecot
-mail_base = $VMAIL
-ldap_timeout = 3
-EOF
-getent group dovecot >/dev/null || sed -i '/^maps_group/d' "$CONF"
-chmod 0644 "$CONF"
-"$B/mailmaps-sync" -c "$CONF" --once 2>"$MM_TMP/sync.err"
-is "$?" 0 "mailmaps-sync --once against the snippet's slapd" || diag "$(cat "$MM_TMP/sync.err")"
+write_shared_conf "$CONF"
+sync_ok "mailmaps-sync --once against the snippet's slapd" "$CONF"
 users=$(sed -n 's/^users=//p' "$MAPS/status")
 aliases=$(sed -n 's/^aliases=//p' "$MAPS/status")
 is "$users" 599 "599 users in the maps"

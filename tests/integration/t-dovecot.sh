@@ -2,68 +2,24 @@
 # t-dovecot - a private Dovecot with the "mailmaps" passdb and userdb: user
 # fields, iteration, passwords, an IMAP login, the LDAP fallback, unknown
 # versus temporary failure, and a sync picked up without a reload.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
-SYNC=$MAILMAPS_BUILD/mailmaps-sync
-PLUGIN=$MAILMAPS_BUILD/libauthdb_mailmaps.so
-[ -x "$SYNC" ] || skip_all "mailmaps-sync not built"
-[ -f "$PLUGIN" ] || skip_all "libauthdb_mailmaps.so not built"
-need_root || skip_all "a private Dovecot needs root"
-command -v doveadm >/dev/null 2>&1 || skip_all "dovecot-core is not installed"
+sync_test_setup
+dovecot_test_setup
 [ -x /usr/lib/dovecot/imap ] || skip_all "dovecot-imapd is not installed"
-
-MAPS=$MM_TMP/maps
-CONF=$MM_TMP/mailmaps.conf
-VMAIL=$MM_TMP/vmail
-
-cat >"$CONF.tail" <<EOF
-maps_dir = $MAPS
-maps_group = dovecot
-mail_base = $VMAIL
-ldap_timeout = 2
-EOF
 
 # ---- a directory: 20 accounts (the last 2 disabled) plus bob
 gen_users 20 --disabled 2 >"$MM_TMP/users.ldif"
-cat >"$MM_TMP/bob.ldif" <<EOF
-dn: uid=bob,$LDAP_PEOPLE
-objectClass: inetOrgPerson
-objectClass: PostfixBookMailAccount
-uid: bob
-cn: Bob
-sn: Bob
-mail: Bob@Example.com
-mailEnabled: TRUE
-mailUidNumber: 6001
-mailGidNumber: 6002
-mailQuota: 1G
-userPassword: {PLAIN}bobpw
-
-dn: uid=tiny,$LDAP_PEOPLE
-objectClass: inetOrgPerson
-objectClass: PostfixBookMailAccount
-uid: tiny
-cn: Tiny
-sn: Tiny
-mail: tiny@example.com
-mailEnabled: TRUE
-mailQuota: 1
-userPassword: {PLAIN}tinypw
-EOF
-start_slapd --ldif "$MM_TMP/users.ldif" --ldif "$MM_TMP/bob.ldif"
 {
-    echo "ldap_uri = $LDAP_URI"
-    echo "ldap_bind_dn = $LDAP_SYNC_DN"
-    echo "ldap_bind_pw_file = $LDAP_SYNC_PW_FILE"
-    echo "ldap_base = $LDAP_BASE"
-    cat "$CONF.tail"
-} >"$CONF"
-chmod 0644 "$CONF"
-mkdir -p "$VMAIL"
-chmod 0777 "$VMAIL"
+    account_ldif --name Bob --mail Bob@Example.com bob "mailUidNumber: 6001" \
+        "mailGidNumber: 6002" "mailQuota: 1G" "userPassword: {PLAIN}bobpw"
+    echo
+    account_ldif --name Tiny tiny "mailQuota: 1" "userPassword: {PLAIN}tinypw"
+} >"$MM_TMP/bob.ldif"
+start_slapd --ldif "$MM_TMP/users.ldif" --ldif "$MM_TMP/bob.ldif"
+write_shared_conf "$CONF" "ldap_timeout = 2"
 
-"$SYNC" -c "$CONF" --once 2>"$MM_TMP/sync1.err"
-is "$?" 0 "the first sync makes the maps" || diag "$(cat "$MM_TMP/sync1.err")"
+sync_ok --err "$MM_TMP/sync1.err" "the first sync makes the maps" "$CONF"
 
 # ---- Dovecot with the module from this build
 dovecot_private_auth_modules "$PLUGIN"
@@ -221,8 +177,7 @@ replace: mailQuota
 mailQuota: 1024
 EOF
 ldap_modify_ldif "$MM_TMP/mod.ldif" || not_ok "user000002's quota changed in LDAP"
-"$SYNC" -c "$CONF" --once 2>"$MM_TMP/sync2.err"
-is "$?" 0 "the second sync succeeds" || diag "$(cat "$MM_TMP/sync2.err")"
+sync_ok --err "$MM_TMP/sync2.err" "the second sync succeeds" "$CONF"
 quota_is user000002@example.com 1048576 "the new users.cdb is used without a reload"
 is "$(user_rc user000003@example.com)" 67 "a user removed from the maps and LDAP is unknown (67)"
 doveadm_c user '*' 2>/dev/null | sort >"$MM_TMP/got-users2"
@@ -259,11 +214,9 @@ stop_dovecot
 # ---- 2.4: a rule 2.4 cannot express is left out and logged once
 if dovecot_24; then
     CONF2=$MM_TMP/mailmaps2.conf
-    sed "s|^maps_dir = .*|maps_dir = $MM_TMP/maps2|" "$CONF" >"$CONF2"
-    echo "quota_rules = Trash:+500M Junk:ignore Sent:-1M Spam:storage=+1M:messages=+10" >>"$CONF2"
-    chmod 0644 "$CONF2"
-    "$SYNC" -c "$CONF2" --once 2>"$MM_TMP/sync3.err"
-    is "$?" 0 "a sync with rules for every folder form" || diag "$(cat "$MM_TMP/sync3.err")"
+    MAPS=$MM_TMP/maps2 write_shared_conf "$CONF2" "ldap_timeout = 2" \
+        "quota_rules = Trash:+500M Junk:ignore Sent:-1M Spam:storage=+1M:messages=+10"
+    sync_ok --err "$MM_TMP/sync3.err" "a sync with rules for every folder form" "$CONF2"
     start_dovecot "$(dovecot_auth_conf "$CONF2")" "auth_cache_size = 0"
     out=$(doveadm_c user user000006@example.com 2>&1)
     doveadm_c user user000007@example.com >/dev/null 2>&1
@@ -300,8 +253,7 @@ $(dovecot_quota_conf 100B)
     account_ldif zz-trent "mailHomeDirectory: $VMAIL/example.com/victim" "userPassword: {PLAIN}trentpw"
 } >"$MM_TMP/attack.ldif"
 ldap_add_ldif "$MM_TMP/attack.ldif" || not_ok "the attacking entries added to LDAP"
-"$SYNC" -c "$CONF" --once 2>"$MM_TMP/sync3.err"
-is "$?" 0 "a sync with the attacking entries" || diag "$(cat "$MM_TMP/sync3.err")"
+sync_ok --err "$MM_TMP/sync3.err" "a sync with the attacking entries" "$CONF"
 # answer USER - exit status, home and mail location of doveadm user (the
 # field mail on 2.3, mail_path on 2.4)
 if dovecot_24; then

@@ -4,12 +4,9 @@
 # install would add and remove, what max_shrink would say, whether the
 # password attribute is readable, whether the size limit lets the whole
 # directory through; and nothing installed, ever.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
-SYNC=$MAILMAPS_BUILD/mailmaps-sync
-[ -x "$SYNC" ] || skip_all "mailmaps-sync not built"
-MAPS=$MM_TMP/maps
-CONF=$MM_TMP/mailmaps.conf
+sync_test_setup
 OUT=$MM_TMP/dry.out
 
 gen_users 600 >"$MM_TMP/users.ldif"
@@ -27,8 +24,7 @@ like "$(grep '^# accounts' "$OUT")" '600 in the new maps, none installed' "600 a
 like "$(grep '^# passwords' "$OUT")" '600 of 600 accounts carry userPassword' "every account carries its hash"
 like "$(grep '^# max_shrink' "$OUT")" 'would pass' "max_shrink would pass"
 
-"$SYNC" -c "$CONF" --once 2>"$MM_TMP/sync.err"
-is "$?" 0 "sync --once: installed"
+sync_ok "sync --once: installed" "$CONF"
 BEFORE=$(snapshot)
 
 # ---- the same directory: nothing would change

@@ -9,7 +9,7 @@
 # a real slapd, the files a sync writes: a symlink at the lock is not
 # followed, temp files a killed writer left are removed (and nothing
 # else), the modes are the ones asked for.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
 B=$MAILMAPS_BUILD
 [ -x "$B/mailmaps-sync" ] && [ -x "$B/mailmaps-policyd" ] || skip_all "programs not built"
@@ -19,16 +19,9 @@ CONF=$MM_TMP/mailmaps.conf
 # conf URI [name = value]... - a configuration binding with $PW
 conf() {
     local uri=$1; shift
-    {
-        echo "ldap_uri = $uri"
-        echo "ldap_base = dc=example,dc=com"
-        echo "ldap_bind_dn = cn=sync,dc=example,dc=com"
-        echo "ldap_bind_pw_file = $PW"
-        echo "ldap_timeout = 1"
-        echo "maps_dir = $MM_TMP/maps"
-        echo "sync_interval = 3600"
-        for l in "$@"; do echo "$l"; done
-    } >"$CONF"
+    write_mailmaps_conf "$CONF" "ldap_uri = $uri" "ldap_base = dc=example,dc=com" \
+        "ldap_bind_dn = cn=sync,dc=example,dc=com" "ldap_bind_pw_file = $PW" \
+        "ldap_timeout = 1" "maps_dir = $MM_TMP/maps" "sync_interval = 3600" "$@"
 }
 
 # run PROG ARGS... - output in $OUT, exit status in $RC

@@ -1,6 +1,6 @@
 # t-harness.sh - the integration harness itself: every private server starts,
 # answers, and is gone again afterwards, also after a signal or a bail-out.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
 # ---- slapd: 1,200 accounts behind the default size limit of 500
 gen_users 1200 --disabled 2 --domains 3 >"$MM_TMP/users.ldif"
@@ -142,7 +142,7 @@ check_fails "stop_redis: nothing answers any more" redis-cli -h 127.0.0.1 -p "$R
 child_test() {
     local mode=$1 info="$MM_TMP/child-$1.info"
     MAILMAPS_KEEP_TMP=0 MM_MODE=$mode MM_INFO=$info bash -c '
-        . "$MM_TOP/tests/integration/lib.sh"
+        . "$MM_TOP/tests/lib/harness.sh"
         start_slapd
         start_redis
         if [ "$MM_MODE" = term ] && need_root; then
@@ -171,6 +171,8 @@ userdb {
         fi
         sleep 600 &
         register_pid $!
+        # one the test forgets: a new session, not a child of the test
+        (setsid sleep 601 </dev/null >/dev/null 2>&1 & echo $! >"$MM_INFO.lost")
         echo "$MM_TMP $!" >"$MM_INFO"
         if [ "$MM_MODE" = bail ]; then fail_fast "bailing out on purpose"; fi
         wait
@@ -188,6 +190,9 @@ userdb {
     local left
     left=$(pgrep -af "$tmp" ; _mm_alive "$sleeper" && echo "sleep $sleeper")
     is "$left" "" "$mode: no process of the child test is left"
+    local lost
+    read -r lost <"$info.lost"
+    check_fails "$mode: one it started without register_pid is ended too" _mm_alive "$lost"
     check_fails "$mode: the child's temporary directory is removed" test -e "$tmp"
     [ "$mode" = bail ] && like "$(cat "$MM_TMP/child-$mode.log")" '^Bail out! bailing out on purpose' \
         "fail_fast prints Bail out!"

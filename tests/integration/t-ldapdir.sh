@@ -3,7 +3,7 @@
 # truncated search that must fail, key searches (mail, alias, list, hostile
 # input), SASL EXTERNAL over ldapi, reconnecting, dead servers within the
 # timeout, StartTLS.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
 LDAPDUMP=$MAILMAPS_BUILD/tests/tools/ldapdump
 [ -x "$LDAPDUMP" ] || fail_fast "$LDAPDUMP is missing: make test-tools"
@@ -18,19 +18,11 @@ start_slapd --ldif "$MM_TMP/users.ldif" --ldif "$MM_TMP/big.ldif"
 free_port DEAD_PORT    # nothing listens there
 DEAD_URI="ldap://127.0.0.1:$DEAD_PORT"
 
-# write_conf FILE URIS [EXTRA_LINE...] - a config bound as the sync account
+# write_conf FILE URIS [name = value | -name]... - a config bound as the sync account
 write_conf() {
-    local file=$1 uris=$2 line
+    local file=$1 uris=$2
     shift 2
-    {
-        echo "ldap_uri = $uris"
-        echo "ldap_bind_dn = $LDAP_SYNC_DN"
-        echo "ldap_bind_pw_file = $LDAP_SYNC_PW_FILE"
-        echo "ldap_base = $LDAP_BASE"
-        echo "ldap_timeout = 2"
-        echo "maps_dir = $MM_TMP/maps"
-        for line in "$@"; do echo "$line"; done
-    } >"$file"
+    write_mailmaps_conf "$file" "ldap_uri = $uris" "ldap_timeout = 2" "maps_dir = $MM_TMP/maps" "$@"
 }
 
 # dump CONF [ARGS...] - run ldapdump; stdout to $MM_TMP/dump.out, stderr to
@@ -95,21 +87,19 @@ like "$(cat "$MM_TMP/dump.err")" "$DEAD_URI: Can't contact LDAP server.*; ldap:/
 
 printf 'wrong-password\n' >"$MM_TMP/wrong.pw"
 chmod 0600 "$MM_TMP/wrong.pw"
-write_conf "$MM_TMP/wrongpw.conf" "$LDAP_URI"
-sed -i "s|^ldap_bind_pw_file = .*|ldap_bind_pw_file = $MM_TMP/wrong.pw|" "$MM_TMP/wrongpw.conf"
+write_conf "$MM_TMP/wrongpw.conf" "$LDAP_URI" "ldap_bind_pw_file = $MM_TMP/wrong.pw"
 dump "$MM_TMP/wrongpw.conf" -q
 is "$RC" 1 "wrong password: exit 1"
 like "$(cat "$MM_TMP/dump.err")" "bind as $LDAP_SYNC_DN failed: Invalid credentials \(49\)" \
     "wrong password: a clear error"
-sed -i "s|^ldap_bind_pw_file = .*|ldap_bind_pw_file = $MM_TMP/nonexistent.pw|" "$MM_TMP/wrongpw.conf"
+write_conf "$MM_TMP/wrongpw.conf" "$LDAP_URI" "ldap_bind_pw_file = $MM_TMP/nonexistent.pw"
 dump "$MM_TMP/wrongpw.conf" -q
 is "$RC" 1 "missing password file: exit 1"
 like "$(cat "$MM_TMP/dump.err")" "cannot read the LDAP bind password" "missing password file: says so"
 
 # Anonymous binds get slapd's default limits: the paged search is cut at
 # 500 and that must be a failure, not 500 accounts.
-write_conf "$MM_TMP/anon.conf" "$LDAP_URI"
-sed -i '/^ldap_bind_/d' "$MM_TMP/anon.conf"
+write_conf "$MM_TMP/anon.conf" "$LDAP_URI" -ldap_bind_dn -ldap_bind_pw_file
 dump "$MM_TMP/anon.conf"
 is "$RC" 1 "anonymous full search hits the size limit: exit 1"
 like "$(cat "$MM_TMP/dump.err")" 'search failed after 500 entries: Size limit exceeded \(4\)' \
@@ -222,8 +212,7 @@ dump "$C" -q
 is "$RC" 0 "slapd resumed: searches work again"
 
 # ---- results that would be incomplete or empty for the wrong reason
-write_conf "$MM_TMP/nobase.conf" "$LDAP_URI"
-sed -i "s|^ldap_base = .*|ldap_base = ou=nowhere,$LDAP_BASE|" "$MM_TMP/nobase.conf"
+write_conf "$MM_TMP/nobase.conf" "$LDAP_URI" "ldap_base = ou=nowhere,$LDAP_BASE"
 dump "$MM_TMP/nobase.conf" -q
 is "$RC" 1 "a base that does not exist: exit 1, not an empty directory"
 like "$(cat "$MM_TMP/dump.err")" 'No such object \(32\)' "… reported as such"

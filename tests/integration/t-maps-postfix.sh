@@ -6,7 +6,7 @@
 # "MAP<TAB>KEY<TAB>VALUE" lines, writes DIR/{domains,mailboxes,aliases,users}.cdb
 # with one commit) and maplookup DIR (reads "MAP KEY" lines, answers
 # "FOUND VALUE" / "NOTFOUND" / "ERROR reason" per line).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
 MAPGEN=$MAILMAPS_BUILD/tests/tools/mapgen
 MAPLOOKUP=$MAILMAPS_BUILD/tests/tools/maplookup

@@ -2,28 +2,15 @@
 # t-persist - sync_mode = persist against a real slapd with syncprov: adds,
 # changes, renames and deletes reach the maps within seconds; a killed
 # daemon resumes from its cookie; a slapd restart is survived.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
-SYNC=$MAILMAPS_BUILD/mailmaps-sync
-[ -x "$SYNC" ] || skip_all "mailmaps-sync not built"
-MAPS=$MM_TMP/maps
-CONF=$MM_TMP/mailmaps.conf
+sync_test_setup
 LOG=$MM_TMP/sync.log
 
 gen_users 200 >"$MM_TMP/users.ldif"
 start_slapd --syncprov --ldif "$MM_TMP/users.ldif"
-cat >"$CONF" <<EOF
-ldap_uri = $LDAP_URI
-ldap_bind_dn = $LDAP_SYNC_DN
-ldap_bind_pw_file = $LDAP_SYNC_PW_FILE
-ldap_base = $LDAP_BASE
-ldap_timeout = 3
-maps_dir = $MAPS
-mail_base = /var/vmail
-sync_mode = persist
-sync_interval = 600
-stale_after = 3
-EOF
+write_mailmaps_conf "$CONF" "maps_dir = $MAPS" "mail_base = /var/vmail" \
+    "sync_mode = persist" "sync_interval = 600" "stale_after = 3"
 
 SYNC_PID=""
 start_sync() {

@@ -5,34 +5,14 @@
 # $MAILMAPS_PLATFORM_OUT/maps.sum, and tests/check fails unless every
 # release wrote the same bytes. Here: one sync, and a second one from the
 # same directory gives the same files.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
-SYNC=$MAILMAPS_BUILD/mailmaps-sync
-[ -x "$SYNC" ] || skip_all "mailmaps-sync not built"
-CONF=$MM_TMP/mailmaps.conf
+sync_test_setup
 
 # Every kind of record: plain, aliases, groups, quotas in both units,
 # disabled accounts, several domains, explicit storage and ids.
 gen_users 2000 --domains 3 --disabled 25 >"$MM_TMP/users.ldif"
-cat >>"$MM_TMP/users.ldif" <<EOF
-dn: uid=bob,$LDAP_PEOPLE
-objectClass: inetOrgPerson
-objectClass: PostfixBookMailAccount
-uid: bob
-cn: Bob
-sn: Bob
-mail: Bob.Smith@Example.COM
-mailEnabled: TRUE
-mailAlias: bobby@example.com
-mailAlias: postmaster@example.com
-mailStorageDirectory: maildir:/var/vmail/custom/bob/
-mailHomeDirectory: /var/vmail/home/bob
-mailUidNumber: 6001
-mailGidNumber: 6002
-mailQuota: 1G
-userPassword: {PLAIN}bobpw
-
-EOF
+bob_ldif /var/vmail/home/bob >>"$MM_TMP/users.ldif"
 start_slapd --ldif "$MM_TMP/users.ldif"
 
 # maps_sum DIR - one "sha256  name" line per map
@@ -43,7 +23,7 @@ maps_sum() {
 for d in maps maps2; do
     write_mailmaps_conf "$CONF" "maps_dir = $MM_TMP/$d" "mail_base = /var/vmail" \
         "quota_rules = Trash:+500M Junk:+100M"
-    check "mailmaps-sync --once into $d" "$SYNC" --once -c "$CONF"
+    sync_ok "mailmaps-sync --once into $d" "$CONF"
 done
 sums=$(maps_sum "$MM_TMP/maps")
 like "$sums" '^[0-9a-f]{64}  domains\.cdb' "the four maps are there"

@@ -4,25 +4,14 @@
 # maildirsize files, the latency histogram), the warning for a missing
 # maildirsize, the flush at stop; with policy_workers = 2 the master's sum
 # of both workers, kept across a worker that dies; check_mailmaps --policy.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
-POLICYD=$MAILMAPS_BUILD/mailmaps-policyd
-SYNC=$MAILMAPS_BUILD/mailmaps-sync
+policyd_test_setup
 CHECK=$MM_TOP/contrib/monitoring/check_mailmaps
-[ -x "$POLICYD" ] || skip_all "mailmaps-policyd not built"
-command -v python3 >/dev/null 2>&1 || skip_all "python3 missing (test client)"
-MAPS=$MM_TMP/maps
-VMAIL=$MM_TMP/vmail
-CONF=$MM_TMP/mailmaps.conf
 PROM=$MM_TMP/textfile/mailmaps-policyd.prom
 mkdir -p "$MM_TMP/textfile"
 MIB=1048576
 
-maildirsize() {
-    mkdir -p "$VMAIL/example.com/$1/Maildir"
-    printf '0S,0C\n%s 10\n' "$2" >"$VMAIL/example.com/$1/Maildir/maildirsize"
-}
-pq() { python3 "$MM_TOP/tests/tools/policy_ask.py" "$@" 2>&1; }
 # metric NAME - its value in the file ("" when absent)
 metric() { awk -v n="$1" '$1 == n { print $2 }' "$PROM" 2>/dev/null; }
 # has_requests N - the file counts N requests
@@ -32,9 +21,9 @@ gen_users 4 >"$MM_TMP/users.ldif"
 account_ldif full "mailQuota: 10240" >"$MM_TMP/full.ldif"
 start_slapd --ldif "$MM_TMP/users.ldif" --ldif "$MM_TMP/full.ldif"
 write_policyd_conf "$CONF"
-check "sync --once builds the maps" "$SYNC" -c "$CONF" --once
-maildirsize full $((11 * MIB))
-maildirsize user000001 1000
+sync_ok "sync --once builds the maps" "$CONF"
+write_maildirsize full $((11 * MIB))
+write_maildirsize user000001 1000
 
 # ---- mailmaps check tries quota_usage on a few users
 CLI=$MAILMAPS_BUILD/mailmaps
@@ -51,16 +40,14 @@ like "$out" "WARNING: quota_usage maildir:%h/Mail/maildirsize: none of the 5 use
 free_port PPORT
 write_policyd_conf "$CONF" "policy_listen = inet:127.0.0.1:$PPORT" "policy_metrics_file = $PROM"
 # a summary line every second instead of every 300 (doc/testing.md)
-MAILMAPS_TEST_STATS_LOG_EVERY=1 "$POLICYD" -f -c "$CONF" >"$MM_TMP/policyd.log" 2>&1 </dev/null &
-PD_PID=$!
-register_pid "$PD_PID"
-wait_port "$PPORT" 10 || { _mm_log_tail "$MM_TMP/policyd.log"; fail_fast "policyd does not listen"; }
+MAILMAPS_TEST_STATS_LOG_EVERY=1 start_policyd --port "$PPORT" "$CONF" "$MM_TMP/policyd.log"
+PD_PID=$POLICYD_PID
 wait_for 5 test -s "$PROM"
 is "$(metric mailmaps_policy_requests_total)" 0 "the file is written at start: 0 requests"
-is "$(pq "$PPORT" user000001@example.com)" "action=DUNNO" "under quota"
-is "$(pq "$PPORT" full@example.com)" "action=552 5.2.2 Mailbox full" "over quota"
-is "$(pq "$PPORT" user000002@example.com)" "action=DUNNO" "no maildirsize: usage 0"
-is "$(pq "$PPORT" nobody@example.com)" "action=DUNNO" "unknown recipient"
+is "$(policy_ask "$PPORT" user000001@example.com)" "action=DUNNO" "under quota"
+is "$(policy_ask "$PPORT" full@example.com)" "action=552 5.2.2 Mailbox full" "over quota"
+is "$(policy_ask "$PPORT" user000002@example.com)" "action=DUNNO" "no maildirsize: usage 0"
+is "$(policy_ask "$PPORT" nobody@example.com)" "action=DUNNO" "unknown recipient"
 wait_for 15 has_requests 4 || diag "$(cat "$PROM")"
 is "$(metric mailmaps_policy_requests_total)" 4 "4 requests counted (rewritten every 10 s)"
 is "$(metric 'mailmaps_policy_answers_total{action="reject"}')" 1 "1 reject"
@@ -82,7 +69,7 @@ is "$rc:$out" "0:OK: mailmaps-policyd answered action=DUNNO" "… at the configu
 out=$(MAILMAPS=$MAILMAPS_BUILD/mailmaps sh "$CHECK" --policy "inet:127.0.0.1:1" x@example.com); rc=$?
 is "$rc" 2 "check_mailmaps --policy: CRITICAL without a daemon"
 like "$out" '^CRITICAL: .*Connection refused' "… saying why"
-pq "$PPORT" full@example.com >/dev/null
+policy_ask "$PPORT" full@example.com >/dev/null
 # summary_sums - each count of the summary lines, summed over all of them:
 # requests, rejected, deferred, errors, LDAP fallbacks (failed), usage
 # errors, maildirsize missing
@@ -108,11 +95,9 @@ is "$(metric mailmaps_policy_requests_total)" 7 "the counts at stop are written 
 WSOCK=$MM_TMP/w.sock
 write_policyd_conf "$CONF" "policy_listen = unix:$WSOCK" "policy_workers = 2" \
     "policy_metrics_file = $PROM"
-"$POLICYD" -f -c "$CONF" >"$MM_TMP/w.log" 2>&1 </dev/null &
-WM_PID=$!
-register_pid "$WM_PID"
-started() { [ "$(grep -c 'info: worker started' "$MM_TMP/w.log")" -ge "$1" ]; }
-wait_for 10 started 2 || { _mm_log_tail "$MM_TMP/w.log"; fail_fast "the workers do not start"; }
+start_policyd "$CONF" "$MM_TMP/w.log"
+WM_PID=$POLICYD_PID
+wait_for 10 policyd_workers_started "$MM_TMP/w.log" 2 || { _mm_log_tail "$MM_TMP/w.log"; fail_fast "the workers do not start"; }
 # 40 connections held open at once, a request on each: both workers answer
 printf '%s\n' 'import os, sys' \
     'sys.path.insert(0, os.environ["MM_TOP"] + "/tests/tools")' \
@@ -127,8 +112,8 @@ is "$(metric mailmaps_policy_requests_total)" 40 "the master's file: the sum, 40
 is "$(metric 'mailmaps_policy_answers_total{action="reject"}')" 10 "10 rejects"
 W1=$(pgrep -P "$WM_PID" | head -1)
 [ -n "$W1" ] && kill -KILL "$W1"
-wait_for 10 started 3 || diag "no replacement worker"
-is "$(pq "unix:$WSOCK" user000001@example.com)" "action=DUNNO" "answered after a worker died"
+wait_for 10 policyd_workers_started "$MM_TMP/w.log" 3 || diag "no replacement worker"
+is "$(policy_ask "unix:$WSOCK" user000001@example.com)" "action=DUNNO" "answered after a worker died"
 wait_for 15 has_requests 41 || diag "$(cat "$PROM")"
 is "$(metric mailmaps_policy_requests_total)" 41 "a dead worker's counts stay in the sum"
 kill -TERM "$WM_PID"
@@ -142,8 +127,8 @@ elif command -v valgrind >/dev/null 2>&1; then
     free_port VPORT
     write_policyd_conf "$CONF" "policy_listen = inet:127.0.0.1:$VPORT" "policy_metrics_file = $PROM"
     valgrind_start "$VPORT" "$POLICYD" -f -c "$CONF"
-    pq "$VPORT" full@example.com >/dev/null
-    pq "$VPORT" user000003@example.com >/dev/null
+    policy_ask "$VPORT" full@example.com >/dev/null
+    policy_ask "$VPORT" user000003@example.com >/dev/null
     valgrind_stop
     is "$(metric mailmaps_policy_requests_total)" 2 "valgrind: the file written at stop"
 else

@@ -3,31 +3,22 @@
 # that want a password (requirepass, then a Redis 6 ACL user), and a
 # primary with a replica: quota_usage lists both, the primary is killed,
 # and the answers go on from the replica.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
-POLICYD=$MAILMAPS_BUILD/mailmaps-policyd
-SYNC=$MAILMAPS_BUILD/mailmaps-sync
-[ -x "$POLICYD" ] || skip_all "mailmaps-policyd not built"
-[ -x "$SYNC" ] || skip_all "mailmaps-sync not built"
-command -v python3 >/dev/null 2>&1 || skip_all "python3 missing (test client)"
+policyd_test_setup
 command -v redis-server >/dev/null 2>&1 || skip_all "redis-server is not installed"
-MAPS=$MM_TMP/maps
-VMAIL=$MM_TMP/vmail
-CONF=$MM_TMP/mailmaps.conf
 PWFILE=$MM_TMP/redis.pw
 GIB=1073741824
 OVER="action=552 5.2.2 Mailbox full"
 KEY=user000002@example.com/quota/storage
 
-pq() { python3 "$MM_TOP/tests/tools/policy_ask.py" "$@" 2>&1; }
-
 gen_users 5 >"$MM_TMP/users.ldif"
 start_slapd --ldif "$MM_TMP/users.ldif"
 write_policyd_conf "$CONF"
-check "sync --once builds the maps" "$SYNC" -c "$CONF" --once
+sync_ok "sync --once builds the maps" "$CONF"
 
 # answers PORT RCPT WANT - the daemon's action for RCPT is WANT
-answers() { [ "$(pq "$1" "$2")" = "$3" ]; }
+answers() { [ "$(policy_ask "$1" "$2")" = "$3" ]; }
 
 # The primary and its replica: the same password, and an ACL user that may
 # only read (as a policy daemon needs).
@@ -51,45 +42,43 @@ write_policyd_conf "$CONF" "policy_listen = inet:127.0.0.1:$PPORT" \
 printf 'wrong\n' >"$PWFILE"
 chmod 0600 "$PWFILE"
 check "-n accepts two Redis addresses and a password file" "$POLICYD" -n -c "$CONF"
-"$POLICYD" -f -c "$CONF" >"$MM_TMP/policyd.log" 2>&1 </dev/null &
-P_PID=$!
-register_pid "$P_PID"
-wait_port "$PPORT" 10 || fail_fast "policyd does not listen"
+start_policyd --port "$PPORT" "$CONF" "$MM_TMP/policyd.log"
+P_PID=$POLICYD_PID
 
-is "$(pq "$PPORT" user000002@example.com)" "action=DUNNO" "a wrong password: policy_on_error"
+is "$(policy_ask "$PPORT" user000002@example.com)" "action=DUNNO" "a wrong password: policy_on_error"
 like "$(cat "$MM_TMP/policyd.log")" "AUTH: (WRONGPASS|ERR invalid password)" "the AUTH error is logged"
 if grep -q wrong "$MM_TMP/policyd.log"; then not_ok "the password is not logged"; else ok "the password is not logged"; fi
 
 # the password file is read at each connect: no reload needed
 printf 's3cret\n' >"$PWFILE"
 wait_for 20 answers "$PPORT" user000002@example.com "$OVER"
-is "$(pq "$PPORT" user000002@example.com)" "$OVER" "requirepass: AUTH password, over quota from Redis"
-is "$(pq "$PPORT" user000003@example.com 1000)" "action=DUNNO" "requirepass: under quota"
+is "$(policy_ask "$PPORT" user000002@example.com)" "$OVER" "requirepass: AUTH password, over quota from Redis"
+is "$(policy_ask "$PPORT" user000003@example.com 1000)" "action=DUNNO" "requirepass: under quota"
 
 # Redis 6 ACL: "user password"; SIGHUP makes the daemon connect again
 printf 'mailmaps acl-pass\n' >"$PWFILE"
 kill -HUP "$P_PID"
 sleep 0.5
-is "$(pq "$PPORT" user000002@example.com)" "$OVER" "ACL user: AUTH user password, over quota"
+is "$(policy_ask "$PPORT" user000002@example.com)" "$OVER" "ACL user: AUTH user password, over quota"
 like "$(rp CLIENT LIST)" "user=mailmaps" "ACL user: the daemon is connected as mailmaps"
 rp ACL SETUSER mailmaps resetpass ">other" >/dev/null
 rr ACL SETUSER mailmaps resetpass ">other" >/dev/null
 kill -HUP "$P_PID"
 sleep 0.5
-is "$(pq "$PPORT" user000002@example.com)" "action=DUNNO" "ACL user, wrong password: policy_on_error"
+is "$(policy_ask "$PPORT" user000002@example.com)" "action=DUNNO" "ACL user, wrong password: policy_on_error"
 printf 'mailmaps other\n' >"$PWFILE"
 wait_for 20 answers "$PPORT" user000002@example.com "$OVER"
-is "$(pq "$PPORT" user000002@example.com)" "$OVER" "ACL user, password file fixed: over quota again"
+is "$(policy_ask "$PPORT" user000002@example.com)" "$OVER" "ACL user, password file fixed: over quota again"
 
 # the primary dies: the replica answers, from the first request on
 lines_before_kill=$(wc -l <"$MM_TMP/policyd.log")
 { kill -KILL "$REDIS_PID"; wait "$REDIS_PID"; } 2>/dev/null
 REDIS_PID=""
-is "$(pq "$PPORT" user000002@example.com)" "$OVER" "primary killed: over quota, from the replica at once"
+is "$(policy_ask "$PPORT" user000002@example.com)" "$OVER" "primary killed: over quota, from the replica at once"
 ok_n=0
 for i in $(seq 1 20); do
-    [ "$(pq "$PPORT" user000003@example.com 1000)" = "action=DUNNO" ] &&
-        [ "$(pq "$PPORT" user000002@example.com)" = "$OVER" ] && ok_n=$((ok_n + 1))
+    [ "$(policy_ask "$PPORT" user000003@example.com 1000)" = "action=DUNNO" ] &&
+        [ "$(policy_ask "$PPORT" user000002@example.com)" = "$OVER" ] && ok_n=$((ok_n + 1))
 done
 is "$ok_n" 20 "primary killed: 40 more answers from the replica, all right"
 if sed -n "$((lines_before_kill + 1)),\$p" "$MM_TMP/policyd.log" | grep -q "answered DUNNO"; then
@@ -100,7 +89,7 @@ fi
 
 # the replica dies too: policy_on_error, quickly
 { kill -KILL "$REPLICA_PID"; wait "$REPLICA_PID"; } 2>/dev/null
-is "$(pq "$PPORT" user000002@example.com)" "action=DUNNO" "both dead: policy_on_error"
+is "$(policy_ask "$PPORT" user000002@example.com)" "action=DUNNO" "both dead: policy_on_error"
 
 kill -TERM "$P_PID"
 wait "$P_PID"

@@ -4,85 +4,36 @@
 # takes mail for a user until its quota refuses more; mailmaps-policyd with
 # quota_usage = redis:... then refuses that user at RCPT, follows expunges,
 # and survives Redis going away and coming back.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
-POLICYD=$MAILMAPS_BUILD/mailmaps-policyd
-SYNC=$MAILMAPS_BUILD/mailmaps-sync
-PLUGIN=$MAILMAPS_BUILD/libauthdb_mailmaps.so
-[ -x "$POLICYD" ] || skip_all "mailmaps-policyd not built"
-[ -x "$SYNC" ] || skip_all "mailmaps-sync not built"
-[ -f "$PLUGIN" ] || skip_all "libauthdb_mailmaps.so not built"
-need_root || skip_all "a private Dovecot needs root"
-command -v doveadm >/dev/null 2>&1 || skip_all "dovecot-core is not installed"
+policyd_test_setup
+dovecot_test_setup
 command -v redis-server >/dev/null 2>&1 || skip_all "redis-server is not installed"
-command -v python3 >/dev/null 2>&1 || skip_all "python3 missing (test client)"
 moddir=$(. /usr/lib/dovecot/dovecot-config 2>/dev/null && printf '%s' "${dovecot_moduledir:-}")
 [ -f "${moddir:-/usr/lib/dovecot/modules}/lib20_quota_clone_plugin.so" ] ||
     skip_all "Dovecot's quota_clone plugin is not installed"
 
-MAPS=$MM_TMP/maps
-VMAIL=$MM_TMP/vmail
-CONF=$MM_TMP/mailmaps.conf
 # A database other than 0, so that the db= of quota_clone_dict and the /DB
 # of quota_usage are shown to mean the same thing.
 RDB=2
 LIMIT=102400 # small's mailQuota: 100 (KB)
 
 # ---- directory and maps: small (100 KB), roomy (10 MB), idle (no mail)
-cat >"$MM_TMP/people.ldif" <<EOF
-dn: uid=small,$LDAP_PEOPLE
-objectClass: inetOrgPerson
-objectClass: PostfixBookMailAccount
-uid: small
-cn: Small
-sn: Small
-mail: small@example.com
-mailAlias: tiny@example.com
-mailEnabled: TRUE
-mailQuota: 100
-
-dn: uid=roomy,$LDAP_PEOPLE
-objectClass: inetOrgPerson
-objectClass: PostfixBookMailAccount
-uid: roomy
-cn: Roomy
-sn: Roomy
-mail: roomy@example.com
-mailEnabled: TRUE
-mailQuota: 10M
-
-dn: uid=idle,$LDAP_PEOPLE
-objectClass: inetOrgPerson
-objectClass: PostfixBookMailAccount
-uid: idle
-cn: Idle
-sn: Idle
-mail: idle@example.com
-mailEnabled: TRUE
-mailQuota: 100
-EOF
+{
+    account_ldif --name Small small "mailAlias: tiny@example.com" "mailQuota: 100"
+    echo
+    account_ldif --name Roomy roomy "mailQuota: 10M"
+    echo
+    account_ldif --name Idle idle "mailQuota: 100"
+} >"$MM_TMP/people.ldif"
 gen_users 3 >"$MM_TMP/users.ldif"
 start_slapd --ldif "$MM_TMP/people.ldif" --ldif "$MM_TMP/users.ldif"
 start_redis
 rcli() { redis_cli -n "$RDB" "$@"; }
 free_port PPORT
-cat >"$CONF" <<EOF
-ldap_uri = $LDAP_URI
-ldap_bind_dn = $LDAP_SYNC_DN
-ldap_bind_pw_file = $LDAP_SYNC_PW_FILE
-ldap_base = $LDAP_BASE
-ldap_timeout = 2
-maps_dir = $MAPS
-maps_group = dovecot
-mail_base = $VMAIL
-policy_listen = inet:127.0.0.1:$PPORT
-quota_usage = redis:127.0.0.1:$REDIS_PORT/$RDB
-EOF
-chmod 0644 "$CONF"
-mkdir -p "$VMAIL"
-chmod 0777 "$VMAIL"
-"$SYNC" -c "$CONF" --once 2>"$MM_TMP/sync.err"
-is "$?" 0 "sync --once builds the maps" || diag "$(cat "$MM_TMP/sync.err")"
+write_shared_conf "$CONF" "ldap_timeout = 2" "policy_listen = inet:127.0.0.1:$PPORT" \
+    "quota_usage = redis:127.0.0.1:$REDIS_PORT/$RDB"
+sync_ok "sync --once builds the maps" "$CONF"
 
 # ---- Dovecot, cloning its quota into Redis
 dovecot_private_auth_modules "$PLUGIN"
@@ -180,7 +131,7 @@ is "$(rcli EXISTS idle@example.com/quota/storage)" 0 "idle, never touched, has n
 
 # ---- the policy daemon reads the same counters
 # pq RCPT [SIZE] - the daemon's action line for a RCPT request (size 1)
-pq() { python3 "$MM_TOP/tests/tools/policy_ask.py" "$PPORT" "$1" "${2:-1}" 2>&1; }
+pq() { policy_ask "$PPORT" "$1" "${2:-1}"; }
 # pq_is WANT RCPT... - true when pq answers WANT (for wait_for)
 pq_is() {
     local want=$1; shift
@@ -188,10 +139,8 @@ pq_is() {
 }
 
 check "configuration check (-n)" "$POLICYD" -n -c "$CONF"
-"$POLICYD" -f -c "$CONF" >"$MM_TMP/policyd.log" 2>&1 </dev/null &
-PD_PID=$!
-register_pid "$PD_PID"
-wait_port "$PPORT" 10 || { _mm_log_tail "$MM_TMP/policyd.log"; fail_fast "policyd does not listen"; }
+start_policyd --port "$PPORT" "$CONF" "$MM_TMP/policyd.log"
+PD_PID=$POLICYD_PID
 
 FULL="action=552 5.2.2 Mailbox full"
 is "$(pq small@example.com)" "$FULL" "policy: small, over quota in Redis, is refused at RCPT (size=1)"

@@ -8,23 +8,15 @@
 # its users get policy_on_error at once after the first timeout. A client
 # that sends a request one byte at a time is cut off at the request timeout
 # counted from its first byte.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
-POLICYD=$MAILMAPS_BUILD/mailmaps-policyd
-SYNC=$MAILMAPS_BUILD/mailmaps-sync
-[ -x "$POLICYD" ] || skip_all "mailmaps-policyd not built"
-[ -x "$SYNC" ] || skip_all "mailmaps-sync not built"
-command -v python3 >/dev/null 2>&1 || skip_all "python3 missing (test client)"
+policyd_test_setup
 command -v redis-server >/dev/null 2>&1 || skip_all "redis-server is not installed"
-MAPS=$MM_TMP/maps
-VMAIL=$MM_TMP/vmail
 LOAD="$MM_TOP/tests/tools/policy_load.py"
 # The goal is p99 < 10 ms (issue 12); the bound asserted leaves room for a
 # loaded 2-core machine, and is still far below one LDAP timeout (3 s).
 P99_MAX_MS=${MAILMAPS_SLOW_P99_MAX_MS:-50}
 REQUEST_TIMEOUT=30 # SERVER_REQUEST_TIMEOUT
-
-pq() { python3 "$MM_TOP/tests/tools/policy_ask.py" "$@" 2>&1; }
 
 # p99_under LABEL OUT - OUT (policy_load latency) has p99_ms below P99_MAX_MS
 p99_under() {
@@ -41,9 +33,8 @@ gen_users 20 >"$MM_TMP/users.ldif"
 start_slapd --ldif "$MM_TMP/users.ldif"
 start_redis
 write_policyd_conf "$MM_TMP/sync.conf"
-check "sync --once builds the maps" "$SYNC" -c "$MM_TMP/sync.conf" --once
-mkdir -p "$VMAIL/example.com/user000002/Maildir"
-printf '0S,0C\n%s 10\n' $((11 * 1024 * 1024 * 1024)) >"$VMAIL/example.com/user000002/Maildir/maildirsize"
+sync_ok "sync --once builds the maps" "$MM_TMP/sync.conf"
+write_maildirsize user000002 $((11 * 1024 * 1024 * 1024))
 redis_cli SET "user000002@example.com/quota/storage" $((11 * 1024 * 1024 * 1024)) >/dev/null
 
 # A: usage from maildirsize files; B: from Redis
@@ -52,19 +43,15 @@ free_port BPORT
 write_policyd_conf "$MM_TMP/a.conf" "policy_listen = inet:127.0.0.1:$APORT"
 write_policyd_conf "$MM_TMP/b.conf" "policy_listen = inet:127.0.0.1:$BPORT" \
     "quota_usage = redis:127.0.0.1:$REDIS_PORT"
-"$POLICYD" -f -v -c "$MM_TMP/a.conf" >"$MM_TMP/a.log" 2>&1 </dev/null &
-A_PID=$!
-register_pid "$A_PID"
-"$POLICYD" -f -c "$MM_TMP/b.conf" >"$MM_TMP/b.log" 2>&1 </dev/null &
-B_PID=$!
-register_pid "$B_PID"
-wait_port "$APORT" 10 || fail_fast "policyd A does not listen"
-wait_port "$BPORT" 10 || fail_fast "policyd B does not listen"
+start_policyd --port "$APORT" "$MM_TMP/a.conf" "$MM_TMP/a.log" -v
+A_PID=$POLICYD_PID
+start_policyd --port "$BPORT" "$MM_TMP/b.conf" "$MM_TMP/b.log"
+B_PID=$POLICYD_PID
 
 OVER="action=552 5.2.2 Mailbox full"
-is "$(pq "$APORT" user000002@example.com)" "$OVER" "A, everything up: over quota from the maildirsize"
-is "$(pq "$BPORT" user000002@example.com)" "$OVER" "B, everything up: over quota from Redis"
-is "$(pq "$APORT" nobody@example.com)" "action=DUNNO" "A, everything up: an unknown address asked of LDAP"
+is "$(policy_ask "$APORT" user000002@example.com)" "$OVER" "A, everything up: over quota from the maildirsize"
+is "$(policy_ask "$BPORT" user000002@example.com)" "$OVER" "B, everything up: over quota from Redis"
+is "$(policy_ask "$APORT" nobody@example.com)" "action=DUNNO" "A, everything up: an unknown address asked of LDAP"
 
 # the slow client, from now on in the background
 python3 "$LOAD" dribble "$APORT" 5 $((REQUEST_TIMEOUT + 20)) >"$MM_TMP/dribble.out" 2>&1 &
@@ -77,7 +64,7 @@ diag "A (maildirsize), slapd stopped, 200 unknown pending: $out"
 p99_under "A, LDAP hung" "$out"
 like "$out" "known_ok=1000 " "A: 1000 known users answered"
 like "$out" "pending_answered=200 " "A: the 200 unknown addresses are answered (policy_on_error)"
-is "$(pq "$APORT" user000002@example.com)" "$OVER" "A: the over-quota user still refused"
+is "$(policy_ask "$APORT" user000002@example.com)" "$OVER" "A: the over-quota user still refused"
 n=$(grep -c "waits for a worker thread" "$MM_TMP/a.log")
 k=$(grep "waits for a worker thread" "$MM_TMP/a.log" | grep -c "recipient=<user0000")
 is "$k" 0 "A: no request for a known user reached a worker thread ($n others did)"
@@ -87,7 +74,7 @@ like "$(grep -c "LDAP unreachable (not retried yet)" "$MM_TMP/a.log")" "^[1-9]" 
 # B: Redis hangs as well
 kill -STOP "$REDIS_PID"
 t0=$(date +%s%N)
-first=$(pq "$BPORT" user000002@example.com)
+first=$(policy_ask "$BPORT" user000002@example.com)
 ms=$((($(date +%s%N) - t0) / 1000000))
 is "$first" "action=DUNNO" "B: Redis hung: the first request gets policy_on_error (${ms} ms)"
 out=$(python3 "$LOAD" latency "$BPORT" 200 "$KNOWN" 1000 30 2>&1)
@@ -99,10 +86,8 @@ like "$out" "pending_answered=200 " "B: the 200 unknown addresses are answered"
 # event loop does not
 free_port CPORT
 write_policyd_conf "$MM_TMP/c.conf" "policy_listen = inet:127.0.0.1:$CPORT"
-"$POLICYD" -f -c "$MM_TMP/c.conf" >"$MM_TMP/c.log" 2>&1 </dev/null &
-C_PID=$!
-register_pid "$C_PID"
-wait_port "$CPORT" 10 || fail_fast "policyd C does not listen"
+start_policyd --port "$CPORT" "$MM_TMP/c.conf" "$MM_TMP/c.log"
+C_PID=$POLICYD_PID
 out=$(python3 "$LOAD" hup "$CPORT" "$C_PID" user000001@example.com 2>&1)
 diag "C, SIGHUP while a thread waits on LDAP: $out"
 known_ms=$(sed -n 's/.*known_ms=\([0-9.]*\).*/\1/p' <<<"$out")
@@ -122,10 +107,10 @@ is "$?" 0 "C stops cleanly"
 # both back: answers from LDAP and Redis again within the longest pause
 kill -CONT "$SLAPD_PID" "$REDIS_PID"
 wait_for 20 sh -c "[ \"\$(python3 '$MM_TOP/tests/tools/policy_ask.py' $BPORT user000002@example.com)\" = '$OVER' ]"
-is "$(pq "$BPORT" user000002@example.com)" "$OVER" "B: Redis back: over quota from Redis again"
+is "$(policy_ask "$BPORT" user000002@example.com)" "$OVER" "B: Redis back: over quota from Redis again"
 # unknown_from_ldap ADDRESS - A's debug line says LDAP found ADDRESS unknown
 unknown_from_ldap() {
-    pq "$APORT" "$1" >/dev/null
+    policy_ask "$APORT" "$1" >/dev/null
     tail -n 5 "$MM_TMP/a.log" | grep -q "recipient=<$1> state=RCPT: unknown recipient"
 }
 wait_for 20 unknown_from_ldap nobody2@example.com

@@ -3,16 +3,9 @@
 # and END-OF-MESSAGE, folder rules, aliases, unknown users; bad clients;
 # SIGHUP; policy_workers (a master and two workers); Redis as the usage
 # source; valgrind.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
-POLICYD=$MAILMAPS_BUILD/mailmaps-policyd
-SYNC=$MAILMAPS_BUILD/mailmaps-sync
-[ -x "$POLICYD" ] || skip_all "mailmaps-policyd not built"
-[ -x "$SYNC" ] || skip_all "mailmaps-sync not built"
-command -v python3 >/dev/null 2>&1 || skip_all "python3 missing (test client)"
-MAPS=$MM_TMP/maps
-VMAIL=$MM_TMP/vmail
-CONF=$MM_TMP/mailmaps.conf
+policyd_test_setup
 MIB=1048576
 
 
@@ -22,48 +15,19 @@ maildirsize() {
     printf '0S,0C\n%s 10\n-10 -1\n%s 0\n' "$(($2 - 100))" 110 >"$VMAIL/example.com/$1/Maildir/maildirsize"
 }
 
-# the policy client: pq PORT RCPT [SIZE] [STATE] prints the action line
-pq() { python3 "$MM_TOP/tests/tools/policy_ask.py" "$@" 2>&1; }
-
 # ---- directory and maps
-cat >"$MM_TMP/people.ldif" <<EOF
-dn: uid=alice,$LDAP_PEOPLE
-objectClass: inetOrgPerson
-objectClass: PostfixBookMailAccount
-uid: alice
-cn: Alice
-sn: Alice
-mail: alice@example.com
-mailEnabled: TRUE
-mailQuota: 10240
-mailGroupMember: fan@example.com
-
-dn: uid=full,$LDAP_PEOPLE
-objectClass: inetOrgPerson
-objectClass: PostfixBookMailAccount
-uid: full
-cn: Full
-sn: Full
-mail: full@example.com
-mailEnabled: TRUE
-mailQuota: 10240
-mailAlias: fullalias@example.com
-mailGroupMember: fan@example.com
-
-dn: uid=eom,$LDAP_PEOPLE
-objectClass: inetOrgPerson
-objectClass: PostfixBookMailAccount
-uid: eom
-cn: Eom
-sn: Eom
-mail: eom@example.com
-mailEnabled: TRUE
-mailQuota: 10240
-EOF
+{
+    account_ldif --name Alice alice "mailQuota: 10240" "mailGroupMember: fan@example.com"
+    echo
+    account_ldif --name Full full "mailQuota: 10240" "mailAlias: fullalias@example.com" \
+        "mailGroupMember: fan@example.com"
+    echo
+    account_ldif --name Eom eom "mailQuota: 10240"
+} >"$MM_TMP/people.ldif"
 gen_users 20 >"$MM_TMP/users.ldif"
 start_slapd --ldif "$MM_TMP/people.ldif" --ldif "$MM_TMP/users.ldif"
 write_policyd_conf "$CONF"
-check "sync --once builds the maps" "$SYNC" -c "$CONF" --once
+sync_ok "sync --once builds the maps" "$CONF"
 maildirsize alice $((5 * MIB))
 maildirsize full $((10 * MIB + 1000))
 maildirsize eom $((9 * MIB + MIB / 2))
@@ -72,18 +36,16 @@ maildirsize eom $((9 * MIB + MIB / 2))
 free_port PPORT
 write_policyd_conf "$CONF" "policy_listen = inet:127.0.0.1:$PPORT unix:$MM_TMP/policy.sock"
 check "configuration check (-n)" "$POLICYD" -n -c "$CONF"
-"$POLICYD" -f -c "$CONF" >"$MM_TMP/policyd.log" 2>&1 </dev/null &
-PD_PID=$!
-register_pid "$PD_PID"
-wait_port "$PPORT" 10 || { _mm_log_tail "$MM_TMP/policyd.log"; fail_fast "policyd does not listen"; }
+start_policyd --port "$PPORT" "$CONF" "$MM_TMP/policyd.log"
+PD_PID=$POLICYD_PID
 like "$(stat -c '%a %G' "$MM_TMP/policy.sock")" '^660 root$' "unix socket mode and group"
 
-is "$(pq "$PPORT" alice@example.com)" "action=DUNNO" "policy: under quota"
-is "$(pq "$PPORT" full@example.com)" "action=552 5.2.2 Mailbox full" "policy: full"
-is "$(pq "$PPORT" Full+Junk@Example.com 1000)" "action=DUNNO" "policy: +Junk within +500M"
-is "$(pq "$PPORT" full@example.com 0 MAIL)" "action=DUNNO" "policy: MAIL state is not ours"
-is "$(pq "$PPORT" nobody@example.com)" "action=DUNNO" "policy: unknown user is Postfix's business"
-is "$(pq "$PPORT" eom@example.com $((2 * MIB)) END-OF-MESSAGE)" "action=552 5.2.2 Mailbox full" \
+is "$(policy_ask "$PPORT" alice@example.com)" "action=DUNNO" "policy: under quota"
+is "$(policy_ask "$PPORT" full@example.com)" "action=552 5.2.2 Mailbox full" "policy: full"
+is "$(policy_ask "$PPORT" Full+Junk@Example.com 1000)" "action=DUNNO" "policy: +Junk within +500M"
+is "$(policy_ask "$PPORT" full@example.com 0 MAIL)" "action=DUNNO" "policy: MAIL state is not ours"
+is "$(policy_ask "$PPORT" nobody@example.com)" "action=DUNNO" "policy: unknown user is Postfix's business"
+is "$(policy_ask "$PPORT" eom@example.com $((2 * MIB)) END-OF-MESSAGE)" "action=552 5.2.2 Mailbox full" \
     "policy: real size at END-OF-MESSAGE"
 like "$(cat "$MM_TMP/policyd.log")" "reject: recipient=<full@example.com> mailbox=full@example.com folder=INBOX usage=$((10 * MIB + 1000)) limit=$((10 * MIB)) .*instance=t.1 queue_id=Q1" \
     "one log line per rejection with the details"
@@ -172,7 +134,7 @@ is "$(bad manyattrs)" closed "too many attributes: connection closed"
 is "$(bad vanish)" done "clients vanishing mid-request"
 is "$(bad abandon)" done "500 connections opened and abandoned"
 is "$(bad pipeline)" 100 "100 pipelined requests on one connection, 100 answers"
-is "$(pq "$PPORT" full@example.com)" "action=552 5.2.2 Mailbox full" "still answering after the abuse"
+is "$(policy_ask "$PPORT" full@example.com)" "action=552 5.2.2 Mailbox full" "still answering after the abuse"
 check "daemon still running" kill -0 "$PD_PID"
 n=$(grep -c 'connection closed' "$MM_TMP/policyd.log")
 ok "bad clients logged without flooding ($n lines)"
@@ -245,14 +207,11 @@ WCONF=$MM_TMP/workers.conf
 WSOCK=$MM_TMP/w.sock
 WLOG=$MM_TMP/workers.log
 write_policyd_conf "$WCONF" "policy_listen = unix:$WSOCK" "policy_workers = 2"
-"$POLICYD" -f -c "$WCONF" >"$WLOG" 2>&1 </dev/null &
-WM_PID=$!
-register_pid "$WM_PID"
+start_policyd "$WCONF" "$WLOG"
+WM_PID=$POLICYD_PID
 # workers - the master's children, one pid a line
 workers() { pgrep -P "$WM_PID" | sort -n; }
-# started - N workers have logged their start
-started() { [ "$(grep -c 'info: worker started' "$WLOG")" -ge "$1" ]; }
-wait_for 10 started 2 || { _mm_log_tail "$WLOG"; fail_fast "the workers do not start"; }
+wait_for 10 policyd_workers_started "$WLOG" 2 || { _mm_log_tail "$WLOG"; fail_fast "the workers do not start"; }
 mapfile -t W < <(workers)
 is "${#W[@]}" 2 "workers: the master has two workers (${W[*]})"
 like "$(cat "$WLOG")" "info: started: 2 workers, 1 listener\(s\)" "workers: the master's start line"
@@ -276,7 +235,7 @@ replaced() { [ "$(workers | grep -cvx "${W[0]}")" -eq 2 ]; }
 check "workers: a worker killed with SIGKILL is replaced" wait_for 5 replaced
 mapfile -t N < <(workers)
 like "$(cat "$WLOG")" "warning: worker ${W[0]} killed by signal 9" "workers: the master logs the death"
-wait_for 5 started 3
+wait_for 5 policyd_workers_started "$WLOG" 3
 read -r right c1 c2 < <(MM_TOP=$MM_TOP python3 "$MM_TMP/wc.py" "unix:$WSOCK" 0.002 "552 5.2.2 Workers reloaded" "${N[@]}" 2>&1)
 is "$right" 50 "workers: right answers after the replacement (${c1:-?} and ${c2:-?} connections)"
 
@@ -296,10 +255,9 @@ like "$(cat "$WLOG")" "mailmaps-policyd: info: stopped" "workers: the master's s
 free_port WPORT
 write_policyd_conf "$WCONF" "policy_listen = inet:127.0.0.1:$WPORT" "policy_workers = 2"
 : >"$WLOG"
-"$POLICYD" -f -c "$WCONF" >"$WLOG" 2>&1 </dev/null &
-WM_PID=$!
-register_pid "$WM_PID"
-wait_for 10 started 2 || { _mm_log_tail "$WLOG"; fail_fast "the inet workers do not start"; }
+start_policyd "$WCONF" "$WLOG"
+WM_PID=$POLICYD_PID
+wait_for 10 policyd_workers_started "$WLOG" 2 || { _mm_log_tail "$WLOG"; fail_fast "the inet workers do not start"; }
 mapfile -t W < <(workers)
 read -r right c1 c2 < <(MM_TOP=$MM_TOP python3 "$MM_TMP/wc.py" "$WPORT" 0 "552 5.2.2 Mailbox full" "${W[@]}" 2>&1)
 is "$right" 50 "workers, inet: 50 connections opened at once, 50 right answers"
@@ -315,21 +273,19 @@ if command -v redis-server >/dev/null 2>&1; then
     free_port RPORT
     write_policyd_conf "$MM_TMP/redis.conf" "policy_listen = inet:127.0.0.1:$RPORT" \
         "quota_usage = redis:127.0.0.1:$REDIS_PORT"
-    "$POLICYD" -f -c "$MM_TMP/redis.conf" >"$MM_TMP/policyd-redis.log" 2>&1 </dev/null &
-    RD_PID=$!
-    register_pid "$RD_PID"
-    wait_port "$RPORT" 10
-    is "$(pq "$RPORT" alice@example.com)" "action=DUNNO" "redis: missing key is usage 0"
+    start_policyd --port "$RPORT" "$MM_TMP/redis.conf" "$MM_TMP/policyd-redis.log"
+    RD_PID=$POLICYD_PID
+    is "$(policy_ask "$RPORT" alice@example.com)" "action=DUNNO" "redis: missing key is usage 0"
     redis_cli SET "alice@example.com/quota/storage" $((11 * MIB)) >/dev/null
-    is "$(pq "$RPORT" alice@example.com)" "action=552 5.2.2 Mailbox full" "redis: counter over quota refused"
+    is "$(policy_ask "$RPORT" alice@example.com)" "action=552 5.2.2 Mailbox full" "redis: counter over quota refused"
     redis_cli SET "alice@example.com/quota/storage" $((9 * MIB)) >/dev/null
-    is "$(pq "$RPORT" alice@example.com 1000)" "action=DUNNO" "redis: counter under quota"
+    is "$(policy_ask "$RPORT" alice@example.com 1000)" "action=DUNNO" "redis: counter under quota"
     stop_redis
-    is "$(pq "$RPORT" alice@example.com)" "action=DUNNO" "redis down: policy_on_error (dunno)"
+    is "$(policy_ask "$RPORT" alice@example.com)" "action=DUNNO" "redis down: policy_on_error (dunno)"
     start_redis
     redis_cli SET "alice@example.com/quota/storage" $((11 * MIB)) >/dev/null
     sleep 1.2
-    is "$(pq "$RPORT" alice@example.com)" "action=552 5.2.2 Mailbox full" "redis back: reconnected"
+    is "$(policy_ask "$RPORT" alice@example.com)" "action=552 5.2.2 Mailbox full" "redis back: reconnected"
     _mm_stop_pid "$RD_PID" 5
 else
     skip "Redis" "redis-server not installed"
@@ -342,13 +298,13 @@ elif command -v valgrind >/dev/null 2>&1; then
     free_port VPORT
     write_policyd_conf "$MM_TMP/vg.conf" "policy_listen = inet:127.0.0.1:$VPORT"
     valgrind_start "$VPORT" "$POLICYD" -f -c "$MM_TMP/vg.conf"
-    pq "$VPORT" full@example.com >/dev/null
-    pq "$VPORT" fan@example.com >/dev/null
-    pq "$VPORT" nobody@example.com >/dev/null
+    policy_ask "$VPORT" full@example.com >/dev/null
+    policy_ask "$VPORT" fan@example.com >/dev/null
+    policy_ask "$VPORT" nobody@example.com >/dev/null
     PPORT=$VPORT bad junk >/dev/null
     python3 "$MM_TMP/bad.py" "$VPORT" vanish >/dev/null 2>&1
     kill -HUP "$VG_PID"; sleep 1
-    is "$(pq "$VPORT" full@example.com)" "action=552 5.2.2 Mailbox full" "valgrind: answers"
+    is "$(policy_ask "$VPORT" full@example.com)" "action=552 5.2.2 Mailbox full" "valgrind: answers"
     valgrind_stop
 else
     skip "valgrind" "not installed"

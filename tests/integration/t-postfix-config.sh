@@ -9,7 +9,7 @@
 # Entries that attack other accounts (an alias in gmail.com, an alias on
 # another's mail, storage or home in another's directory) get nothing
 # from the ldap: tables that the rules of the maps would not give them.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
 SYNC=$MAILMAPS_BUILD/mailmaps-sync
 CLI=$MAILMAPS_BUILD/mailmaps
@@ -24,16 +24,10 @@ CONF=$MM_TMP/mailmaps.conf
 PFT=$MM_TMP/pftables        # where postfix-config writes
 TAB=$'\t'
 
-# write_conf - FILE, then "name = value" lines: the connection lines first
+# write_conf FILE [name = value | -name]... - the test's mailmaps.conf
 write_conf() {
     local f=$1; shift
-    {
-        echo "ldap_base = $LDAP_BASE"
-        echo "ldap_timeout = 3"
-        echo "maps_dir = $MAPS"
-        echo "mail_base = /var/vmail"
-        printf '%s\n' "$@"
-    } >"$f"
+    write_mailmaps_conf "$f" "maps_dir = $MAPS" "mail_base = /var/vmail" "$@"
 }
 
 # ---- the directory
@@ -44,51 +38,43 @@ write_conf() {
 gen_users 600 --domains 4 --disabled 20 >"$MM_TMP/users.ldif"
 gen_users 510 --prefix big --start 1 | sed -e 's/@example\.com$/@big.example/' \
     -e '/^mailAlias:/d' -e '/^mailGroupMember:/d' >"$MM_TMP/big.ldif"
-special_entry() {  # uid, then attribute lines
-    local uid=$1; shift
-    printf 'dn: uid=%s,%s\nobjectClass: inetOrgPerson\nobjectClass: PostfixBookMailAccount\n' \
-        "$uid" "$LDAP_PEOPLE"
-    printf 'uid: %s\ncn: %s\nsn: %s\n' "$uid" "$uid" "$uid"
-    printf '%s\n' "$@" ""
-}
+special_entry() { account_ldif "$@"; echo; }  # account_ldif, then a blank line
 {
-    special_entry bob "mail: Bob.Smith@Example.COM" "mailEnabled: TRUE" \
+    special_entry --mail Bob.Smith@Example.COM bob \
         "mailAlias: bobby@example.com" "mailAlias: Robert@Example.COM" \
         "mailGroupMember: staff@example.com"
-    special_entry carol "mail: carol@example.com" "mailEnabled: TRUE" \
+    special_entry --mail carol@example.com carol \
         "mailStorageDirectory: maildir:/var/vmail/custom/carol/" \
         "mailAlias: postmaster@example.com" "mailGroupMember: staff@example.com"
-    special_entry zed "mail: zed@example.com" "mailEnabled: TRUE" "mailGroupMember: staff@example.com"
-    special_entry amy "mail: amy@example.com" "mailEnabled: TRUE" "mailGroupMember: staff@example.com" \
+    special_entry --mail zed@example.com zed "mailGroupMember: staff@example.com"
+    special_entry --mail amy@example.com amy "mailGroupMember: staff@example.com" \
         "mailAlias: info@aliasonly.example"
     # a domain that only a list address brings
-    special_entry dave "mail: dave@example.com" "mailEnabled: TRUE" "mailGroupMember: all@lists.example"
+    special_entry --mail dave@example.com dave "mailGroupMember: all@lists.example"
     # a list name stored with capitals (mailGroupMember is case-exact)
-    special_entry erin "mail: erin@example.com" "mailEnabled: TRUE" "mailGroupMember: Sales@example.com"
-    special_entry frank "mail: frank@example.com" "mailEnabled: TRUE" "mailGroupMember: sales@example.com"
+    special_entry --mail erin@example.com erin "mailGroupMember: Sales@example.com"
+    special_entry --mail frank@example.com frank "mailGroupMember: sales@example.com"
     # postmaster@ claimed twice: uid=carol < uid=grace keeps it
-    special_entry grace "mail: grace@example.com" "mailEnabled: TRUE" "mailAlias: postmaster@example.com"
+    special_entry --mail grace@example.com grace "mailAlias: postmaster@example.com"
     # henry@ is henry's mail and ivan's alias: henry (smaller DN) keeps it
-    special_entry henry "mail: henry@example.com" "mailEnabled: TRUE"
-    special_entry ivan "mail: ivan@example.com" "mailEnabled: TRUE" "mailAlias: henry@example.com"
+    special_entry --mail henry@example.com henry
+    special_entry --mail ivan@example.com ivan "mailAlias: henry@example.com"
     # skipped by the sync for bad data
-    special_entry judy "mail: judy@example.com" "mailEnabled: TRUE" "mailQuota: lots"
+    special_entry --mail judy@example.com judy "mailQuota: lots"
     # the only account of its domain, disabled
-    special_entry kate "mail: kate@gone.example" "mailEnabled: FALSE" "mailAlias: k@gone.example"
+    special_entry --mail kate@gone.example --disabled kate "mailAlias: k@gone.example"
     # attacks: a foreign domain, amy's address, amy's Maildir, amy's home
-    special_entry mallory "mail: mallory@example.com" "mailEnabled: TRUE" \
+    special_entry --mail mallory@example.com mallory \
         "mailAlias: ceo@gmail.com" "mailAlias: amy@example.com" "mailGroupMember: x@partner.example"
-    special_entry zz-eve "mail: eve@example.com" "mailEnabled: TRUE" \
+    special_entry --mail eve@example.com zz-eve \
         "mailStorageDirectory: example.com/amy/Maildir"
-    special_entry zz-trent "mail: trent@example.com" "mailEnabled: TRUE" \
+    special_entry --mail trent@example.com zz-trent \
         "mailHomeDirectory: /var/vmail/example.com/amy"
 } >"$MM_TMP/special.ldif"
 start_slapd --ldif "$MM_TMP/users.ldif" --ldif "$MM_TMP/big.ldif" --ldif "$MM_TMP/special.ldif"
 
-write_conf "$CONF" "ldap_uri = $LDAP_URI" "ldap_bind_dn = $LDAP_SYNC_DN" \
-    "ldap_bind_pw_file = $LDAP_SYNC_PW_FILE" "alias_domains = aliasonly.example lists.example"
-"$SYNC" -c "$CONF" --once 2>"$MM_TMP/sync.err"
-is "$?" 0 "the sync fills the maps" || fail_fast "no maps: $(cat "$MM_TMP/sync.err")"
+write_conf "$CONF" "alias_domains = aliasonly.example lists.example"
+sync_ok "the sync fills the maps" "$CONF" || fail_fast "no maps"
 like "$(cat "$MM_TMP/sync.err")" "uid=judy" "the sync skips judy (bad quota)"
 
 mkdir -p "$PFT"
@@ -318,7 +304,7 @@ cn: tricky
 userPassword: $TRICKY
 EOF
 ldap_add_ldif "$MM_TMP/tricky.ldif"
-write_conf "$MM_TMP/tricky.conf" "ldap_uri = $LDAP_URI" "ldap_bind_dn = cn=tricky,$LDAP_BASE" \
+write_conf "$MM_TMP/tricky.conf" "ldap_bind_dn = cn=tricky,$LDAP_BASE" \
     "ldap_bind_pw_file = $MM_TMP/tricky.pw"
 mkdir -p "$MM_TMP/tricky"
 check "postfix-config with a password holding \$ % # \\ and a blank" \
@@ -338,7 +324,7 @@ is "$?:$out" "2:" "... also when printing, and nothing is printed"
 
 # ---- ldapi:// and no bind DN: SASL EXTERNAL, as the sync binds
 # A '%' in ldap_filter must reach LDAP as itself, not as a Postfix expansion.
-write_conf "$MM_TMP/ldapi.conf" "ldap_uri = $LDAPI_URI" \
+write_conf "$MM_TMP/ldapi.conf" "ldap_uri = $LDAPI_URI" -ldap_bind_dn -ldap_bind_pw_file \
     "ldap_filter = (&(objectClass=PostfixBookMailAccount)(mailEnabled=TRUE)(!(description=100%)))"
 mkdir -p "$MM_TMP/ldapi"
 check "postfix-config for ldapi:// without a bind DN" "$CLI" -c "$MM_TMP/ldapi.conf" postfix-config -d "$MM_TMP/ldapi"

@@ -2,14 +2,10 @@
 # t-sync-valgrind - mailmaps-sync and the mailmaps tool under valgrind: no
 # leaks and no memory errors in a full sync, a persist session with changes,
 # a failed sync, and the CLI commands.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
-SYNC=$MAILMAPS_BUILD/mailmaps-sync
-CLI=$MAILMAPS_BUILD/mailmaps
-[ -x "$SYNC" ] || skip_all "mailmaps-sync not built"
+sync_test_setup
 command -v valgrind >/dev/null || skip_all "valgrind is not installed"
-MAPS=$MM_TMP/maps
-CONF=$MM_TMP/mailmaps.conf
 # libldap/GnuTLS keep some memory reachable until exit by design: only
 # definite and indirect leaks count.
 VG=(valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect
@@ -17,13 +13,9 @@ VG=(valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect
 
 gen_users 300 --disabled 5 >"$MM_TMP/users.ldif"
 start_slapd --syncprov --ldif "$MM_TMP/users.ldif"
-cat >"$CONF" <<EOF
-ldap_uri = $LDAP_URI
-ldap_bind_dn = $LDAP_SYNC_DN
-ldap_bind_pw_file = $LDAP_SYNC_PW_FILE
-ldap_base = $LDAP_BASE
-maps_dir = $MAPS
-EOF
+# vg_conf [name = value | -name]... - the test's mailmaps.conf
+vg_conf() { write_mailmaps_conf "$CONF" "maps_dir = $MAPS" "$@"; }
+vg_conf -ldap_timeout
 
 "${VG[@]}" "$SYNC" -c "$CONF" --once 2>"$MM_TMP/once.vg"
 rc=$?
@@ -40,7 +32,7 @@ done
 
 # A failed sync (slapd frozen) frees what it had.
 kill -STOP "$SLAPD_PID"
-sed -i 's/^maps_dir/ldap_timeout = 1\nmaps_dir/' "$CONF"
+vg_conf "ldap_timeout = 1"
 "${VG[@]}" "$SYNC" -c "$CONF" --once 2>"$MM_TMP/fail.vg"
 rc=$?
 kill -CONT "$SLAPD_PID"
@@ -48,7 +40,7 @@ is "$rc" 1 "a failed sync under valgrind: exit 1, clean"
 [ "$rc" = 1 ] || diag "$(tail -20 "$MM_TMP/fail.vg")"
 
 # A persist session with an add and a delete, stopped by SIGTERM.
-echo "sync_mode = persist" >>"$CONF"
+vg_conf "ldap_timeout = 1" "sync_mode = persist"
 "${VG[@]}" "$SYNC" -f -c "$CONF" >"$MM_TMP/persist.vg" 2>&1 &
 pid=$!
 register_pid "$pid"

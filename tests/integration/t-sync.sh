@@ -2,13 +2,9 @@
 # t-sync - mailmaps-sync --once against a real slapd: every account into the
 # maps, checked with Postfix's own reader; bad data skipped; limits, partial
 # results, shrinking and determinism.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
-SYNC=$MAILMAPS_BUILD/mailmaps-sync
-CLI=$MAILMAPS_BUILD/mailmaps
-[ -x "$SYNC" ] || skip_all "mailmaps-sync not built"
-MAPS=$MM_TMP/maps
-CONF=$MM_TMP/mailmaps.conf
+sync_test_setup
 
 # write_conf [name = value]... - the test's mailmaps.conf
 write_conf() { write_mailmaps_conf "$CONF" "maps_dir = $MAPS" "mail_base = /var/vmail" "home_dirs = /var/vmail /home/vmail" "$@"; }
@@ -18,78 +14,23 @@ users_count() { sed -n 's/^users=//p' "$MAPS/status"; }
 
 # ---- a directory: 3000 accounts (30 disabled) in 3 domains, plus bad data
 gen_users 3000 --domains 3 --disabled 30 >"$MM_TMP/users.ldif"
-cat >"$MM_TMP/special.ldif" <<EOF
-dn: uid=bob,$LDAP_PEOPLE
-objectClass: inetOrgPerson
-objectClass: PostfixBookMailAccount
-uid: bob
-cn: Bob
-sn: Bob
-mail: Bob.Smith@Example.COM
-mailEnabled: TRUE
-mailAlias: bobby@example.com
-mailAlias: postmaster@example.com
-mailStorageDirectory: maildir:/var/vmail/custom/bob/
-mailHomeDirectory: /home/vmail/bob
-mailUidNumber: 6001
-mailGidNumber: 6002
-mailQuota: 1G
-userPassword: {PLAIN}bobpw
-
-dn: uid=carol,$LDAP_PEOPLE
-objectClass: inetOrgPerson
-objectClass: PostfixBookMailAccount
-uid: carol
-cn: Carol
-sn: Carol
-mail: carol@example.com
-mailEnabled: TRUE
-mailAlias: postmaster@example.com
-
-dn: uid=badaddr,$LDAP_PEOPLE
-objectClass: inetOrgPerson
-objectClass: PostfixBookMailAccount
-uid: badaddr
-cn: Bad
-sn: Bad
-mail: no-at-sign
-mailEnabled: TRUE
-
-dn: uid=badquota,$LDAP_PEOPLE
-objectClass: inetOrgPerson
-objectClass: PostfixBookMailAccount
-uid: badquota
-cn: Bad
-sn: Bad
-mail: badquota@example.com
-mailEnabled: TRUE
-mailQuota: lots
-
-dn: uid=outside,$LDAP_PEOPLE
-objectClass: inetOrgPerson
-objectClass: PostfixBookMailAccount
-uid: outside
-cn: Bad
-sn: Bad
-mail: outside@example.com
-mailEnabled: TRUE
-mailStorageDirectory: /etc/evil/
-
-dn: uid=twin,$LDAP_PEOPLE
-objectClass: inetOrgPerson
-objectClass: PostfixBookMailAccount
-uid: twin
-cn: Twin
-sn: Twin
-mail: carol@example.com
-mailEnabled: TRUE
-EOF
+{
+    bob_ldif /home/vmail/bob
+    account_ldif --name Carol carol "mailAlias: postmaster@example.com"
+    echo
+    account_ldif --name Bad --mail no-at-sign badaddr
+    echo
+    account_ldif --name Bad badquota "mailQuota: lots"
+    echo
+    account_ldif --name Bad outside "mailStorageDirectory: /etc/evil/"
+    echo
+    account_ldif --name Twin --mail carol@example.com twin
+} >"$MM_TMP/special.ldif"
 start_slapd --ldif "$MM_TMP/users.ldif" --ldif "$MM_TMP/special.ldif"
 write_conf
 
 # ---- the first sync: 500 is the server's size limit, the sync account is exempt
-"$SYNC" -c "$CONF" --once 2>"$MM_TMP/sync1.err"
-is "$?" 0 "first sync into an empty directory succeeds"
+sync_ok --err "$MM_TMP/sync1.err" "first sync into an empty directory succeeds" "$CONF"
 # 2970 enabled generated + bob + carol (twin loses carol's address to the smaller DN)
 is "$(users_count)" 2972 "every enabled account, past the server's size limit of 500"
 like "$(cat "$MM_TMP/sync1.err")" "uid=badaddr" "a warning names the entry without a valid address"
@@ -147,8 +88,7 @@ like "$(smtp_rcpt "$PF_SMTP_PORT" a@client.example.test user000001@example1.com)
 sum1=$(checksum) gen1=$(generation) ino1=$(inodes)
 synced1=$(sed -n 's/^synced_at=//p' "$MAPS/status")
 sleep 1
-"$SYNC" -c "$CONF" --once 2>"$MM_TMP/same.err"
-is "$?" 0 "a second sync of the same data succeeds"
+sync_ok --err "$MM_TMP/same.err" "a second sync of the same data succeeds" "$CONF"
 is "$(checksum)" "$sum1" "a second sync of the same data: identical checksum"
 is "$(generation)" "$gen1" "and installs nothing: the generation stays"
 is "$(inodes)" "$ino1" "and no map is replaced"
@@ -172,7 +112,7 @@ stop_postfix
 # ---- a server that stops answering: exit 1, old maps untouched
 sha_before=$(cat "$MAPS"/*.cdb | sha256sum)
 kill -STOP "$SLAPD_PID"
-"$SYNC" -c "$CONF" --once 2>"$MM_TMP/stall.err"
+sync_once --err "$MM_TMP/stall.err" "$CONF"
 is "$?" 1 "slapd frozen before the sync: exit 1 after ldap_timeout"
 kill -CONT "$SLAPD_PID"
 # and mid-sync: one entry per page makes the search take a while
@@ -192,7 +132,7 @@ is "$(users_count)" 2972 "the counts in status are kept"
 
 # ---- slapd gone: exit 1, old maps untouched
 stop_slapd
-"$SYNC" -c "$CONF" --once 2>"$MM_TMP/down.err"
+sync_once --err "$MM_TMP/down.err" "$CONF"
 is "$?" 1 "slapd down: exit 1"
 like "$(cat "$MM_TMP/down.err")" "$LDAP_URI" "the error names the URI"
 is "$(cat "$MAPS"/*.cdb | sha256sum)" "$sha_before" "the old maps are untouched"
@@ -201,8 +141,7 @@ slapd_run
 # ---- failover: a dead URI first
 free_port dead
 write_conf "ldap_uri = ldap://127.0.0.1:$dead $LDAP_URI"
-"$SYNC" -c "$CONF" --once 2>"$MM_TMP/failover.err"
-is "$?" 0 "the second URI answers when the first is dead"
+sync_ok --err "$MM_TMP/failover.err" "the second URI answers when the first is dead" "$CONF"
 diag "$(cat "$MM_TMP/failover.err")"
 like "$(cat "$MAPS/status")" "source=$LDAP_URI" "status names the URI that answered"
 write_conf
@@ -212,8 +151,7 @@ write_conf
 PWMAPS=$MM_TMP/nopw-maps
 write_mailmaps_conf "$MM_TMP/nopw.conf" "maps_dir = $PWMAPS" "mail_base = /var/vmail" \
     "home_dirs = /var/vmail /home/vmail" "ldap_attr_password ="
-"$SYNC" -c "$MM_TMP/nopw.conf" --once 2>/dev/null
-is "$?" 0 "a sync with ldap_attr_password empty"
+sync_ok "a sync with ldap_attr_password empty" "$MM_TMP/nopw.conf"
 is "$("$CLI" -c "$MM_TMP/nopw.conf" dump users | grep -c 'password=')" 0 "users.cdb holds no password"
 [ "$("$CLI" -c "$MM_TMP/nopw.conf" dump users | wc -l)" -gt 100 ] && ok "but every user" ||
     not_ok "but every user"
@@ -223,12 +161,11 @@ seq 1 1500 | awk -v p="$LDAP_PEOPLE" '{ printf "uid=user%06d,%s\n", $1, p }' >"$
 ldapdelete -x -H "$LDAP_URI" -D "$LDAP_ROOT_DN" -y "$LDAP_ROOT_PW_FILE" -c -f "$MM_TMP/del.txt" \
     >/dev/null 2>&1
 sha_before=$(cat "$MAPS"/*.cdb | sha256sum)
-"$SYNC" -c "$CONF" --once 2>"$MM_TMP/shrink.err"
+sync_once --err "$MM_TMP/shrink.err" "$CONF"
 is "$?" 3 "half the accounts gone: refused by max_shrink (exit 3)"
 like "$(cat "$MM_TMP/shrink.err")" "max_shrink" "the refusal says why"
 is "$(cat "$MAPS"/*.cdb | sha256sum)" "$sha_before" "refused: the old maps are untouched"
-"$SYNC" -c "$CONF" --once --force 2>/dev/null
-is "$?" 0 "--force installs them"
+sync_ok "--force installs them" "$CONF" --force
 is "$(users_count)" 1472 "the forced maps hold what is left"
 check_fails "a deleted account is gone" pq user000001@example1.com mailboxes
 

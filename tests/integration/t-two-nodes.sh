@@ -5,12 +5,10 @@
 # also after a change; with the provider stopped the consumer's node keeps
 # serving and syncing, the provider's node fails and keeps its last maps,
 # and a node with both URIs in ldap_uri fails over to the consumer.
-# shellcheck source=tests/integration/lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/lib/harness.sh
+. "$(dirname "$0")/../lib/harness.sh"
 
-SYNC=$MAILMAPS_BUILD/mailmaps-sync
-CLI=$MAILMAPS_BUILD/mailmaps
-[ -x "$SYNC" ] && [ -x "$CLI" ] || skip_all "mailmaps-sync or mailmaps not built"
+sync_test_setup
 
 # The account the consumer replicates as: reads everything (userPassword
 # too, or node B's users.cdb would have no passwords and the sync account
@@ -32,7 +30,7 @@ userPassword: $(slappasswd -n -h '{SSHA}' -s "$REPL_PW")
 EOF
 
 slapd_config --syncprov
-# The replicator's limits and read access go into lib.sh's provider config
+# The replicator's limits and read access go into the harness's provider config
 # before its access rules (the first matching rule wins).
 grep -q '^access to attrs=userPassword$' "$SLAPD_CONF" ||
     fail_fast "slapd.conf layout changed: no 'access to attrs=userPassword' line"
@@ -149,17 +147,9 @@ like "$(ldapadd -x -H "$CONSUMER_URI" -D "$LDAP_SYNC_DN" -y "$LDAP_SYNC_PW_FILE"
 
 # node_conf NAME URIS [SETTING...] - mailmaps.conf of node NAME, maps in maps-NAME
 node_conf() {
-    local name=$1 uris=$2 x; shift 2
-    {
-        echo "ldap_uri = $uris"
-        echo "ldap_bind_dn = $LDAP_SYNC_DN"
-        echo "ldap_bind_pw_file = $LDAP_SYNC_PW_FILE"
-        echo "ldap_base = $LDAP_BASE"
-        echo "ldap_timeout = 3"
-        echo "maps_dir = $MM_TMP/maps-$name"
-        echo "mail_base = /var/vmail"
-        for x in "$@"; do echo "$x"; done
-    } >"$MM_TMP/$name.conf"
+    local name=$1 uris=$2; shift 2
+    write_mailmaps_conf "$MM_TMP/$name.conf" "ldap_uri = $uris" \
+        "maps_dir = $MM_TMP/maps-$name" "mail_base = /var/vmail" "$@"
 }
 node_sync() { "$SYNC" -c "$MM_TMP/$1.conf" --once >>"$MM_TMP/$1.log" 2>&1; }
 node_status() { "$CLI" -c "$MM_TMP/$1.conf" status; }

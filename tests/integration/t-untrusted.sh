@@ -7,20 +7,15 @@
 # SELECT) and the policy daemon; then the same attacks as ldapmodify on a
 # running persist daemon, a crafted .persist-state, and a bind that lost
 # read access to userPassword (max_shrink).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
-SYNC=$MAILMAPS_BUILD/mailmaps-sync
-CLI=$MAILMAPS_BUILD/mailmaps
+sync_test_setup
 POLICYD=$MAILMAPS_BUILD/mailmaps-policyd
 PLUGIN=$MAILMAPS_BUILD/libauthdb_mailmaps.so
-[ -x "$SYNC" ] || skip_all "mailmaps-sync not built"
 need_root || skip_all "private Postfix and Dovecot need root"
 command -v postmap >/dev/null 2>&1 || skip_all "postfix is not installed"
 [ -x /usr/lib/dovecot/imap ] || skip_all "dovecot-imapd is not installed"
 
-MAPS=$MM_TMP/maps
-CONF=$MM_TMP/mailmaps.conf
-VMAIL=$MM_TMP/vmail
 mkdir -p "$VMAIL"
 chmod 0777 "$VMAIL"
 
@@ -74,8 +69,7 @@ like "$(grep "^$(DN aaa): " "$MM_TMP/dry.out" | grep -c 'victim@example.com\|gma
     '^3$' "--dry-run: the three claims aaa loses"
 
 # ---- poll sync
-"$SYNC" -c "$CONF" --once 2>"$MM_TMP/sync.err"
-is "$?" 0 "sync --once with the attackers loaded: installed"
+sync_ok "sync --once with the attackers loaded: installed" "$CONF"
 W=$MM_TMP/sync.err
 # (a) foreign domains
 is "$(pq gmail.com "$MAPS" domains)" "" "(a) mailAlias ceo@gmail.com does not make gmail.com local"
@@ -234,7 +228,7 @@ like "$pw0" '^[1-9]' "(i) status records the users with a password"
 sed -i "/^access to attrs=userPassword/,/^access to \*/{/by dn.exact=\"$LDAP_SYNC_DN\" read/d}" "$SLAPD_CONF"
 restart_slapd
 before=$(sha256sum "$MAPS/users.cdb")
-"$SYNC" -c "$CONF" --once 2>"$MM_TMP/acl.err"
+sync_once --err "$MM_TMP/acl.err" "$CONF"
 is "$?" 3 "(i) a sync without the passwords is refused by max_shrink (exit 3)"
 like "$(cat "$MM_TMP/acl.err")" "with a password.*max_shrink" "(i) the refusal says why"
 is "$(sha256sum "$MAPS/users.cdb")" "$before" "(i) users.cdb is untouched"

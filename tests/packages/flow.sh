@@ -10,7 +10,7 @@
 # are the installed ones; from this tree only the test harness and the
 # LDAP schema for the private slapd. The configuration and the maps stay
 # for the upgrade and purge checks that follow.
-. "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
 CONF=/etc/mailmaps/mailmaps.conf
 MAPS=/var/lib/mailmaps

@@ -9,23 +9,12 @@
 #include "maps/conf.h"
 #include "maps/userrec.h"
 #include "tests/unit/tap.h"
-
-/* A value from a string literal, NULs inside included. */
-#define V(s) { (s), sizeof(s) - 1 }
-/* An attribute with its values. */
-#define A(n, ...)                                                             \
-    { .name = (n),                                                            \
-      .count = sizeof((const struct entry_value[]){ __VA_ARGS__ }) /          \
-               sizeof(struct entry_value),                                    \
-      .values = (const struct entry_value[]){ __VA_ARGS__ } }
+#include "tests/unit/entrylit.h"
 
 #define MAXATTR 10
 
 #define BASE_REC(home, mail)                                                  \
-    "home=" home "\tuid=5000\tgid=5000\tmail=" mail                           \
-    "\tquota_rule=*:storage=10737418240B"                                     \
-    "\tquota_rule2=Trash:storage=+524288000B"                                 \
-    "\tquota_rule3=Junk:storage=+524288000B"
+    "home=" home "\tuid=5000\tgid=5000\tmail=" mail DEFAULT_RULES
 
 struct tcase {
     const char *name;

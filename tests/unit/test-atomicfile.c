@@ -18,8 +18,7 @@
 
 #include "maps/atomicfile.h"
 #include "tests/unit/tap.h"
-
-static char dir[64];
+#include "tests/unit/scratch.h"
 
 /* With fake_random set, the module's temp names come from a counter
  * ("AAAAAA", then "BBBBBB", ...): a test can plant something at the very
@@ -34,16 +33,6 @@ ssize_t getrandom(void *buf, size_t len, unsigned int flags)
         return syscall(SYS_getrandom, buf, len, flags);
     memset(buf, fake_byte++, len);
     return (ssize_t)len;
-}
-
-/* path_in - DIR/name into one of two static buffers */
-static const char *path_in(const char *name)
-{
-    static char buf[2][512];
-    static int which;
-    which ^= 1;
-    snprintf(buf[which], sizeof(buf[which]), "%s/%s", dir, name);
-    return buf[which];
 }
 
 /* put - create path with text (plain open: the test's own files) */
@@ -361,25 +350,9 @@ static void test_remove_temps(void)
     is_int(atomicfile_remove_temps(path_in("missing/x")), -1, "a missing directory: -1");
 }
 
-/* rm_tree - the scratch directory (flat, plus adir) */
-static void rm_tree(void)
-{
-    DIR *dp = opendir(dir);
-    struct dirent *e;
-    unlink(path_in("adir/inside"));
-    rmdir(path_in("adir"));
-    while (dp != NULL && (e = readdir(dp)) != NULL)
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-            unlink(path_in(e->d_name));
-    if (dp != NULL)
-        closedir(dp);
-    rmdir(dir);
-}
-
 int main(void)
 {
-    snprintf(dir, sizeof(dir), "/tmp/test-atomicfile.XXXXXX");
-    if (!ok(mkdtemp(dir) != NULL, "scratch directory"))
+    if (!scratch_make("test-atomicfile"))
         return tap_done();
     test_success();
     test_modes();
@@ -389,6 +362,6 @@ int main(void)
     test_steps();
     test_is_temp();
     test_remove_temps();
-    rm_tree();
+    scratch_remove();
     return tap_done();
 }

@@ -13,8 +13,9 @@
 #include "maps/status.h"
 #include "tests/unit/tap.h"
 #include "tests/unit/alicemaps.h"
+#include "tests/unit/offline.h"
+#include "tests/unit/scratch.h"
 
-static char dir[] = "/tmp/test-authdb.XXXXXX";
 
 struct pw_case {
     const char *record;      /* users.cdb value (wire form) */
@@ -190,14 +191,9 @@ static void test_local(void)
 
     memset(longuser, 'a', sizeof(longuser) - 1);
     longuser[sizeof(longuser) - 1] = '\0';
-    if (mkdtemp(dir) == NULL) {
-        ok(0, "mkdtemp");
+    if (!scratch_make("test-authdb"))
         return;
-    }
-    snprintf(text, sizeof(text),
-             "ldap_uri = ldap://127.0.0.1:1/\nldap_base = dc=example,dc=com\n"
-             "ldap_timeout = 1\nmaps_dir = %s\nstale_after = 60\n", dir);
-    ok(conf_parse_buffer(&cfg, "test", text, strlen(text), err, sizeof(err)) == 0, "config");
+    offline_conf(&cfg, dir, "60");
     struct lookup *lk = lookup_new(&cfg, err, sizeof(err));
     ok(lk != NULL, "lookup handle");
     if (lk == NULL) {
@@ -249,5 +245,6 @@ int main(void)
     test_fields();
     test_record();
     test_local();
+    scratch_remove();
     return tap_done();
 }

@@ -13,20 +13,11 @@
 
 #include "maps/cdbmap.h"
 #include "tests/unit/tap.h"
+#include "tests/unit/scratch.h"
 
 struct rec {
     const char *key, *value;
 };
-
-static char dir[64];
-
-/* path_in - DIR/name into a static buffer (one at a time is enough) */
-static const char *path_in(const char *name)
-{
-    static char buf[512];
-    snprintf(buf, sizeof(buf), "%s/%s", dir, name);
-    return buf;
-}
 
 /* write_cdb - a CDB file at path holding recs (NULL-terminated) */
 static int write_cdb(const char *path, const struct rec *recs)
@@ -386,33 +377,15 @@ static void test_replace(void)
     cdbmap_close(map);
 }
 
-/* cleanup - remove the scratch directory (flat, plus one subdirectory) */
-static void cleanup(void)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    if (d == NULL)
-        return;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        if (unlink(path_in(e->d_name)) < 0)
-            rmdir(path_in(e->d_name));
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
 int main(void)
 {
-    snprintf(dir, sizeof(dir), "/tmp/test-cdbmap.XXXXXX");
-    if (!ok(mkdtemp(dir) != NULL, "scratch directory"))
+    if (!scratch_make("test-cdbmap"))
         return tap_done();
     test_missing();
     test_basic();
     test_broken();
     test_damaged_records();
     test_replace();
-    cleanup();
+    scratch_remove();
     return tap_done();
 }

@@ -13,8 +13,8 @@
 #include "maps/status.h"
 #include "tests/unit/tap.h"
 #include "tests/unit/alicemaps.h"
-
-static char dir[] = "/tmp/test-lookup.XXXXXX";
+#include "tests/unit/offline.h"
+#include "tests/unit/scratch.h"
 
 /* write_maps - alice in every map, status synced at synced_at */
 static void write_maps(time_t synced_at)
@@ -300,13 +300,9 @@ int main(void)
     char err[512];
     char text[512];
 
-    if (mkdtemp(dir) == NULL)
-        return 1;
-    /* LDAP on a port nobody listens on: every fallback fails at once. */
-    snprintf(text, sizeof(text),
-             "ldap_uri = ldap://127.0.0.1:1/\nldap_base = dc=example,dc=com\n"
-             "ldap_timeout = 1\nmaps_dir = %s\nstale_after = 60\n", dir);
-    ok(conf_parse_buffer(&cfg, "test", text, strlen(text), err, sizeof(err)) == 0, "config");
+    if (!scratch_make("test-lookup"))
+        return tap_done();
+    offline_conf(&cfg, dir, "60");
     struct lookup *lk = lookup_new(&cfg, err, sizeof(err));
     ok(lk != NULL, "lookup handle");
     time_t now = 1700000000;
@@ -398,9 +394,6 @@ int main(void)
     is_int(searches_run, before, "fresh maps that hold the key: no search");
     lookup_free(lk);
     conf_free(&cfg);
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        diag("could not remove %s", dir);
+    scratch_remove();
     return tap_done();
 }

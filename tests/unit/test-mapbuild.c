@@ -9,20 +9,12 @@
 #include "maps/conf.h"
 #include "maps/mapbuild.h"
 #include "tests/unit/tap.h"
+#include "tests/unit/entrylit.h"
 
-#define V(s) { (s), sizeof(s) - 1 }
-#define A(n, ...)                                                             \
-    { .name = (n),                                                            \
-      .count = sizeof((const struct entry_value[]){ __VA_ARGS__ }) /          \
-               sizeof(struct entry_value),                                    \
-      .values = (const struct entry_value[]){ __VA_ARGS__ } }
 #define MAXATTR 6
 
-#define RULES "\tquota_rule=*:storage=10737418240B" \
-              "\tquota_rule2=Trash:storage=+524288000B" \
-              "\tquota_rule3=Junk:storage=+524288000B"
 #define USER(d, l) "users\t" l "@" d "\thome=/var/vmail/" d "/" l "\tuid=5000\tgid=5000" \
-                   "\tmail=maildir:/var/vmail/" d "/" l "/Maildir" RULES "\n"
+                   "\tmail=maildir:/var/vmail/" d "/" l "/Maildir" DEFAULT_RULES "\n"
 #define MBOX(d, l) "mailboxes\t" l "@" d "\t" d "/" l "/Maildir/\n"
 
 struct tentry {
@@ -91,7 +83,7 @@ static const char want_dir[] =
     USER("example.com", "aaron")
     USER("example.com", "alice")
     "users\tbob@example.com\thome=/var/vmail/example.com/bob\tuid=5000\tgid=5000"
-    "\tmail=maildir:/var/vmail/b/bob" RULES "\tpassword={SSHA}bob\n"
+    "\tmail=maildir:/var/vmail/b/bob" DEFAULT_RULES "\tpassword={SSHA}bob\n"
     USER("example.com", "carol")
     USER("example.com", "eve")
     USER("example.com", "x")
@@ -347,7 +339,7 @@ static void test_lookup(const struct conf *cfg)
     } t[] = {
         { MAP_USERS, "ALICE@Example.com", 1,
           "home=/var/vmail/example.com/alice\tuid=5000\tgid=5000"
-          "\tmail=maildir:/var/vmail/example.com/alice/Maildir" RULES },
+          "\tmail=maildir:/var/vmail/example.com/alice/Maildir" DEFAULT_RULES },
         { MAP_MAILBOXES, "bob@example.com", 1, "b/bob/" },
         { MAP_ALIASES, "staff@example.com", 1, "alice@example.com,bob@example.com,eve@example.com" },
         { MAP_ALIASES, "al@example.com", 1, "alice@example.com" },

@@ -16,18 +16,7 @@
 #include "maps/mapwriter.h"
 #include "maps/sha256.h"
 #include "tests/unit/tap.h"
-
-static char dir[64];
-
-/* path_in - DIR/name into one of two static buffers */
-static const char *path_in(const char *name)
-{
-    static char buf[2][512];
-    static int which;
-    which ^= 1;
-    snprintf(buf[which], sizeof(buf[which]), "%s/%s", dir, name);
-    return buf[which];
-}
+#include "tests/unit/scratch.h"
 
 /* read_all - whole file into a malloc'ed buffer, NULL if missing */
 static unsigned char *read_all(const char *path, size_t *len_r)
@@ -538,20 +527,6 @@ static void test_relative(void)
         diag("cannot return to %s", cwd);
 }
 
-/* cleanup - remove the scratch directory */
-static void cleanup(void)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    if (d == NULL)
-        return;
-    while ((e = readdir(d)) != NULL)
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-            unlink(path_in(e->d_name));
-    closedir(d);
-    rmdir(dir);
-}
-
 /* unchanged_after - build path with records (k, v pairs, NULL-ended) and
  * mode, ask mapwriter_unchanged; the writer is freed, never committed */
 static int unchanged_after(const char *path, mode_t mode, const char *const *kv)
@@ -596,8 +571,7 @@ static void test_unchanged(void)
 
 int main(void)
 {
-    snprintf(dir, sizeof(dir), "/tmp/test-mapwriter.XXXXXX");
-    if (!ok(mkdtemp(dir) != NULL, "scratch directory"))
+    if (!scratch_make("test-mapwriter"))
         return tap_done();
     test_refusals();
     test_lowercase();
@@ -608,6 +582,6 @@ int main(void)
     test_mode_group();
     test_relative();
     test_unchanged();
-    cleanup();
+    scratch_remove();
     return tap_done();
 }

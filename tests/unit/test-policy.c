@@ -10,6 +10,8 @@
 #include "maps/policy.h"
 #include "maps/status.h"
 #include "tests/unit/tap.h"
+#include "tests/unit/offline.h"
+#include "tests/unit/scratch.h"
 
 #define GIB 1073741824ULL
 #define MIB 1048576ULL
@@ -121,7 +123,6 @@ static void test_feed(void)
 
 /* ---- decision ---- */
 
-static char dir[] = "/tmp/test-policy.XXXXXX";
 
 #define BASE "home=/h/%s\tuid=5000\tgid=5000\tquota_rule=*:storage=%s"
 #define FOLDERS "\tquota_rule2=Trash:storage=+524288000B\tquota_rule3=Junk:storage=+524288000B"
@@ -480,12 +481,9 @@ int main(void)
 
     test_feed();
 
-    if (mkdtemp(dir) == NULL)
-        return 1;
-    snprintf(text, sizeof(text),
-             "ldap_uri = ldap://127.0.0.1:1/\nldap_base = dc=example,dc=com\n"
-             "ldap_timeout = 1\nmaps_dir = %s\nstale_after = 600\n", dir);
-    ok(conf_parse_buffer(&cfg, "test", text, strlen(text), err, sizeof(err)) == 0, "config");
+    if (!scratch_make("test-policy"))
+        return tap_done();
+    offline_conf(&cfg, dir, "600");
     struct lookup *lk = lookup_new(&cfg, err, sizeof(err));
     ok(lk != NULL, "lookup handle");
     write_maps(time(NULL));
@@ -534,9 +532,6 @@ int main(void)
 
     lookup_free(lk);
     conf_free(&cfg);
-    char cmd[256];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        diag("cleanup of %s failed", dir);
+    scratch_remove();
     return tap_done();
 }

@@ -8,6 +8,7 @@
 
 #include "maps/quota.h"
 #include "tests/unit/tap.h"
+#include "tests/unit/same_rule.h"
 
 #define K 1024LL
 #define M (1024LL * K)
@@ -143,24 +144,6 @@ static const struct {
     { "Trash:ignored", "number" },
     { "Trash: ignore", "number" },
 };
-
-/* same_rule - two rules say the same (the fields that matter) */
-static int same_rule(const struct quota_rule *a, const struct quota_rule *b)
-{
-    if (strcmp(a->folder, b->folder) != 0 || a->has_storage != b->has_storage ||
-        a->has_messages != b->has_messages)
-        return 0;
-    if (a->has_storage && (a->storage.kind != b->storage.kind ||
-                           (a->storage.kind != QUOTA_IGNORE &&
-                            (a->storage.value != b->storage.value ||
-                             a->storage.relative != b->storage.relative))))
-        return 0;
-    if (a->has_messages && (a->messages.kind != b->messages.kind ||
-                            a->messages.value != b->messages.value ||
-                            a->messages.relative != b->messages.relative))
-        return 0;
-    return 1;
-}
 
 /* run_parse - the good and bad tables; every good rule round trips */
 static void run_parse(void)

@@ -11,8 +11,7 @@
 
 #include "maps/status.h"
 #include "tests/unit/tap.h"
-
-static char dir[64];
+#include "tests/unit/scratch.h"
 
 #define SUM "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
@@ -279,14 +278,13 @@ static void test_stale(void)
 
 int main(void)
 {
-    snprintf(dir, sizeof(dir), "/tmp/test-status.XXXXXX");
-    if (!ok(mkdtemp(dir) != NULL, "scratch directory"))
+    if (!scratch_make("test-status"))
         return tap_done();
     test_round_trip();
     test_lenient();
     test_malformed();
     test_files();
     test_stale();
-    rmdir(dir);
+    scratch_remove();
     return tap_done();
 }
