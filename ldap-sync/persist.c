@@ -14,17 +14,10 @@
 
 #include <errno.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 
 #include "common/log.h"
@@ -39,9 +32,6 @@
 #include "maps/syncrepl.h"
 
 #define TICK_MS 200
-/* ioprio_set(2): the idle I/O class (3 << 13), who = a process */
-#define IOPRIO_WHO_PROCESS 1
-#define IOPRIO_IDLE (3 << 13)
 #define BATCH_QUIET_MS 100    /* install once changes pause this long (a bulk
                                  import sends entries far closer together) */
 #define BATCH_MAX_MS 3000     /* or this long after the first pending one,
@@ -90,7 +80,7 @@ struct persist {
     bool save_pending;               /* installed changes not yet saved */
     bool save_soon;                  /* a refresh ended: do not wait for
                                         STATE_SAVE_MS */
-    pid_t saver;                     /* a child writing the state, or 0 */
+    struct persist_saver saver;      /* a child writing the state */
     struct failure_log install_fl;
     unsigned long long installed;    /* the generation we installed last */
     struct timespec last_confirm;    /* it was installed or confirmed current */
@@ -148,73 +138,24 @@ static void warn_entry(void *ctx, const char *dn, const char *msg)
     log_warnx("entry %s: %s", dn, msg);
 }
 
-/* save_now - the table and cookie of the installed maps, for a restart */
-static int save_now(struct persist *p)
-{
-    char err[1024];
-    if (persist_state_save(p->state_path, p->digest, &p->cookie, &p->table, err, sizeof(err)) < 0) {
-        log_warnx("persist: cannot save the state (a restart will do a full refresh): %s", err);
-        return -1;
-    }
-    return 0;
-}
-
-/* saver_reap - collect a finished saver child; wait for it when block */
-static void saver_reap(struct persist *p, bool block)
-{
-    int status;
-
-    if (p->saver <= 0)
-        return;
-    pid_t r = waitpid(p->saver, &status, block ? 0 : WNOHANG);
-    if (r == p->saver || (r < 0 && errno == ECHILD))
-        p->saver = 0;
-}
-
-/* save_state - the state written by a child process, which sees the table
- * as it is now (copy-on-write): at a million accounts writing it takes
- * seconds, and changes must not wait for that. At a stop (background
- * false), or when there is no child to be had, written here. */
+/* save_state - the table and cookie of the installed maps, for a
+ * restart: by a child that sees the table as it is now, or at a stop
+ * (background false) here */
 static void save_state(struct persist *p, bool background)
 {
-    saver_reap(p, !background);
-    if (p->saver > 0)
+    if (!persist_saver_save(&p->saver, background, p->state_path, p->digest, &p->cookie,
+                            &p->table))
         return;                      /* one at a time: save_due asks again */
-    pid_t parent = getpid();
-    pid_t pid = background ? fork() : -1;
-    if (pid == 0) {
-        /* behind the daemon for CPU and disk: a change arriving now must
-         * not wait for the save to get its install written */
-        (void)setpriority(PRIO_PROCESS, 0, 10);
-        (void)syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, IOPRIO_IDLE);
-        /* saver_hold may have it stopped: it must not outlive the daemon */
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-            _exit(1);
-        _exit(save_now(p) < 0 ? 1 : 0);
-    }
-    if (pid > 0)
-        p->saver = pid;
-    else
-        (void)save_now(p);
     clock_gettime(CLOCK_MONOTONIC, &p->last_save);
     p->save_pending = false;
     p->save_soon = false;
-}
-
-/* saver_hold - stop a running saver for the length of an install, or let
- * it go on: an install beside it took half as long again at a million
- * accounts (both compete for fresh memory), and the save can wait */
-static void saver_hold(const struct persist *p, bool hold)
-{
-    if (p->saver > 0)                /* not reaped yet: still our child */
-        (void)kill(p->saver, hold ? SIGSTOP : SIGCONT);
 }
 
 /* save_due - write the state now: installed changes are unsaved, a refresh
  * ended or the last save is STATE_SAVE_MS old, and the daemon is quiet */
 static bool save_due(const struct persist *p)
 {
-    if (!p->save_pending || p->saver > 0 || p->dirty || p->in_refresh)
+    if (!p->save_pending || p->saver.pid > 0 || p->dirty || p->in_refresh)
         return false;
     long long since_save = ms_since(&p->last_save);
     if (!p->save_soon && since_save < STATE_SAVE_MS)
@@ -308,7 +249,7 @@ static void install_now(struct persist *p)
     enum sync_result r = SYNC_DONE;
 
     clock_gettime(CLOCK_MONOTONIC, &started);
-    saver_hold(p, true);
+    persist_saver_hold(&p->saver, true);
     memset(&rep, 0, sizeof(rep));
     snprintf(rep.source, sizeof(rep.source), "%s", ldapdir_uri(p->dir));
     if (update_build(p, err, sizeof(err)) < 0) {
@@ -318,7 +259,7 @@ static void install_now(struct persist *p)
     long long apply_ms = ms_since(&started);
     if (r == SYNC_DONE)
         r = install_maps(p->cfg, p->mb, p->force, &started, &rep);
-    saver_hold(p, false);
+    persist_saver_hold(&p->saver, false);
     if (r != SYNC_DONE) {
         /* The table stays dirty: tried again after INSTALL_RETRY_MS, not
          * at every change (at a million accounts an attempt costs a
@@ -606,19 +547,6 @@ static enum session_end handle_result(struct persist *p, LDAP *ld, LDAPMessage *
     return SESSION_ERROR;
 }
 
-/* keepalive - a persist session is idle for hours: let TCP notice a dead
- * server (the periodic full resync is the other safety net) */
-static void keepalive(LDAP *ld)
-{
-    int fd = -1, on = 1, idle = 60, intvl = 10, cnt = 3;
-    if (ldap_get_option(ld, LDAP_OPT_DESC, &fd) != LDAP_OPT_SUCCESS || fd < 0)
-        return;
-    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
-    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
-    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
-    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
-}
-
 /* session - one sync search, until it ends, fails or must restart */
 static enum session_end session(struct persist *p)
 {
@@ -630,7 +558,6 @@ static enum session_end session(struct persist *p)
     if (ldapdir_connect(p->dir, p->error, sizeof(p->error)) < 0)
         return SESSION_ERROR;
     LDAP *ld = ldapdir_ldap(p->dir);
-    keepalive(ld);
     if (syncrepl_request_control(SYNCREPL_REFRESH_AND_PERSIST,
                                  p->cookie.bv_len ? &p->cookie : NULL, false, &ctrl) < 0) {
         snprintf(p->error, sizeof(p->error), "out of memory");
@@ -668,7 +595,7 @@ static enum session_end session(struct persist *p)
             end = SESSION_RESTART;
             break;
         }
-        saver_reap(p, false);
+        persist_saver_reap(&p->saver, false);
         /* checked after every message, not only when none came in time */
         if (batch_due(p))
             install_now(p);
@@ -781,7 +708,7 @@ int persist_run(const struct conf *cfg, bool force, volatile sig_atomic_t *stop,
      * the state saved before it resumes correctly. */
     if (p.save_pending && !p.in_refresh)
         save_state(&p, false);
-    saver_reap(&p, true);
+    persist_saver_reap(&p.saver, true);
     log_info("stopping");
     ldapdir_close(p.dir);
     mapbuild_free(p.mb);
