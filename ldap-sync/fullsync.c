@@ -12,6 +12,7 @@
 #include "maps/cdbmap.h"
 #include "maps/ldapdir.h"
 #include "maps/mapbuild.h"
+#include "maps/monotime.h"
 
 struct collect {
     struct mapbuild *mb;
@@ -98,14 +99,14 @@ enum sync_result fullsync_run(const struct conf *cfg, bool force, volatile sig_a
     enum sync_result result;
 
     memset(rep, 0, sizeof(*rep));
-    clock_gettime(CLOCK_MONOTONIC, &started);
+    monotime_now(&started);
     /* done with LDAP before the slow part: no server slot held */
     result = search_build(cfg, stop, rep, warn_entry, NULL, true, &mb);
     if (result == SYNC_DONE) {
-        rep->search_ms = install_elapsed_ms(&started);
+        rep->search_ms = (uint64_t)monotime_ms_since(&started);
         result = install_maps(cfg, mb, force, &started, rep);
     }
-    rep->duration_ms = install_elapsed_ms(&started);
+    rep->duration_ms = (uint64_t)monotime_ms_since(&started);
     mapbuild_free(mb);
     return result;
 }

@@ -16,18 +16,9 @@
 #include "ldap-sync/install.h"
 #include "maps/atomicfile.h"
 #include "maps/mapset.h"
+#include "maps/monotime.h"
 #include "maps/mapwriter.h"
 #include "maps/status.h"
-
-/* install_elapsed_ms - time since started */
-unsigned long long install_elapsed_ms(const struct timespec *started)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    long long ms = (long long)(now.tv_sec - started->tv_sec) * 1000 +
-                   (now.tv_nsec - started->tv_nsec) / 1000000;
-    return ms > 0 ? (unsigned long long)ms : 0;
-}
 
 /* make_dirs - mkdir -p for maps_dir (0755: the maps are read by others) */
 static int make_dirs(const char *dir, char *err, size_t errsz)
@@ -126,12 +117,12 @@ static void *map_job_run(void *arg)
     struct map_job *j = arg;
     struct timespec t0;
 
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    monotime_now(&t0);
     j->rc = mapbuild_emit(j->mb, j->map, emit_to_writers, j->w, &j->count, j->err,
                           sizeof(j->err));
     if (j->rc == 0)
         j->rc = mapwriter_finish(j->w[j->map], j->err, sizeof(j->err));
-    j->ms = install_elapsed_ms(&t0);
+    j->ms = (unsigned long long)monotime_ms_since(&t0);
     return NULL;
 }
 
@@ -145,10 +136,11 @@ static int build_maps(struct mapbuild *mb, struct mapwriter **w,
     bool threaded;
     struct timespec t0;
 
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    monotime_now(&t0);
     if (mapbuild_resolve(mb, counts, err, errsz) < 0)
         return -1;
-    log_debug("resolved %zu accounts in %llu ms", counts->accounts, install_elapsed_ms(&t0));
+    log_debug("resolved %zu accounts in %llu ms", counts->accounts,
+              (unsigned long long)monotime_ms_since(&t0));
     for (int i = 0; i < MAP_COUNT; i++)
         job[i] = (struct map_job){ .mb = mb, .w = w, .map = (enum map_id)i };
     threaded = pthread_create(&users, NULL, map_job_run, &job[MAP_USERS]) == 0;
@@ -289,12 +281,12 @@ enum sync_result install_maps(const struct conf *cfg, struct mapbuild *mb, bool 
             goto out;
     }
     struct timespec phase;
-    clock_gettime(CLOCK_MONOTONIC, &phase);
+    monotime_now(&phase);
     if (build_maps(mb, w, &counts, err, sizeof(err)) < 0) {
         snprintf(rep->error, sizeof(rep->error), "building the maps: %s", err);
         goto out;
     }
-    rep->build_ms = install_elapsed_ms(&phase);
+    rep->build_ms = (unsigned long long)monotime_ms_since(&phase);
     rep->users = counts.users;
     rep->aliases = counts.aliases;
     rep->domains = counts.domains;
@@ -309,7 +301,7 @@ enum sync_result install_maps(const struct conf *cfg, struct mapbuild *mb, bool 
      * into place anyway would make every Postfix daemon restart ("table
      * has changed") and Dovecot reopen the maps for nothing. Only the
      * status says the maps are current. */
-    clock_gettime(CLOCK_MONOTONIC, &phase);
+    monotime_now(&phase);
     if (have > 0 && old.checksum[0] != '\0') {
         int same = mapwriter_unchanged(w, MAP_COUNT, err, sizeof(err));
         if (same < 0) {
@@ -319,7 +311,7 @@ enum sync_result install_maps(const struct conf *cfg, struct mapbuild *mb, bool 
         if (same > 0) {
             st = old;
             st.synced_at = time(NULL);
-            st.duration_ms = install_elapsed_ms(started);
+            st.duration_ms = (unsigned long long)monotime_ms_since(started);
             st.last_failure[0] = '\0';
             st.last_failure_at = 0;
             st.passwords = rep->passwords;   /* an older status may lack it */
@@ -328,7 +320,7 @@ enum sync_result install_maps(const struct conf *cfg, struct mapbuild *mb, bool 
                 snprintf(rep->error, sizeof(rep->error), "maps unchanged but %s", err);
                 goto out;
             }
-            rep->write_ms = install_elapsed_ms(&phase);
+            rep->write_ms = (unsigned long long)monotime_ms_since(&phase);
             rep->generation = st.generation;
             rep->duration_ms = st.duration_ms;
             rep->unchanged = true;
@@ -341,10 +333,10 @@ enum sync_result install_maps(const struct conf *cfg, struct mapbuild *mb, bool 
         snprintf(rep->error, sizeof(rep->error), "%s", err);
         goto out;
     }
-    rep->write_ms = install_elapsed_ms(&phase);
+    rep->write_ms = (unsigned long long)monotime_ms_since(&phase);
     st.generation = old.generation + 1;
     st.synced_at = time(NULL);
-    st.duration_ms = install_elapsed_ms(started);
+    st.duration_ms = (unsigned long long)monotime_ms_since(started);
     st.users = rep->users;
     st.aliases = rep->aliases;
     st.domains = rep->domains;

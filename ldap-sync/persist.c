@@ -29,6 +29,7 @@
 #include "maps/atomicfile.h"
 #include "maps/ldapdir.h"
 #include "maps/mapbuild.h"
+#include "maps/monotime.h"
 #include "maps/syncrepl.h"
 
 #define TICK_MS 200
@@ -90,14 +91,6 @@ struct persist {
     char error[1024];
 };
 
-/* ms_since - milliseconds from then to now (CLOCK_MONOTONIC) */
-static long long ms_since(const struct timespec *then)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (long long)(now.tv_sec - then->tv_sec) * 1000 + (now.tv_nsec - then->tv_nsec) / 1000000;
-}
-
 /* cookie_set - keep a copy of the latest cookie */
 static void cookie_set(struct persist *p, const struct berval *c)
 {
@@ -125,8 +118,8 @@ static void cookie_drop(struct persist *p)
 static void changed(struct persist *p)
 {
     if (!p->dirty)
-        clock_gettime(CLOCK_MONOTONIC, &p->first_change);
-    clock_gettime(CLOCK_MONOTONIC, &p->last_change);
+        monotime_now(&p->first_change);
+    monotime_now(&p->last_change);
     p->dirty = true;
     p->pending++;
 }
@@ -146,7 +139,7 @@ static void save_state(struct persist *p, bool background)
     if (!persist_saver_save(&p->saver, background, p->state_path, p->digest, &p->cookie,
                             &p->table))
         return;                      /* one at a time: save_due asks again */
-    clock_gettime(CLOCK_MONOTONIC, &p->last_save);
+    monotime_now(&p->last_save);
     p->save_pending = false;
     p->save_soon = false;
 }
@@ -157,10 +150,10 @@ static bool save_due(const struct persist *p)
 {
     if (!p->save_pending || p->saver.pid > 0 || p->dirty || p->in_refresh)
         return false;
-    long long since_save = ms_since(&p->last_save);
+    long long since_save = monotime_ms_since(&p->last_save);
     if (!p->save_soon && since_save < STATE_SAVE_MS)
         return false;
-    return ms_since(&p->last_install) >= SAVE_QUIET_MS || since_save >= 2 * STATE_SAVE_MS;
+    return monotime_ms_since(&p->last_install) >= SAVE_QUIET_MS || since_save >= 2 * STATE_SAVE_MS;
 }
 
 /* slot_dn_cmp - qsort order of table slots: their accounts' DNs */
@@ -248,7 +241,7 @@ static void install_now(struct persist *p)
     char err[1024];
     enum sync_result r = SYNC_DONE;
 
-    clock_gettime(CLOCK_MONOTONIC, &started);
+    monotime_now(&started);
     persist_saver_hold(&p->saver, true);
     memset(&rep, 0, sizeof(rep));
     snprintf(rep.source, sizeof(rep.source), "%s", ldapdir_uri(p->dir));
@@ -256,7 +249,7 @@ static void install_now(struct persist *p)
         snprintf(rep.error, sizeof(rep.error), "%s", err);
         r = SYNC_FAILED;
     }
-    long long apply_ms = ms_since(&started);
+    long long apply_ms = monotime_ms_since(&started);
     if (r == SYNC_DONE)
         r = install_maps(p->cfg, p->mb, p->force, &started, &rep);
     persist_saver_hold(&p->saver, false);
@@ -267,7 +260,7 @@ static void install_now(struct persist *p)
         if (failure_log_failed(&p->install_fl, rep.error))
             log_err("persist: maps not installed, old maps kept: %s", rep.error);
         p->install_failing = true;
-        clock_gettime(CLOCK_MONOTONIC, &p->install_failed);
+        monotime_now(&p->install_failed);
         return;
     }
     p->install_failing = false;
@@ -283,7 +276,7 @@ static void install_now(struct persist *p)
     p->pending = 0;
     p->save_pending = true;
     p->installed = rep.generation;
-    clock_gettime(CLOCK_MONOTONIC, &p->last_install);
+    monotime_now(&p->last_install);
     p->last_confirm = p->last_install;
 }
 
@@ -297,7 +290,7 @@ static bool confirm_due(const struct persist *p)
     if (every > 60000)
         every = 60000;
     return p->refreshed && !p->in_refresh && !p->dirty && !p->install_failing &&
-           p->installed > 0 && ms_since(&p->last_confirm) >= every;
+           p->installed > 0 && monotime_ms_since(&p->last_confirm) >= every;
 }
 
 /* confirm_current - stamp the status: the maps are current as of now */
@@ -305,7 +298,7 @@ static void confirm_current(struct persist *p)
 {
     char err[1024];
 
-    clock_gettime(CLOCK_MONOTONIC, &p->last_confirm);
+    monotime_now(&p->last_confirm);
     if (install_confirm(p->cfg, p->installed, err, sizeof(err)) < 0) {
         if (failure_log_failed(&p->confirm_fl, err))
             log_warnx("persist: cannot confirm the maps current: %s", err);
@@ -321,10 +314,10 @@ static bool batch_due(const struct persist *p)
 {
     if (p->in_refresh || !p->dirty)
         return false;
-    if (p->install_failing && ms_since(&p->install_failed) < INSTALL_RETRY_MS)
+    if (p->install_failing && monotime_ms_since(&p->install_failed) < INSTALL_RETRY_MS)
         return false;
-    return ms_since(&p->last_change) >= BATCH_QUIET_MS ||
-           ms_since(&p->first_change) >= BATCH_MAX_MS;
+    return monotime_ms_since(&p->last_change) >= BATCH_QUIET_MS ||
+           monotime_ms_since(&p->first_change) >= BATCH_MAX_MS;
 }
 
 /* batch_wait_ms - how long to wait for a message before batch_due may
@@ -333,8 +326,8 @@ static long long batch_wait_ms(const struct persist *p)
 {
     if (p->in_refresh || !p->dirty || p->install_failing)
         return TICK_MS;
-    long long quiet = BATCH_QUIET_MS - ms_since(&p->last_change);
-    long long oldest = BATCH_MAX_MS - ms_since(&p->first_change);
+    long long quiet = BATCH_QUIET_MS - monotime_ms_since(&p->last_change);
+    long long oldest = BATCH_MAX_MS - monotime_ms_since(&p->first_change);
     long long ms = quiet < oldest ? quiet : oldest;
     return ms < 5 ? 5 : ms > TICK_MS ? TICK_MS : ms;
 }
@@ -578,18 +571,18 @@ static enum session_end session(struct persist *p)
     p->full_refresh = p->cookie.bv_len == 0;
     if (p->full_refresh) {
         uuidtab_clear_seen(&p->table);
-        clock_gettime(CLOCK_MONOTONIC, &p->last_full);
+        monotime_now(&p->last_full);
     }
     log_info("persist: %s refresh from %s", p->full_refresh ? "full" : "resuming",
              ldapdir_uri(p->dir));
-    clock_gettime(CLOCK_MONOTONIC, &p->last_message);
+    monotime_now(&p->last_message);
 
     for (;;) {
         if (*p->stop) {
             end = SESSION_STOP;
             break;
         }
-        if (*p->resync || ms_since(&p->last_full) >= (long long)p->cfg->sync_interval * 1000) {
+        if (*p->resync || monotime_ms_since(&p->last_full) >= (long long)p->cfg->sync_interval * 1000) {
             *p->resync = 0;
             cookie_drop(p);
             end = SESSION_RESTART;
@@ -608,7 +601,7 @@ static enum session_end session(struct persist *p)
         LDAPMessage *msg = NULL;
         int r = ldap_result(ld, msgid, LDAP_MSG_ONE, &tv, &msg);
         if (r == 0) {
-            if (p->in_refresh && ms_since(&p->last_message) > stall_ms) {
+            if (p->in_refresh && monotime_ms_since(&p->last_message) > stall_ms) {
                 snprintf(p->error, sizeof(p->error),
                          "%s: no answer for %llds during the refresh", ldapdir_uri(p->dir),
                          stall_ms / 1000);
@@ -623,7 +616,7 @@ static enum session_end session(struct persist *p)
             ldapdir_disconnect(p->dir);
             return SESSION_ERROR;
         }
-        clock_gettime(CLOCK_MONOTONIC, &p->last_message);
+        monotime_now(&p->last_message);
         int hr = 0;
         switch (ldap_msgtype(msg)) {
         case LDAP_RES_SEARCH_ENTRY:
@@ -680,7 +673,7 @@ int persist_run(const struct conf *cfg, bool force, volatile sig_atomic_t *stop,
         log_warnx("persist: saved state discarded, a full refresh follows: %s", err);
     else if (strstr(err, "configuration"))
         log_notice("persist: not resuming: %s", err);
-    clock_gettime(CLOCK_MONOTONIC, &p.last_full);
+    monotime_now(&p.last_full);
     p.last_save = p.last_full;       /* nothing unsaved yet */
 
     while (!*stop) {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "maps/mapset.h"
+#include "maps/monotime.h"
 
 /* Events that can mean "the file at this name is another one now";
  * IN_ATTRIB because a chmod can turn an unreadable map readable. */
@@ -91,14 +92,6 @@ static unsigned dirty_bit(const char *name)
     return 0;
 }
 
-/* mono_now - seconds on a clock that does not jump */
-static time_t mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return ts.tv_sec;
-}
-
 /* mapset_status_reload - reread status if the file is another one now.
  * Returns 1 if anything changed. */
 static int mapset_status_reload(struct mapset *set)
@@ -147,7 +140,7 @@ static int mapset_watch_try(struct mapset *set, bool now)
 {
     if (set->ifd < 0 || set->wd >= 0)
         return 0;
-    time_t t = mono_now();
+    time_t t = monotime_coarse_s();
     if (!now && t < set->next_watch_try)
         return 0;
     set->next_watch_try = t + 1;
@@ -228,7 +221,7 @@ struct mapset *mapset_open(const char *dir, unsigned stale_after)
     set->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (set->ifd >= 0)
         set->wd = inotify_add_watch(set->ifd, dir, MAPSET_EVENTS | IN_ONLYDIR);
-    set->next_watch_try = mono_now() + 1;
+    set->next_watch_try = monotime_coarse_s() + 1;
 
     size_t plen = strlen(dir) + sizeof("/mailboxes.cdb");
     path = malloc(plen);

@@ -6,15 +6,8 @@
 
 #include "common/log.h"
 #include "maps/atomicfile.h"
+#include "maps/monotime.h"
 #include "policyd/stats.h"
-
-/* now_s - monotonic seconds: reporting must not follow clock jumps */
-static long long now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec;
-}
 
 /* stats_setup - anonymous shared memory, inherited across fork */
 int stats_setup(struct policyd *pd, unsigned n)
@@ -28,7 +21,7 @@ int stats_setup(struct policyd *pd, unsigned n)
     pd->stats.slots = p;
     pd->stats.nslots = n > 0 ? n : 1;
     pd->stats.mine = pd->stats.slots;
-    long long now = now_s();
+    long long now = (long long)monotime_s();
     pd->stats.next_write = now;
     pd->stats.next_log = now + STATS_LOG_EVERY;
     return 0;
@@ -46,13 +39,10 @@ void stats_count(struct policyd *pd, const struct policy_decision *d,
                  const struct timespec *t0)
 {
     struct polmetrics *m = pd->stats.mine;
-    struct timespec now;
 
     if (m == NULL)
         return;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    long long us = (long long)(now.tv_sec - t0->tv_sec) * 1000000 +
-                   (now.tv_nsec - t0->tv_nsec) / 1000;
+    long long us = monotime_us_since(t0);
     if (d->error)
         polmetrics_inc(&m->errors);
     if (d->ldap_asked)
@@ -94,7 +84,7 @@ static void write_file(struct policyd *pd, const struct polmetrics *sum)
 void stats_tick(struct policyd *pd)
 {
     struct polmetrics sum, d;
-    long long now = now_s();
+    long long now = (long long)monotime_s();
 
     if (pd->stats.slots == NULL || now < pd->stats.next_write)
         return;

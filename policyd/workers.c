@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "maps/monotime.h"
 #include "policyd/stats.h"
 #include "policyd/workers.h"
 
@@ -29,14 +30,6 @@ struct master {
     int rc;                         /* exit code so far */
     unsigned child;                 /* in a new worker: its index (counter slot) */
 };
-
-/* now_ms - monotonic milliseconds: pauses must not follow clock jumps */
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* spawn - fork one worker into w; true in the new worker */
 static bool spawn(struct master *m, struct worker *w, long long now)
@@ -144,7 +137,7 @@ int workers_run(struct policyd *pd, struct listeners *ls, workers_reload_fn relo
     sigaddset(&set, SIGCHLD);
     sigprocmask(SIG_BLOCK, &set, &old);
 
-    now = now_ms();
+    now = monotime_ms();
     for (unsigned i = 0; i < m.n; i++)
         if (spawn(&m, &m.w[i], now))
             goto worker;
@@ -154,7 +147,7 @@ int workers_run(struct policyd *pd, struct listeners *ls, workers_reload_fn relo
         long long wait = 1000;
         unsigned live = 0;
 
-        now = now_ms();
+        now = monotime_ms();
         for (unsigned i = 0; i < m.n; i++) {
             struct worker *w = &m.w[i];
             if (w->pid == 0 && w->restart_at != 0 && !m.stopping) {
@@ -191,14 +184,14 @@ int workers_run(struct policyd *pd, struct listeners *ls, workers_reload_fn relo
         } else if ((sig == SIGTERM || sig == SIGINT) && !m.stopping) {
             log_info("stopping: %u worker(s) answer what is in flight", live);
             m.stopping = true;
-            deadline = now_ms() + WORKERS_KILL_AFTER * 1000;
+            deadline = monotime_ms() + WORKERS_KILL_AFTER * 1000;
             server_unlisten(ls, false);
             forward(&m, SIGTERM);
         } else if (sig < 0 && errno != EAGAIN && errno != EINTR) {
             log_warn("sigtimedwait");
         }
         /* SIGCHLD or not: children's exits coalesce into one signal */
-        reap(&m, now_ms());
+        reap(&m, monotime_ms());
         stats_tick(pd);
     }
     stats_flush(pd);

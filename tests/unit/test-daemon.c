@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "ldap-sync/daemon.h"
+#include "maps/monotime.h"
 #include "tests/unit/tap.h"
 
 /* test_backoff - 10, 20, 40 ... capped, and the cap itself may move */
@@ -68,12 +69,11 @@ static void test_failure_log(void)
 static long long waited_ms(unsigned seconds, volatile sig_atomic_t *stop,
                            volatile sig_atomic_t *wake)
 {
-    struct timespec t0, t1;
+    struct timespec t0;
 
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    monotime_now(&t0);
     daemon_wait(seconds, stop, wake);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    return (long long)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    return monotime_ms_since(&t0);
 }
 
 /* test_wait - a flag set before the wait ends it at once */
