@@ -77,7 +77,7 @@ static void remove_stale_temps(const char *dir)
         if (i < MAP_COUNT)
             snprintf(path, sizeof(path), "%s/%s.cdb", dir, map_name((enum map_id)i));
         else
-            snprintf(path, sizeof(path), "%s/status", dir);
+            status_path(dir, path, sizeof(path));
         int n = atomicfile_remove_temps(path);
         if (n > 0)
             log_notice("%s: removed %d temp file%s left by an interrupted sync", path, n,
@@ -232,7 +232,7 @@ void install_installed_counts(const struct conf *cfg, struct sync_report *rep)
     char statpath[4096], err[512];
     struct status old;
 
-    snprintf(statpath, sizeof(statpath), "%s/status", cfg->maps_dir);
+    status_path(cfg->maps_dir, statpath, sizeof(statpath));
     int have = status_read(statpath, &old, err, sizeof(err));
     if (have <= 0)
         memset(&old, 0, sizeof(old));
@@ -258,7 +258,7 @@ enum sync_result install_maps(const struct conf *cfg, struct mapbuild *mb, bool 
     if (lock < 0)
         return SYNC_FAILED;
     remove_stale_temps(cfg->maps_dir);
-    snprintf(statpath, sizeof(statpath), "%s/status", cfg->maps_dir);
+    status_path(cfg->maps_dir, statpath, sizeof(statpath));
     int have = status_read(statpath, &old, err, sizeof(err));
     if (have < 0) {
         /* A damaged status must not block the sync that repairs it. */
@@ -370,7 +370,7 @@ int install_confirm(const struct conf *cfg, unsigned long long generation, char 
     int lock = lock_maps_dir(cfg->maps_dir, err, errsz);
     if (lock < 0)
         return -1;
-    snprintf(path, sizeof(path), "%s/status", cfg->maps_dir);
+    status_path(cfg->maps_dir, path, sizeof(path));
     int r = status_read(path, &st, err, errsz);
     if (r == 0) {
         snprintf(err, errsz, "%s: missing", path);
@@ -393,7 +393,7 @@ void install_record_failure(const struct conf *cfg, const char *reason)
     char path[4096], err[512];
     struct status st;
 
-    snprintf(path, sizeof(path), "%s/status", cfg->maps_dir);
+    status_path(cfg->maps_dir, path, sizeof(path));
     if (status_read(path, &st, err, sizeof(err)) <= 0)
         return;
     snprintf(st.last_failure, sizeof(st.last_failure), "%s", reason);

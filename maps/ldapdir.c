@@ -429,13 +429,6 @@ void ldapdir_close(struct ldapdir *dir)
     free(dir);
 }
 
-/* ldapdir_scheme_is - uri starts with scheme "NAME://" (any case) */
-static bool ldapdir_scheme_is(const char *uri, const char *scheme)
-{
-    size_t n = strlen(scheme);
-    return strncasecmp(uri, scheme, n) == 0 && strncmp(uri + n, "://", 3) == 0;
-}
-
 /* ldapdir_tls_setup - per-handle TLS options; they take effect only with
  * a new TLS context, created last (pitfalls.md) */
 static int ldapdir_tls_setup(struct ldapdir *dir, LDAP *ld, char *why, size_t whysz)
@@ -480,10 +473,10 @@ static int ldapdir_try_uri(struct ldapdir *dir, const char *uri, struct berval *
     }
     ldapsock_keepalive(ld);
 
-    if (ldapdir_scheme_is(uri, "ldaps")) {
+    if (conf_uri_scheme_is(uri, "ldaps")) {
         if (ldapdir_tls_setup(dir, ld, why, whysz) < 0)
             goto fail;
-    } else if (cfg->ldap_starttls && ldapdir_scheme_is(uri, "ldap")) {
+    } else if (cfg->ldap_starttls && conf_uri_scheme_is(uri, "ldap")) {
         /* ldapi:// is a local socket: StartTLS protects nothing there. */
         if (ldapdir_tls_setup(dir, ld, why, whysz) < 0)
             goto fail;
@@ -497,7 +490,7 @@ static int ldapdir_try_uri(struct ldapdir *dir, const char *uri, struct berval *
 
     if (dn[0] != '\0') {
         rc = ldap_sasl_bind_s(ld, dn, LDAP_SASL_SIMPLE, cred, NULL, NULL, NULL);
-    } else if (ldapdir_scheme_is(uri, "ldapi")) {
+    } else if (conf_uri_scheme_is(uri, "ldapi")) {
         /* Over the local socket the server knows who we are (peer
          * credentials), as "ldapsearch -Y EXTERNAL -H ldapi:///" does.
          * An empty but present initial response (no authzid) completes
@@ -519,7 +512,7 @@ static int ldapdir_try_uri(struct ldapdir *dir, const char *uri, struct berval *
         else if (dn[0] != '\0')
             ldapdir_errf(why, whysz, "bind as %.200s failed: %s (%d)%s", dn,
                          ldap_err2string(rc), rc, diag);
-        else if (ldapdir_scheme_is(uri, "ldapi"))
+        else if (conf_uri_scheme_is(uri, "ldapi"))
             ldapdir_errf(why, whysz, "SASL EXTERNAL bind failed: %s (%d)%s",
                          ldap_err2string(rc), rc, diag);
         else

@@ -82,7 +82,7 @@ int mapset_path(const char *dir, enum map_id id, char *buf, size_t bufsz)
 /* dirty_bit - which file an event's name refers to (0: none of ours) */
 static unsigned dirty_bit(const char *name)
 {
-    if (strcmp(name, "status") == 0)
+    if (strcmp(name, STATUS_NAME) == 0)
         return DIRTY_STATUS;
     for (int i = 0; i < MAP_COUNT; i++) {
         size_t n = strlen(map_names[i]);
@@ -212,11 +212,11 @@ struct mapset *mapset_open(const char *dir, unsigned stale_after)
     set->wd = -1;
     set->stale_after = stale_after;
     set->dir = strdup(dir);
-    size_t slen = strlen(dir) + sizeof("/status");
+    size_t slen = strlen(dir) + sizeof("/" STATUS_NAME);
     set->status_path = malloc(slen);
     if (set->dir == NULL || set->status_path == NULL)
         goto fail;
-    snprintf(set->status_path, slen, "%s/status", dir);
+    (void)status_path(dir, set->status_path, slen);
 
     set->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (set->ifd >= 0)
