@@ -240,101 +240,72 @@ void install_installed_counts(const struct conf *cfg, struct sync_report *rep)
     rep->old_passwords = have > 0 ? old.passwords : 0;
 }
 
-/* install_maps - emit, check max_shrink, commit, write status */
-enum sync_result install_maps(const struct conf *cfg, struct mapbuild *mb, bool force,
-                              const struct timespec *started, struct sync_report *rep)
+/* open_writers - a streaming writer per map, users.cdb (password hashes)
+ * readable by gid only. 0, or -1 with err. */
+static int open_writers(const struct conf *cfg, gid_t gid, struct mapwriter **w, char *err,
+                        size_t errsz)
 {
-    struct mapwriter *w[MAP_COUNT] = { 0 };
-    struct mapbuild_counts counts;
-    struct status old, st;
-    char path[4096], err[512], statpath[4096];
-    enum sync_result result = SYNC_FAILED;
-    gid_t gid;
-
-    if (make_dirs(cfg->maps_dir, rep->error, sizeof(rep->error)) < 0 ||
-        users_gid(cfg, &gid, rep->error, sizeof(rep->error)) < 0)
-        return SYNC_FAILED;
-    int lock = lock_maps_dir(cfg->maps_dir, rep->error, sizeof(rep->error));
-    if (lock < 0)
-        return SYNC_FAILED;
-    remove_stale_temps(cfg->maps_dir);
-    status_path(cfg->maps_dir, statpath, sizeof(statpath));
-    int have = status_read(statpath, &old, err, sizeof(err));
-    if (have < 0) {
-        /* A damaged status must not block the sync that repairs it. */
-        log_warnx("%s; writing a new one", err);
-        memset(&old, 0, sizeof(old));
-    }
-    rep->old_users = installed_users(cfg, &old, have > 0);
-    rep->old_passwords = have > 0 ? old.passwords : 0;
+    char path[4096];
 
     for (int i = 0; i < MAP_COUNT; i++) {
-        bool secret = i == MAP_USERS;   /* password hashes */
+        bool secret = i == MAP_USERS;
         if (mapset_path(cfg->maps_dir, (enum map_id)i, path, sizeof(path)) < 0 ||
             (w[i] = mapwriter_new(path, secret ? 0640 : 0644, secret ? gid : (gid_t)-1)) ==
                 NULL) {
-            snprintf(rep->error, sizeof(rep->error), "%s: out of memory or bad path", path);
-            goto out;
+            snprintf(err, errsz, "%s: out of memory or bad path", path);
+            return -1;
         }
         /* mapbuild emits in key order: straight to the files */
-        if (mapwriter_stream(w[i], rep->error, sizeof(rep->error)) < 0)
-            goto out;
+        if (mapwriter_stream(w[i], err, errsz) < 0)
+            return -1;
     }
-    struct timespec phase;
-    monotime_now(&phase);
-    if (build_maps(mb, w, &counts, err, sizeof(err)) < 0) {
-        snprintf(rep->error, sizeof(rep->error), "building the maps: %s", err);
-        goto out;
-    }
-    rep->build_ms = (unsigned long long)monotime_ms_since(&phase);
-    rep->users = counts.users;
-    rep->aliases = counts.aliases;
-    rep->domains = counts.domains;
-    rep->passwords = counts.passwords;
+    return 0;
+}
 
-    if (!force && install_shrink_refused(cfg, rep, rep->error, sizeof(rep->error))) {
-        result = SYNC_REFUSED;
-        goto out;
-    }
+/* stamp_unchanged - the new maps are the installed ones byte for byte:
+ * none is replaced (renaming them anyway would make every Postfix daemon
+ * restart, "table has changed", and Dovecot reopen the maps for nothing);
+ * only the status says they are current. 0, or -1 with rep->error. */
+static int stamp_unchanged(const char *statpath, const struct status *old,
+                           const struct timespec *started, const struct timespec *phase,
+                           struct sync_report *rep)
+{
+    struct status st = *old;
+    char err[512];
 
-    /* A directory that did not change gives the same bytes: renaming them
-     * into place anyway would make every Postfix daemon restart ("table
-     * has changed") and Dovecot reopen the maps for nothing. Only the
-     * status says the maps are current. */
-    monotime_now(&phase);
-    if (have > 0 && old.checksum[0] != '\0') {
-        int same = mapwriter_unchanged(w, MAP_COUNT, err, sizeof(err));
-        if (same < 0) {
-            snprintf(rep->error, sizeof(rep->error), "%s", err);
-            goto out;
-        }
-        if (same > 0) {
-            st = old;
-            st.synced_at = time(NULL);
-            st.duration_ms = (unsigned long long)monotime_ms_since(started);
-            st.last_failure[0] = '\0';
-            st.last_failure_at = 0;
-            st.passwords = rep->passwords;   /* an older status may lack it */
-            snprintf(st.source, sizeof(st.source), "%s", rep->source);
-            if (status_write(statpath, &st, err, sizeof(err)) < 0) {
-                snprintf(rep->error, sizeof(rep->error), "maps unchanged but %s", err);
-                goto out;
-            }
-            rep->write_ms = (unsigned long long)monotime_ms_since(&phase);
-            rep->generation = st.generation;
-            rep->duration_ms = st.duration_ms;
-            rep->unchanged = true;
-            result = SYNC_DONE;
-            goto out;
-        }
+    st.synced_at = time(NULL);
+    st.duration_ms = (unsigned long long)monotime_ms_since(started);
+    st.last_failure[0] = '\0';
+    st.last_failure_at = 0;
+    st.passwords = rep->passwords;   /* an older status may lack it */
+    snprintf(st.source, sizeof(st.source), "%s", rep->source);
+    if (status_write(statpath, &st, err, sizeof(err)) < 0) {
+        snprintf(rep->error, sizeof(rep->error), "maps unchanged but %s", err);
+        return -1;
     }
+    rep->write_ms = (unsigned long long)monotime_ms_since(phase);
+    rep->generation = st.generation;
+    rep->duration_ms = st.duration_ms;
+    rep->unchanged = true;
+    return 0;
+}
+
+/* commit_new - the four new maps into place (all or none), then the
+ * status of the next generation. 0, or -1 with rep->error. */
+static int commit_new(const char *statpath, struct mapwriter **w, const struct status *old,
+                      const struct timespec *started, const struct timespec *phase,
+                      struct sync_report *rep)
+{
+    struct status st;
+    char err[512];
+
     memset(&st, 0, sizeof(st));
     if (mapwriter_commit(w, MAP_COUNT, st.checksum, err, sizeof(err)) < 0) {
         snprintf(rep->error, sizeof(rep->error), "%s", err);
-        goto out;
+        return -1;
     }
-    rep->write_ms = (unsigned long long)monotime_ms_since(&phase);
-    st.generation = old.generation + 1;
+    rep->write_ms = (unsigned long long)monotime_ms_since(phase);
+    st.generation = old->generation + 1;
     st.synced_at = time(NULL);
     st.duration_ms = (unsigned long long)monotime_ms_since(started);
     st.users = rep->users;
@@ -346,11 +317,78 @@ enum sync_result install_maps(const struct conf *cfg, struct mapbuild *mb, bool 
         /* The maps are in place; readers fall back to LDAP until a status
          * appears, so this is a failure worth a retry. */
         snprintf(rep->error, sizeof(rep->error), "maps installed but %s", err);
-        goto out;
+        return -1;
     }
     rep->generation = st.generation;
     rep->duration_ms = st.duration_ms;
-    result = SYNC_DONE;
+    return 0;
+}
+
+/* read_installed - the status of the maps in place into *old (zeroed
+ * when missing or damaged) and rep's old counts; 1 when there is one */
+static int read_installed(const struct conf *cfg, const char *statpath, struct status *old,
+                          struct sync_report *rep)
+{
+    char err[512];
+    int have = status_read(statpath, old, err, sizeof(err));
+
+    if (have < 0) {
+        /* A damaged status must not block the sync that repairs it. */
+        log_warnx("%s; writing a new one", err);
+        memset(old, 0, sizeof(*old));
+    }
+    rep->old_users = installed_users(cfg, old, have > 0);
+    rep->old_passwords = have > 0 ? old->passwords : 0;
+    return have > 0;
+}
+
+/* install_maps - emit, check max_shrink, commit, write status */
+enum sync_result install_maps(const struct conf *cfg, struct mapbuild *mb, bool force,
+                              const struct timespec *started, struct sync_report *rep)
+{
+    struct mapwriter *w[MAP_COUNT] = { 0 };
+    struct mapbuild_counts counts;
+    struct status old;
+    struct timespec phase;
+    char err[512], statpath[4096];
+    enum sync_result result = SYNC_FAILED;
+    gid_t gid;
+
+    if (make_dirs(cfg->maps_dir, rep->error, sizeof(rep->error)) < 0 ||
+        users_gid(cfg, &gid, rep->error, sizeof(rep->error)) < 0)
+        return SYNC_FAILED;
+    int lock = lock_maps_dir(cfg->maps_dir, rep->error, sizeof(rep->error));
+    if (lock < 0)
+        return SYNC_FAILED;
+    remove_stale_temps(cfg->maps_dir);
+    status_path(cfg->maps_dir, statpath, sizeof(statpath));
+    bool have = read_installed(cfg, statpath, &old, rep);
+    if (open_writers(cfg, gid, w, rep->error, sizeof(rep->error)) < 0)
+        goto out;
+    monotime_now(&phase);
+    if (build_maps(mb, w, &counts, err, sizeof(err)) < 0) {
+        snprintf(rep->error, sizeof(rep->error), "building the maps: %s", err);
+        goto out;
+    }
+    rep->build_ms = (unsigned long long)monotime_ms_since(&phase);
+    rep->users = counts.users;
+    rep->aliases = counts.aliases;
+    rep->domains = counts.domains;
+    rep->passwords = counts.passwords;
+    if (!force && install_shrink_refused(cfg, rep, rep->error, sizeof(rep->error))) {
+        result = SYNC_REFUSED;
+        goto out;
+    }
+    monotime_now(&phase);
+    int same = 0;
+    if (have && old.checksum[0] != '\0' &&
+        (same = mapwriter_unchanged(w, MAP_COUNT, err, sizeof(err))) < 0) {
+        snprintf(rep->error, sizeof(rep->error), "%s", err);
+        goto out;
+    }
+    if ((same > 0 ? stamp_unchanged(statpath, &old, started, &phase, rep)
+                  : commit_new(statpath, w, &old, started, &phase, rep)) == 0)
+        result = SYNC_DONE;
 out:
     for (int i = 0; i < MAP_COUNT; i++)
         mapwriter_free(w[i]);

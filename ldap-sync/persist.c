@@ -540,31 +540,31 @@ static enum session_end handle_result(struct persist *p, LDAP *ld, LDAPMessage *
     return SESSION_ERROR;
 }
 
-/* session - one sync search, until it ends, fails or must restart */
-static enum session_end session(struct persist *p)
+/* session_start - connect and send the sync search: the refresh begins.
+ * Its msgid, or -1 with p->error (disconnected). */
+static int session_start(struct persist *p)
 {
     LDAPControl *ctrl = NULL;
     int msgid = -1;
-    enum session_end end = SESSION_ERROR;
-    long long stall_ms = (long long)p->cfg->ldap_timeout * 3000;
 
     if (ldapdir_connect(p->dir, p->error, sizeof(p->error)) < 0)
-        return SESSION_ERROR;
-    LDAP *ld = ldapdir_ldap(p->dir);
+        return -1;
     if (syncrepl_request_control(SYNCREPL_REFRESH_AND_PERSIST,
                                  p->cookie.bv_len ? &p->cookie : NULL, false, &ctrl) < 0) {
         snprintf(p->error, sizeof(p->error), "out of memory");
-        return SESSION_ERROR;
+        ldapdir_disconnect(p->dir);
+        return -1;
     }
     LDAPControl *sctrls[] = { ctrl, NULL };
-    int rc = ldap_search_ext(ld, p->cfg->ldap_base, LDAP_SCOPE_SUBTREE, ldapdir_filter(p->dir),
-                             ldapdir_attrs(p->dir), 0, sctrls, NULL, NULL, LDAP_NO_LIMIT, &msgid);
+    int rc = ldap_search_ext(ldapdir_ldap(p->dir), p->cfg->ldap_base, LDAP_SCOPE_SUBTREE,
+                             ldapdir_filter(p->dir), ldapdir_attrs(p->dir), 0, sctrls, NULL,
+                             NULL, LDAP_NO_LIMIT, &msgid);
     ldap_control_free(ctrl);
     if (rc != LDAP_SUCCESS) {
         snprintf(p->error, sizeof(p->error), "%s: sync search: %s", ldapdir_uri(p->dir),
                  ldap_err2string(rc));
         ldapdir_disconnect(p->dir);
-        return SESSION_ERROR;
+        return -1;
     }
     p->in_refresh = true;
     p->refreshed = false;
@@ -576,28 +576,72 @@ static enum session_end session(struct persist *p)
     log_info("persist: %s refresh from %s", p->full_refresh ? "full" : "resuming",
              ldapdir_uri(p->dir));
     monotime_now(&p->last_message);
+    return msgid;
+}
 
-    for (;;) {
-        if (*p->stop) {
-            end = SESSION_STOP;
-            break;
-        }
-        if (*p->resync || monotime_ms_since(&p->last_full) >= (long long)p->cfg->sync_interval * 1000) {
-            *p->resync = 0;
-            cookie_drop(p);
-            end = SESSION_RESTART;
-            break;
-        }
-        persist_saver_reap(&p->saver, false);
-        /* checked after every message, not only when none came in time */
-        if (batch_due(p))
-            install_now(p);
-        else if (save_due(p))
-            save_state(p, true);
-        else if (confirm_due(p))
-            confirm_current(p);
-        long long wait_ms = batch_wait_ms(p);
-        struct timeval tv = { 0, (suseconds_t)(wait_ms * 1000) };
+/* session_due - act on what is due before the next wait (checked after
+ * every message, not only when none came in time); true, with *end, when
+ * the session must end: asked to stop, or a full resync is due */
+static bool session_due(struct persist *p, enum session_end *end)
+{
+    if (*p->stop) {
+        *end = SESSION_STOP;
+        return true;
+    }
+    if (*p->resync ||
+        monotime_ms_since(&p->last_full) >= (long long)p->cfg->sync_interval * 1000) {
+        *p->resync = 0;
+        cookie_drop(p);
+        *end = SESSION_RESTART;
+        return true;
+    }
+    persist_saver_reap(&p->saver, false);
+    if (batch_due(p))
+        install_now(p);
+    else if (save_due(p))
+        save_state(p, true);
+    else if (confirm_due(p))
+        confirm_current(p);
+    return false;
+}
+
+/* session_message - one message of the search (freed here): 0 go on, -1
+ * failed (p->error), 1 the search ended (*end) */
+static int session_message(struct persist *p, LDAP *ld, LDAPMessage *msg,
+                           enum session_end *end)
+{
+    int r = 0;
+
+    switch (ldap_msgtype(msg)) {
+    case LDAP_RES_SEARCH_ENTRY:
+        r = handle_entry(p, ld, msg);
+        break;
+    case LDAP_RES_INTERMEDIATE:
+        r = handle_intermediate(p, ld, msg);
+        break;
+    case LDAP_RES_SEARCH_RESULT:
+        *end = handle_result(p, ld, msg);
+        r = 1;
+        break;
+    default:
+        break;
+    }
+    ldap_msgfree(msg);
+    return r;
+}
+
+/* session - one sync search, until it ends, fails or must restart */
+static enum session_end session(struct persist *p)
+{
+    enum session_end end = SESSION_ERROR;
+    long long stall_ms = (long long)p->cfg->ldap_timeout * 3000;
+    int msgid = session_start(p);
+
+    if (msgid < 0)
+        return SESSION_ERROR;
+    LDAP *ld = ldapdir_ldap(p->dir);
+    while (!session_due(p, &end)) {
+        struct timeval tv = { 0, (suseconds_t)(batch_wait_ms(p) * 1000) };
         LDAPMessage *msg = NULL;
         int r = ldap_result(ld, msgid, LDAP_MSG_ONE, &tv, &msg);
         if (r == 0) {
@@ -617,24 +661,12 @@ static enum session_end session(struct persist *p)
             return SESSION_ERROR;
         }
         monotime_now(&p->last_message);
-        int hr = 0;
-        switch (ldap_msgtype(msg)) {
-        case LDAP_RES_SEARCH_ENTRY:
-            hr = handle_entry(p, ld, msg);
-            break;
-        case LDAP_RES_INTERMEDIATE:
-            hr = handle_intermediate(p, ld, msg);
-            break;
-        case LDAP_RES_SEARCH_RESULT:
-            end = handle_result(p, ld, msg);
-            ldap_msgfree(msg);
+        r = session_message(p, ld, msg, &end);
+        if (r > 0) {
             ldapdir_disconnect(p->dir);
             return end;
-        default:
-            break;
         }
-        ldap_msgfree(msg);
-        if (hr < 0)
+        if (r < 0)
             break;
     }
     ldap_abandon_ext(ld, msgid, NULL, NULL);
