@@ -106,7 +106,7 @@ $(B)/mailmaps-policyd: $(POLICYD_OBJS) $(COMMON_OBJS) $(LIB)
 
 # A unit test of a program's module links that module's object (and the
 # programs' objects it calls) beside the library, which does not hold them.
-$(B)/tests/unit/test-daemon: $(B)/ldap-sync/daemon.o
+$(B)/tests/unit/test-daemon: $(B)/ldap-sync/daemon.o $(COMMON_OBJS)
 $(B)/tests/unit/test-install: $(B)/ldap-sync/install.o $(COMMON_OBJS)
 $(B)/tests/unit/test-persist-state: $(B)/ldap-sync/persist_state.o $(B)/ldap-sync/uuidtab.o \
                                     $(COMMON_OBJS)

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/log.h"
 #include "ldap-sync/daemon.h"
 #include "maps/monotime.h"
 
@@ -24,7 +25,7 @@ void daemon_wait(unsigned seconds, volatile sig_atomic_t *stop, volatile sig_ato
         long long left = deadline - monotime_ms();
         if (left <= 0)
             break;
-        struct timespec ts = { (time_t)(left / 1000), (long)(left % 1000) * 1000000L };
+        struct timespec ts = monotime_span(left);
         ppoll(NULL, 0, &ts, &old);
     }
     sigprocmask(SIG_SETMASK, &old, NULL);
@@ -44,6 +45,12 @@ bool failure_log_ok(struct failure_log *fl)
     fl->failing = false;
     fl->reason[0] = '\0';
     return was;
+}
+
+void daemon_warn_entry(void *ctx, const char *dn, const char *msg)
+{
+    (void)ctx;
+    log_warnx("entry %s: %s", dn, msg);
 }
 
 unsigned daemon_backoff(unsigned *backoff, unsigned cap)

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "common/log.h"
+#include "ldap-sync/daemon.h"
 #include "ldap-sync/fullsync.h"
 #include "ldap-sync/install.h"
 #include "maps/cdbmap.h"
@@ -20,13 +20,6 @@ struct collect {
     struct sync_report *rep;
     char error[512];
 };
-
-/* warn_entry - bad data costs that entry (or value), with one warning */
-static void warn_entry(void *ctx, const char *dn, const char *msg)
-{
-    (void)ctx;
-    log_warnx("entry %s: %s", dn, msg);
-}
 
 /* collect_entry - one search result into the build */
 static int collect_entry(void *ctx, const struct entry *e)
@@ -101,7 +94,7 @@ enum sync_result fullsync_run(const struct conf *cfg, bool force, volatile sig_a
     memset(rep, 0, sizeof(*rep));
     monotime_now(&started);
     /* done with LDAP before the slow part: no server slot held */
-    result = search_build(cfg, stop, rep, warn_entry, NULL, true, &mb);
+    result = search_build(cfg, stop, rep, daemon_warn_entry, NULL, true, &mb);
     if (result == SYNC_DONE) {
         rep->search_ms = (uint64_t)monotime_ms_since(&started);
         result = install_maps(cfg, mb, force, &started, rep);

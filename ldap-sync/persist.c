@@ -124,13 +124,6 @@ static void changed(struct persist *p)
     p->pending++;
 }
 
-/* warn_entry - bad data costs that entry, with a warning */
-static void warn_entry(void *ctx, const char *dn, const char *msg)
-{
-    (void)ctx;
-    log_warnx("entry %s: %s", dn, msg);
-}
-
 /* save_state - the table and cookie of the installed maps, for a
  * restart: by a child that sees the table as it is now, or at a stop
  * (background false) here */
@@ -177,7 +170,7 @@ static int build_anew(struct persist *p, char *err, size_t errsz)
     size_t n = 0, pos = 0;
     int rc = -1;
 
-    if (v == NULL || (p->mb = mapbuild_new(p->cfg, warn_entry, NULL)) == NULL) {
+    if (v == NULL || (p->mb = mapbuild_new(p->cfg, daemon_warn_entry, NULL)) == NULL) {
         snprintf(err, errsz, "out of memory");
         goto out;
     }
@@ -353,7 +346,7 @@ static int store_entry(void *ctx, const struct entry *e)
         return 1;
     }
     account_init(a);
-    int r = account_from_entry(p->cfg, e, a, warn_entry, NULL, err, sizeof(err));
+    int r = account_from_entry(p->cfg, e, a, daemon_warn_entry, NULL, err, sizeof(err));
     struct uuidtab_slot *old = r == 1 ? uuidtab_get(&p->table, uuid) : NULL;
     if (old != NULL && account_equal(old->account, a)) {
         /* A full refresh sends every entry again: most are no change, and

@@ -53,3 +53,9 @@ long long monotime_us_since(const struct timespec *then)
 {
     return since_ns(then) / 1000;
 }
+
+struct timespec monotime_span(long long ms)
+{
+    struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+    return ts;
+}

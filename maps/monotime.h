@@ -26,4 +26,8 @@ time_t monotime_coarse_s(void);
 long long monotime_ms_since(const struct timespec *then);
 long long monotime_us_since(const struct timespec *then);
 
+/* monotime_span - a duration of ms milliseconds (>= 0) as a timespec, for
+ * ppoll, sigtimedwait and the like */
+struct timespec monotime_span(long long ms);
+
 #endif

@@ -174,7 +174,7 @@ int workers_run(struct policyd *pd, struct listeners *ls, workers_reload_fn relo
         if (wait < 1)
             wait = 1;
 
-        struct timespec ts = { (time_t)(wait / 1000), (long)(wait % 1000) * 1000000 };
+        struct timespec ts = monotime_span(wait);
         int sig = sigtimedwait(&set, NULL, &ts);
         if (sig == SIGHUP && !m.stopping) {
             log_info("SIGHUP: reloading the configuration");

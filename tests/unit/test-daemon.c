@@ -2,7 +2,10 @@
  * failure once per change" rule, and daemon_wait's early wake-up. */
 
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ldap-sync/daemon.h"
 #include "maps/monotime.h"
@@ -91,10 +94,31 @@ static void test_wait(void)
     ok(waited_ms(0, &stop, &wake) < 500, "zero seconds: back at once");
 }
 
+/* test_warn_entry - one line naming the DN, on stderr here */
+static void test_warn_entry(void)
+{
+    char path[] = "/tmp/test-daemon.XXXXXX", buf[256] = "";
+    int fd = mkstemp(path), saved = dup(2);
+
+    fflush(stderr);
+    dup2(fd, 2);
+    daemon_warn_entry(NULL, "uid=bob,dc=example,dc=com", "mail: not an address");
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+    buf[n > 0 ? n : 0] = '\0';
+    close(fd);
+    unlink(path);
+    ok(strstr(buf, "warning: entry uid=bob,dc=example,dc=com: mail: not an address\n") != NULL &&
+       strchr(buf, '\n') == buf + strlen(buf) - 1, "one warning line naming the DN: %s", buf);
+}
+
 int main(void)
 {
     test_backoff();
     test_failure_log();
     test_wait();
+    test_warn_entry();
     return tap_done();
 }

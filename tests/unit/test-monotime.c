@@ -31,6 +31,13 @@ int main(void)
     is_int(monotime_ms_since(&future), 0, "a time in the future: 0, not negative");
     is_int(monotime_us_since(&future), 0, "  in microseconds too");
 
+    struct timespec span = monotime_span(2500);
+    ok(span.tv_sec == 2 && span.tv_nsec == 500000000L, "2500 ms: 2 s and 500000000 ns");
+    span = monotime_span(0);
+    ok(span.tv_sec == 0 && span.tv_nsec == 0, "0 ms: zero");
+    span = monotime_span(999);
+    ok(span.tv_sec == 0 && span.tv_nsec == 999000000L, "999 ms: under a second");
+
     struct timespec zero = { 0, 0 };
     ok(monotime_ms_since(&zero) >= ms, "since the origin: the whole clock");
     return tap_done();
