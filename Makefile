@@ -60,10 +60,11 @@ COMMON_OBJS = $(COMMON_SRCS:%.c=$(B)/%.o)
 UNIT_SRCS  = $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BINS  = $(UNIT_SRCS:%.c=$(B)/%)
 
-PROGS      = $(B)/mailmaps $(PROGS_EXTRA)
-# Programs appear here as their sources land.
-PROGS_EXTRA = $(if $(wildcard ldap-sync/mailmaps-sync.c),$(B)/mailmaps-sync) \
-              $(if $(wildcard policyd/mailmaps-policyd.c),$(B)/mailmaps-policyd)
+# One folder per program: its main and the modules only it uses.
+PROGS      = $(B)/mailmaps $(B)/mailmaps-sync $(B)/mailmaps-policyd
+CLI_OBJS   = $(patsubst %.c,$(B)/%.o,$(sort $(wildcard cli/*.c)))
+SYNC_OBJS  = $(patsubst %.c,$(B)/%.o,$(sort $(wildcard ldap-sync/*.c)))
+POLICYD_OBJS = $(patsubst %.c,$(B)/%.o,$(sort $(wildcard policyd/*.c)))
 
 TOOL_SRCS  = $(sort $(wildcard tests/tools/*.c))
 TOOL_BINS  = $(TOOL_SRCS:%.c=$(B)/%)
@@ -79,7 +80,7 @@ BENCH_BINS = $(BENCH_SRCS:%.c=$(B)/%)
 
 # Empty = leave the Dovecot module out (a build without dovecot-dev);
 # MAILMAPS_SKIP_PLUGIN=1 empties it too (passed into the chroot of make check).
-WITH_PLUGIN ?= $(if $(filter 1,$(MAILMAPS_SKIP_PLUGIN)),,$(if $(wildcard dovecot-plugin/*.c),yes))
+WITH_PLUGIN ?= $(if $(filter 1,$(MAILMAPS_SKIP_PLUGIN)),,yes)
 
 all: programs $(if $(WITH_PLUGIN),plugin)
 
@@ -88,7 +89,7 @@ programs: $(PROGS)
 unit-tests: $(UNIT_BINS)
 test-tools: $(TOOL_BINS)
 
-$(B)/%.o: %.c $(wildcard maps/*.h common/*.h ldap-sync/*.h policyd/*.h tests/unit/*.h)
+$(B)/%.o: %.c $(wildcard maps/*.h common/*.h cli/*.h ldap-sync/*.h policyd/*.h tests/unit/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(VFLAGS) -c -o $@ $<
 
@@ -97,17 +98,26 @@ $(LIB): $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(B)/mailmaps: $(B)/ldap-sync/mailmaps.o $(LIB)
+$(B)/mailmaps: $(CLI_OBJS) $(LIB)
 	$(CC) $(CFLAGS) $(VFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_LIB)
 
-$(B)/mailmaps-sync: $(patsubst %.c,$(B)/%.o,$(filter-out ldap-sync/mailmaps.c,$(wildcard ldap-sync/*.c))) $(COMMON_OBJS) $(LIB)
+$(B)/mailmaps-sync: $(SYNC_OBJS) $(COMMON_OBJS) $(LIB)
 	$(CC) $(CFLAGS) $(VFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_LIB) -pthread
 
-$(B)/mailmaps-policyd: $(patsubst %.c,$(B)/%.o,$(wildcard policyd/*.c)) $(COMMON_OBJS) $(LIB)
+$(B)/mailmaps-policyd: $(POLICYD_OBJS) $(COMMON_OBJS) $(LIB)
 	$(CC) $(CFLAGS) $(VFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_LIB) -lhiredis -pthread
 
+# A unit test of a program's module links that module's object (and the
+# programs' objects it calls) beside the library, which does not hold them.
+$(B)/tests/unit/test-daemon: $(B)/ldap-sync/daemon.o $(COMMON_OBJS)
+$(B)/tests/unit/test-install: $(B)/ldap-sync/install.o $(COMMON_OBJS)
+$(B)/tests/unit/test-persist-state: $(B)/ldap-sync/persist_state.o $(B)/ldap-sync/uuidtab.o \
+                                    $(COMMON_OBJS)
+$(B)/tests/unit/test-ratelog: $(B)/policyd/ratelog.o
+$(B)/tests/unit/test-uuidtab: $(B)/ldap-sync/uuidtab.o
+
 $(B)/tests/unit/test-%: $(B)/tests/unit/test-%.o $(LIB)
-	$(CC) $(CFLAGS) $(VFLAGS) -o $@ $^ $(LDLIBS_LIB)
+	$(CC) $(CFLAGS) $(VFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(LDLIBS_LIB) -pthread
 
 $(B)/tests/tools/%: $(B)/tests/tools/%.o $(LIB)
 	$(CC) $(CFLAGS) $(VFLAGS) -o $@ $^ $(LDLIBS_LIB)
@@ -117,7 +127,7 @@ $(B)/tests/bench/%: $(B)/tests/bench/%.o $(LIB)
 
 # The Dovecot module: Dovecot's own flags, no -Werror on its headers' warnings
 # we do not control, and the auth functions come from the auth binary.
--include dovecot-plugin/plugin.mk
+include dovecot-plugin/plugin.mk
 
 # deps: everything, with mmdebstrap for the chroot of `make check`;
 # deps-nochroot: what building and testing on this machine alone needs.
@@ -172,9 +182,7 @@ fuzz:
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
 	install -m 0755 build/release/mailmaps $(DESTDIR)$(BINDIR)/mailmaps
-	for p in mailmaps-sync mailmaps-policyd; do \
-	  if [ -f build/release/$$p ]; then install -m 0755 build/release/$$p $(DESTDIR)$(SBINDIR)/$$p; fi; \
-	done
+	install -m 0755 build/release/mailmaps-sync build/release/mailmaps-policyd $(DESTDIR)$(SBINDIR)/
 	install -d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 contrib/man/mailmaps.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 contrib/man/mailmaps.8 contrib/man/mailmaps-sync.8 \

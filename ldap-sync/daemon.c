@@ -6,31 +6,27 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/log.h"
 #include "ldap-sync/daemon.h"
+#include "maps/monotime.h"
 
 /* daemon_wait - ppoll unblocks the signals atomically with the sleep */
 void daemon_wait(unsigned seconds, volatile sig_atomic_t *stop, volatile sig_atomic_t *wake)
 {
     sigset_t block, old;
-    struct timespec deadline, now;
 
     sigemptyset(&block);
     sigaddset(&block, SIGHUP);
     sigaddset(&block, SIGTERM);
     sigaddset(&block, SIGINT);
     sigprocmask(SIG_BLOCK, &block, &old);
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += seconds;
+    long long deadline = monotime_ms() + (long long)seconds * 1000;
     while (!*stop && !(wake != NULL && *wake)) {
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        struct timespec left = { deadline.tv_sec - now.tv_sec, deadline.tv_nsec - now.tv_nsec };
-        if (left.tv_nsec < 0) {
-            left.tv_sec--;
-            left.tv_nsec += 1000000000L;
-        }
-        if (left.tv_sec < 0)
+        long long left = deadline - monotime_ms();
+        if (left <= 0)
             break;
-        ppoll(NULL, 0, &left, &old);
+        struct timespec ts = monotime_span(left);
+        ppoll(NULL, 0, &ts, &old);
     }
     sigprocmask(SIG_SETMASK, &old, NULL);
 }
@@ -49,6 +45,12 @@ bool failure_log_ok(struct failure_log *fl)
     fl->failing = false;
     fl->reason[0] = '\0';
     return was;
+}
+
+void daemon_warn_entry(void *ctx, const char *dn, const char *msg)
+{
+    (void)ctx;
+    log_warnx("entry %s: %s", dn, msg);
 }
 
 unsigned daemon_backoff(unsigned *backoff, unsigned cap)

@@ -30,4 +30,8 @@ bool failure_log_ok(struct failure_log *fl);
 /* daemon_backoff - the next retry delay: *backoff, then doubled, capped */
 unsigned daemon_backoff(unsigned *backoff, unsigned cap);
 
+/* daemon_warn_entry - an account_warn_fn for both syncs: bad data costs
+ * that entry (or that value), with one warning naming the DN */
+void daemon_warn_entry(void *ctx, const char *dn, const char *msg);
+
 #endif

@@ -6,12 +6,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "common/log.h"
+#include "ldap-sync/daemon.h"
 #include "ldap-sync/fullsync.h"
 #include "ldap-sync/install.h"
 #include "maps/cdbmap.h"
 #include "maps/ldapdir.h"
 #include "maps/mapbuild.h"
+#include "maps/monotime.h"
 
 struct collect {
     struct mapbuild *mb;
@@ -19,13 +20,6 @@ struct collect {
     struct sync_report *rep;
     char error[512];
 };
-
-/* warn_entry - bad data costs that entry (or value), with one warning */
-static void warn_entry(void *ctx, const char *dn, const char *msg)
-{
-    (void)ctx;
-    log_warnx("entry %s: %s", dn, msg);
-}
 
 /* collect_entry - one search result into the build */
 static int collect_entry(void *ctx, const struct entry *e)
@@ -98,14 +92,14 @@ enum sync_result fullsync_run(const struct conf *cfg, bool force, volatile sig_a
     enum sync_result result;
 
     memset(rep, 0, sizeof(*rep));
-    clock_gettime(CLOCK_MONOTONIC, &started);
+    monotime_now(&started);
     /* done with LDAP before the slow part: no server slot held */
-    result = search_build(cfg, stop, rep, warn_entry, NULL, true, &mb);
+    result = search_build(cfg, stop, rep, daemon_warn_entry, NULL, true, &mb);
     if (result == SYNC_DONE) {
-        rep->search_ms = install_elapsed_ms(&started);
+        rep->search_ms = (uint64_t)monotime_ms_since(&started);
         result = install_maps(cfg, mb, force, &started, rep);
     }
-    rep->duration_ms = install_elapsed_ms(&started);
+    rep->duration_ms = (uint64_t)monotime_ms_since(&started);
     mapbuild_free(mb);
     return result;
 }

@@ -16,18 +16,9 @@
 #include "ldap-sync/install.h"
 #include "maps/atomicfile.h"
 #include "maps/mapset.h"
+#include "maps/monotime.h"
 #include "maps/mapwriter.h"
 #include "maps/status.h"
-
-/* install_elapsed_ms - time since started */
-unsigned long long install_elapsed_ms(const struct timespec *started)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    long long ms = (long long)(now.tv_sec - started->tv_sec) * 1000 +
-                   (now.tv_nsec - started->tv_nsec) / 1000000;
-    return ms > 0 ? (unsigned long long)ms : 0;
-}
 
 /* make_dirs - mkdir -p for maps_dir (0755: the maps are read by others) */
 static int make_dirs(const char *dir, char *err, size_t errsz)
@@ -86,7 +77,7 @@ static void remove_stale_temps(const char *dir)
         if (i < MAP_COUNT)
             snprintf(path, sizeof(path), "%s/%s.cdb", dir, map_name((enum map_id)i));
         else
-            snprintf(path, sizeof(path), "%s/status", dir);
+            status_path(dir, path, sizeof(path));
         int n = atomicfile_remove_temps(path);
         if (n > 0)
             log_notice("%s: removed %d temp file%s left by an interrupted sync", path, n,
@@ -126,12 +117,12 @@ static void *map_job_run(void *arg)
     struct map_job *j = arg;
     struct timespec t0;
 
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    monotime_now(&t0);
     j->rc = mapbuild_emit(j->mb, j->map, emit_to_writers, j->w, &j->count, j->err,
                           sizeof(j->err));
     if (j->rc == 0)
         j->rc = mapwriter_finish(j->w[j->map], j->err, sizeof(j->err));
-    j->ms = install_elapsed_ms(&t0);
+    j->ms = (unsigned long long)monotime_ms_since(&t0);
     return NULL;
 }
 
@@ -145,10 +136,11 @@ static int build_maps(struct mapbuild *mb, struct mapwriter **w,
     bool threaded;
     struct timespec t0;
 
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    monotime_now(&t0);
     if (mapbuild_resolve(mb, counts, err, errsz) < 0)
         return -1;
-    log_debug("resolved %zu accounts in %llu ms", counts->accounts, install_elapsed_ms(&t0));
+    log_debug("resolved %zu accounts in %llu ms", counts->accounts,
+              (unsigned long long)monotime_ms_since(&t0));
     for (int i = 0; i < MAP_COUNT; i++)
         job[i] = (struct map_job){ .mb = mb, .w = w, .map = (enum map_id)i };
     threaded = pthread_create(&users, NULL, map_job_run, &job[MAP_USERS]) == 0;
@@ -240,12 +232,114 @@ void install_installed_counts(const struct conf *cfg, struct sync_report *rep)
     char statpath[4096], err[512];
     struct status old;
 
-    snprintf(statpath, sizeof(statpath), "%s/status", cfg->maps_dir);
+    status_path(cfg->maps_dir, statpath, sizeof(statpath));
     int have = status_read(statpath, &old, err, sizeof(err));
     if (have <= 0)
         memset(&old, 0, sizeof(old));
     rep->old_users = installed_users(cfg, &old, have > 0);
     rep->old_passwords = have > 0 ? old.passwords : 0;
+}
+
+/* open_writers - a streaming writer per map, users.cdb (password hashes)
+ * readable by gid only. 0, or -1 with err. */
+static int open_writers(const struct conf *cfg, gid_t gid, struct mapwriter **w, char *err,
+                        size_t errsz)
+{
+    char path[4096];
+
+    for (int i = 0; i < MAP_COUNT; i++) {
+        bool secret = i == MAP_USERS;
+        if (mapset_path(cfg->maps_dir, (enum map_id)i, path, sizeof(path)) < 0 ||
+            (w[i] = mapwriter_new(path, secret ? 0640 : 0644, secret ? gid : (gid_t)-1)) ==
+                NULL) {
+            snprintf(err, errsz, "%s: out of memory or bad path", path);
+            return -1;
+        }
+        /* mapbuild emits in key order: straight to the files */
+        if (mapwriter_stream(w[i], err, errsz) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* stamp_unchanged - the new maps are the installed ones byte for byte:
+ * none is replaced (renaming them anyway would make every Postfix daemon
+ * restart, "table has changed", and Dovecot reopen the maps for nothing);
+ * only the status says they are current. 0, or -1 with rep->error. */
+static int stamp_unchanged(const char *statpath, const struct status *old,
+                           const struct timespec *started, const struct timespec *phase,
+                           struct sync_report *rep)
+{
+    struct status st = *old;
+    char err[512];
+
+    st.synced_at = time(NULL);
+    st.duration_ms = (unsigned long long)monotime_ms_since(started);
+    st.last_failure[0] = '\0';
+    st.last_failure_at = 0;
+    st.passwords = rep->passwords;   /* an older status may lack it */
+    snprintf(st.source, sizeof(st.source), "%s", rep->source);
+    if (status_write(statpath, &st, err, sizeof(err)) < 0) {
+        snprintf(rep->error, sizeof(rep->error), "maps unchanged but %s", err);
+        return -1;
+    }
+    rep->write_ms = (unsigned long long)monotime_ms_since(phase);
+    rep->generation = st.generation;
+    rep->duration_ms = st.duration_ms;
+    rep->unchanged = true;
+    return 0;
+}
+
+/* commit_new - the four new maps into place (all or none), then the
+ * status of the next generation. 0, or -1 with rep->error. */
+static int commit_new(const char *statpath, struct mapwriter **w, const struct status *old,
+                      const struct timespec *started, const struct timespec *phase,
+                      struct sync_report *rep)
+{
+    struct status st;
+    char err[512];
+
+    memset(&st, 0, sizeof(st));
+    if (mapwriter_commit(w, MAP_COUNT, st.checksum, err, sizeof(err)) < 0) {
+        snprintf(rep->error, sizeof(rep->error), "%s", err);
+        return -1;
+    }
+    rep->write_ms = (unsigned long long)monotime_ms_since(phase);
+    st.generation = old->generation + 1;
+    st.synced_at = time(NULL);
+    st.duration_ms = (unsigned long long)monotime_ms_since(started);
+    st.users = rep->users;
+    st.aliases = rep->aliases;
+    st.domains = rep->domains;
+    st.passwords = rep->passwords;
+    snprintf(st.source, sizeof(st.source), "%s", rep->source);
+    if (status_write(statpath, &st, err, sizeof(err)) < 0) {
+        /* The maps are in place; readers fall back to LDAP until a status
+         * appears, so this is a failure worth a retry. */
+        snprintf(rep->error, sizeof(rep->error), "maps installed but %s", err);
+        return -1;
+    }
+    rep->generation = st.generation;
+    rep->duration_ms = st.duration_ms;
+    return 0;
+}
+
+/* read_installed - the status of the maps in place into *old (zeroed
+ * when missing or damaged) and rep's old counts; 1 when there is one */
+static int read_installed(const struct conf *cfg, const char *statpath, struct status *old,
+                          struct sync_report *rep)
+{
+    char err[512];
+    int have = status_read(statpath, old, err, sizeof(err));
+
+    if (have < 0) {
+        /* A damaged status must not block the sync that repairs it. */
+        log_warnx("%s; writing a new one", err);
+        memset(old, 0, sizeof(*old));
+    }
+    rep->old_users = installed_users(cfg, old, have > 0);
+    rep->old_passwords = have > 0 ? old->passwords : 0;
+    return have > 0;
 }
 
 /* install_maps - emit, check max_shrink, commit, write status */
@@ -254,8 +348,9 @@ enum sync_result install_maps(const struct conf *cfg, struct mapbuild *mb, bool 
 {
     struct mapwriter *w[MAP_COUNT] = { 0 };
     struct mapbuild_counts counts;
-    struct status old, st;
-    char path[4096], err[512], statpath[4096];
+    struct status old;
+    struct timespec phase;
+    char err[512], statpath[4096];
     enum sync_result result = SYNC_FAILED;
     gid_t gid;
 
@@ -266,99 +361,34 @@ enum sync_result install_maps(const struct conf *cfg, struct mapbuild *mb, bool 
     if (lock < 0)
         return SYNC_FAILED;
     remove_stale_temps(cfg->maps_dir);
-    snprintf(statpath, sizeof(statpath), "%s/status", cfg->maps_dir);
-    int have = status_read(statpath, &old, err, sizeof(err));
-    if (have < 0) {
-        /* A damaged status must not block the sync that repairs it. */
-        log_warnx("%s; writing a new one", err);
-        memset(&old, 0, sizeof(old));
-    }
-    rep->old_users = installed_users(cfg, &old, have > 0);
-    rep->old_passwords = have > 0 ? old.passwords : 0;
-
-    for (int i = 0; i < MAP_COUNT; i++) {
-        bool secret = i == MAP_USERS;   /* password hashes */
-        if (mapset_path(cfg->maps_dir, (enum map_id)i, path, sizeof(path)) < 0 ||
-            (w[i] = mapwriter_new(path, secret ? 0640 : 0644, secret ? gid : (gid_t)-1)) ==
-                NULL) {
-            snprintf(rep->error, sizeof(rep->error), "%s: out of memory or bad path", path);
-            goto out;
-        }
-        /* mapbuild emits in key order: straight to the files */
-        if (mapwriter_stream(w[i], rep->error, sizeof(rep->error)) < 0)
-            goto out;
-    }
-    struct timespec phase;
-    clock_gettime(CLOCK_MONOTONIC, &phase);
+    status_path(cfg->maps_dir, statpath, sizeof(statpath));
+    bool have = read_installed(cfg, statpath, &old, rep);
+    if (open_writers(cfg, gid, w, rep->error, sizeof(rep->error)) < 0)
+        goto out;
+    monotime_now(&phase);
     if (build_maps(mb, w, &counts, err, sizeof(err)) < 0) {
         snprintf(rep->error, sizeof(rep->error), "building the maps: %s", err);
         goto out;
     }
-    rep->build_ms = install_elapsed_ms(&phase);
+    rep->build_ms = (unsigned long long)monotime_ms_since(&phase);
     rep->users = counts.users;
     rep->aliases = counts.aliases;
     rep->domains = counts.domains;
     rep->passwords = counts.passwords;
-
     if (!force && install_shrink_refused(cfg, rep, rep->error, sizeof(rep->error))) {
         result = SYNC_REFUSED;
         goto out;
     }
-
-    /* A directory that did not change gives the same bytes: renaming them
-     * into place anyway would make every Postfix daemon restart ("table
-     * has changed") and Dovecot reopen the maps for nothing. Only the
-     * status says the maps are current. */
-    clock_gettime(CLOCK_MONOTONIC, &phase);
-    if (have > 0 && old.checksum[0] != '\0') {
-        int same = mapwriter_unchanged(w, MAP_COUNT, err, sizeof(err));
-        if (same < 0) {
-            snprintf(rep->error, sizeof(rep->error), "%s", err);
-            goto out;
-        }
-        if (same > 0) {
-            st = old;
-            st.synced_at = time(NULL);
-            st.duration_ms = install_elapsed_ms(started);
-            st.last_failure[0] = '\0';
-            st.last_failure_at = 0;
-            st.passwords = rep->passwords;   /* an older status may lack it */
-            snprintf(st.source, sizeof(st.source), "%s", rep->source);
-            if (status_write(statpath, &st, err, sizeof(err)) < 0) {
-                snprintf(rep->error, sizeof(rep->error), "maps unchanged but %s", err);
-                goto out;
-            }
-            rep->write_ms = install_elapsed_ms(&phase);
-            rep->generation = st.generation;
-            rep->duration_ms = st.duration_ms;
-            rep->unchanged = true;
-            result = SYNC_DONE;
-            goto out;
-        }
-    }
-    memset(&st, 0, sizeof(st));
-    if (mapwriter_commit(w, MAP_COUNT, st.checksum, err, sizeof(err)) < 0) {
+    monotime_now(&phase);
+    int same = 0;
+    if (have && old.checksum[0] != '\0' &&
+        (same = mapwriter_unchanged(w, MAP_COUNT, err, sizeof(err))) < 0) {
         snprintf(rep->error, sizeof(rep->error), "%s", err);
         goto out;
     }
-    rep->write_ms = install_elapsed_ms(&phase);
-    st.generation = old.generation + 1;
-    st.synced_at = time(NULL);
-    st.duration_ms = install_elapsed_ms(started);
-    st.users = rep->users;
-    st.aliases = rep->aliases;
-    st.domains = rep->domains;
-    st.passwords = rep->passwords;
-    snprintf(st.source, sizeof(st.source), "%s", rep->source);
-    if (status_write(statpath, &st, err, sizeof(err)) < 0) {
-        /* The maps are in place; readers fall back to LDAP until a status
-         * appears, so this is a failure worth a retry. */
-        snprintf(rep->error, sizeof(rep->error), "maps installed but %s", err);
-        goto out;
-    }
-    rep->generation = st.generation;
-    rep->duration_ms = st.duration_ms;
-    result = SYNC_DONE;
+    if ((same > 0 ? stamp_unchanged(statpath, &old, started, &phase, rep)
+                  : commit_new(statpath, w, &old, started, &phase, rep)) == 0)
+        result = SYNC_DONE;
 out:
     for (int i = 0; i < MAP_COUNT; i++)
         mapwriter_free(w[i]);
@@ -378,7 +408,7 @@ int install_confirm(const struct conf *cfg, unsigned long long generation, char 
     int lock = lock_maps_dir(cfg->maps_dir, err, errsz);
     if (lock < 0)
         return -1;
-    snprintf(path, sizeof(path), "%s/status", cfg->maps_dir);
+    status_path(cfg->maps_dir, path, sizeof(path));
     int r = status_read(path, &st, err, errsz);
     if (r == 0) {
         snprintf(err, errsz, "%s: missing", path);
@@ -401,7 +431,7 @@ void install_record_failure(const struct conf *cfg, const char *reason)
     char path[4096], err[512];
     struct status st;
 
-    snprintf(path, sizeof(path), "%s/status", cfg->maps_dir);
+    status_path(cfg->maps_dir, path, sizeof(path));
     if (status_read(path, &st, err, sizeof(err)) <= 0)
         return;
     snprintf(st.last_failure, sizeof(st.last_failure), "%s", reason);

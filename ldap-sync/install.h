@@ -14,7 +14,7 @@
 
 /* install_maps - 0 installed (rep's counts, generation filled), or a
  * sync_result with rep->error set; the old maps are untouched then.
- * started is CLOCK_MONOTONIC at the start of the sync (for duration_ms). */
+ * started is monotime_now at the start of the sync (for duration_ms). */
 enum sync_result install_maps(const struct conf *cfg, struct mapbuild *mb, bool force,
                               const struct timespec *started, struct sync_report *rep);
 
@@ -40,8 +40,5 @@ int install_confirm(const struct conf *cfg, unsigned long long generation, char 
  * (last_failure, last_failure_at), keeping everything else; only when a
  * status file exists. */
 void install_record_failure(const struct conf *cfg, const char *reason);
-
-/* install_elapsed_ms - milliseconds since started (CLOCK_MONOTONIC) */
-unsigned long long install_elapsed_ms(const struct timespec *started);
 
 #endif

@@ -14,17 +14,10 @@
 
 #include <errno.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 
 #include "common/log.h"
@@ -36,12 +29,10 @@
 #include "maps/atomicfile.h"
 #include "maps/ldapdir.h"
 #include "maps/mapbuild.h"
+#include "maps/monotime.h"
 #include "maps/syncrepl.h"
 
 #define TICK_MS 200
-/* ioprio_set(2): the idle I/O class (3 << 13), who = a process */
-#define IOPRIO_WHO_PROCESS 1
-#define IOPRIO_IDLE (3 << 13)
 #define BATCH_QUIET_MS 100    /* install once changes pause this long (a bulk
                                  import sends entries far closer together) */
 #define BATCH_MAX_MS 3000     /* or this long after the first pending one,
@@ -90,7 +81,7 @@ struct persist {
     bool save_pending;               /* installed changes not yet saved */
     bool save_soon;                  /* a refresh ended: do not wait for
                                         STATE_SAVE_MS */
-    pid_t saver;                     /* a child writing the state, or 0 */
+    struct persist_saver saver;      /* a child writing the state */
     struct failure_log install_fl;
     unsigned long long installed;    /* the generation we installed last */
     struct timespec last_confirm;    /* it was installed or confirmed current */
@@ -99,14 +90,6 @@ struct persist {
     struct timespec install_failed;  /* ... at this time */
     char error[1024];
 };
-
-/* ms_since - milliseconds from then to now (CLOCK_MONOTONIC) */
-static long long ms_since(const struct timespec *then)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (long long)(now.tv_sec - then->tv_sec) * 1000 + (now.tv_nsec - then->tv_nsec) / 1000000;
-}
 
 /* cookie_set - keep a copy of the latest cookie */
 static void cookie_set(struct persist *p, const struct berval *c)
@@ -135,91 +118,35 @@ static void cookie_drop(struct persist *p)
 static void changed(struct persist *p)
 {
     if (!p->dirty)
-        clock_gettime(CLOCK_MONOTONIC, &p->first_change);
-    clock_gettime(CLOCK_MONOTONIC, &p->last_change);
+        monotime_now(&p->first_change);
+    monotime_now(&p->last_change);
     p->dirty = true;
     p->pending++;
 }
 
-/* warn_entry - bad data costs that entry, with a warning */
-static void warn_entry(void *ctx, const char *dn, const char *msg)
-{
-    (void)ctx;
-    log_warnx("entry %s: %s", dn, msg);
-}
-
-/* save_now - the table and cookie of the installed maps, for a restart */
-static int save_now(struct persist *p)
-{
-    char err[1024];
-    if (persist_state_save(p->state_path, p->digest, &p->cookie, &p->table, err, sizeof(err)) < 0) {
-        log_warnx("persist: cannot save the state (a restart will do a full refresh): %s", err);
-        return -1;
-    }
-    return 0;
-}
-
-/* saver_reap - collect a finished saver child; wait for it when block */
-static void saver_reap(struct persist *p, bool block)
-{
-    int status;
-
-    if (p->saver <= 0)
-        return;
-    pid_t r = waitpid(p->saver, &status, block ? 0 : WNOHANG);
-    if (r == p->saver || (r < 0 && errno == ECHILD))
-        p->saver = 0;
-}
-
-/* save_state - the state written by a child process, which sees the table
- * as it is now (copy-on-write): at a million accounts writing it takes
- * seconds, and changes must not wait for that. At a stop (background
- * false), or when there is no child to be had, written here. */
+/* save_state - the table and cookie of the installed maps, for a
+ * restart: by a child that sees the table as it is now, or at a stop
+ * (background false) here */
 static void save_state(struct persist *p, bool background)
 {
-    saver_reap(p, !background);
-    if (p->saver > 0)
+    if (!persist_saver_save(&p->saver, background, p->state_path, p->digest, &p->cookie,
+                            &p->table))
         return;                      /* one at a time: save_due asks again */
-    pid_t parent = getpid();
-    pid_t pid = background ? fork() : -1;
-    if (pid == 0) {
-        /* behind the daemon for CPU and disk: a change arriving now must
-         * not wait for the save to get its install written */
-        (void)setpriority(PRIO_PROCESS, 0, 10);
-        (void)syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, IOPRIO_IDLE);
-        /* saver_hold may have it stopped: it must not outlive the daemon */
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-            _exit(1);
-        _exit(save_now(p) < 0 ? 1 : 0);
-    }
-    if (pid > 0)
-        p->saver = pid;
-    else
-        (void)save_now(p);
-    clock_gettime(CLOCK_MONOTONIC, &p->last_save);
+    monotime_now(&p->last_save);
     p->save_pending = false;
     p->save_soon = false;
-}
-
-/* saver_hold - stop a running saver for the length of an install, or let
- * it go on: an install beside it took half as long again at a million
- * accounts (both compete for fresh memory), and the save can wait */
-static void saver_hold(const struct persist *p, bool hold)
-{
-    if (p->saver > 0)                /* not reaped yet: still our child */
-        (void)kill(p->saver, hold ? SIGSTOP : SIGCONT);
 }
 
 /* save_due - write the state now: installed changes are unsaved, a refresh
  * ended or the last save is STATE_SAVE_MS old, and the daemon is quiet */
 static bool save_due(const struct persist *p)
 {
-    if (!p->save_pending || p->saver > 0 || p->dirty || p->in_refresh)
+    if (!p->save_pending || p->saver.pid > 0 || p->dirty || p->in_refresh)
         return false;
-    long long since_save = ms_since(&p->last_save);
+    long long since_save = monotime_ms_since(&p->last_save);
     if (!p->save_soon && since_save < STATE_SAVE_MS)
         return false;
-    return ms_since(&p->last_install) >= SAVE_QUIET_MS || since_save >= 2 * STATE_SAVE_MS;
+    return monotime_ms_since(&p->last_install) >= SAVE_QUIET_MS || since_save >= 2 * STATE_SAVE_MS;
 }
 
 /* slot_dn_cmp - qsort order of table slots: their accounts' DNs */
@@ -243,7 +170,7 @@ static int build_anew(struct persist *p, char *err, size_t errsz)
     size_t n = 0, pos = 0;
     int rc = -1;
 
-    if (v == NULL || (p->mb = mapbuild_new(p->cfg, warn_entry, NULL)) == NULL) {
+    if (v == NULL || (p->mb = mapbuild_new(p->cfg, daemon_warn_entry, NULL)) == NULL) {
         snprintf(err, errsz, "out of memory");
         goto out;
     }
@@ -307,18 +234,18 @@ static void install_now(struct persist *p)
     char err[1024];
     enum sync_result r = SYNC_DONE;
 
-    clock_gettime(CLOCK_MONOTONIC, &started);
-    saver_hold(p, true);
+    monotime_now(&started);
+    persist_saver_hold(&p->saver, true);
     memset(&rep, 0, sizeof(rep));
     snprintf(rep.source, sizeof(rep.source), "%s", ldapdir_uri(p->dir));
     if (update_build(p, err, sizeof(err)) < 0) {
         snprintf(rep.error, sizeof(rep.error), "%s", err);
         r = SYNC_FAILED;
     }
-    long long apply_ms = ms_since(&started);
+    long long apply_ms = monotime_ms_since(&started);
     if (r == SYNC_DONE)
         r = install_maps(p->cfg, p->mb, p->force, &started, &rep);
-    saver_hold(p, false);
+    persist_saver_hold(&p->saver, false);
     if (r != SYNC_DONE) {
         /* The table stays dirty: tried again after INSTALL_RETRY_MS, not
          * at every change (at a million accounts an attempt costs a
@@ -326,7 +253,7 @@ static void install_now(struct persist *p)
         if (failure_log_failed(&p->install_fl, rep.error))
             log_err("persist: maps not installed, old maps kept: %s", rep.error);
         p->install_failing = true;
-        clock_gettime(CLOCK_MONOTONIC, &p->install_failed);
+        monotime_now(&p->install_failed);
         return;
     }
     p->install_failing = false;
@@ -342,7 +269,7 @@ static void install_now(struct persist *p)
     p->pending = 0;
     p->save_pending = true;
     p->installed = rep.generation;
-    clock_gettime(CLOCK_MONOTONIC, &p->last_install);
+    monotime_now(&p->last_install);
     p->last_confirm = p->last_install;
 }
 
@@ -356,7 +283,7 @@ static bool confirm_due(const struct persist *p)
     if (every > 60000)
         every = 60000;
     return p->refreshed && !p->in_refresh && !p->dirty && !p->install_failing &&
-           p->installed > 0 && ms_since(&p->last_confirm) >= every;
+           p->installed > 0 && monotime_ms_since(&p->last_confirm) >= every;
 }
 
 /* confirm_current - stamp the status: the maps are current as of now */
@@ -364,7 +291,7 @@ static void confirm_current(struct persist *p)
 {
     char err[1024];
 
-    clock_gettime(CLOCK_MONOTONIC, &p->last_confirm);
+    monotime_now(&p->last_confirm);
     if (install_confirm(p->cfg, p->installed, err, sizeof(err)) < 0) {
         if (failure_log_failed(&p->confirm_fl, err))
             log_warnx("persist: cannot confirm the maps current: %s", err);
@@ -380,10 +307,10 @@ static bool batch_due(const struct persist *p)
 {
     if (p->in_refresh || !p->dirty)
         return false;
-    if (p->install_failing && ms_since(&p->install_failed) < INSTALL_RETRY_MS)
+    if (p->install_failing && monotime_ms_since(&p->install_failed) < INSTALL_RETRY_MS)
         return false;
-    return ms_since(&p->last_change) >= BATCH_QUIET_MS ||
-           ms_since(&p->first_change) >= BATCH_MAX_MS;
+    return monotime_ms_since(&p->last_change) >= BATCH_QUIET_MS ||
+           monotime_ms_since(&p->first_change) >= BATCH_MAX_MS;
 }
 
 /* batch_wait_ms - how long to wait for a message before batch_due may
@@ -392,8 +319,8 @@ static long long batch_wait_ms(const struct persist *p)
 {
     if (p->in_refresh || !p->dirty || p->install_failing)
         return TICK_MS;
-    long long quiet = BATCH_QUIET_MS - ms_since(&p->last_change);
-    long long oldest = BATCH_MAX_MS - ms_since(&p->first_change);
+    long long quiet = BATCH_QUIET_MS - monotime_ms_since(&p->last_change);
+    long long oldest = BATCH_MAX_MS - monotime_ms_since(&p->first_change);
     long long ms = quiet < oldest ? quiet : oldest;
     return ms < 5 ? 5 : ms > TICK_MS ? TICK_MS : ms;
 }
@@ -419,7 +346,7 @@ static int store_entry(void *ctx, const struct entry *e)
         return 1;
     }
     account_init(a);
-    int r = account_from_entry(p->cfg, e, a, warn_entry, NULL, err, sizeof(err));
+    int r = account_from_entry(p->cfg, e, a, daemon_warn_entry, NULL, err, sizeof(err));
     struct uuidtab_slot *old = r == 1 ? uuidtab_get(&p->table, uuid) : NULL;
     if (old != NULL && account_equal(old->account, a)) {
         /* A full refresh sends every entry again: most are no change, and
@@ -606,82 +533,112 @@ static enum session_end handle_result(struct persist *p, LDAP *ld, LDAPMessage *
     return SESSION_ERROR;
 }
 
-/* keepalive - a persist session is idle for hours: let TCP notice a dead
- * server (the periodic full resync is the other safety net) */
-static void keepalive(LDAP *ld)
-{
-    int fd = -1, on = 1, idle = 60, intvl = 10, cnt = 3;
-    if (ldap_get_option(ld, LDAP_OPT_DESC, &fd) != LDAP_OPT_SUCCESS || fd < 0)
-        return;
-    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
-    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
-    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
-    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
-}
-
-/* session - one sync search, until it ends, fails or must restart */
-static enum session_end session(struct persist *p)
+/* session_start - connect and send the sync search: the refresh begins.
+ * Its msgid, or -1 with p->error (disconnected). */
+static int session_start(struct persist *p)
 {
     LDAPControl *ctrl = NULL;
     int msgid = -1;
-    enum session_end end = SESSION_ERROR;
-    long long stall_ms = (long long)p->cfg->ldap_timeout * 3000;
 
     if (ldapdir_connect(p->dir, p->error, sizeof(p->error)) < 0)
-        return SESSION_ERROR;
-    LDAP *ld = ldapdir_ldap(p->dir);
-    keepalive(ld);
+        return -1;
     if (syncrepl_request_control(SYNCREPL_REFRESH_AND_PERSIST,
                                  p->cookie.bv_len ? &p->cookie : NULL, false, &ctrl) < 0) {
         snprintf(p->error, sizeof(p->error), "out of memory");
-        return SESSION_ERROR;
+        ldapdir_disconnect(p->dir);
+        return -1;
     }
     LDAPControl *sctrls[] = { ctrl, NULL };
-    int rc = ldap_search_ext(ld, p->cfg->ldap_base, LDAP_SCOPE_SUBTREE, ldapdir_filter(p->dir),
-                             ldapdir_attrs(p->dir), 0, sctrls, NULL, NULL, LDAP_NO_LIMIT, &msgid);
+    int rc = ldap_search_ext(ldapdir_ldap(p->dir), p->cfg->ldap_base, LDAP_SCOPE_SUBTREE,
+                             ldapdir_filter(p->dir), ldapdir_attrs(p->dir), 0, sctrls, NULL,
+                             NULL, LDAP_NO_LIMIT, &msgid);
     ldap_control_free(ctrl);
     if (rc != LDAP_SUCCESS) {
         snprintf(p->error, sizeof(p->error), "%s: sync search: %s", ldapdir_uri(p->dir),
                  ldap_err2string(rc));
         ldapdir_disconnect(p->dir);
-        return SESSION_ERROR;
+        return -1;
     }
     p->in_refresh = true;
     p->refreshed = false;
     p->full_refresh = p->cookie.bv_len == 0;
     if (p->full_refresh) {
         uuidtab_clear_seen(&p->table);
-        clock_gettime(CLOCK_MONOTONIC, &p->last_full);
+        monotime_now(&p->last_full);
     }
     log_info("persist: %s refresh from %s", p->full_refresh ? "full" : "resuming",
              ldapdir_uri(p->dir));
-    clock_gettime(CLOCK_MONOTONIC, &p->last_message);
+    monotime_now(&p->last_message);
+    return msgid;
+}
 
-    for (;;) {
-        if (*p->stop) {
-            end = SESSION_STOP;
-            break;
-        }
-        if (*p->resync || ms_since(&p->last_full) >= (long long)p->cfg->sync_interval * 1000) {
-            *p->resync = 0;
-            cookie_drop(p);
-            end = SESSION_RESTART;
-            break;
-        }
-        saver_reap(p, false);
-        /* checked after every message, not only when none came in time */
-        if (batch_due(p))
-            install_now(p);
-        else if (save_due(p))
-            save_state(p, true);
-        else if (confirm_due(p))
-            confirm_current(p);
-        long long wait_ms = batch_wait_ms(p);
-        struct timeval tv = { 0, (suseconds_t)(wait_ms * 1000) };
+/* session_due - act on what is due before the next wait (checked after
+ * every message, not only when none came in time); true, with *end, when
+ * the session must end: asked to stop, or a full resync is due */
+static bool session_due(struct persist *p, enum session_end *end)
+{
+    if (*p->stop) {
+        *end = SESSION_STOP;
+        return true;
+    }
+    if (*p->resync ||
+        monotime_ms_since(&p->last_full) >= (long long)p->cfg->sync_interval * 1000) {
+        *p->resync = 0;
+        cookie_drop(p);
+        *end = SESSION_RESTART;
+        return true;
+    }
+    persist_saver_reap(&p->saver, false);
+    if (batch_due(p))
+        install_now(p);
+    else if (save_due(p))
+        save_state(p, true);
+    else if (confirm_due(p))
+        confirm_current(p);
+    return false;
+}
+
+/* session_message - one message of the search (freed here): 0 go on, -1
+ * failed (p->error), 1 the search ended (*end) */
+static int session_message(struct persist *p, LDAP *ld, LDAPMessage *msg,
+                           enum session_end *end)
+{
+    int r = 0;
+
+    switch (ldap_msgtype(msg)) {
+    case LDAP_RES_SEARCH_ENTRY:
+        r = handle_entry(p, ld, msg);
+        break;
+    case LDAP_RES_INTERMEDIATE:
+        r = handle_intermediate(p, ld, msg);
+        break;
+    case LDAP_RES_SEARCH_RESULT:
+        *end = handle_result(p, ld, msg);
+        r = 1;
+        break;
+    default:
+        break;
+    }
+    ldap_msgfree(msg);
+    return r;
+}
+
+/* session - one sync search, until it ends, fails or must restart */
+static enum session_end session(struct persist *p)
+{
+    enum session_end end = SESSION_ERROR;
+    long long stall_ms = (long long)p->cfg->ldap_timeout * 3000;
+    int msgid = session_start(p);
+
+    if (msgid < 0)
+        return SESSION_ERROR;
+    LDAP *ld = ldapdir_ldap(p->dir);
+    while (!session_due(p, &end)) {
+        struct timeval tv = { 0, (suseconds_t)(batch_wait_ms(p) * 1000) };
         LDAPMessage *msg = NULL;
         int r = ldap_result(ld, msgid, LDAP_MSG_ONE, &tv, &msg);
         if (r == 0) {
-            if (p->in_refresh && ms_since(&p->last_message) > stall_ms) {
+            if (p->in_refresh && monotime_ms_since(&p->last_message) > stall_ms) {
                 snprintf(p->error, sizeof(p->error),
                          "%s: no answer for %llds during the refresh", ldapdir_uri(p->dir),
                          stall_ms / 1000);
@@ -696,25 +653,13 @@ static enum session_end session(struct persist *p)
             ldapdir_disconnect(p->dir);
             return SESSION_ERROR;
         }
-        clock_gettime(CLOCK_MONOTONIC, &p->last_message);
-        int hr = 0;
-        switch (ldap_msgtype(msg)) {
-        case LDAP_RES_SEARCH_ENTRY:
-            hr = handle_entry(p, ld, msg);
-            break;
-        case LDAP_RES_INTERMEDIATE:
-            hr = handle_intermediate(p, ld, msg);
-            break;
-        case LDAP_RES_SEARCH_RESULT:
-            end = handle_result(p, ld, msg);
-            ldap_msgfree(msg);
+        monotime_now(&p->last_message);
+        r = session_message(p, ld, msg, &end);
+        if (r > 0) {
             ldapdir_disconnect(p->dir);
             return end;
-        default:
-            break;
         }
-        ldap_msgfree(msg);
-        if (hr < 0)
+        if (r < 0)
             break;
     }
     ldap_abandon_ext(ld, msgid, NULL, NULL);
@@ -753,7 +698,7 @@ int persist_run(const struct conf *cfg, bool force, volatile sig_atomic_t *stop,
         log_warnx("persist: saved state discarded, a full refresh follows: %s", err);
     else if (strstr(err, "configuration"))
         log_notice("persist: not resuming: %s", err);
-    clock_gettime(CLOCK_MONOTONIC, &p.last_full);
+    monotime_now(&p.last_full);
     p.last_save = p.last_full;       /* nothing unsaved yet */
 
     while (!*stop) {
@@ -781,7 +726,7 @@ int persist_run(const struct conf *cfg, bool force, volatile sig_atomic_t *stop,
      * the state saved before it resumes correctly. */
     if (p.save_pending && !p.in_refresh)
         save_state(&p, false);
-    saver_reap(&p, true);
+    persist_saver_reap(&p.saver, true);
     log_info("stopping");
     ldapdir_close(p.dir);
     mapbuild_free(p.mb);

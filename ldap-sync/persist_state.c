@@ -17,14 +17,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "ldap-sync/persist_state.h"
 #include "maps/atomicfile.h"
 
 #define STATE_MAGIC "mailmaps-persist-state 1"
 #define FIELDS 13
+/* ioprio_set(2): the idle I/O class (3 << 13), who = a process */
+#define IOPRIO_WHO_PROCESS 1
+#define IOPRIO_IDLE (3 << 13)
 
 /* persist_state_digest - hash of the configuration the accounts were made with */
 int persist_state_digest(const char *conf_path, char hex[SHA256_HEX_SIZE])
@@ -51,7 +60,7 @@ int persist_state_digest(const char *conf_path, char hex[SHA256_HEX_SIZE])
 }
 
 /* The state of a million accounts is some 300 MB, written by a child
- * while the daemon goes on (see persist.c): formatted by hand into a big
+ * while the daemon goes on (the saver, below): formatted by hand into a big
  * buffer, which takes a tenth of the CPU stdio's printf would. */
 struct out {
     struct atomicfile af;
@@ -294,6 +303,52 @@ fail:
     return -1;
 }
 
+/* parse_header - line 1, 2 or 3: 0 good, -1 corrupt, 1 made with another
+ * configuration; the cookie (line 3) into *cookie */
+static int parse_header(const char *line, size_t lineno, const char *conf_digest,
+                        struct berval *cookie)
+{
+    if (lineno == 1)
+        return strcmp(line, STATE_MAGIC) == 0 ? 0 : -1;
+    if (lineno == 2) {
+        if (strncmp(line, "config ", 7) != 0)
+            return -1;
+        return strcmp(line + 7, conf_digest) == 0 ? 0 : 1;
+    }
+    if (strncmp(line, "cookie ", 7) != 0)
+        return -1;
+    const char *hex = line + 7;
+    if (strcmp(hex, "-") == 0)
+        return 0;
+    size_t hl = strlen(hex);
+    cookie->bv_val = malloc(hl / 2 + 1);
+    if (cookie->bv_val == NULL || hex_decode(hex, hl, (unsigned char *)cookie->bv_val) < 0)
+        return -1;
+    cookie->bv_len = hl / 2;
+    cookie->bv_val[cookie->bv_len] = '\0';
+    return 0;
+}
+
+/* parse_account_line - an "a" line split at its TABs into parse_account */
+static int parse_account_line(char *line, const struct conf *cfg, struct uuidtab *table,
+                              char *why, size_t whysz)
+{
+    char *field[FIELDS], *p = line;
+    int n = 0;
+
+    for (; n < FIELDS && p != NULL; n++) {
+        field[n] = p;
+        p = strchr(p, '\t');
+        if (p != NULL)
+            *p++ = '\0';
+    }
+    if (n != FIELDS || p != NULL) {
+        snprintf(why, whysz, "not %d fields", FIELDS);
+        return -1;
+    }
+    return parse_account(field, cfg, table, why, whysz);
+}
+
 /* persist_state_load - read it back; anything odd means "start over" */
 int persist_state_load(const char *path, const char *conf_digest, const struct conf *cfg,
                        struct berval *cookie, struct uuidtab *table, char *err, size_t errsz)
@@ -314,48 +369,24 @@ int persist_state_load(const char *path, const char *conf_digest, const struct c
     }
     while ((len = getline(&line, &cap, f)) > 0) {
         lineno++;
+        if (ended) {                 /* nothing may follow the end line */
+            ended = false;
+            break;
+        }
         if (line[len - 1] != '\n')
             break;                   /* truncated */
         line[--len] = '\0';
-        if (ended)
-            break;
-        if (lineno == 1) {
-            if (strcmp(line, STATE_MAGIC) != 0)
-                break;
-        } else if (lineno == 2) {
-            if (strncmp(line, "config ", 7) != 0)
-                break;
-            if (strcmp(line + 7, conf_digest) != 0) {
+        if (lineno <= 3) {
+            int h = parse_header(line, lineno, conf_digest, cookie);
+            if (h > 0) {
                 snprintf(err, errsz, "%s: made with another configuration", path);
                 rc = 0;
                 goto out;
             }
-        } else if (lineno == 3) {
-            if (strncmp(line, "cookie ", 7) != 0)
+            if (h < 0)
                 break;
-            const char *hex = line + 7;
-            if (strcmp(hex, "-") != 0) {
-                size_t hl = strlen(hex);
-                cookie->bv_val = malloc(hl / 2 + 1);
-                if (cookie->bv_val == NULL || hex_decode(hex, hl, (unsigned char *)cookie->bv_val) < 0)
-                    break;
-                cookie->bv_len = hl / 2;
-                cookie->bv_val[cookie->bv_len] = '\0';
-            }
         } else if (strncmp(line, "a\t", 2) == 0) {
-            char *field[FIELDS], *p = line;
-            int n = 0;
-            for (; n < FIELDS && p != NULL; n++) {
-                field[n] = p;
-                p = strchr(p, '\t');
-                if (p != NULL)
-                    *p++ = '\0';
-            }
-            if (n != FIELDS || p != NULL) {
-                snprintf(why, sizeof(why), "not %d fields", FIELDS);
-                break;
-            }
-            if (parse_account(field, cfg, table, why, sizeof(why)) < 0)
+            if (parse_account_line(line, cfg, table, why, sizeof(why)) < 0)
                 break;
             count++;
         } else if (strncmp(line, "end ", 4) == 0) {
@@ -368,12 +399,11 @@ int persist_state_load(const char *path, const char *conf_digest, const struct c
             break;
         }
     }
-    if (ended && !ferror(f)) {
+    if (ended && !ferror(f))
         rc = 1;
-    } else {
+    else
         snprintf(err, errsz, "%s: corrupt at line %zu%s%s", path, lineno, why[0] ? ": " : "",
                  why);
-    }
 out:
     if (rc != 1) {
         free(cookie->bv_val);
@@ -384,4 +414,63 @@ out:
     free(line);
     fclose(f);
     return rc;
+}
+
+/* save_logged - persist_state_save, a failure logged */
+static int save_logged(const char *path, const char *conf_digest, const struct berval *cookie,
+                       struct uuidtab *table)
+{
+    char err[1024];
+    if (persist_state_save(path, conf_digest, cookie, table, err, sizeof(err)) < 0) {
+        log_warnx("persist: cannot save the state (a restart will do a full refresh): %s", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* persist_saver_reap - waitpid, once the child is ours no more */
+void persist_saver_reap(struct persist_saver *s, bool block)
+{
+    int status;
+
+    if (s->pid <= 0)
+        return;
+    pid_t r = waitpid(s->pid, &status, block ? 0 : WNOHANG);
+    if (r == s->pid || (r < 0 && errno == ECHILD))
+        s->pid = 0;
+}
+
+/* persist_saver_save - fork, or write here */
+bool persist_saver_save(struct persist_saver *s, bool background, const char *path,
+                        const char *conf_digest, const struct berval *cookie,
+                        struct uuidtab *table)
+{
+    persist_saver_reap(s, !background);
+    if (s->pid > 0)
+        return false;
+    pid_t parent = getpid();
+    pid_t pid = background ? fork() : -1;
+    if (pid == 0) {
+        /* behind the daemon for CPU and disk: a change arriving now must
+         * not wait for the save to get its install written */
+        (void)setpriority(PRIO_PROCESS, 0, 10);
+        (void)syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, IOPRIO_IDLE);
+        /* persist_saver_hold may have it stopped: it must not outlive the
+         * daemon */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+            _exit(1);
+        _exit(save_logged(path, conf_digest, cookie, table) < 0 ? 1 : 0);
+    }
+    if (pid > 0)
+        s->pid = pid;
+    else
+        (void)save_logged(path, conf_digest, cookie, table);
+    return true;
+}
+
+/* persist_saver_hold - SIGSTOP or SIGCONT */
+void persist_saver_hold(const struct persist_saver *s, bool hold)
+{
+    if (s->pid > 0)                  /* not reaped yet: still our child */
+        (void)kill(s->pid, hold ? SIGSTOP : SIGCONT);
 }

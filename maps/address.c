@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "maps/address.h"
+#include "maps/ascii.h"
 
 #define ADDRESS_DOMAIN_MAX 255
 #define ADDRESS_LABEL_MAX 63
@@ -53,14 +54,10 @@ bool address_utf8_valid(const char *s, size_t len)
     return true;
 }
 
-/* address_lower - ASCII letters only: UTF-8 case folding is not ours to do,
- * and Postfix folds the same way */
+/* address_lower - addresses fold as all protocol text does (ascii.h) */
 void address_lower(char *s, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] >= 'A' && s[i] <= 'Z')
-            s[i] = (char)(s[i] - 'A' + 'a');
-    }
+    ascii_lower_mem(s, len);
 }
 
 /* label_char - a byte allowed in a domain label */

@@ -68,7 +68,7 @@ static bool host_is_loopback(const char *host, size_t len)
 /* bindcheck_uri_in_clear - ldap://HOST[:PORT][/...] with HOST not loopback */
 bool bindcheck_uri_in_clear(const char *uri)
 {
-    if (strncasecmp(uri, "ldap://", 7) != 0)
+    if (!conf_uri_scheme_is(uri, "ldap"))
         return false;                /* ldaps:// encrypts, ldapi:// is local */
     const char *host = uri + 7, *end;
     if (host[0] == '[') {

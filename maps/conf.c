@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -208,11 +209,18 @@ out:
     return rc;
 }
 
+/* conf_uri_scheme_is - the scheme before "://", compared without case */
+bool conf_uri_scheme_is(const char *uri, const char *scheme)
+{
+    size_t n = strlen(scheme);
+    return strncasecmp(uri, scheme, n) == 0 && strncmp(uri + n, "://", 3) == 0;
+}
+
 /* check_uri - an ldap://, ldaps:// or ldapi:// URI */
 static int check_uri(char *t, char *why, size_t whysz)
 {
-    if (strncmp(t, "ldap://", 7) != 0 && strncmp(t, "ldaps://", 8) != 0 &&
-        strncmp(t, "ldapi://", 8) != 0) {
+    if (!conf_uri_scheme_is(t, "ldap") && !conf_uri_scheme_is(t, "ldaps") &&
+        !conf_uri_scheme_is(t, "ldapi")) {
         snprintf(why, whysz, "'%.100s' is not an ldap://, ldaps:// or ldapi:// URI", t);
         return -1;
     }

@@ -151,6 +151,11 @@ const char *conf_setting_description(size_t i);
 const char *conf_setting_group(size_t i);
 bool conf_setting_required(size_t i);
 
+/* conf_uri_scheme_is - uri starts with "SCHEME://", the scheme in any
+ * case (RFC 3986; libldap reads "LDAPS://" as ldaps too). The one test of
+ * an ldap_uri's scheme, for every module that looks at it. */
+bool conf_uri_scheme_is(const char *uri, const char *scheme);
+
 /* conf_read_secret - read the bind password file: one trailing newline
  * stripped. A file others may read or write (mode & 0007) is refused, the
  * reason naming the file and the chmod that fixes it. 0 ok, -1 with

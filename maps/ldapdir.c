@@ -14,6 +14,7 @@
 #include <ldap.h>
 
 #include "maps/ldapdir.h"
+#include "maps/ldapsock.h"
 
 /* Why a connection is dropped after a failed operation. */
 enum ldapdir_lost {
@@ -428,13 +429,6 @@ void ldapdir_close(struct ldapdir *dir)
     free(dir);
 }
 
-/* ldapdir_scheme_is - uri starts with scheme "NAME://" (any case) */
-static bool ldapdir_scheme_is(const char *uri, const char *scheme)
-{
-    size_t n = strlen(scheme);
-    return strncasecmp(uri, scheme, n) == 0 && strncmp(uri + n, "://", 3) == 0;
-}
-
 /* ldapdir_tls_setup - per-handle TLS options; libldap applies them only to
  * a TLS context made after them (LDAP_OPT_X_TLS_NEWCTX), so that comes last */
 static int ldapdir_tls_setup(struct ldapdir *dir, LDAP *ld, char *why, size_t whysz)
@@ -453,149 +447,6 @@ static int ldapdir_tls_setup(struct ldapdir *dir, LDAP *ld, char *why, size_t wh
     return 0;
 }
 
-/* Read-ahead under libldap's message reader. libldap reads a message with
- * one read() for its tag and length and one for the rest, after a poll()
- * unless bytes are buffered: three system calls per entry. This layer
- * fetches up to LDAPDIR_READAHEAD bytes per read() and tells libldap that
- * data is ready while some is left. It never reads the socket while it
- * still holds bytes (a short read is fine for libldap, which then polls
- * with the operation's timeout, as it would without this layer).
- *
- * Reading faster than the server writes has its own cost: waiting in
- * poll() for every entry makes each of the server's writes wake us, and
- * the server pays for the wakeups (measured: 1M entries over ldapi next
- * to a busy CPU took 15% longer without the nap below). So in
- * bulk mode, after a read that found only a few entries, the next wait
- * starts with a short nap that lets a batch build up. The nap is bounded
- * (LDAPDIR_NAP_US, at most once per read) and never follows a request
- * (the server has work to do first); the poll() after it keeps
- * ldap_timeout. Key searches turn bulk mode off: their latency counts,
- * their volume does not. */
-#define LDAPDIR_READAHEAD (64 * 1024)
-#define LDAPDIR_NAP_BELOW 4096
-#define LDAPDIR_NAP_US 100
-
-/* A private Sockbuf control (libldap's own stop at 15; layers pass on
- * what they do not know): int *arg, non-zero for bulk mode. */
-#define LDAPDIR_SB_OPT_BULK 0x4d4d01
-
-struct ldapdir_rbuf {
-    size_t pos, end;
-    bool bulk;              /* nap when the socket runs dry */
-    bool nap;               /* the last read found little: nap before waiting */
-    char data[LDAPDIR_READAHEAD];
-};
-
-/* ldapdir_rbuf_setup - take the buffer allocated by ldapdir_rbuf_add:
- * libldap leaves a layer whose setup fails on the stack, so this must not */
-static int ldapdir_rbuf_setup(Sockbuf_IO_Desc *sbiod, void *arg)
-{
-    sbiod->sbiod_pvt = arg;
-    return 0;
-}
-
-/* ldapdir_rbuf_remove - free the buffer (the connection is going away:
- * unread bytes go with it) */
-static int ldapdir_rbuf_remove(Sockbuf_IO_Desc *sbiod)
-{
-    free(sbiod->sbiod_pvt);
-    sbiod->sbiod_pvt = NULL;
-    return 0;
-}
-
-/* ldapdir_rbuf_ctrl - buffered bytes count as data ready; bulk mode */
-static int ldapdir_rbuf_ctrl(Sockbuf_IO_Desc *sbiod, int opt, void *arg)
-{
-    struct ldapdir_rbuf *b = sbiod->sbiod_pvt;
-    if (opt == LBER_SB_OPT_DATA_READY) {
-        if (b->pos < b->end)
-            return 1;
-        /* libldap asks this right before it polls */
-        if (b->nap) {
-            struct timespec ts = { 0, LDAPDIR_NAP_US * 1000L };
-            b->nap = false;
-            nanosleep(&ts, NULL);   /* a signal just ends it early */
-        }
-    } else if (opt == LDAPDIR_SB_OPT_BULK) {
-        b->bulk = *(const int *)arg != 0;
-        b->nap = false;
-        return 1;
-    }
-    return LBER_SBIOD_CTRL_NEXT(sbiod, opt, arg);
-}
-
-/* ldapdir_rbuf_read - from the buffer; refill it only when empty */
-static ber_slen_t ldapdir_rbuf_read(Sockbuf_IO_Desc *sbiod, void *buf, ber_len_t len)
-{
-    struct ldapdir_rbuf *b = sbiod->sbiod_pvt;
-    size_t n;
-    /* the rest of a message larger than the buffer: no need to copy */
-    if (b->pos == b->end && len >= sizeof(b->data))
-        return LBER_SBIOD_READ_NEXT(sbiod, buf, len);
-    if (b->pos == b->end) {
-        ber_slen_t r = LBER_SBIOD_READ_NEXT(sbiod, b->data, sizeof(b->data));
-        if (r <= 0)
-            return r;   /* errno as the layer below set it (EINTR is retried above) */
-        b->pos = 0;
-        b->end = (size_t)r;
-        b->nap = b->bulk && b->end < LDAPDIR_NAP_BELOW;
-    }
-    n = b->end - b->pos;
-    if (n > len)
-        n = len;
-    memcpy(buf, b->data + b->pos, n);
-    b->pos += n;
-    return (ber_slen_t)n;
-}
-
-/* ldapdir_rbuf_write - writes pass through; a request means the next
- * wait is for the server, not for a batch */
-static ber_slen_t ldapdir_rbuf_write(Sockbuf_IO_Desc *sbiod, void *buf, ber_len_t len)
-{
-    struct ldapdir_rbuf *b = sbiod->sbiod_pvt;
-    b->nap = false;
-    return LBER_SBIOD_WRITE_NEXT(sbiod, buf, len);
-}
-
-static Sockbuf_IO ldapdir_rbuf_io = {
-    .sbi_setup = ldapdir_rbuf_setup,
-    .sbi_remove = ldapdir_rbuf_remove,
-    .sbi_ctrl = ldapdir_rbuf_ctrl,
-    .sbi_read = ldapdir_rbuf_read,
-    .sbi_write = ldapdir_rbuf_write,
-    .sbi_close = NULL,
-};
-
-/* ldapdir_rbuf_add - put the read-ahead layer on ld's connection, just
- * above the socket (below TLS), in bulk mode (the persist mode's refresh
- * streams the directory too). Only an optimisation: on failure ld works
- * as it is. Called once the bind is done, so that nothing the layers
- * below have read can be in flight. */
-static void ldapdir_rbuf_add(LDAP *ld)
-{
-    Sockbuf *sb = NULL;
-    struct ldapdir_rbuf *b;
-    if (ldap_get_option(ld, LDAP_OPT_SOCKBUF, &sb) != LDAP_OPT_SUCCESS || sb == NULL)
-        return;
-    if ((b = malloc(sizeof(*b))) == NULL)
-        return;
-    b->pos = b->end = 0;
-    b->bulk = true;
-    b->nap = false;
-    if (ber_sockbuf_add_io(sb, &ldapdir_rbuf_io, LBER_SBIOD_LEVEL_PROVIDER, b) < 0)
-        free(b);
-}
-
-/* ldapdir_rbuf_bulk - bulk mode on or off (no layer: nothing to do) */
-static void ldapdir_rbuf_bulk(LDAP *ld, bool on)
-{
-    Sockbuf *sb = NULL;
-    int v = on;
-    if (ldap_get_option(ld, LDAP_OPT_SOCKBUF, &sb) == LDAP_OPT_SUCCESS && sb != NULL
-        && ber_sockbuf_ctrl(sb, LBER_SB_OPT_HAS_IO, &ldapdir_rbuf_io) == 1)
-        ber_sockbuf_ctrl(sb, LDAPDIR_SB_OPT_BULK, &v);
-}
-
 /* ldapdir_try_uri - connect and bind to one URI; 0 with *ld_r, or -1 */
 static int ldapdir_try_uri(struct ldapdir *dir, const char *uri, struct berval *cred,
                            LDAP **ld_r, char *why, size_t whysz)
@@ -604,7 +455,6 @@ static int ldapdir_try_uri(struct ldapdir *dir, const char *uri, struct berval *
     const char *dn = cfg->ldap_bind_dn != NULL ? cfg->ldap_bind_dn : "";
     struct timeval tv = { .tv_sec = (time_t)dir->timeout, .tv_usec = 0 };
     int v3 = LDAP_VERSION3, rc;
-    int keep_idle = 60, keep_probes = 3, keep_interval = 20;
     char diag[256];
     LDAP *ld = NULL;
 
@@ -621,17 +471,12 @@ static int ldapdir_try_uri(struct ldapdir *dir, const char *uri, struct berval *
         ldapdir_errf(why, whysz, "cannot set connection options");
         goto fail;
     }
-    /* libldap turns on TCP keepalive; these make a peer that vanished
-     * (a firewall dropping an idle connection) show within about two
-     * minutes, so the next search reconnects instead of timing out. */
-    ldap_set_option(ld, LDAP_OPT_X_KEEPALIVE_IDLE, &keep_idle);
-    ldap_set_option(ld, LDAP_OPT_X_KEEPALIVE_PROBES, &keep_probes);
-    ldap_set_option(ld, LDAP_OPT_X_KEEPALIVE_INTERVAL, &keep_interval);
+    ldapsock_keepalive(ld);
 
-    if (ldapdir_scheme_is(uri, "ldaps")) {
+    if (conf_uri_scheme_is(uri, "ldaps")) {
         if (ldapdir_tls_setup(dir, ld, why, whysz) < 0)
             goto fail;
-    } else if (cfg->ldap_starttls && ldapdir_scheme_is(uri, "ldap")) {
+    } else if (cfg->ldap_starttls && conf_uri_scheme_is(uri, "ldap")) {
         /* ldapi:// is a local socket: StartTLS protects nothing there. */
         if (ldapdir_tls_setup(dir, ld, why, whysz) < 0)
             goto fail;
@@ -645,7 +490,7 @@ static int ldapdir_try_uri(struct ldapdir *dir, const char *uri, struct berval *
 
     if (dn[0] != '\0') {
         rc = ldap_sasl_bind_s(ld, dn, LDAP_SASL_SIMPLE, cred, NULL, NULL, NULL);
-    } else if (ldapdir_scheme_is(uri, "ldapi")) {
+    } else if (conf_uri_scheme_is(uri, "ldapi")) {
         /* Over the local socket the server knows who we are (peer
          * credentials), as "ldapsearch -Y EXTERNAL -H ldapi:///" does.
          * An empty but present initial response (no authzid) completes
@@ -667,7 +512,7 @@ static int ldapdir_try_uri(struct ldapdir *dir, const char *uri, struct berval *
         else if (dn[0] != '\0')
             ldapdir_errf(why, whysz, "bind as %.200s failed: %s (%d)%s", dn,
                          ldap_err2string(rc), rc, diag);
-        else if (ldapdir_scheme_is(uri, "ldapi"))
+        else if (conf_uri_scheme_is(uri, "ldapi"))
             ldapdir_errf(why, whysz, "SASL EXTERNAL bind failed: %s (%d)%s",
                          ldap_err2string(rc), rc, diag);
         else
@@ -675,7 +520,7 @@ static int ldapdir_try_uri(struct ldapdir *dir, const char *uri, struct berval *
                          ldap_err2string(rc), rc, diag);
         goto fail;
     }
-    ldapdir_rbuf_add(ld);
+    ldapsock_readahead_add(ld);
     *ld_r = ld;
     return 0;
 
@@ -1028,7 +873,7 @@ static int ldapdir_run(struct ldapdir *dir, const struct ldapdir_search *s,
     struct berval cookie = { 0, NULL };
     int ret = -1;
 
-    ldapdir_rbuf_bulk(dir->ld, s->bulk);
+    ldapsock_bulk(dir->ld, s->bulk);
     for (;;) {
         LDAPControl *page = NULL, *sctrls[2];
         struct timeval tl = { .tv_sec = s->timelimit, .tv_usec = 0 };

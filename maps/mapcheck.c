@@ -325,7 +325,7 @@ static void check_status(const struct conf *cfg, struct mapcheck_report *rep)
     char path[4096], err[512];
     struct status st;
 
-    snprintf(path, sizeof(path), "%s/status", cfg->maps_dir);
+    status_path(cfg->maps_dir, path, sizeof(path));
     int r = status_read(path, &st, err, sizeof(err));
     if (r <= 0) {
         problem(rep, "status: %s", r == 0 ? "missing" : err);

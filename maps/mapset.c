@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "maps/mapset.h"
+#include "maps/monotime.h"
 
 /* Events that can mean "the file at this name is another one now";
  * IN_ATTRIB because a chmod can turn an unreadable map readable. */
@@ -81,7 +82,7 @@ int mapset_path(const char *dir, enum map_id id, char *buf, size_t bufsz)
 /* dirty_bit - which file an event's name refers to (0: none of ours) */
 static unsigned dirty_bit(const char *name)
 {
-    if (strcmp(name, "status") == 0)
+    if (strcmp(name, STATUS_NAME) == 0)
         return DIRTY_STATUS;
     for (int i = 0; i < MAP_COUNT; i++) {
         size_t n = strlen(map_names[i]);
@@ -89,14 +90,6 @@ static unsigned dirty_bit(const char *name)
             return 1u << i;
     }
     return 0;
-}
-
-/* mono_now - seconds on a clock that does not jump */
-static time_t mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return ts.tv_sec;
 }
 
 /* mapset_status_reload - reread status if the file is another one now.
@@ -147,7 +140,7 @@ static int mapset_watch_try(struct mapset *set, bool now)
 {
     if (set->ifd < 0 || set->wd >= 0)
         return 0;
-    time_t t = mono_now();
+    time_t t = monotime_coarse_s();
     if (!now && t < set->next_watch_try)
         return 0;
     set->next_watch_try = t + 1;
@@ -219,16 +212,16 @@ struct mapset *mapset_open(const char *dir, unsigned stale_after)
     set->wd = -1;
     set->stale_after = stale_after;
     set->dir = strdup(dir);
-    size_t slen = strlen(dir) + sizeof("/status");
+    size_t slen = strlen(dir) + sizeof("/" STATUS_NAME);
     set->status_path = malloc(slen);
     if (set->dir == NULL || set->status_path == NULL)
         goto fail;
-    snprintf(set->status_path, slen, "%s/status", dir);
+    (void)status_path(dir, set->status_path, slen);
 
     set->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (set->ifd >= 0)
         set->wd = inotify_add_watch(set->ifd, dir, MAPSET_EVENTS | IN_ONLYDIR);
-    set->next_watch_try = mono_now() + 1;
+    set->next_watch_try = monotime_coarse_s() + 1;
 
     size_t plen = strlen(dir) + sizeof("/mailboxes.cdb");
     path = malloc(plen);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "maps/ascii.h"
 #include "maps/atomicfile.h"
 #include "maps/cdbmake.h"
 #include "maps/mapwriter.h"
@@ -199,16 +200,6 @@ static int record_check(struct mapwriter *w, const char *key, size_t keylen,
     return 0;
 }
 
-/* lower_copy - key into out, ASCII upper case folded: Postfix folds the
- * query, not the stored key, so maps store lower case */
-static void lower_copy(unsigned char *out, const char *key, size_t keylen)
-{
-    for (size_t i = 0; i < keylen; i++) {
-        unsigned char c = (unsigned char)key[i];
-        out[i] = (c >= 'A' && c <= 'Z') ? (unsigned char)(c - 'A' + 'a') : c;
-    }
-}
-
 /* stream_add - one record straight into the file, after the previous key */
 static int stream_add(struct mapwriter *w, const char *key, size_t keylen,
                       const char *value, size_t vallen, char *err, size_t errsz)
@@ -221,7 +212,8 @@ static int stream_add(struct mapwriter *w, const char *key, size_t keylen,
         return -1;
     }
     unsigned char *prev = w->last, *cur = w->last + w->lastlen;
-    lower_copy(cur, key, keylen);
+    /* Postfix folds the query, not the stored key: maps store lower case */
+    ascii_lower_copy((char *)cur, key, keylen);
     if (w->count > 0) {
         int c = memcmp(prev, cur, w->lastlen < keylen ? w->lastlen : keylen);
         if (c > 0 || (c == 0 && w->lastlen >= keylen)) {
@@ -272,7 +264,7 @@ int mapwriter_add(struct mapwriter *w, const char *key, size_t keylen,
     uint32_t k32 = (uint32_t)keylen, v32 = (uint32_t)vallen;
     memcpy(p, &k32, 4);
     memcpy(p + 4, &v32, 4);
-    lower_copy(p + CDB_REC_HEAD, key, keylen);
+    ascii_lower_copy((char *)p + CDB_REC_HEAD, key, keylen);
     memcpy(p + CDB_REC_HEAD + keylen, value, vallen);
     w->offs[w->count++] = (uint32_t)w->used;
     w->used += reclen;

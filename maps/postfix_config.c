@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -49,19 +48,12 @@ const char *postfix_config_name(enum postfix_table t)
     return (unsigned)t < POSTFIX_TABLES ? table_names[t] : NULL;
 }
 
-/* scheme_is - uri has this scheme (URI schemes compare without case) */
-static bool scheme_is(const char *uri, const char *scheme)
-{
-    size_t n = strlen(scheme);
-    return strncasecmp(uri, scheme, n) == 0 && strncmp(uri + n, "://", 3) == 0;
-}
-
 /* uri_count - how many of the configured URIs have this scheme */
 static size_t uri_count(const struct conf *cfg, const char *scheme)
 {
     size_t n = 0;
     for (size_t i = 0; i < cfg->ldap_uri_count; i++)
-        n += scheme_is(cfg->ldap_uri[i], scheme);
+        n += conf_uri_scheme_is(cfg->ldap_uri[i], scheme);
     return n;
 }
 

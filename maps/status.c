@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "maps/ascii.h"
 #include "maps/atomicfile.h"
 #include "maps/status.h"
 
@@ -104,9 +105,7 @@ static int status_set(struct status *st, const struct status_field *f, const cha
             return status_errf(err, errsz, "line %u: %s: want %d hex digits, not %zu",
                                lineno, f->name, SHA256_HEX_SIZE - 1, vlen);
         for (size_t i = 0; i < vlen; i++) {
-            char c = v[i];
-            if (c >= 'A' && c <= 'F')
-                c = (char)(c - 'A' + 'a');
+            char c = ascii_lower(v[i]);
             if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
                 return status_errf(err, errsz, "line %u: %s: not a hex digit at %zu",
                                    lineno, f->name, i + 1);
@@ -179,6 +178,18 @@ int status_parse(const char *data, size_t len, struct status *st_r, char *err, s
         }
         /* Other names are left for newer readers. */
         p = next;
+    }
+    return 0;
+}
+
+/* status_path - the one place the status file's path is made */
+int status_path(const char *maps_dir, char *buf, size_t bufsz)
+{
+    int n = snprintf(buf, bufsz, "%s/" STATUS_NAME, maps_dir);
+    if (n < 0 || (size_t)n >= bufsz) {
+        if (bufsz > 0)
+            buf[0] = '\0';
+        return -1;
     }
     return 0;
 }

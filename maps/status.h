@@ -27,6 +27,13 @@ struct status {
     time_t last_failure_at;
 };
 
+/* The file's name in the maps directory. */
+#define STATUS_NAME "status"
+
+/* status_path - "MAPS_DIR/status" into buf: 0, or -1 (buf "") when it
+ * does not fit */
+int status_path(const char *maps_dir, char *buf, size_t bufsz);
+
 /* status_read - 1 read, 0 file missing, -1 unreadable or malformed (reason
  * in err). */
 int status_read(const char *path, struct status *st_r, char *err, size_t errsz);

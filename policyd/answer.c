@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "maps/monotime.h"
 #include "policyd/policyd.h"
 #include "policyd/pool.h"
 #include "policyd/stats.h"
@@ -79,7 +80,7 @@ size_t policyd_answer(struct policyd *pd, const struct policy_request *req, char
 {
     struct policy_decision d;
     struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    monotime_now(&t0);
     policy_decide(req, pd->cfg, pd->lk, pd->usage, &d);
     return policyd_reply(pd, req, &d, &t0, buf, bufsz);
 }
@@ -93,7 +94,7 @@ int policyd_answer_now(struct policyd *pd, const struct policy_request *req, cha
     struct policy_limits lim = { .no_wait = true };
     struct timespec t0;
 
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    monotime_now(&t0);
     pool_limits(pd->pool, &lim);
     policy_decide_within(req, pd->cfg, pd->lk, pd->usage, &lim, &d);
     if (d.pending) {

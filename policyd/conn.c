@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "maps/monotime.h"
 #include "policyd/conn.h"
 
 /* conn_new - buffers included: a connection never allocates again */
@@ -83,7 +84,7 @@ static int answer(struct conn *c, struct policyd *pd)
     size_t room = CONN_OUT_MAX - c->out_len;
     int lane;
 
-    clock_gettime(CLOCK_MONOTONIC, &c->t0);
+    monotime_now(&c->t0);
     if (pd->pool == NULL) {
         n = policyd_answer(pd, &c->req, out, room);
     } else if (policyd_answer_now(pd, &c->req, out, room, &n, &lane) > 0) {

@@ -55,7 +55,7 @@ int policyd_answer_now(struct policyd *pd, const struct policy_request *req, cha
                        size_t bufsz, size_t *len_r, int *lane_r);
 
 /* policyd_reply - log decision d of req, count it (complete since t0,
- * CLOCK_MONOTONIC), write its answer as policyd_answer */
+ * monotime_now), write its answer as policyd_answer */
 size_t policyd_reply(struct policyd *pd, const struct policy_request *req,
                      const struct policy_decision *d, const struct timespec *t0, char *buf,
                      size_t bufsz);

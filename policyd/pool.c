@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "maps/monotime.h"
 #include "policyd/policyd.h"
 #include "policyd/pool.h"
 
@@ -48,14 +49,6 @@ struct pool {
     size_t exited;                /* threads that have seen quit */
     struct worker w[POOL_LDAP_THREADS + POOL_USAGE_THREADS];
 };
-
-/* now_ms - monotonic milliseconds: pauses must not follow clock jumps */
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* breaker_down - the source is not to be asked now */
 static bool breaker_down(const struct breaker *b, long long now)
@@ -112,7 +105,7 @@ static void *run(void *arg)
         q->head = j->next;
         if (q->head == NULL)
             q->tail = &q->head;
-        long long now = now_ms();
+        long long now = monotime_ms();
         enum claim cl = breaker_claim(&p->ldap, now), cu = breaker_claim(&p->usage, now);
         struct policy_limits lim = {
             .ldap_down = cl == CLAIM_DENIED,
@@ -123,7 +116,7 @@ static void *run(void *arg)
         policy_decide_within(&j->req, p->cfg, w->lk, w->us, &lim, &j->d);
 
         pthread_mutex_lock(&p->mu);
-        now = now_ms();
+        now = monotime_ms();
         breaker_report(&p->ldap, cl, now, j->d.ldap_asked, j->d.ldap_failed);
         breaker_report(&p->usage, cu, now, j->d.usage_asked, j->d.usage_failed);
         j->next = NULL;
@@ -250,7 +243,7 @@ void pool_limits(struct pool *p, struct policy_limits *lim)
 {
     if (p == NULL)
         return;
-    long long now = now_ms();
+    long long now = monotime_ms();
     pthread_mutex_lock(&p->mu);
     lim->ldap_down = breaker_down(&p->ldap, now);
     lim->usage_down = breaker_down(&p->usage, now);

@@ -17,6 +17,7 @@
 
 #include "common/log.h"
 #include "maps/mapset.h"
+#include "maps/monotime.h"
 #include "policyd/conn.h"
 #include "policyd/listen.h"
 #include "policyd/pool.h"
@@ -48,14 +49,6 @@ void server_block_signals(sigset_t *set)
     sigaddset(set, SIGTERM);
     sigaddset(set, SIGINT);
     sigprocmask(SIG_BLOCK, set, NULL);
-}
-
-/* now_s - monotonic seconds for timeouts */
-static time_t now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec;
 }
 
 /* ep_set - add or change fd's interest */
@@ -541,7 +534,7 @@ static int server_loop(struct server *s, server_reload_fn reload)
 
     for (;;) {
         int n = epoll_wait(s->ep, evs, (int)(sizeof(evs) / sizeof(evs[0])), 1000);
-        time_t now = now_s();
+        time_t now = monotime_s();
         if (n < 0 && errno != EINTR) {
             log_warn("epoll_wait");
             return 1;
@@ -616,7 +609,7 @@ int server_run_stdio(struct policyd *pd)
         return 1;
     }
     signal(SIGPIPE, SIG_IGN);
-    while (conn_on_read(c, pd, now_s()) == CONN_OK) {
+    while (conn_on_read(c, pd, monotime_s()) == CONN_OK) {
         /* a blocking write finishes or fails: never output left behind */
     }
     conn_free(c);

@@ -7,16 +7,9 @@
 
 #include "common/log.h"
 #include "maps/atomicfile.h"
+#include "maps/monotime.h"
 #include "maps/units.h"
 #include "policyd/stats.h"
-
-/* now_s - monotonic seconds: reporting must not follow clock jumps */
-static long long now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec;
-}
 
 /* log_every - STATS_LOG_EVERY, or what STATS_LOG_EVERY_ENV says: the
  * tests want a summary line within seconds (doc/testing.md) */
@@ -50,7 +43,7 @@ int stats_setup(struct policyd *pd, unsigned n)
     /* a summary line sooner than the file's rewrite needs it sooner too */
     pd->stats.write_every = pd->stats.log_every < STATS_WRITE_EVERY ? pd->stats.log_every
                                                                     : STATS_WRITE_EVERY;
-    long long now = now_s();
+    long long now = (long long)monotime_s();
     pd->stats.next_write = now;
     pd->stats.next_log = now + pd->stats.log_every;
     return 0;
@@ -68,13 +61,10 @@ void stats_count(struct policyd *pd, const struct policy_decision *d,
                  const struct timespec *t0)
 {
     struct polmetrics *m = pd->stats.mine;
-    struct timespec now;
 
     if (m == NULL)
         return;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    long long us = (long long)(now.tv_sec - t0->tv_sec) * 1000000 +
-                   (now.tv_nsec - t0->tv_nsec) / 1000;
+    long long us = monotime_us_since(t0);
     if (d->error)
         polmetrics_inc(&m->errors);
     if (d->ldap_asked)
@@ -116,7 +106,7 @@ static void write_file(struct policyd *pd, const struct polmetrics *sum)
 void stats_tick(struct policyd *pd)
 {
     struct polmetrics sum, d;
-    long long now = now_s();
+    long long now = (long long)monotime_s();
 
     if (pd->stats.slots == NULL || now < pd->stats.next_write)
         return;

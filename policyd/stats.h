@@ -28,7 +28,7 @@ int stats_setup(struct policyd *pd, unsigned n);
 void stats_worker(struct policyd *pd, unsigned i);
 
 /* stats_count - one answered request (decision d, complete since t0,
- * CLOCK_MONOTONIC); nothing when stats_setup was not called */
+ * monotime_now); nothing when stats_setup was not called */
 void stats_count(struct policyd *pd, const struct policy_decision *d,
                  const struct timespec *t0);
 

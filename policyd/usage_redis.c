@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "maps/monotime.h"
 #include "policyd/usage_redis.h"
 
 struct usage_redis {
@@ -18,14 +19,6 @@ struct usage_redis {
     time_t retry_at[CONF_REDIS_MAX]; /* no connect before this (monotonic s) */
 };
 
-/* now_s - monotonic seconds: the retry pause must not follow clock jumps */
-static time_t now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec;
-}
-
 /* drop - forget a connection; with rest, its address is not tried again
  * for a pause */
 static void drop(struct usage_redis *r, bool rest)
@@ -33,7 +26,7 @@ static void drop(struct usage_redis *r, bool rest)
     if (r->c != NULL) {
         redisFree(r->c);
         if (rest)
-            r->retry_at[r->cur] = now_s() + USAGE_REDIS_RETRY_S;
+            r->retry_at[r->cur] = monotime_s() + USAGE_REDIS_RETRY_S;
     }
     r->c = NULL;
 }
@@ -105,14 +98,14 @@ fail:
     snprintf(err, errsz, "redis %s:%u: %s", a->host, a->port, why);
     if (c != NULL)
         redisFree(c);
-    r->retry_at[i] = now_s() + USAGE_REDIS_RETRY_S;
+    r->retry_at[i] = monotime_s() + USAGE_REDIS_RETRY_S;
     return NULL;
 }
 
 /* connect_redis - the first address in order that is not resting and answers */
 static int connect_redis(struct usage_redis *r, char *err, size_t errsz)
 {
-    time_t now = now_s();
+    time_t now = monotime_s();
     bool tried = false;
 
     for (size_t i = 0; i < r->u->redis_count; i++) {

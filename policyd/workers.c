@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "maps/monotime.h"
 #include "policyd/stats.h"
 #include "policyd/workers.h"
 
@@ -31,14 +32,6 @@ struct master {
     int rc;                         /* exit code so far */
     unsigned child;                 /* in a new worker: its index (counter slot) */
 };
-
-/* now_ms - monotonic milliseconds: pauses must not follow clock jumps */
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* spawn - fork one worker into w; true in the new worker */
 static bool spawn(struct master *m, struct worker *w, long long now)
@@ -165,7 +158,7 @@ static void on_master_signal(struct master *m, struct policyd *pd, struct listen
     } else if ((sig == SIGTERM || sig == SIGINT) && !m->stopping) {
         log_info("stopping: %u worker(s) answer what is in flight", live);
         m->stopping = true;
-        m->deadline = now_ms() + WORKERS_KILL_AFTER * 1000;
+        m->deadline = monotime_ms() + WORKERS_KILL_AFTER * 1000;
         server_unlisten(ls, false);
         forward(m, SIGTERM);
     } else if (sig < 0 && errno != EAGAIN && errno != EINTR) {
@@ -179,7 +172,7 @@ static bool master_loop(struct master *m, struct policyd *pd, struct listeners *
                         workers_reload_fn reload, const sigset_t *set)
 {
     for (;;) {
-        long long wait = 1000, now = now_ms();
+        long long wait = 1000, now = monotime_ms();
         unsigned live;
 
         if (restart_due(m, now, &wait, &live))
@@ -189,11 +182,11 @@ static bool master_loop(struct master *m, struct policyd *pd, struct listeners *
         stop_overdue(m, now, live, &wait);
         if (wait < 1)
             wait = 1;
-        struct timespec ts = { (time_t)(wait / 1000), (long)(wait % 1000) * 1000000 };
+        struct timespec ts = monotime_span(wait);
         int sig = sigtimedwait(set, NULL, &ts);
         on_master_signal(m, pd, ls, reload, sig, live);
         /* SIGCHLD or not: children's exits coalesce into one signal */
-        reap(m, now_ms());
+        reap(m, monotime_ms());
         stats_tick(pd);
     }
 }
@@ -241,7 +234,7 @@ int workers_run(struct policyd *pd, struct listeners *ls, workers_reload_fn relo
     sigaddset(&set, SIGCHLD);
     sigprocmask(SIG_BLOCK, &set, &old);
 
-    now = now_ms();
+    now = monotime_ms();
     for (unsigned i = 0; i < m.n; i++)
         if (spawn(&m, &m.w[i], now))
             return worker_start(pd, &m, worker_r);

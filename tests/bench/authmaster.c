@@ -43,6 +43,7 @@
 #include "maps/ldapdir.h"
 #include "maps/lookup.h"
 #include "maps/mapset.h"
+#include "maps/monotime.h"
 #include "maps/userrec.h"
 
 #define CONN_MAX 256
@@ -79,14 +80,6 @@ static uint64_t rng = 0x9e3779b97f4a7c15u;
 static volatile unsigned long sink;
 /* local mode: hand the fields out in Dovecot 2.4's names (-V 24) */
 static int local_fields24;
-
-/* now_ns - monotonic nanoseconds */
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* xorshift64 - fixed-seed generator: the same users every run */
 static uint64_t xorshift64(void)
@@ -211,7 +204,7 @@ static int queue_request(struct conn *c, const struct opts *o)
     if (n < 0 || (size_t)n >= room)
         return -1;
     c->outlen += (size_t)n;
-    c->sent_at[c->next_id % SLOTS] = now_ns();
+    c->sent_at[c->next_id % SLOTS] = (uint64_t)monotime_ns();
     c->next_id++;
     c->inflight++;
     return 0;
@@ -348,7 +341,7 @@ static int mode_load(const struct opts *o)
             if (queue_request(c, o) < 0)
                 return 1;
     }
-    uint64_t t_start = now_ns();
+    uint64_t t_start = (uint64_t)monotime_ns();
     uint64_t t_count = t_start + (uint64_t)(o->warmup * 1e9);
     uint64_t t_end = t_count + (uint64_t)(o->secs * 1e9);
     uint64_t last_reply = t_start;
@@ -368,7 +361,7 @@ static int mode_load(const struct opts *o)
             perror("authmaster: poll");
             return 1;
         }
-        uint64_t now = now_ns();
+        uint64_t now = (uint64_t)monotime_ns();
         if (sending && now >= t_end)
             sending = 0;
         int counting = now >= t_count && now < t_end;
@@ -492,7 +485,7 @@ static int mode_swap(const struct opts *o, char **pos, int npos)
                 o->field, o->value);
         return 1;
     }
-    uint64_t t0 = now_ns();
+    uint64_t t0 = (uint64_t)monotime_ns();
     if (rename(pos[0], pos[1]) < 0) {
         fprintf(stderr, "authmaster: rename %s %s: %s\n", pos[0], pos[1], strerror(errno));
         return 1;
@@ -505,7 +498,7 @@ static int mode_swap(const struct opts *o, char **pos, int npos)
             return 1;
         }
         asked++;
-        uint64_t t = now_ns();
+        uint64_t t = (uint64_t)monotime_ns();
         if (has_field(line, o->field, o->value)) {
             printf("swap_ms=%.3f lookups=%u\n", (double)(t - t0) / 1e6, asked);
             close(fd);
@@ -613,22 +606,22 @@ static int mode_local(const struct opts *o)
     double *batch = malloc(cap * sizeof(*batch));
     if (batch == NULL)
         return 1;
-    uint64_t clock_cost = now_ns();
-    clock_cost = now_ns() - clock_cost;
+    uint64_t clock_cost = (uint64_t)monotime_ns();
+    clock_cost = (uint64_t)monotime_ns() - clock_cost;
     double best_mean = 0, best_p50 = 0, best_p99 = 0;
     size_t best_n = 0, best_found = 0, idx = 0;
     for (int pass = 0; pass < 3; pass++) {
         size_t nb = 0, n = 0;
-        uint64_t total = 0, t_stop = now_ns() + (uint64_t)(o->secs / 3 * 1e9);
+        uint64_t total = 0, t_stop = (uint64_t)monotime_ns() + (uint64_t)(o->secs / 3 * 1e9);
         found = 0;
         while (nb < cap) {
-            uint64_t t0 = now_ns();
+            uint64_t t0 = (uint64_t)monotime_ns();
             for (int j = 0; j < BATCH; j++) {
                 found += (size_t)local_one(lk, names + idx * 64);
                 if (++idx == nnames)
                     idx = 0;
             }
-            uint64_t t1 = now_ns();
+            uint64_t t1 = (uint64_t)monotime_ns();
             uint64_t d = t1 - t0 > clock_cost ? t1 - t0 - clock_cost : 0;
             total += d;
             batch[nb++] = (double)d / BATCH;

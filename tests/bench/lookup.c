@@ -8,7 +8,7 @@
  * cdbmap_lookup, (c) mapset_lookup draining inotify itself and (d)
  * mapset_lookup with the caller owning the watch fd.
  *
- * Timing: clock_gettime(CLOCK_MONOTONIC) around batches of 64 lookups;
+ * Timing: monotime_ns (the monotonic clock) around batches of 64 lookups;
  * a batch's time minus the measured cost of the two clock calls, divided
  * by 64, is one sample. p50/p99 are percentiles of those batch averages,
  * not of single calls (a single lookup is shorter than the timer's
@@ -32,6 +32,7 @@
 #include "maps/cdbmap.h"
 #include "maps/mapset.h"
 #include "maps/mapwriter.h"
+#include "maps/monotime.h"
 
 #define BATCH 64
 #define ROUNDS 3
@@ -67,14 +68,6 @@ struct result {
 };
 
 static volatile unsigned long sink;   /* keeps the lookups from being optimised away */
-
-/* now_ns - monotonic nanoseconds */
-static inline uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* xorshift64 - a small fixed-seed generator: the same order every run */
 static uint64_t xorshift64(uint64_t *s)
@@ -112,7 +105,7 @@ static int build_map(const char *path, size_t n, double *add_s, double *commit_s
     struct mapwriter *w = mapwriter_new(path, 0640, (gid_t)-1);
     if (w == NULL)
         return -1;
-    uint64_t t0 = now_ns();
+    uint64_t t0 = (uint64_t)monotime_ns();
     for (size_t i = 0; i < n; i++) {
         int kl = make_key(i, k, sizeof(k)), vl = make_value(i, v, sizeof(v));
         if (mapwriter_add(w, k, (size_t)kl, v, (size_t)vl, err, sizeof(err)) < 0) {
@@ -121,9 +114,9 @@ static int build_map(const char *path, size_t n, double *add_s, double *commit_s
             return -1;
         }
     }
-    uint64_t t1 = now_ns();
+    uint64_t t1 = (uint64_t)monotime_ns();
     int r = mapwriter_commit(&w, 1, NULL, err, sizeof(err));
-    uint64_t t2 = now_ns();
+    uint64_t t2 = (uint64_t)monotime_ns();
     if (r < 0)
         fprintf(stderr, "lookup: %s\n", err);
     mapwriter_free(w);
@@ -200,14 +193,14 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* timer_cost - ns that a pair of clock_gettime calls adds to a batch */
+/* timer_cost - ns that a pair of monotime_ns calls adds to a batch */
 static double timer_cost(void)
 {
     enum { N = 10001 };
     static double s[N];
     for (int i = 0; i < N; i++) {
-        uint64_t a = now_ns();
-        uint64_t b = now_ns();
+        uint64_t a = (uint64_t)monotime_ns();
+        uint64_t b = (uint64_t)monotime_ns();
         s[i] = (double)(b - a);
     }
     qsort(s, N, sizeof(s[0]), cmp_double);
@@ -223,11 +216,11 @@ static void run_pass(struct targets *t, enum method m, const struct keys *ks, do
 
     for (size_t b = 0; b < nb; b++) {
         const size_t first = b * BATCH;
-        uint64_t t0 = samples ? now_ns() : 0;
+        uint64_t t0 = samples ? (uint64_t)monotime_ns() : 0;
         for (size_t i = first; i < first + BATCH; i++)
             found += (size_t)lookup_one(t, m, ks->buf + ks->off[i], ks->len[i]);
         if (samples) {
-            double ns = (double)(now_ns() - t0) - tcost;
+            double ns = (double)((uint64_t)monotime_ns() - t0) - tcost;
             if (ns < 0)
                 ns = 0;
             samples[b] = ns / BATCH;

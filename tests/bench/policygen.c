@@ -55,6 +55,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "maps/monotime.h"
+
 /* Latency histogram: 1 us buckets below 65.5 ms, 64 us buckets above, up
  * to about a minute; anything longer lands in the last bucket. */
 #define HIST_FINE 65536
@@ -109,14 +111,6 @@ static void usage(FILE *f)
             "Postfix-like policy requests, one in flight per connection (-r: RATE\n"
             "requests/s in all, paced; else as fast as answered); prints\n"
             "rate, p50/p99/max latency, errors and the answers' classes.\n");
-}
-
-/* now_ns - monotonic time */
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* rnd - splitmix64: fast, and the same sequence on every run */
@@ -309,7 +303,7 @@ static void conn_reset(int ep, struct conn *c, struct stats *st, bool counting)
 static int conn_send(int ep, struct conn *c)
 {
     if (c->req_off == 0)
-        c->wire_ns = now_ns();
+        c->wire_ns = (uint64_t)monotime_ns();
     while (c->req_off < c->req_len) {
         ssize_t n = send(c->fd, c->req + c->req_off, c->req_len - c->req_off, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR)
@@ -449,7 +443,7 @@ static int run(const struct opts *o)
         fprintf(stderr, "policygen: out of memory\n");
         return 1;
     }
-    uint64_t start = now_ns();
+    uint64_t start = (uint64_t)monotime_ns();
     for (unsigned long i = 0; i < o->conns; i++) {
         struct conn *c = &conns[i];
         c->rng = o->seed * 0x100000001b3ULL + i;
@@ -483,7 +477,7 @@ static int run(const struct opts *o)
         }
         if (n < 0)
             n = 0;
-        now = now_ns();
+        now = (uint64_t)monotime_ns();
         /* paced requests whose time has come */
         while (due.n > 0 && due.v[0]->due_ns <= now) {
             struct conn *c = heap_pop(&due);
@@ -534,7 +528,7 @@ static int run(const struct opts *o)
                 conn_reset(ep, c, &st, counting);
                 continue;
             }
-            uint64_t done = now_ns();
+            uint64_t done = (uint64_t)monotime_ns();
             if (counting && c->sent_ns >= t_measure) {
                 uint64_t us = (done - c->sent_ns) / 1000;
                 st.requests++;

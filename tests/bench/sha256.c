@@ -11,33 +11,25 @@
 #include <string.h>
 #include <time.h>
 
+#include "maps/monotime.h"
 #include "maps/sha256.h"
 
 #define TOTAL (256u << 20)
 #define PIECE (64u << 10)
 #define PASSES 3
 
-/* now - seconds on the monotonic clock */
-static double now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* hash_pass - hash buf in PIECE updates; seconds taken, digest into hex */
 static double hash_pass(const unsigned char *buf, char *hex)
 {
     struct sha256 ctx;
     unsigned char d[SHA256_DIGEST_SIZE];
-    double t0 = now();
+    double t0 = ((double)monotime_ns() / 1e9);
 
     sha256_init(&ctx);
     for (size_t off = 0; off < TOTAL; off += PIECE)
         sha256_update(&ctx, buf + off, PIECE);
     sha256_final(&ctx, d);
-    double t = now() - t0;
+    double t = ((double)monotime_ns() / 1e9) - t0;
     sha256_hex(d, hex);
     return t;
 }

@@ -30,6 +30,9 @@ static const struct {
     { "ldaps://ldap1.example.com", false },
     { "ldaps://ldap1.example.com:636/", false },
     { "ldap://ldap1.example.com", true },
+    { "LDAP://ldap1.example.com", true },      /* schemes compare without case */
+    { "LDAPS://ldap1.example.com", false },
+    { "LDAPI:///", false },
     { "LDAP://ldap1.example.com", true },
     { "ldap://ldap1.example.com:389/", true },
     { "ldap://192.0.2.10", true },

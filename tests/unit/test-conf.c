@@ -314,6 +314,8 @@ static const struct {
     { "ldap_uri", "ldap://a:389 ldaps://b:636\tldapi://%2Frun%2Fslapd.sock",
       "ldap://a:389 ldaps://b:636 ldapi://%2Frun%2Fslapd.sock" },
     { "ldap_uri", "ldap://a    ldap://b", "ldap://a ldap://b" },
+    /* schemes compare without case, as libldap reads them */
+    { "ldap_uri", "LDAP://x LDAPS://y Ldapi:///", "LDAP://x LDAPS://y Ldapi:///" },
     { "ldap_uri", "ldap://1 ldap://2 ldap://3 ldap://4 ldap://5 ldap://6 ldap://7 ldap://8 "
                   "ldap://9 ldap://10 ldap://11 ldap://12 ldap://13 ldap://14 ldap://15 ldap://16",
       "ldap://1 ldap://2 ldap://3 ldap://4 ldap://5 ldap://6 ldap://7 ldap://8 "
@@ -485,7 +487,8 @@ static const struct {
     { "ldap_uri", "", "at least one URI" },
     { "ldap_uri", "http://ldap.example.com", "is not an ldap://" },
     { "ldap_uri", "ldap.example.com", "is not an ldap://" },
-    { "ldap_uri", "LDAP://x", "is not an ldap://" },
+    { "ldap_uri", "ldap:/x", "is not an ldap://" },
+    { "ldap_uri", "ldapx://x", "is not an ldap://" },
     { "ldap_uri", "ldap://a \x01", "control characters are not allowed" },
     { "ldap_uri", "ldap://a\x01", "control characters are not allowed" },
     { "ldap_uri", "ldap://1 ldap://2 ldap://3 ldap://4 ldap://5 ldap://6 ldap://7 ldap://8 "

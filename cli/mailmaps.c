@@ -269,7 +269,7 @@ static int cmd_status(const struct conf *cfg)
     struct status st;
     time_t now = time(NULL);
 
-    snprintf(path, sizeof(path), "%s/status", cfg->maps_dir);
+    status_path(cfg->maps_dir, path, sizeof(path));
     int r = status_read(path, &st, err, sizeof(err));
     if (r <= 0) {
         printf("CRITICAL: mailmaps: no usable status in %s: %s\n", cfg->maps_dir,
@@ -398,7 +398,7 @@ static int cmd_metrics(const struct conf *cfg)
     char path[4096], err[512], out[4096];
     struct status st;
 
-    snprintf(path, sizeof(path), "%s/status", cfg->maps_dir);
+    status_path(cfg->maps_dir, path, sizeof(path));
     int r = status_read(path, &st, err, sizeof(err));
     if (r < 0)
         fprintf(stderr, "mailmaps: %s: %s\n", path, err);
