@@ -547,16 +547,16 @@ static const struct {
     { "ldap_timeout", "-1", "not a number" },
     { "ldap_timeout", "99999999999", "duration too long" },
     { "ldap_timeout", "99999999999999999999999", "number too large" },
-    { "ldap_filter", "", "LDAP filter in parentheses" },
-    { "ldap_filter", "uid=*", "LDAP filter in parentheses" },
-    { "ldap_filter", "()", "LDAP filter in parentheses" },
-    { "ldap_filter", "(a=b", "LDAP filter in parentheses" },
-    { "ldap_filter", "a=b)", "LDAP filter in parentheses" },
-    { "ldap_filter", "((a=b)", "unbalanced parentheses" },
-    { "ldap_filter", "(a=b))", "unbalanced parentheses" },
-    { "ldap_filter", "(a=b)(c=d)", "unbalanced parentheses" },
-    { "ldap_filter", "(a=b))(c=d)", "unbalanced parentheses" },
-    { "ldap_filter", "(&(a=b)))((c=d)", "unbalanced parentheses" },
+    { "ldap_filter", "", "not an LDAP filter" },
+    { "ldap_filter", "uid=*", "not an LDAP filter" },
+    { "ldap_filter", "()", "not an LDAP filter" },
+    { "ldap_filter", "(a=b", "not an LDAP filter" },
+    { "ldap_filter", "a=b)", "not an LDAP filter" },
+    { "ldap_filter", "((a=b)", "not an LDAP filter" },
+    { "ldap_filter", "(a=b))", "not an LDAP filter" },
+    { "ldap_filter", "(a=b)(c=d)", "not an LDAP filter" },
+    { "ldap_filter", "(a=b))(c=d)", "not an LDAP filter" },
+    { "ldap_filter", "(&(a=b)))((c=d)", "not an LDAP filter" },
     { "ldap_filter", "(a=\x01)", "control characters are not allowed" },
     { "ldap_page_size", "0", "number out of range (1..1000000)" },
     { "ldap_page_size", "1000001", "number out of range" },
@@ -578,7 +578,13 @@ static const struct {
     { "ldap_quota_unit", "T", "is not B, K, M or G" },
     { "ldap_attr_domain", "", "not an LDAP attribute name" },
     { "ldap_attr_forward", "mail forward", "not an LDAP attribute name" },
-    { "ldap_domain_filter", "objectClass=mailDomain", "must be an LDAP filter" },
+    { "ldap_domain_filter", "objectClass=mailDomain", "not an LDAP filter: '(' expected at byte 1" },
+    { "ldap_domain_filter", "(a=b\\)", "not an LDAP filter: ')' expected at byte 7" },
+    { "ldap_alias_filter", "(enabledService=shadow*)", "a substring match is not accepted here" },
+    { "ldap_alias_filter", "(a>=1)", "'>=' is not accepted here (only equality, presence, &, | and !)" },
+    { "ldap_forward_filter", "(a:caseExactMatch:=x)", "an extensible match is not accepted here" },
+    { "ldap_forward_filter", "(a~=x)", "'~=' is not accepted here" },
+    { "ldap_forward_filter", "(a=x)(b=y)", "text after the filter" },
     { "alias_login", "maybe", "is not yes or no" },
     { "maps_dir", "", "not an absolute path" },
     { "maps_dir", "var/lib/mailmaps", "not an absolute path" },
@@ -908,6 +914,7 @@ static void test_long_values(void)
     /* a filter as long as a line allows */
     v[0] = '(';
     memset(v + 1, 'f', 4000);
+    v[2] = '=';
     v[4001] = ')';
     v[4002] = '\0';
     snprintf(text, sizeof(text), BASE "ldap_filter = %s\n", v);
