@@ -11,6 +11,7 @@
 #include "maps/address.h"
 #include "maps/quota.h"
 #include "maps/units.h"
+#include "maps/userrec.h"
 
 /* Longer paths than this are refused: no file system takes them anyway. */
 #define ACCOUNT_PATH_MAX 4096
@@ -233,7 +234,7 @@ static void slot_names(const struct conf *cfg, const char *name[S_COUNT])
 }
 
 /* name_eq - attribute descriptions equal ignoring ASCII case (they are
- * ASCII; strcasecmp, as entry_attr_find uses, in the C locale). Inline:
+ * ASCII, so this is strcasecmp in the C locale). Inline:
  * most pairs differ in the first bytes. */
 static bool name_eq(const char *a, const char *b)
 {
@@ -250,8 +251,8 @@ static bool name_eq(const char *a, const char *b)
     }
 }
 
-/* attrs_classify - for every slot, the attribute entry_attr_find would
- * return (the first of that name, any case) if it has a value; NULL when
+/* attrs_classify - for every slot, the attribute a case-insensitive lookup
+ * finds (the first of that name, any case) if it has a value; NULL when
  * it has none, is absent or the slot is not configured. One pass over the
  * entry instead of one per slot: this runs for every entry of a sync. */
 static void attrs_classify(const struct entry *e, const char *const name[S_COUNT],
@@ -834,202 +835,245 @@ bad:
     return -1;
 }
 
-/* account_from_entry - the mapping of one entry */
-int account_from_entry(const struct conf *cfg, const struct entry *e,
-                       struct account *a, account_warn_fn *warn, void *ctx,
-                       char *err, size_t errsz)
-{
-    const char *dn = e->dn ? e->dn : "";
+/* What the per-attribute steps of account_from_entry share: the entry,
+ * its attributes by slot, the cleaned mail_base and the parsed address. */
+struct mapping {
+    const struct conf *cfg;
+    const char *dn;
     const char *name[S_COUNT];
-    const struct entry_attr *slot[S_COUNT], *at;
-    const struct entry_value *v;
-    struct address addr;
-    char base[ACCOUNT_PATH_MAX + 1], path[ACCOUNT_PATH_MAX + 1];
-    char q[ACCOUNT_QUOTE_MAX * 4 + 8];
-    const char *why = NULL;
+    const struct entry_attr *slot[S_COUNT];
+    account_warn_fn *warn;
+    void *ctx;
+    char base[ACCOUNT_PATH_MAX + 1];
     size_t baselen;
-    int rc;
+    struct address addr;
+};
 
-    account_free(a);
-    if ((rc = mail_base_get(cfg, base, sizeof(base), err, errsz)) < 0)
-        return -1;
-    baselen = (size_t)rc;
-    slot_names(cfg, name);
-    attrs_classify(e, name, slot);
+/* Each step below returns 1 (done), 0 (the entry is skipped: the one
+ * warning is given) or -1 (out of memory). */
 
-    /* One check up front, so no rule below has to think about it. */
+/* skip_bad - the warning for a bad value v of attribute attr */
+static int skip_bad(const struct mapping *m, const char *attr, const struct entry_value *v,
+                    const char *why)
+{
+    char q[ACCOUNT_QUOTE_MAX * 4 + 8];
+
+    quote(v->data, v->len, q, sizeof(q));
+    warnf(m->warn, m->ctx, m->dn, "skipped: bad %s \"%s\": %s", attr, q, why);
+    return 0;
+}
+
+/* single_of - single() for the attribute of slot k, warning when it has
+ * several values: 1 with *v_r, 0 absent, -1 several (warned) */
+static int single_of(const struct mapping *m, enum slot k, const struct entry_value **v_r)
+{
+    int rc = single(m->slot[k], v_r);
+
+    if (rc < 0)
+        warnf(m->warn, m->ctx, m->dn, "skipped: several values of %s", m->name[k]);
+    return rc;
+}
+
+/* values_safe - one check up front, so no rule below has to think about
+ * TAB, newline, CR or NUL */
+static int values_safe(const struct mapping *m)
+{
     for (int k = 0; k < S_COUNT; k++) {
-        if ((at = slot[k]) == NULL)
+        const struct entry_attr *at = m->slot[k];
+        if (at == NULL)
             continue;
         for (size_t i = 0; i < at->count; i++) {
             if (value_unsafe(&at->values[i])) {
-                warnf(warn, ctx, dn, "skipped: %s holds a TAB, newline, CR or NUL",
-                      name[k]);
+                warnf(m->warn, m->ctx, m->dn,
+                      "skipped: %s holds a TAB, newline, CR or NUL", m->name[k]);
                 return 0;
             }
         }
     }
+    return 1;
+}
 
-    /* mail: the account's identity */
-    at = slot[S_MAIL];
+/* map_mail - mail: the account's identity, parsed into m->addr */
+static int map_mail(struct mapping *m)
+{
+    const struct entry_attr *at = m->slot[S_MAIL];
+    const char *attr = m->cfg->attr.mail, *why = NULL;
+    const struct entry_value *v;
+
     if (at == NULL) {
-        warnf(warn, ctx, dn, "skipped: no %s", cfg->attr.mail ? cfg->attr.mail : "mail");
+        warnf(m->warn, m->ctx, m->dn, "skipped: no %s", attr ? attr : "mail");
         return 0;
     }
     if (at->count != 1) {
-        warnf(warn, ctx, dn, "skipped: %zu values of %s, want one", at->count,
-              cfg->attr.mail);
+        warnf(m->warn, m->ctx, m->dn, "skipped: %zu values of %s, want one", at->count,
+              attr);
         return 0;
     }
     v = &at->values[0];
     /* address_parse checks the domain with address_domain_valid */
-    if (address_parse(v->data, v->len, NULL, &addr, &why) < 0) {
-        quote(v->data, v->len, q, sizeof(q));
-        warnf(warn, ctx, dn, "skipped: bad %s \"%s\": %s", cfg->attr.mail, q,
-              why ? why : "invalid address");
-        return 0;
-    }
-    if (!local_part_safe(addr.full, &why)) {
-        quote(v->data, v->len, q, sizeof(q));
-        warnf(warn, ctx, dn, "skipped: bad %s \"%s\": %s", cfg->attr.mail, q, why);
-        return 0;
-    }
+    if (address_parse(v->data, v->len, NULL, &m->addr, &why) < 0)
+        return skip_bad(m, attr, v, why ? why : "invalid address");
+    if (!local_part_safe(m->addr.full, &why))
+        return skip_bad(m, attr, v, why);
+    return 1;
+}
 
-    /* home */
-    rc = single(slot[S_HOME], &v);
-    if (rc < 0) {
-        warnf(warn, ctx, dn, "skipped: several values of %s", cfg->attr.home);
+/* map_home - home: the attribute, or made from the address */
+static int map_home(const struct mapping *m, struct account *a)
+{
+    char path[ACCOUNT_PATH_MAX + 1];
+    const struct entry_value *v;
+    const char *why = NULL;
+    int rc = single_of(m, S_HOME, &v);
+
+    if (rc < 0)
         return 0;
-    }
     if (rc > 0) {
         if (path_clean(v->data, v->len, false, path, sizeof(path), &why) < 0 ||
-            (path[0] != '/' && (why = "not an absolute path") != NULL)) {
-            quote(v->data, v->len, q, sizeof(q));
-            warnf(warn, ctx, dn, "skipped: bad %s \"%s\": %s", cfg->attr.home, q, why);
-            return 0;
-        }
+            (path[0] != '/' && (why = "not an absolute path") != NULL))
+            return skip_bad(m, m->cfg->attr.home, v, why);
     } else {
         char raw[ACCOUNT_PATH_MAX + 1];
-        int n = home_default(base, baselen, addr.full, raw, sizeof(raw));
+        int n = home_default(m->base, m->baselen, m->addr.full, raw, sizeof(raw));
         if (n < 0 || path_clean(raw, (size_t)n, true, path, sizeof(path), &why) < 0) {
-            warnf(warn, ctx, dn, "skipped: %s makes an unusable home: %s", addr.full,
-                  n < 0 ? "too long" : why);
+            warnf(m->warn, m->ctx, m->dn, "skipped: %s makes an unusable home: %s",
+                  m->addr.full, n < 0 ? "too long" : why);
             return 0;
         }
     }
-    if ((a->home = strdup(path)) == NULL)
-        goto nomem;
+    return (a->home = strdup(path)) == NULL ? -1 : 1;
+}
 
-    /* mailbox */
-    rc = single(slot[S_STORAGE], &v);
-    if (rc < 0) {
-        warnf(warn, ctx, dn, "skipped: several values of %s", cfg->attr.storage);
-        goto skip;
-    }
+/* map_mailbox - the mailbox: the storage attribute, or the default */
+static int map_mailbox(const struct mapping *m, struct account *a)
+{
+    char path[ACCOUNT_PATH_MAX + 1];
+    const struct entry_value *v;
+    const char *why = NULL;
+    int rc = single_of(m, S_STORAGE, &v);
+
+    if (rc < 0)
+        return 0;
     if (rc > 0) {
-        if (mailbox_from_storage(v, base, baselen, path, sizeof(path), &why) < 0 ||
-            (!mailbox_safe(path) && (why = "':' or '%' in path") != NULL)) {
-            quote(v->data, v->len, q, sizeof(q));
-            warnf(warn, ctx, dn, "skipped: bad %s \"%s\": %s", cfg->attr.storage, q, why);
-            goto skip;
-        }
+        if (mailbox_from_storage(v, m->base, m->baselen, path, sizeof(path), &why) < 0 ||
+            (!mailbox_safe(path) && (why = "':' or '%' in path") != NULL))
+            return skip_bad(m, m->cfg->attr.storage, v, why);
         a->storage_set = true;
     } else {
         char raw[ACCOUNT_PATH_MAX + 1];
-        int n = account_default_mailbox(addr.full, raw, sizeof(raw)), m = -1;
+        int n = account_default_mailbox(m->addr.full, raw, sizeof(raw)), len = -1;
         /* the local part comes from the directory too: same checks */
-        if (n < 0 || (m = path_clean(raw, (size_t)n, true, path, sizeof(path) - 1, &why)) < 0 ||
+        if (n < 0 ||
+            (len = path_clean(raw, (size_t)n, true, path, sizeof(path) - 1, &why)) < 0 ||
             (!mailbox_safe(path) && (why = "':' or '%' in path") != NULL)) {
-            warnf(warn, ctx, dn, "skipped: %s makes an unusable mailbox path: %s",
-                  addr.full, n < 0 ? "too long" : why);
-            goto skip;
+            warnf(m->warn, m->ctx, m->dn, "skipped: %s makes an unusable mailbox path: %s",
+                  m->addr.full, n < 0 ? "too long" : why);
+            return 0;
         }
-        path[m] = '/';
-        path[m + 1] = '\0';
+        path[len] = '/';
+        path[len + 1] = '\0';
     }
-    if ((a->mailbox = strdup(path)) == NULL)
-        goto nomem;
+    return (a->mailbox = strdup(path)) == NULL ? -1 : 1;
+}
 
-    /* uid, gid */
-    a->uid = cfg->default_uid;
-    a->gid = cfg->default_gid;
-    const char *idattr[2] = { cfg->attr.uid, cfg->attr.gid };
-    const enum slot idslot[2] = { S_UID, S_GID };
-    uint32_t *idp[2] = { &a->uid, &a->gid };
-    for (int k = 0; k < 2; k++) {
-        rc = single(slot[idslot[k]], &v);
-        if (rc < 0) {
-            warnf(warn, ctx, dn, "skipped: several values of %s", idattr[k]);
-            goto skip;
-        }
-        why = "invalid";
-        if (rc > 0 && id_parse(v, idp[k], &why) < 0) {
-            quote(v->data, v->len, q, sizeof(q));
-            warnf(warn, ctx, dn, "skipped: bad %s \"%s\": %s", idattr[k], q,
-                  why ? why : "invalid");
-            goto skip;
-        }
-    }
+/* map_id - uid or gid (slot k) into *id_r, which holds the default */
+static int map_id(const struct mapping *m, enum slot k, uint32_t *id_r)
+{
+    const struct entry_value *v;
+    const char *why = "invalid";
+    int rc = single_of(m, k, &v);
 
-    /* quota: kilobytes per the schema, or with a unit */
-    a->quota = cfg->default_quota;
-    rc = single(slot[S_QUOTA], &v);
-    if (rc < 0) {
-        warnf(warn, ctx, dn, "skipped: several values of %s", cfg->attr.quota);
-        goto skip;
-    }
-    if (rc > 0) {
-        char buf[64];
-        why = "too long";
-        if (!value_copy(v, buf, sizeof(buf)) ||
-            units_size_parse(buf, 1024, &a->quota, &why) < 0) {
-            quote(v->data, v->len, q, sizeof(q));
-            warnf(warn, ctx, dn, "skipped: bad %s \"%s\": %s", cfg->attr.quota, q,
-                  why ? why : "invalid");
-            goto skip;
-        }
-    }
+    if (rc < 0)
+        return 0;
+    if (rc > 0 && id_parse(v, id_r, &why) < 0)
+        return skip_bad(m, m->name[k], v, why ? why : "invalid");
+    return 1;
+}
 
-    /* password: the first value (userPassword is multi-valued); an empty
-     * one is no password at all, so it can never match */
-    at = slot[S_PASSWORD];
+/* map_quota - kilobytes per the schema, or with a unit */
+static int map_quota(const struct mapping *m, struct account *a)
+{
+    const struct entry_value *v;
+    const char *why = "too long";
+    char buf[64];
+    int rc = single_of(m, S_QUOTA, &v);
+
+    a->quota = m->cfg->default_quota;
+    if (rc < 0)
+        return 0;
+    if (rc > 0 && (!value_copy(v, buf, sizeof(buf)) ||
+                   units_size_parse(buf, 1024, &a->quota, &why) < 0))
+        return skip_bad(m, m->cfg->attr.quota, v, why ? why : "invalid");
+    return 1;
+}
+
+/* map_password - the first value (userPassword is multi-valued); an empty
+ * one is no password at all, so it can never match */
+static int map_password(const struct mapping *m, struct account *a)
+{
+    const struct entry_attr *at = m->slot[S_PASSWORD];
+
     if (at != NULL && at->values[0].len > 0) {
         a->password = strndup(at->values[0].data, at->values[0].len);
         if (a->password == NULL)
-            goto nomem;
-    }
-
-    if ((a->mail = strdup(addr.full)) == NULL)
-        goto nomem;
-    if (addr_list(slot[S_ALIAS], cfg->attr.alias, a->mail, dn, warn, ctx,
-                  &a->aliases, &a->alias_count) < 0 ||
-        addr_list(slot[S_GROUP], cfg->attr.group, NULL, dn, warn, ctx,
-                  &a->groups, &a->group_count) < 0)
-        goto nomem;
-    if ((a->dn = account_dn_normalize(dn)) == NULL)
-        goto nomem;
-    {
-        char why2[ACCOUNT_MSG_MAX - 16];
-        if (account_trust_check(cfg, a, why2, sizeof(why2)) < 0) {
-            warnf(warn, ctx, dn, "skipped: %s", why2);
-            goto skip;
-        }
+            return -1;
     }
     return 1;
+}
 
-nomem:
+/* map_rest - mail, aliases, groups and DN, then the trust rules */
+static int map_rest(const struct mapping *m, struct account *a)
+{
+    char why[ACCOUNT_MSG_MAX - 16];
+
+    if ((a->mail = strdup(m->addr.full)) == NULL)
+        return -1;
+    if (addr_list(m->slot[S_ALIAS], m->cfg->attr.alias, a->mail, m->dn, m->warn, m->ctx,
+                  &a->aliases, &a->alias_count) < 0 ||
+        addr_list(m->slot[S_GROUP], m->cfg->attr.group, NULL, m->dn, m->warn, m->ctx,
+                  &a->groups, &a->group_count) < 0)
+        return -1;
+    if ((a->dn = account_dn_normalize(m->dn)) == NULL)
+        return -1;
+    if (account_trust_check(m->cfg, a, why, sizeof(why)) < 0) {
+        warnf(m->warn, m->ctx, m->dn, "skipped: %s", why);
+        return 0;
+    }
+    return 1;
+}
+
+/* account_from_entry - the mapping of one entry, attribute by attribute
+ * in the order their warnings have priority */
+int account_from_entry(const struct conf *cfg, const struct entry *e,
+                       struct account *a, account_warn_fn *warn, void *ctx,
+                       char *err, size_t errsz)
+{
+    struct mapping m = { .cfg = cfg, .dn = e->dn ? e->dn : "", .warn = warn, .ctx = ctx };
+    int rc;
+
     account_free(a);
-    snprintf(err, errsz, "out of memory");
-    return -1;
-skip:
-    account_free(a);
-    return 0;
+    if ((rc = mail_base_get(cfg, m.base, sizeof(m.base), err, errsz)) < 0)
+        return -1;
+    m.baselen = (size_t)rc;
+    slot_names(cfg, m.name);
+    attrs_classify(e, m.name, m.slot);
+
+    a->uid = cfg->default_uid;
+    a->gid = cfg->default_gid;
+    if ((rc = values_safe(&m)) > 0 && (rc = map_mail(&m)) > 0 &&
+        (rc = map_home(&m, a)) > 0 && (rc = map_mailbox(&m, a)) > 0 &&
+        (rc = map_id(&m, S_UID, &a->uid)) > 0 && (rc = map_id(&m, S_GID, &a->gid)) > 0 &&
+        (rc = map_quota(&m, a)) > 0 && (rc = map_password(&m, a)) > 0)
+        rc = map_rest(&m, a);
+    if (rc < 0)
+        snprintf(err, errsz, "out of memory");
+    if (rc <= 0)
+        account_free(a);
+    return rc;
 }
 
 /* The longest mail field: longer is a configuration or directory error. */
 #define MAIL_FIELD_MAX (2 * ACCOUNT_PATH_MAX)
-/* The bytes userrec escapes (see userrec.h), as strcspn's reject set. */
-#define ESCAPED "\\\t\n\r"
 
 /* u64_put - v in decimal at o; returns the end (no NUL). The per-account
  * hot path of a sync, so no snprintf. */
@@ -1049,27 +1093,6 @@ static char *u64_put(char *o, uint64_t v)
 
 /* lit_put - a string literal at o */
 #define lit_put(o, lit) (memcpy((o), (lit), sizeof(lit) - 1), (o) + sizeof(lit) - 1)
-
-/* esc_put - the C string s escaped as a userrec value at o (at most twice
- * its length); returns the end. Escapes are rare: copy the runs between. */
-static char *esc_put(char *o, const char *s)
-{
-    for (;;) {
-        size_t k = strcspn(s, ESCAPED);
-        memcpy(o, s, k);
-        o += k;
-        s += k;
-        if (*s == '\0')
-            return o;
-        *o++ = '\\';
-        switch (*s++) {
-        case '\\': *o++ = '\\'; break;
-        case '\t': *o++ = 't'; break;
-        case '\n': *o++ = 'n'; break;
-        default: *o++ = 'r'; break;
-        }
-    }
-}
 
 /* account_userrec_ctx_free - release what init made */
 void account_userrec_ctx_free(struct account_userrec_ctx *ctx)
@@ -1091,7 +1114,7 @@ int account_userrec_ctx_init(struct account_userrec_ctx *ctx, const struct conf 
     memset(ctx, 0, sizeof(*ctx));
     ctx->cfg = cfg;
     if ((n = mail_base_clean(cfg, base, sizeof(base), &why)) < 0) {
-        /* reported by every account_userrec_fast call, as before */
+        /* reported by every account_userrec_encode call */
         ctx->base_why = why;
         n = 0;
         base[0] = '\0';
@@ -1119,7 +1142,7 @@ int account_userrec_ctx_init(struct account_userrec_ctx *ctx, const struct conf 
         char *p = lit_put(ctx->mem + o, "\tquota_rule");
         p = u64_put(p, i + 2);
         *p++ = '=';
-        p = esc_put(p, rule);
+        p = userrec_value_put(p, rule);
         o = (size_t)(p - ctx->mem);
     }
     ctx->rules_len = o - (size_t)(ctx->rules - ctx->mem);
@@ -1160,8 +1183,8 @@ int account_userrec_home(const struct account_userrec_ctx *ctx, const char *mail
     return home_default(ctx->base, ctx->base_len, mail, buf, bufsz);
 }
 
-/* account_userrec_fast - the users.cdb value, written in one pass */
-long account_userrec_fast(const struct account_userrec_ctx *ctx, const struct account *a,
+/* account_userrec_encode - the users.cdb value, written in one pass */
+long account_userrec_encode(const struct account_userrec_ctx *ctx, const struct account *a,
                           char **buf, size_t *bufsz, char *err, size_t errsz)
 {
     const struct conf *cfg = ctx->cfg;
@@ -1170,7 +1193,7 @@ long account_userrec_fast(const struct account_userrec_ctx *ctx, const struct ac
     size_t homelen, pwlen = 0, need;
     char *o;
 
-    /* the checks in the order account_userrec always made them */
+    /* the errors in the order account.h promises */
     if (ctx->base_why != NULL) {
         snprintf(err, errsz, "mail_base: %s", ctx->base_why);
         return -1;
@@ -1218,13 +1241,13 @@ long account_userrec_fast(const struct account_userrec_ctx *ctx, const struct ac
     }
 
     o = lit_put(*buf, "home=");
-    o = esc_put(o, a->home);
+    o = userrec_value_put(o, a->home);
     o = lit_put(o, "\tuid=");
     o = u64_put(o, a->uid);
     o = lit_put(o, "\tgid=");
     o = u64_put(o, a->gid);
     o = lit_put(o, "\tmail=");
-    o = esc_put(o, mail);
+    o = userrec_value_put(o, mail);
     /* Dovecot reads "0" as unlimited; a byte count needs its "B" */
     o = lit_put(o, "\tquota_rule=*:storage=");
     o = u64_put(o, a->quota);
@@ -1234,23 +1257,8 @@ long account_userrec_fast(const struct account_userrec_ctx *ctx, const struct ac
     o += ctx->rules_len;
     if (a->password != NULL) {
         o = lit_put(o, "\tpassword=");
-        o = esc_put(o, a->password);
+        o = userrec_value_put(o, a->password);
     }
     *o = '\0';
     return (long)(o - *buf);
-}
-
-/* account_userrec - the users.cdb value, with the constants of cfg worked
- * out for this one call */
-long account_userrec(const struct conf *cfg, const struct account *a,
-                     char **buf, size_t *bufsz, char *err, size_t errsz)
-{
-    struct account_userrec_ctx ctx;
-    long n;
-
-    if (account_userrec_ctx_init(&ctx, cfg, err, errsz) < 0)
-        return -1;
-    n = account_userrec_fast(&ctx, a, buf, bufsz, err, errsz);
-    account_userrec_ctx_free(&ctx);
-    return n;
 }

@@ -97,18 +97,10 @@ int account_default_home(const struct conf *cfg, const char *mail, char *buf,
                          size_t bufsz);
 int account_default_mailbox(const char *mail, char *buf, size_t bufsz);
 
-/* account_userrec - the users.cdb value of a (fields in this order: home,
- * uid, gid, mail, quota_rule, quota_rule2…, password) into *buf, which is
- * grown with realloc as needed (*buf may be NULL, *bufsz 0; the caller
- * frees it). Returns the length (no NUL inside, none appended), or -1 with
- * a reason in err (no memory, or an expanded mail_location too long). */
-long account_userrec(const struct conf *cfg, const struct account *a,
-                     char **buf, size_t *bufsz, char *err, size_t errsz);
-
-/* What account_userrec derives from the configuration alone (the cleaned
- * mail_base, the encoded quota_rule2… fields), worked out once per map
- * build instead of once per account. The fields are private. It points to
- * cfg, which must outlive it and stay unchanged while it is used; calls
+/* What the users.cdb value takes from the configuration alone (the
+ * cleaned mail_base, the encoded quota_rule2… fields), worked out once per
+ * map build instead of once per account. The fields are private. It points
+ * to cfg, which must outlive it and stay unchanged while it is used; calls
  * only read it, so threads may share one. */
 struct account_userrec_ctx {
     const struct conf *cfg;
@@ -123,7 +115,7 @@ struct account_userrec_ctx {
 
 /* account_userrec_ctx_init - the constants of cfg. 0, or -1 when out of
  * memory (reason in err). A bad mail_base or quota rule is not an error
- * here: account_userrec_fast reports it, as account_userrec would.
+ * here: account_userrec_encode reports it for every account.
  * account_userrec_ctx_free releases it (and may be called twice). */
 int account_userrec_ctx_init(struct account_userrec_ctx *ctx, const struct conf *cfg,
                              char *err, size_t errsz);
@@ -134,10 +126,17 @@ void account_userrec_ctx_free(struct account_userrec_ctx *ctx);
 int account_userrec_home(const struct account_userrec_ctx *ctx, const char *mail, char *buf,
                          size_t bufsz);
 
-/* account_userrec_fast - account_userrec with the constants of ctx: the
- * same bytes, the same errors. *buf may end up larger than the record
- * needs (it is sized for the worst case of escaping). */
-long account_userrec_fast(const struct account_userrec_ctx *ctx, const struct account *a,
-                          char **buf, size_t *bufsz, char *err, size_t errsz);
+/* account_userrec_encode - the users.cdb value of a (fields in this order:
+ * home, uid, gid, mail, quota_rule, quota_rule2…, password; values escaped
+ * by userrec_value_put) into *buf, which is grown with realloc as needed
+ * (*buf may be NULL, *bufsz 0; the caller frees it, and may pass it again
+ * for the next account: it is sized for the worst case of escaping, so a
+ * sync reallocates it a few times, not once per account). Returns the
+ * length (no NUL inside; one is appended), or -1 with a reason in err, in
+ * this order: a bad mail_base, a->home NULL (reported as out of memory:
+ * that is how an account loses it), the mail field too long, a quota rule
+ * that cannot be formatted, no memory. */
+long account_userrec_encode(const struct account_userrec_ctx *ctx, const struct account *a,
+                            char **buf, size_t *bufsz, char *err, size_t errsz);
 
 #endif
