@@ -16,10 +16,16 @@
  *     outside mail_base, or holds ':' or '%' (they would change the meaning
  *     of Dovecot's mail field);
  *   - uid/gid is not a number in 1..4294967294 (0 would be root);
- *   - the quota is not a size (kilobytes, or with a K/M/G/T suffix);
+ *   - the quota is not a size (a bare number counts in ldap_quota_unit,
+ *     or with a K/M/G/T suffix);
+ *   - mail_location is maildir:PATH, the entry has no storage directory,
+ *     and PATH expanded (the mailbox: mail lives where Dovecot puts it)
+ *     does not lie below mail_base;
  *   - it breaks a rule of account_trust_check (below).
- * A single bad mailAlias or mailGroupMember value costs only that value
- * (one warning); the rest of the entry is kept. */
+ * A single bad mailAlias, mailGroupMember or forward value costs only
+ * that value (one warning); the rest of the entry is kept. The alias
+ * (forward) attribute counts only when the entry matches
+ * ldap_alias_filter (ldap_forward_filter), if set. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -47,6 +53,8 @@ struct account {
     char **aliases;
     size_t group_count;   /* lists this account is a member of: sorted, unique */
     char **groups;
+    char *forward;        /* forwarding addresses, normalised, comma separated,
+                             in the entry's order, unique; NULL = none */
 };
 
 /* account_equal - a and b would give the same records (every field the

@@ -144,7 +144,7 @@ struct layout {
     const char *dn;
     const char **al, **gl;   /* aliases and groups: sorted, unique */
     size_t na, ng;
-    size_t len, dnlen, maillen, homelen, mboxlen, pwlen;
+    size_t len, dnlen, maillen, homelen, mboxlen, pwlen, fwdlen;
     uint8_t flags;
 };
 
@@ -186,6 +186,11 @@ static int layout_make(const struct mapbuild *mb, const struct account *a, struc
         l->len += strlen(l->al[i]) + 1;
     for (size_t i = 0; i < l->ng; i++)
         l->len += strlen(l->gl[i]) + 1;
+    if (a->forward != NULL && a->forward[0] != '\0') {
+        l->flags |= F_FORWARD;
+        l->fwdlen = strlen(a->forward);
+        l->len += l->fwdlen + 1;
+    }
     if (l->len > UINT32_MAX) {
         snprintf(err, errsz, "%s: account too large", a->mail);
         return -1;
@@ -220,6 +225,8 @@ static void record_write(char *rec, const struct account *a, const struct layout
     put_u32(rec + 33, (uint32_t)(p - rec));
     for (size_t i = 0; i < l->ng; i++)
         p = put_str(p, l->gl[i], strlen(l->gl[i]));
+    if (l->flags & F_FORWARD)
+        put_str(p, a->forward, l->fwdlen);
 }
 
 /* record_alloc - arena room for a record of len bytes and a slot for it
