@@ -48,9 +48,8 @@ static void sbuf_str(struct sbuf *sb, const char *s)
     sbuf_add(sb, s, strlen(s));
 }
 
-/* quote - a value made safe and short for a warning: non-printable bytes
- * as \xNN, cut after ACCOUNT_QUOTE_MAX bytes */
-static void quote(const char *s, size_t len, char *out, size_t outsz)
+/* account_quote - a value made safe and short for a warning */
+void account_quote(const char *s, size_t len, char *out, size_t outsz)
 {
     size_t o = 0;
     static const char hex[] = "0123456789abcdef";
@@ -75,9 +74,8 @@ static void quote(const char *s, size_t len, char *out, size_t outsz)
     out[o] = '\0';
 }
 
-/* warnf - format a warning about the entry and hand it to the caller */
-__attribute__((format(printf, 4, 5)))
-static void warnf(account_warn_fn *warn, void *ctx, const char *dn, const char *fmt, ...)
+/* account_warnf - format a warning about the entry and hand it on */
+void account_warnf(account_warn_fn *warn, void *ctx, const char *dn, const char *fmt, ...)
 {
     char msg[ACCOUNT_MSG_MAX];
     va_list ap;
@@ -505,13 +503,14 @@ static bool value_address(const struct entry_value *v, const char *what, const c
                           account_warn_fn *warn, void *ctx, struct address *addr)
 {
     const char *why = NULL;
-    char q[ACCOUNT_QUOTE_MAX * 4 + 8];
+    char q[ACCOUNT_QUOTE_SIZE];
 
     /* address_parse checks the domain with address_domain_valid */
     if (address_parse(v->data, v->len, NULL, addr, &why) == 0)
         return true;
-    quote(v->data, v->len, q, sizeof(q));
-    warnf(warn, ctx, dn, "%s value \"%s\" ignored: %s", what, q, why ? why : "invalid address");
+    account_quote(v->data, v->len, q, sizeof(q));
+    account_warnf(warn, ctx, dn, "%s value \"%s\" ignored: %s", what, q,
+                  why ? why : "invalid address");
     return false;
 }
 
@@ -973,10 +972,10 @@ struct mapping {
 static int skip_bad(const struct mapping *m, const char *attr, const struct entry_value *v,
                     const char *why)
 {
-    char q[ACCOUNT_QUOTE_MAX * 4 + 8];
+    char q[ACCOUNT_QUOTE_SIZE];
 
-    quote(v->data, v->len, q, sizeof(q));
-    warnf(m->warn, m->ctx, m->dn, "skipped: bad %s \"%s\": %s", attr, q, why);
+    account_quote(v->data, v->len, q, sizeof(q));
+    account_warnf(m->warn, m->ctx, m->dn, "skipped: bad %s \"%s\": %s", attr, q, why);
     return 0;
 }
 
@@ -987,7 +986,7 @@ static int single_of(const struct mapping *m, enum slot k, const struct entry_va
     int rc = single(m->slot[k], v_r);
 
     if (rc < 0)
-        warnf(m->warn, m->ctx, m->dn, "skipped: several values of %s", m->name[k]);
+        account_warnf(m->warn, m->ctx, m->dn, "skipped: several values of %s", m->name[k]);
     return rc;
 }
 
@@ -1001,7 +1000,7 @@ static int values_safe(const struct mapping *m)
             continue;
         for (size_t i = 0; i < at->count; i++) {
             if (value_unsafe(&at->values[i])) {
-                warnf(m->warn, m->ctx, m->dn,
+                account_warnf(m->warn, m->ctx, m->dn,
                       "skipped: %s holds a TAB, newline, CR or NUL", m->name[k]);
                 return 0;
             }
@@ -1018,11 +1017,11 @@ static int map_mail(struct mapping *m)
     const struct entry_value *v;
 
     if (at == NULL) {
-        warnf(m->warn, m->ctx, m->dn, "skipped: no %s", attr ? attr : "mail");
+        account_warnf(m->warn, m->ctx, m->dn, "skipped: no %s", attr ? attr : "mail");
         return 0;
     }
     if (at->count != 1) {
-        warnf(m->warn, m->ctx, m->dn, "skipped: %zu values of %s, want one", at->count,
+        account_warnf(m->warn, m->ctx, m->dn, "skipped: %zu values of %s, want one", at->count,
               attr);
         return 0;
     }
@@ -1053,7 +1052,7 @@ static int map_home(const struct mapping *m, struct account *a)
         char raw[ACCOUNT_PATH_MAX + 1];
         int n = home_default(m->base, m->baselen, m->addr.full, raw, sizeof(raw));
         if (n < 0 || path_clean(raw, (size_t)n, true, path, sizeof(path), &why) < 0) {
-            warnf(m->warn, m->ctx, m->dn, "skipped: %s makes an unusable home: %s",
+            account_warnf(m->warn, m->ctx, m->dn, "skipped: %s makes an unusable home: %s",
                   m->addr.full, n < 0 ? "too long" : why);
             return 0;
         }
@@ -1080,8 +1079,9 @@ static int map_mailbox(const struct mapping *m, struct account *a)
     } else if ((rc = mailbox_of_location(m->cfg, m->base, m->baselen, m->addr.full, a->home,
                                          path, sizeof(path), &why)) != 0) {
         if (rc < 0) {
-            warnf(m->warn, m->ctx, m->dn, "skipped: mail_location puts the mail of %s in an "
-                  "unusable place: %s", m->addr.full, why);
+            account_warnf(m->warn, m->ctx, m->dn,
+                          "skipped: mail_location puts the mail of %s in an unusable place: %s",
+                          m->addr.full, why);
             return 0;
         }
     } else {
@@ -1091,7 +1091,7 @@ static int map_mailbox(const struct mapping *m, struct account *a)
         if (n < 0 ||
             (len = path_clean(raw, (size_t)n, true, path, sizeof(path) - 1, &why)) < 0 ||
             (!mailbox_safe(path) && (why = "':' or '%' in path") != NULL)) {
-            warnf(m->warn, m->ctx, m->dn, "skipped: %s makes an unusable mailbox path: %s",
+            account_warnf(m->warn, m->ctx, m->dn, "skipped: %s makes an unusable mailbox path: %s",
                   m->addr.full, n < 0 ? "too long" : why);
             return 0;
         }
@@ -1209,7 +1209,7 @@ static int map_rest(const struct mapping *m, struct account *a)
     if ((a->dn = account_dn_normalize(m->dn)) == NULL)
         return -1;
     if (account_trust_check(m->cfg, a, why, sizeof(why)) < 0) {
-        warnf(m->warn, m->ctx, m->dn, "skipped: %s", why);
+        account_warnf(m->warn, m->ctx, m->dn, "skipped: %s", why);
         return 0;
     }
     return 1;

@@ -38,6 +38,17 @@
  * the entry's DN as received; msg says what was wrong and what was done. */
 typedef void account_warn_fn(void *ctx, const char *dn, const char *msg);
 
+/* account_warnf - a warning about the entry dn to warn (may be NULL),
+ * printf-style, at most 511 bytes */
+__attribute__((format(printf, 4, 5)))
+void account_warnf(account_warn_fn *warn, void *ctx, const char *dn, const char *fmt, ...);
+
+/* account_quote - s[0..len), a value from the directory, made safe and
+ * short for a warning: control bytes, '"' and '\' as \xNN, cut after 80
+ * bytes with "..."; out of ACCOUNT_QUOTE_SIZE bytes holds any */
+#define ACCOUNT_QUOTE_SIZE (80 * 4 + 8)
+void account_quote(const char *s, size_t len, char *out, size_t outsz);
+
 /* The facts the maps are made of. All strings are NUL terminated and free
  * of TAB, CR, LF; the struct owns them (account_free). */
 struct account {
