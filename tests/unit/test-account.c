@@ -8,16 +8,8 @@
 #include "maps/account.h"
 #include "maps/conf.h"
 #include "maps/userrec.h"
+#include "tests/unit/entrylit.h"
 #include "tests/unit/tap.h"
-
-/* A value from a string literal, NULs inside included. */
-#define V(s) { (s), sizeof(s) - 1 }
-/* An attribute with its values. */
-#define A(n, ...)                                                             \
-    { .name = (n),                                                            \
-      .count = sizeof((const struct entry_value[]){ __VA_ARGS__ }) /          \
-               sizeof(struct entry_value),                                    \
-      .values = (const struct entry_value[]){ __VA_ARGS__ } }
 
 #define MAXATTR 10
 

@@ -8,14 +8,9 @@
 #include "maps/account.h"
 #include "maps/conf.h"
 #include "maps/mapbuild.h"
+#include "tests/unit/entrylit.h"
 #include "tests/unit/tap.h"
 
-#define V(s) { (s), sizeof(s) - 1 }
-#define A(n, ...)                                                             \
-    { .name = (n),                                                            \
-      .count = sizeof((const struct entry_value[]){ __VA_ARGS__ }) /          \
-               sizeof(struct entry_value),                                    \
-      .values = (const struct entry_value[]){ __VA_ARGS__ } }
 #define MAXATTR 6
 
 #define RULES "\tquota_rule=*:storage=10737418240B" \

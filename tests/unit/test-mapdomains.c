@@ -8,14 +8,8 @@
 
 #include "maps/conf.h"
 #include "maps/mapdomains.h"
+#include "tests/unit/entrylit.h"
 #include "tests/unit/tap.h"
-
-#define V(s) { (s), sizeof(s) - 1 }
-#define A(n, ...)                                                             \
-    { .name = (n),                                                            \
-      .count = sizeof((const struct entry_value[]){ __VA_ARGS__ }) /          \
-               sizeof(struct entry_value),                                    \
-      .values = (const struct entry_value[]){ __VA_ARGS__ } }
 
 struct tdom {
     const char *dn;
