@@ -440,12 +440,6 @@ const char *mapdomains_primary_of(const struct mapdomains *md, const char *domai
     return n != NULL && !n->primary ? md->ent[n->ent].primary : NULL;
 }
 
-/* mapdomains_local - any kept name */
-bool mapdomains_local(const struct mapdomains *md, const char *domain, size_t len)
-{
-    return name_find(md, domain, len) != NULL;
-}
-
 /* mapdomains_kind - primary, alias or neither */
 enum mapdomains_kind mapdomains_kind(const struct mapdomains *md, const char *domain, size_t len)
 {

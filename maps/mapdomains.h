@@ -59,9 +59,6 @@ bool mapdomains_primary(const struct mapdomains *md, const char *domain, size_t 
  * or NULL */
 const char *mapdomains_primary_of(const struct mapdomains *md, const char *domain, size_t len);
 
-/* mapdomains_local - domain is a primary or an alias domain that stays */
-bool mapdomains_local(const struct mapdomains *md, const char *domain, size_t len);
-
 /* mapdomains_kind - what domain is: MAPDOMAINS_PRIMARY or MAPDOMAINS_ALIAS
  * (a name that stays), else MAPDOMAINS_NONE */
 enum mapdomains_kind { MAPDOMAINS_NONE, MAPDOMAINS_PRIMARY, MAPDOMAINS_ALIAS };
