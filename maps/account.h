@@ -16,10 +16,16 @@
  *     outside mail_base, or holds ':' or '%' (they would change the meaning
  *     of Dovecot's mail field);
  *   - uid/gid is not a number in 1..4294967294 (0 would be root);
- *   - the quota is not a size (kilobytes, or with a K/M/G/T suffix);
+ *   - the quota is not a size (a bare number counts in ldap_quota_unit,
+ *     or with a K/M/G/T suffix);
+ *   - mail_location is maildir:PATH, the entry has no storage directory,
+ *     and PATH expanded (the mailbox: mail lives where Dovecot puts it)
+ *     does not lie below mail_base;
  *   - it breaks a rule of account_trust_check (below).
- * A single bad mailAlias or mailGroupMember value costs only that value
- * (one warning); the rest of the entry is kept. */
+ * A single bad mailAlias, mailGroupMember or forward value costs only
+ * that value (one warning); the rest of the entry is kept. The alias
+ * (forward) attribute counts only when the entry matches
+ * ldap_alias_filter (ldap_forward_filter), if set. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -31,6 +37,17 @@
 /* Warnings about one entry; the library never logs, the caller does. dn is
  * the entry's DN as received; msg says what was wrong and what was done. */
 typedef void account_warn_fn(void *ctx, const char *dn, const char *msg);
+
+/* account_warnf - a warning about the entry dn to warn (may be NULL),
+ * printf-style, at most 511 bytes */
+__attribute__((format(printf, 4, 5)))
+void account_warnf(account_warn_fn *warn, void *ctx, const char *dn, const char *fmt, ...);
+
+/* account_quote - s[0..len), a value from the directory, made safe and
+ * short for a warning: control bytes, '"' and '\' as \xNN, cut after 80
+ * bytes with "..."; out of ACCOUNT_QUOTE_SIZE bytes holds any */
+#define ACCOUNT_QUOTE_SIZE (80 * 4 + 8)
+void account_quote(const char *s, size_t len, char *out, size_t outsz);
 
 /* The facts the maps are made of. All strings are NUL terminated and free
  * of TAB, CR, LF; the struct owns them (account_free). */
@@ -47,6 +64,8 @@ struct account {
     char **aliases;
     size_t group_count;   /* lists this account is a member of: sorted, unique */
     char **groups;
+    char *forward;        /* forwarding addresses, normalised, comma separated,
+                             in the entry's order, unique; NULL = none */
 };
 
 /* account_equal - a and b would give the same records (every field the

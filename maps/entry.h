@@ -26,4 +26,7 @@ struct entry {
     const struct entry_attr *attrs;
 };
 
+/* entry_attr_find - the attribute called name (case-insensitive), or NULL */
+const struct entry_attr *entry_attr_find(const struct entry *e, const char *name);
+
 #endif

@@ -68,6 +68,7 @@ void mapbuild_free(struct mapbuild *mb)
     free(mb->sorted.dn);
     free(mb->sorted.addr);
     free(mb->rec);
+    mapdomains_free(mb->domains);
     free(mb);
 }
 
@@ -143,7 +144,7 @@ struct layout {
     const char *dn;
     const char **al, **gl;   /* aliases and groups: sorted, unique */
     size_t na, ng;
-    size_t len, dnlen, maillen, homelen, mboxlen, pwlen;
+    size_t len, dnlen, maillen, homelen, mboxlen, pwlen, fwdlen;
     uint8_t flags;
 };
 
@@ -185,6 +186,11 @@ static int layout_make(const struct mapbuild *mb, const struct account *a, struc
         l->len += strlen(l->al[i]) + 1;
     for (size_t i = 0; i < l->ng; i++)
         l->len += strlen(l->gl[i]) + 1;
+    if (a->forward != NULL && a->forward[0] != '\0') {
+        l->flags |= F_FORWARD;
+        l->fwdlen = strlen(a->forward);
+        l->len += l->fwdlen + 1;
+    }
     if (l->len > UINT32_MAX) {
         snprintf(err, errsz, "%s: account too large", a->mail);
         return -1;
@@ -219,6 +225,8 @@ static void record_write(char *rec, const struct account *a, const struct layout
     put_u32(rec + 33, (uint32_t)(p - rec));
     for (size_t i = 0; i < l->ng; i++)
         p = put_str(p, l->gl[i], strlen(l->gl[i]));
+    if (l->flags & F_FORWARD)
+        put_str(p, a->forward, l->fwdlen);
 }
 
 /* record_alloc - arena room for a record of len bytes and a slot for it
@@ -284,4 +292,25 @@ int mapbuild_add_entry(struct mapbuild *mb, const struct entry *e, char *err, si
         rc = -1;
     account_free(&a);
     return rc;
+}
+
+/* mapbuild_add_domain - into the build's domain set (made when first needed) */
+int mapbuild_add_domain(struct mapbuild *mb, const struct entry *e, char *err, size_t errsz)
+{
+    if (mb->domains == NULL && (mb->domains = mapdomains_new()) == NULL) {
+        snprintf(err, errsz, "mapbuild: out of memory");
+        return -1;
+    }
+    mb->resolved = false;
+    return mapdomains_add_entry(mb->domains, mb->cfg, e, mb->warn, mb->warn_ctx, err, errsz) < 0
+               ? -1 : 0;
+}
+
+/* mapbuild_remove_domain - out of the build's domain set */
+int mapbuild_remove_domain(struct mapbuild *mb, const char *dn)
+{
+    if (mb->domains == NULL)
+        return 0;
+    mb->resolved = false;
+    return mapdomains_remove(mb->domains, dn);
 }

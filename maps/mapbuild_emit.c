@@ -2,11 +2,13 @@
  * one-key lookups of a fallback made the same way */
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "maps/mapbuild_int.h"
+#include "maps/userrec.h"
 
 /* Emission state: stops at the first non-zero emit. */
 struct out {
@@ -54,6 +56,34 @@ static int account_of(const struct mapbuild *mb, const struct view *v, bool need
     return 0;
 }
 
+/* emit_entry_domains - domain mode: the names domain entries keep and
+ * alias_domains, merged in order */
+static int emit_entry_domains(const struct mapbuild *mb, struct out *o, size_t *count)
+{
+    const struct conf *cfg = mb->cfg;
+    const char *ad[sizeof(cfg->alias_domains) / sizeof(cfg->alias_domains[0])];
+    size_t na = cfg->alias_domains_count, nn = mapdomains_name_count(mb->domains);
+    size_t i = 0, j = 0;
+
+    memcpy(ad, cfg->alias_domains, na * sizeof(*ad));
+    qsort(ad, na, sizeof(*ad), str_cmp);
+    for (size_t k = 0; k < na; k++)      /* a name listed twice counts once */
+        if (j == 0 || strcmp(ad[j - 1], ad[k]) != 0)
+            ad[j++] = ad[k];
+    na = j;
+    j = 0;
+    while ((i < nn || j < na) && o->rc == 0) {
+        const char *n = i < nn ? mapdomains_name(mb->domains, i) : NULL;
+        int c = n == NULL ? 1 : j == na ? -1 : strcmp(n, ad[j]);
+        const char *d = c <= 0 ? n : ad[j];
+        i += c <= 0;
+        j += c >= 0;
+        if (put(o, MAP_DOMAINS, d, strlen(d), "OK", 2))
+            (*count)++;
+    }
+    return 0;
+}
+
 /* emit_domains - every domain with a mailbox, an alias or a list */
 static int emit_domains(const struct resolve *r, struct out *o, size_t *count)
 {
@@ -85,76 +115,140 @@ out:
     return rc;
 }
 
-/* emit_aliases - aliases and lists merged in key order */
+/* addr_next - from address u on, the next key of aliases.cdb the
+ * addresses give: an alias (value: its owner's mail) or a mail with
+ * forwarding addresses (value: them). NULL when there is none. */
+static const char *addr_next(const struct mapbuild *mb, const struct resolve *r, uint32_t *u,
+                             const char **val)
+{
+    struct view v;
+
+    for (; *u < r->nu; (*u)++) {
+        uint32_t oc = r->owner[*u];
+        if (oc == MB_NONE)
+            continue;
+        /* most mails forward nothing: no look at their records then */
+        if (is_mail_claim(r, oc) && r->nforward == 0)
+            continue;
+        const char *rec = mb->rec[r->order[r->claims[oc].rank]];
+        if (is_mail_claim(r, oc) && (rec[4] & F_FORWARD) == 0)
+            continue;
+        unpack(rec, &v);
+        *val = is_mail_claim(r, oc) ? v.forward : v.mail;
+        return r->uaddr[*u];
+    }
+    return NULL;
+}
+
+/* list_join - the members of the list starting at member i, comma
+ * separated, into *val (grown as needed); the index after its last
+ * member, or SIZE_MAX when out of memory */
+static size_t list_join(const struct resolve *r, size_t i, char **val, size_t *cap,
+                        size_t *len_r)
+{
+    const char *list = r->members[i].list;
+    size_t len = 0, j;
+
+    for (j = i; j < r->nmembers && strcmp(r->members[j].list, list) == 0; j++) {
+        size_t ml = strlen(r->members[j].mail);
+        if (len + ml + 2 > *cap) {
+            size_t ncap = *cap ? *cap : 256;
+            while (ncap < len + ml + 2)
+                ncap *= 2;
+            char *p = realloc(*val, ncap);
+            if (p == NULL)
+                return SIZE_MAX;
+            *val = p;
+            *cap = ncap;
+        }
+        if (len > 0)
+            (*val)[len++] = ',';
+        memcpy(*val + len, r->members[j].mail, ml);
+        len += ml;
+    }
+    *len_r = len;
+    return j;
+}
+
+/* emit_aliases - aliases, forwards, lists and the keys of alias domains
+ * merged in key order (no key is in two of them: resolve saw to that) */
 static int emit_aliases(const struct mapbuild *mb, const struct resolve *r, struct out *o,
                         size_t *count)
 {
     uint32_t u = 0;
-    size_t i = 0, cap = 0;
+    size_t i = 0, di = 0, cap = 0, len;
     char *val = NULL;
-    struct view v;
+    const char *aval = NULL, *akey = addr_next(mb, r, &u, &aval);
 
-    for (;;) {
-        while (u < r->nu && (r->owner[u] == MB_NONE || is_mail_claim(r, r->owner[u])))
-            u++;
-        if (u == r->nu && i == r->nmembers)
+    while (o->rc == 0) {
+        const char *lkey = i < r->nmembers ? r->members[i].list : NULL;
+        const char *dkey = di < r->nderived ? r->derived[di].key : NULL;
+        const char *key = akey;
+        if (lkey != NULL && (key == NULL || strcmp(lkey, key) < 0))
+            key = lkey;
+        if (dkey != NULL && (key == NULL || strcmp(dkey, key) < 0))
+            key = dkey;
+        if (key == NULL)
             break;
-        if (i == r->nmembers ||
-            (u < r->nu && strcmp(r->uaddr[u], r->members[i].list) < 0)) {
-            rank_view(mb, r, r->claims[r->owner[u]].rank, &v);
-            if (!put(o, MAP_ALIASES, r->uaddr[u], strlen(r->uaddr[u]), v.mail,
-                     strlen(v.mail)))
-                break;
-            (*count)++;
+        if (key == akey) {
+            put(o, MAP_ALIASES, akey, strlen(akey), aval, strlen(aval));
             u++;
-            continue;
-        }
-        /* a list: its members, comma separated */
-        const char *list = r->members[i].list;
-        size_t len = 0, j;
-        for (j = i; j < r->nmembers && strcmp(r->members[j].list, list) == 0; j++) {
-            size_t ml = strlen(r->members[j].mail);
-            if (len + ml + 2 > cap) {
-                size_t ncap = cap ? cap : 256;
-                while (ncap < len + ml + 2)
-                    ncap *= 2;
-                char *p = realloc(val, ncap);
-                if (p == NULL) {
-                    free(val);
-                    return -1;
-                }
-                val = p;
-                cap = ncap;
+            akey = addr_next(mb, r, &u, &aval);
+        } else if (key == dkey) {
+            const char *t = r->derived[di++].target;
+            put(o, MAP_ALIASES, dkey, strlen(dkey), t, strlen(t));
+        } else {
+            if ((i = list_join(r, i, &val, &cap, &len)) == SIZE_MAX) {
+                free(val);
+                return -1;
             }
-            if (len > 0)
-                val[len++] = ',';
-            memcpy(val + len, r->members[j].mail, ml);
-            len += ml;
+            put(o, MAP_ALIASES, lkey, strlen(lkey), val, len);
         }
-        if (!put(o, MAP_ALIASES, list, strlen(list), val, len))
-            break;
-        (*count)++;
-        i = j;
+        if (o->rc == 0)
+            (*count)++;
     }
     free(val);
     return 0;
 }
 
-/* emit_accounts - mailboxes.cdb or users.cdb, in mail order */
+/* user_field_add - "\tuser=MAIL" after the n bytes of the record in *buf
+ * (an alias login: the session is the account's); the new length, or -1
+ * when out of memory */
+static long user_field_add(char **buf, size_t *bufsz, long n, const char *mail)
+{
+    size_t need = (size_t)n + sizeof("\tuser=") + 2 * strlen(mail);
+
+    if (need > *bufsz) {
+        char *p = realloc(*buf, need);
+        if (p == NULL)
+            return -1;
+        *buf = p;
+        *bufsz = need;
+    }
+    char *o = *buf + n;
+    memcpy(o, "\tuser=", 6);
+    o = userrec_value_put(o + 6, mail);
+    return (long)(o - *buf);
+}
+
+/* emit_accounts - mailboxes.cdb or users.cdb, in address order: the
+ * mails, and with alias_login the aliases too (users.cdb only) */
 static int emit_accounts(const struct mapbuild *mb, const struct resolve *r, struct out *o,
                          enum map_id map, size_t *count, char *err, size_t errsz)
 {
     char home[MB_PATH_MAX], mailbox[MB_PATH_MAX];
     char *buf = NULL;
     size_t bufsz = 0;
+    bool logins = map == MAP_USERS && mb->cfg->alias_login;
     struct account a;
     struct view v;
     int rc = 0;
 
     for (uint32_t u = 0; u < r->nu && o->rc == 0; u++) {
-        if (r->owner[u] == MB_NONE || !is_mail_claim(r, r->owner[u]))
+        uint32_t oc = r->owner[u];
+        if (oc == MB_NONE || (!logins && !is_mail_claim(r, oc)))
             continue;
-        unpack(mb->rec[r->order[r->claims[r->owner[u]].rank]], &v);
+        unpack(mb->rec[r->order[r->claims[oc].rank]], &v);
         if (account_of(mb, &v, map == MAP_USERS, &a, home, mailbox, sizeof(home)) < 0) {
             snprintf(err, errsz, "%s: default path too long", v.mail);
             rc = -1;
@@ -164,11 +258,14 @@ static int emit_accounts(const struct mapbuild *mb, const struct resolve *r, str
             put(o, map, a.mail, strlen(a.mail), a.mailbox, strlen(a.mailbox));
         } else {
             long n = account_userrec_encode(&mb->uc, &a, &buf, &bufsz, err, errsz);
+            if (n >= 0 && !is_mail_claim(r, oc) &&
+                (n = user_field_add(&buf, &bufsz, n, a.mail)) < 0)
+                snprintf(err, errsz, "out of memory");
             if (n < 0) {
                 rc = -1;
                 break;
             }
-            put(o, map, a.mail, strlen(a.mail), buf, (size_t)n);
+            put(o, map, r->uaddr[u], strlen(r->uaddr[u]), buf, (size_t)n);
         }
         if (o->rc == 0)
             (*count)++;
@@ -193,7 +290,8 @@ int mapbuild_emit(const struct mapbuild *mb, enum map_id map, mapbuild_emit_fn *
     }
     switch (map) {
     case MAP_DOMAINS:
-        rc = emit_domains(&mb->res, &o, &count);
+        rc = domain_mode(mb) ? emit_entry_domains(mb, &o, &count)
+                             : emit_domains(&mb->res, &o, &count);
         break;
     case MAP_MAILBOXES:
     case MAP_USERS:

@@ -9,11 +9,13 @@
  *   mapbuild_emit.c     the maps, in key order, and one-key lookups
  * mapbuild.h is the contract for everyone else. */
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "maps/mapbuild.h"
+#include "maps/mapdomains.h"
 
 #define MB_CHUNK (1024 * 1024)
 #define MB_NONE UINT32_MAX
@@ -24,13 +26,14 @@
 #define F_MAILBOX 0x02     /* mailbox differs from the default: stored */
 #define F_STORAGE 0x04     /* account.storage_set */
 #define F_PASSWORD 0x08
+#define F_FORWARD 0x10     /* forwarding addresses, after the groups */
 
 /* Packed account record in the arena (no alignment: integers are copied
  * out with memcpy):
  *   u32 len, u8 flags, u32 uid, u32 gid, u64 quota, u32 nalias, u32 ngroup,
  *   u32 offset of the aliases, u32 offset of the groups,
  *   then NUL terminated: dn, mail, [home], [mailbox], [password],
- *   aliases..., groups...
+ *   aliases..., groups..., [forward: the addresses joined with ',']
  * Storing facts rather than the finished user record keeps a million
  * accounts in well under the size of the maps they make. */
 #define REC_HDR 37
@@ -49,6 +52,7 @@ struct view {
     uint64_t quota;
     uint32_t nalias, ngroup;
     const char *dn, *mail, *home, *mailbox, *password, *aliases, *groups;
+    const char *forward;     /* NULL = none */
 };
 
 /* One address claimed by an account: its mail (the first claim of the
@@ -57,6 +61,13 @@ struct claim {
     const char *addr;
     uint32_t rank;           /* the account's position in DN order */
     uint32_t u;              /* index of the unique address */
+};
+
+/* One key an alias domain adds: u@D -> u@P, for the key u@P of a
+ * mailbox, alias or list and D an alias domain of P. */
+struct derived {
+    const char *key;         /* u@D, in resolve.dtext */
+    const char *target;      /* u@P, in the arena */
 };
 
 /* One list membership. */
@@ -77,6 +88,10 @@ struct resolve {
     uint32_t nu;
     struct member *members;  /* kept memberships, sorted by list then mail */
     size_t nmembers;
+    size_t nforward;         /* accounts that stay with forwarding addresses */
+    struct derived *derived; /* alias-domain keys, sorted by key */
+    size_t nderived;
+    char *dtext;             /* their keys */
 };
 
 /* One claim in address order: the address, the claiming record, and 0
@@ -112,6 +127,7 @@ struct mapbuild {
     struct resolve res;       /* the last mapbuild_resolve */
     bool resolved;            /* res is for the accounts there are */
     struct sorted sorted;     /* the last resolve's sort results */
+    struct mapdomains *domains; /* domain entries (ldap_domain_filter) */
 };
 
 /* A set of domain names: a million addresses share a few hundred
@@ -192,6 +208,13 @@ static inline void unpack(const char *rec, struct view *v)
     }
     if (v->flags & F_PASSWORD)
         v->password = p;
+    v->forward = NULL;
+    if (v->flags & F_FORWARD) {
+        p = v->groups;
+        for (uint32_t i = 0; i < v->ngroup; i++)
+            p = next_str(p);
+        v->forward = p;
+    }
 }
 
 /* rec_cmp - the order accounts are resolved in: normalised DN, then the
@@ -251,6 +274,38 @@ void mapbuild_warnf(struct mapbuild *mb, const char *dn, const char *fmt, ...);
 uint32_t mapbuild_uaddr_find(const struct resolve *r, const char *addr);
 int mapbuild_domset_add(struct domset *s, const char *d);
 bool mapbuild_domset_has(const struct domset *s, const char *d);
+
+/* The scratch state of one resolve, shared by its phases. Each phase
+ * returns 0, -1 when out of memory or -2 when there are too many
+ * addresses. */
+struct rstate {
+    struct mapbuild *mb;
+    struct resolve *r;
+    struct mapbuild_counts *c;
+    uint32_t n;              /* live records */
+    bool *gone;              /* rank -> a duplicate, or lost its mail or path */
+    struct addr_sort as;     /* the claims in address order */
+    pthread_t sorter;
+    bool threaded;           /* as is being made by sorter */
+    struct domset local;     /* the domains of the mailboxes that stay */
+    struct domset taken;     /* domain mode: alias domains with claims of their own */
+    bool taken_lost;         /* taken is incomplete (no memory): search every key */
+    size_t nmem;             /* memberships of the accounts that stay */
+};
+
+/* domain_mode - the local domains come from domain entries */
+static inline bool domain_mode(const struct mapbuild *mb)
+{
+    return mb->cfg->ldap_domain_filter != NULL && mb->cfg->ldap_domain_filter[0] != '\0';
+}
+
+/* mapbuild_domains.c: mapbuild_domains_check - resolve the domain entries
+ * and drop the accounts whose mail is in none of their primary domains;
+ * mapbuild_domains_derive - the alias-domain keys into r; both 0, -1 when
+ * out of memory. mapbuild_domains_emit - domains.cdb in domain mode, as
+ * put() emits it; 0, -1 when out of memory. */
+int mapbuild_domains_check(struct rstate *s);
+int mapbuild_domains_derive(struct rstate *s);
 
 /* mapbuild_paths.c: mapbuild_paths_resolve - homes and mailboxes unique
  * per account (see mapbuild.h): the losers are marked gone with one

@@ -38,6 +38,8 @@ void mapbuild_resolve_free(struct resolve *r)
     free(r->uaddr);
     free(r->owner);
     free(r->members);
+    free(r->derived);
+    free(r->dtext);
     memset(r, 0, sizeof(*r));
 }
 
@@ -119,14 +121,15 @@ bool mapbuild_domset_has(const struct domset *s, const char *d)
     return false;
 }
 
-/* local_domains - the domains of the mailboxes that stay */
+/* local_domains - the domains of the mailboxes that stay (domain entries
+ * name them instead in domain mode) */
 static int local_domains(const struct mapbuild *mb, const struct resolve *r, const bool *gone,
                          struct domset *set)
 {
     struct view v;
     uint32_t n = (uint32_t)(mb->count - mb->removed);
 
-    for (uint32_t k = 0; k < n; k++) {
+    for (uint32_t k = 0; k < n && !domain_mode(mb); k++) {
         if (gone[k])
             continue;
         rank_view(mb, r, k, &v);
@@ -137,30 +140,33 @@ static int local_domains(const struct mapbuild *mb, const struct resolve *r, con
 }
 
 /* domain_allowed - an alias or list address may be local: its domain has
- * a mailbox or is one of alias_domains */
-static bool domain_allowed(const struct mapbuild *mb, const struct domset *local,
-                           const char *addr)
+ * a mailbox (in domain mode: a domain entry names it) or is one of
+ * alias_domains. In domain mode an alias domain with a claim goes into
+ * s->taken: only there can a claim beat a key the alias domain derives. */
+static bool domain_allowed(struct rstate *s, const char *addr)
 {
+    const struct mapbuild *mb = s->mb;
     const char *d = domain_of(addr);
+    size_t len = strlen(d);
 
-    return mapbuild_domset_has(local, d) || conf_alias_domain(mb->cfg, d, strlen(d));
+    if (!domain_mode(mb)) {
+        if (mapbuild_domset_has(&s->local, d))
+            return true;
+    } else {
+        enum mapdomains_kind k = mapdomains_kind(mb->domains, d, len);
+        if (k == MAPDOMAINS_ALIAS && mapbuild_domset_add(&s->taken, d) < 0)
+            s->taken_lost = true;
+        if (k != MAPDOMAINS_NONE)
+            return true;
+    }
+    return conf_alias_domain(mb->cfg, d, len);
 }
 
-/* The scratch state of one resolve, shared by its phases. Each phase
- * returns 0, -1 when out of memory or -2 when there are too many
- * addresses. */
-struct rstate {
-    struct mapbuild *mb;
-    struct resolve *r;
-    struct mapbuild_counts *c;
-    uint32_t n;              /* live records */
-    bool *gone;              /* rank -> a duplicate, or lost its mail or path */
-    struct addr_sort as;     /* the claims in address order */
-    pthread_t sorter;
-    bool threaded;           /* as is being made by sorter */
-    struct domset local;     /* the domains of the mailboxes that stay */
-    size_t nmem;             /* memberships of the accounts that stay */
-};
+/* not_local - why domain_allowed said no, for the warnings */
+static const char *not_local(const struct mapbuild *mb)
+{
+    return domain_mode(mb) ? "no domain entry names" : "no mailbox in";
+}
 
 /* order_start - the address sort (in a second thread for a large build)
  * and the DN order of the records */
@@ -341,10 +347,10 @@ static int aliases_resolve(struct rstate *s)
             continue;
         for (uint32_t ci = c0 + 1; ci < c1; ci++) {
             uint32_t u = r->claims[ci].u;
-            if (!domain_allowed(mb, &s->local, r->claims[ci].addr)) {
+            if (!domain_allowed(s, r->claims[ci].addr)) {
                 rank_view(mb, r, k, &v);
-                mapbuild_warnf(mb, v.dn, "alias %s of %s dropped: no mailbox in %s and not in "
-                               "alias_domains", r->claims[ci].addr, v.mail,
+                mapbuild_warnf(mb, v.dn, "alias %s of %s dropped: %s %s and not in "
+                               "alias_domains", r->claims[ci].addr, v.mail, not_local(mb),
                                domain_of(r->claims[ci].addr));
                 s->c->lost++;
                 continue;
@@ -365,6 +371,8 @@ static int aliases_resolve(struct rstate *s)
         s->nmem += v.ngroup;
         if (v.flags & F_PASSWORD)
             s->c->passwords++;
+        if (v.flags & F_FORWARD)
+            r->nforward++;
     }
     return 0;
 }
@@ -386,9 +394,9 @@ static int members_collect(struct rstate *s)
         rank_view(mb, r, k, &v);
         const char *g = v.groups;
         for (uint32_t i = 0; i < v.ngroup; i++, g = next_str(g)) {
-            if (!domain_allowed(mb, &s->local, g)) {
-                mapbuild_warnf(mb, v.dn, "membership of %s in list %s dropped: no mailbox "
-                               "in %s and not in alias_domains", v.mail, g, domain_of(g));
+            if (!domain_allowed(s, g)) {
+                mapbuild_warnf(mb, v.dn, "membership of %s in list %s dropped: %s %s and "
+                               "not in alias_domains", v.mail, g, not_local(mb), domain_of(g));
                 s->c->lost++;
                 continue;
             }
@@ -456,8 +464,9 @@ static int sorted_keep(struct rstate *s)
 static int resolve(struct mapbuild *mb, struct resolve *r, struct mapbuild_counts *c)
 {
     static int (*const phase[])(struct rstate *) = {
-        order_start, claims_collect, claims_index, mails_resolve, paths_resolve,
-        aliases_resolve, members_collect, lists_resolve, sorted_keep,
+        order_start, claims_collect, claims_index, mapbuild_domains_check, mails_resolve,
+        paths_resolve, aliases_resolve, members_collect, lists_resolve,
+        mapbuild_domains_derive, sorted_keep,
     };
     struct rstate s = { .mb = mb, .r = r, .c = c, .n = (uint32_t)(mb->count - mb->removed),
                         .as = { .mb = mb } };
@@ -469,6 +478,7 @@ static int resolve(struct mapbuild *mb, struct resolve *r, struct mapbuild_count
         pthread_join(s.sorter, NULL);
     free(s.as.refs);
     free(s.local.slot);
+    free(s.taken.slot);
     free(s.gone);
     return rc;
 }

@@ -1,14 +1,14 @@
 #ifndef MAILMAPS_TESTS_ENTRYLIT_H
 #define MAILMAPS_TESTS_ENTRYLIT_H
 
-/* entrylit.h - LDAP entries as C literals, for the tests of the mapping
- * (test-account) and of the maps built from it (test-mapbuild). */
+/* Entries written as literals in the unit tests:
+ *   struct entry_attr attrs[] = { A("mail", V("a@example.com")), ... };
+ * V: a value from a string literal (NULs inside included); A: an
+ * attribute with its values. */
 
 #include "maps/entry.h"
 
-/* A value from a string literal, NULs inside included. */
 #define V(s) { (s), sizeof(s) - 1 }
-/* An attribute with its values. */
 #define A(n, ...)                                                             \
     { .name = (n),                                                            \
       .count = sizeof((const struct entry_value[]){ __VA_ARGS__ }) /          \

@@ -96,11 +96,11 @@ static char *read_file(const char *p)
 }
 
 #define DIGEST "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-#define HEAD "mailmaps-persist-state 1\nconfig " DIGEST "\n"
+#define HEAD "mailmaps-persist-state 2\nconfig " DIGEST "\n"
 #define UUID1 "00102030405060708090a0b0c0d0e001"
 #define A1 "a\t" UUID1 "\tuid=alice,ou=people,dc=example,dc=com\talice@example.com\t" \
            "/var/vmail/example.com/alice\texample.com/alice/Maildir/\t0\t5000\t5001\t" \
-           "1073741824\t+{SSHA}abc\tal@example.com ice@example.com\tstaff@example.com\n"
+           "1073741824\t+{SSHA}abc\tal@example.com ice@example.com\tstaff@example.com\t\n"
 #define GOLDEN HEAD "cookie 0041ff0a\n" A1 "end 1\n"
 
 /* test_format - one account and a binary cookie, byte for byte */
@@ -225,7 +225,7 @@ static const struct {
     { "no end line", HEAD "cookie -\n" A1, "corrupt at line 4" },
     { "end counts wrong", HEAD "cookie -\n" A1 "end 2\n", "corrupt at line 5" },
     { "a line after end", GOLDEN "end 1\n", "corrupt at line 6" },
-    { "no config line", "mailmaps-persist-state 1\ncookie -\nend 0\n", "corrupt at line 2" },
+    { "no config line", "mailmaps-persist-state 2\ncookie -\nend 0\n", "corrupt at line 2" },
     { "odd cookie", HEAD "cookie 0a1\nend 0\n", "corrupt at line 3" },
     { "cookie not lower-case hex", HEAD "cookie 0A\nend 0\n", "corrupt at line 3" },
     { "no cookie line", HEAD "end 0\n", "corrupt at line 3" },
@@ -260,16 +260,16 @@ static const struct {
 static void with_field(int i, const char *value, char *out, size_t outsz)
 {
     char line[] = A1;
-    char *f[13], *p = line;
-    for (int n = 0; n < 13; n++) {
+    char *f[14], *p = line;
+    for (int n = 0; n < 14; n++) {
         f[n] = p;
         p = strpbrk(p, "\t\n");
         *p++ = '\0';
     }
     f[i] = (char *)value;
     int len = snprintf(out, outsz, HEAD "cookie -\n");
-    for (int n = 0; n < 13; n++)
-        len += snprintf(out + len, outsz - (size_t)len, "%s%c", f[n], n < 12 ? '\t' : '\n');
+    for (int n = 0; n < 14; n++)
+        len += snprintf(out + len, outsz - (size_t)len, "%s%c", f[n], n < 13 ? '\t' : '\n');
     snprintf(out + len, outsz - (size_t)len, "end 1\n");
 }
 
@@ -303,10 +303,10 @@ static void test_damage(void)
         write_file(text);
         refused(account_damage[i].name, account_damage[i].want);
     }
-    /* a TAB where none may be: fourteen fields */
+    /* a TAB where none may be: fifteen fields */
     snprintf(text, sizeof(text), HEAD "cookie -\n%.*s\tx\nend 1\n", (int)strlen(A1) - 1, A1);
     write_file(text);
-    refused("fourteen fields", "not 13 fields");
+    refused("fifteen fields", "not 14 fields");
 
     /* the reason names the line and the DN of a refused account */
     with_field(4, "/etc/alice", text, sizeof(text));
