@@ -471,7 +471,10 @@ enum lookup_result lookup_key(struct lookup *lk, enum map_id map, const char *ke
     size_t vallen;
     enum lookup_result r = ask_ldap(lk, map, key, keylen, &val, &vallen, err, errsz);
     if (r != LOOKUP_TEMPFAIL) {
-        slot_store(slot, map, key, keylen, r, val, vallen, now + LOOKUP_CACHE_TTL);
+        /* With fallback_cache_ttl 0 the slot expires at once: it only
+         * holds the answer the caller reads until the next call. */
+        slot_store(slot, map, key, keylen, r, val, vallen,
+                   now + (time_t)lk->cfg->fallback_cache_ttl);
         if (slot_matches(slot, map, key, keylen)) {
             *val_r = slot->val;
             *len_r = slot->len;

@@ -13,8 +13,8 @@
  *      (lookup.c says exactly what is fetched and refused);
  *   3. LDAP unreachable: stale maps that hold the key still answer;
  *      otherwise a temporary failure, never "not found".
- * LDAP answers are cached briefly (positive and negative), so a mail storm
- * to one new user is not a storm of LDAP queries.
+ * LDAP answers are cached for fallback_cache_ttl (found and not found), so
+ * a mail storm to one new user is not a storm of LDAP queries.
  *
  * The Dovecot driver and the policy daemon are glue around this. */
 
@@ -38,8 +38,8 @@ enum lookup_source {
     LOOKUP_FROM_STALE_MAP,   /* stale or partial maps, LDAP unreachable */
 };
 
-/* Cache lifetime of LDAP answers, seconds. */
-#define LOOKUP_CACHE_TTL 30
+/* LDAP answers are kept for fallback_cache_ttl seconds (0: not at all) in
+ * this many slots per handle. */
 #define LOOKUP_CACHE_SLOTS 1024
 
 struct lookup;

@@ -173,6 +173,39 @@ static int add_all(void *ctx, const struct entry *e)
     return mapbuild_add_entry(ctx, e, err, sizeof(err)) < 0;
 }
 
+/* cache_ttl - an answer is kept for fallback_cache_ttl seconds exactly;
+ * lk's clock is fixed and its searches read tdir */
+static void cache_ttl(const struct conf *cfg, struct lookup *lk)
+{
+    struct conf *c = (struct conf *)cfg;
+    unsigned ttl = cfg->fallback_cache_ttl;
+    time_t t0 = 1800000000;
+    const char *val;
+    size_t len;
+    char err[512];
+
+    is_int((int)ttl, 30, "cache: fallback_cache_ttl is 30 s by default");
+    lookup_set_clock(lk, t0);
+    lookup_key(lk, MAP_USERS, "bob@example.com", 15, &val, &len, NULL, err, sizeof(err));
+    unsigned before = searches_run;
+    lookup_set_clock(lk, t0 + (time_t)ttl - 1);
+    lookup_key(lk, MAP_USERS, "bob@example.com", 15, &val, &len, NULL, err, sizeof(err));
+    is_int(searches_run, before, "cache: still cached 1 s before fallback_cache_ttl");
+    lookup_set_clock(lk, t0 + (time_t)ttl);
+    is_int(lookup_key(lk, MAP_USERS, "bob@example.com", 15, &val, &len, NULL, err, sizeof(err)),
+           LOOKUP_FOUND, "cache: asked again once fallback_cache_ttl is over");
+    is_int(searches_run, before + 1, "cache: ... with a new search");
+    c->fallback_cache_ttl = 0;
+    before = searches_run;
+    for (int i = 0; i < 2; i++)
+        is_int(lookup_key(lk, MAP_ALIASES, "team@example.com", 16, &val, &len, NULL, err,
+                          sizeof(err)), LOOKUP_FOUND, "cache: off, answer %d", i + 1);
+    ok(len == 35 && memcmp(val, "bob@example.com,carol@other.example", 35) == 0,
+       "cache: off, the answer stays readable until the next call");
+    ok(searches_run > before + 1, "cache: fallback_cache_ttl = 0 asks LDAP every time");
+    c->fallback_cache_ttl = ttl;
+}
+
 /* rules - the fallback against a full build of tdir: the answer the sync
  * gives, or a temporary failure; and what the rules themselves demand */
 static void rules(const struct conf *cfg, struct lookup *lk)
@@ -245,7 +278,7 @@ static void rules(const struct conf *cfg, struct lookup *lk)
         free(sval);
     }
 
-    /* answers are cached for LOOKUP_CACHE_TTL: no new search */
+    /* answers are cached for fallback_cache_ttl: no new search */
     const char *val;
     size_t len;
     unsigned before = searches_run;
@@ -256,6 +289,7 @@ static void rules(const struct conf *cfg, struct lookup *lk)
     is_int(lookup_key(lk, MAP_USERS, "carol@other.example", 19, &val, &len, NULL, err,
                       sizeof(err)), LOOKUP_FOUND, "rules: carol");
     is_int(searches_run, before + 1, "rules: a mailbox costs one search");
+    cache_ttl(cfg, lk);
     lookup_set_searches(lk, NULL);
     mapbuild_free(full);
 }
