@@ -4,6 +4,7 @@
  * as a file value, so defaults are validated too), the parser for its type
  * and where in struct conf the value goes. */
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -137,13 +138,16 @@ static int parse_attr(struct conf *cfg, const struct setting *s, const char *v, 
     return set_string(FIELD(cfg, s, char *), v, why, whysz);
 }
 
-/* parse_filter - an RFC 4515 filter: parenthesised and balanced */
+/* parse_filter - an RFC 4515 filter: parenthesised and balanced (min = 1:
+ * empty allowed) */
 static int parse_filter(struct conf *cfg, const struct setting *s, const char *v, char *why,
                         size_t whysz)
 {
     int depth = 0;
     bool bad = false;
     size_t len = strlen(v);
+    if (len == 0 && s->min == 1)
+        return set_string(FIELD(cfg, s, char *), v, why, whysz);
     if (len < 3 || v[0] != '(' || v[len - 1] != ')' || !printable(v)) {
         snprintf(why, whysz, "must be an LDAP filter in parentheses");
         return -1;
@@ -341,6 +345,22 @@ static int parse_percent(struct conf *cfg, const struct setting *s, const char *
         return -1;
     }
     *FIELD(cfg, s, unsigned) = pct;
+    return 0;
+}
+
+/* parse_quota_unit - B, K, M or G: the bytes a bare quota number counts */
+static int parse_quota_unit(struct conf *cfg, const struct setting *s, const char *v,
+                            char *why, size_t whysz)
+{
+    static const char units[] = "BKMG";
+    const char *u = v[0] != '\0' && v[1] == '\0' ? strchr(units, toupper((unsigned char)v[0]))
+                                                 : NULL;
+    (void)s;
+    if (u == NULL || *u == '\0') {
+        snprintf(why, whysz, "'%.100s' is not B, K, M or G", v);
+        return -1;
+    }
+    cfg->ldap_quota_unit = (uint64_t)1 << (10 * (u - units));
     return 0;
 }
 
@@ -731,9 +751,25 @@ static const struct setting settings[] = {
     ATTR(storage, "mailStorageDirectory", "attribute: mailbox directory"),
     ATTR(uid, "mailUidNumber", "attribute: uid"),
     ATTR(gid, "mailGidNumber", "attribute: gid"),
-    ATTR(quota, "mailQuota", "attribute: quota in kilobytes (K/M/G/T accepted)"),
+    ATTR(quota, "mailQuota", "attribute: quota, a bare number in ldap_quota_unit (K/M/G/T accepted)"),
     { "ldap_attr_password", "userPassword", parse_attr, OFF(attr.password), 1, 0,
       "attribute: password hash; empty = no hashes in users.cdb" },
+    { "ldap_quota_unit", "K", parse_quota_unit, 0, 0, 0,
+      "unit of a bare number in the quota attribute: B, K, M or G" },
+    { "ldap_attr_forward", "", parse_attr, OFF(ldap_attr_forward), 1, 0,
+      "attribute: forwarding addresses of an account; empty = none" },
+    { "ldap_alias_filter", "", parse_filter, OFF(ldap_alias_filter), 1, 0,
+      "the alias attribute counts only on entries matching this filter; empty = all" },
+    { "ldap_forward_filter", "", parse_filter, OFF(ldap_forward_filter), 1, 0,
+      "the forward attribute counts only on entries matching this filter; empty = all" },
+    { "ldap_domain_filter", "", parse_filter, OFF(ldap_domain_filter), 1, 0,
+      "when set, the local domains are the entries this filter finds" },
+    { "ldap_attr_domain", "domainName", parse_attr, OFF(ldap_attr_domain), 0, 0,
+      "attribute: a domain entry's name" },
+    { "ldap_attr_domain_alias", "domainAliasName", parse_attr, OFF(ldap_attr_domain_alias), 1, 0,
+      "attribute: a domain entry's alias domains; empty = none" },
+    { "alias_login", "no", parse_bool, OFF(alias_login), 0, 0,
+      "yes = an account's aliases log in to Dovecot as the account" },
     { "maps_dir", "/var/lib/mailmaps", parse_abspath, OFF(maps_dir), 0, 0,
       "where the maps live" },
     { "maps_group", "", parse_name, OFF(maps_group), 1, 0,

@@ -72,6 +72,14 @@ struct conf {
     char *ldap_filter;
     unsigned ldap_page_size;
     struct conf_attrs attr;
+    uint64_t ldap_quota_unit;            /* bytes per unit of a bare quota number */
+    char *ldap_domain_filter;            /* "" = domains come from the addresses */
+    char *ldap_attr_domain;              /* a domain entry's primary domain */
+    char *ldap_attr_domain_alias;        /* its alias domains; "" = none */
+    char *ldap_attr_forward;             /* "" = no forwards */
+    char *ldap_alias_filter;             /* "" = every account's aliases count */
+    char *ldap_forward_filter;           /* "" = every account's forwards count */
+    bool alias_login;                    /* aliases log in to Dovecot too */
 
     char *maps_dir;
     char *maps_group;                    /* "" = the sync's own group */

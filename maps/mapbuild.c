@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "maps/mapbuild.h"
+#include "maps/mapdomains.h"
 
 #define MB_CHUNK (1024 * 1024)
 #define MB_NONE UINT32_MAX
@@ -106,6 +107,7 @@ struct mapbuild {
     struct resolve res;       /* the last mapbuild_resolve */
     bool resolved;            /* res is for the accounts there are */
     struct sorted sorted;     /* the last resolve's sort results */
+    struct mapdomains *domains; /* domain entries (ldap_domain_filter) */
 };
 
 /* arena_alloc - n bytes that live as long as the build */
@@ -171,6 +173,7 @@ void mapbuild_free(struct mapbuild *mb)
     free(mb->sorted.dn);
     free(mb->sorted.addr);
     free(mb->rec);
+    mapdomains_free(mb->domains);
     free(mb);
 }
 
@@ -364,6 +367,27 @@ int mapbuild_add_entry(struct mapbuild *mb, const struct entry *e, char *err, si
         rc = -1;
     account_free(&a);
     return rc;
+}
+
+/* mapbuild_add_domain - into the build's domain set (made when first needed) */
+int mapbuild_add_domain(struct mapbuild *mb, const struct entry *e, char *err, size_t errsz)
+{
+    if (mb->domains == NULL && (mb->domains = mapdomains_new()) == NULL) {
+        snprintf(err, errsz, "mapbuild: out of memory");
+        return -1;
+    }
+    mb->resolved = false;
+    return mapdomains_add_entry(mb->domains, mb->cfg, e, mb->warn, mb->warn_ctx, err, errsz) < 0
+               ? -1 : 0;
+}
+
+/* mapbuild_remove_domain - out of the build's domain set */
+int mapbuild_remove_domain(struct mapbuild *mb, const char *dn)
+{
+    if (mb->domains == NULL)
+        return 0;
+    mb->resolved = false;
+    return mapdomains_remove(mb->domains, dn);
 }
 
 /* next_str - the string after s in a record */

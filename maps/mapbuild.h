@@ -72,6 +72,17 @@ int mapbuild_add(struct mapbuild *mb, const struct account *a, char *err, size_t
  * 0 skipped for bad data (warned), -1 error with a reason. */
 int mapbuild_add_entry(struct mapbuild *mb, const struct entry *e, char *err, size_t errsz);
 
+/* mapbuild_add_domain - one domain entry (dn and attributes, as ldapdir
+ * hands over account entries; used when ldap_domain_filter is set); 0, or
+ * -1 on memory/size errors (a bad entry is 0 with one warning through the
+ * usual channel). An entry with the DN of one added before replaces it
+ * (persist mode: a changed domain entry is simply added again). */
+int mapbuild_add_domain(struct mapbuild *mb, const struct entry *e, char *err, size_t errsz);
+
+/* mapbuild_remove_domain - forget the domain entry with DN dn (any form:
+ * normalised here). 1 removed, 0 not there, -1 out of memory. */
+int mapbuild_remove_domain(struct mapbuild *mb, const char *dn);
+
 /* mapbuild_add_id - mapbuild_add, and *id_r (may be NULL) = the
  * account's id in this build, for mapbuild_remove */
 int mapbuild_add_id(struct mapbuild *mb, const struct account *a, uint32_t *id_r,
