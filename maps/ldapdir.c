@@ -476,6 +476,7 @@ static int ldapdir_attrs_setup(struct ldapdir *dir, char *err, size_t errsz)
     if (ldapdir_filter_attrs(dir, cfg->ldap_alias_filter, list, &n, err, errsz) < 0 ||
         ldapdir_filter_attrs(dir, cfg->ldap_forward_filter, list, &n, err, errsz) < 0)
         return -1;
+    list[n] = NULL;
     for (size_t i = 0; i <= n; i++)
         dir->attrs[i] = (char *)list[i];  /* libldap takes char ** but only reads */
     if (cfg->ldap_domain_filter == NULL || cfg->ldap_domain_filter[0] == '\0')

@@ -206,6 +206,32 @@ static void cache_ttl(const struct conf *cfg, struct lookup *lk)
     c->fallback_cache_ttl = ttl;
 }
 
+/* vs_sync - key through the fallback (its result, *val, *len) and through
+ * the full build (*sr); *same = both give the same answer */
+static enum lookup_result vs_sync(struct lookup *lk, struct mapbuild *full, enum map_id map,
+                                  const char *key, const char **val, size_t *len, int *sr,
+                                  bool *same, char *err, size_t errsz)
+{
+    char *sval = NULL, serr[256];
+    size_t slen = 0;
+    enum lookup_result r = lookup_key(lk, map, key, strlen(key), val, len, NULL, err, errsz);
+
+    *sr = mapbuild_lookup(full, map, key, strlen(key), &sval, &slen, serr, sizeof(serr));
+    *same = r == (*sr > 0 ? LOOKUP_FOUND : LOOKUP_NOTFOUND) &&
+            (r != LOOKUP_FOUND || (*len == slen && memcmp(*val, sval, slen) == 0));
+    if (!*same && *sr > 0)
+        diag("%s %s: the sync's answer: %.*s", map_name(map), key, (int)slen, sval);
+    free(sval);
+    return r;
+}
+
+/* add_domain_cb - a domain entry into the build ctx */
+static int add_domain_cb(void *ctx, const struct entry *e)
+{
+    char err[256];
+    return mapbuild_add_domain(ctx, e, err, sizeof(err)) < 0;
+}
+
 /* rules - the fallback against a full build of tdir: the answer the sync
  * gives, or a temporary failure; and what the rules themselves demand */
 static void rules(const struct conf *cfg, struct lookup *lk)
@@ -257,12 +283,10 @@ static void rules(const struct conf *cfg, struct lookup *lk)
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         const char *val;
         size_t len;
-        char *sval = NULL;
-        size_t slen = 0;
-        enum lookup_result r = lookup_key(lk, keys[i].map, keys[i].key, strlen(keys[i].key),
-                                          &val, &len, NULL, err, sizeof(err));
-        int sr = mapbuild_lookup(full, keys[i].map, keys[i].key, strlen(keys[i].key), &sval,
-                                 &slen, err, sizeof(err));
+        int sr;
+        bool same;
+        enum lookup_result r = vs_sync(lk, full, keys[i].map, keys[i].key, &val, &len, &sr,
+                                       &same, err, sizeof(err));
         const char *what = map_name(keys[i].map);
         if (keys[i].want >= LOOKUP_TEMPFAIL) {
             is_int(r, keys[i].want, "rules: %s %s", what, keys[i].key);
@@ -272,10 +296,7 @@ static void rules(const struct conf *cfg, struct lookup *lk)
         }
         /* never an answer the sync would not give */
         if (keys[i].want == -2 || (keys[i].want == -3 && r != LOOKUP_TEMPFAIL))
-            ok(r == (sr > 0 ? LOOKUP_FOUND : LOOKUP_NOTFOUND) &&
-               (r != LOOKUP_FOUND || (len == slen && memcmp(val, sval, len) == 0)),
-               "rules: %s %s as the sync (%d, sync %d)", what, keys[i].key, r, sr);
-        free(sval);
+            ok(same, "rules: %s %s as the sync (%d, sync %d)", what, keys[i].key, r, sr);
     }
 
     /* answers are cached for fallback_cache_ttl: no new search */
@@ -290,6 +311,199 @@ static void rules(const struct conf *cfg, struct lookup *lk)
                       sizeof(err)), LOOKUP_FOUND, "rules: carol");
     is_int(searches_run, before + 1, "rules: a mailbox costs one search");
     cache_ttl(cfg, lk);
+    lookup_set_searches(lk, NULL);
+    mapbuild_free(full);
+}
+
+/* ---- an iRedMail-shaped directory: domain entries, shadow addresses
+ * gated by enabledService, forwards, alias domains, aliases that log in ---- */
+
+/* One entry as "attribute=value" strings (an attribute repeated for more
+ * values, consecutively); a domain entry is one with a domainName. */
+struct gent {
+    const char *dn;
+    const char *av[12];
+};
+
+static const struct gent idir[] = {
+    /* example.com with the alias domain example.net */
+    { "domainName=example.com,o=domains,dc=example,dc=com",
+      { "domainName=example.com", "domainAliasName=example.net" } },
+    { "domainName=other.org,o=domains,dc=example,dc=com", { "domainName=other.org" } },
+    /* claims example.net too, but as its primary: it keeps it (primary
+     * beats alias), so example.net is no alias domain of example.com */
+    { "domainName=grab.example,o=domains,dc=example,dc=com",
+      { "domainName=grab.example", "domainAliasName=taken.example" } },
+    { "domainName=taken.example,o=domains,dc=example,dc=com",
+      { "domainName=taken.example" } },
+    { "domainName=lists.example.com,o=domains,dc=example,dc=com",
+      { "domainName=lists.example.com", "domainAliasName=l.example.com" } },
+    { "mail=alice@example.com,ou=Users,domainName=example.com,o=domains,dc=example,dc=com",
+      { "mail=alice@example.com", "shadowAddress=al@example.com",
+        "shadowAddress=alice@other.org", "enabledService=mail",
+        "enabledService=shadowaddress" } },
+    /* a shadow address without the flag: it counts for nothing */
+    { "mail=bob@example.com,ou=Users,domainName=example.com,o=domains,dc=example,dc=com",
+      { "mail=bob@example.com", "shadowAddress=bobby@example.com", "enabledService=mail" } },
+    /* forwards, one a copy to itself; a forward without the flag */
+    { "mail=carol@example.com,ou=Users,domainName=example.com,o=domains,dc=example,dc=com",
+      { "mail=carol@example.com", "mailForwardingAddress=carol@gmail.example",
+        "mailForwardingAddress=Carol@Example.com", "enabledService=forward",
+        "enabledService=mail" } },
+    { "mail=dave@example.com,ou=Users,domainName=example.com,o=domains,dc=example,dc=com",
+      { "mail=dave@example.com", "mailForwardingAddress=dave@gmail.example",
+        "enabledService=mail" } },
+    /* a real claim on an address of the alias domain */
+    { "mail=erin@example.com,ou=Users,domainName=example.com,o=domains,dc=example,dc=com",
+      { "mail=erin@example.com", "shadowAddress=alice@example.net",
+        "enabledService=shadowaddress" } },
+    /* an account in a domain without a domain entry: skipped */
+    { "mail=frank@nodomain.example,ou=Users,dc=example,dc=com",
+      { "mail=frank@nodomain.example" } },
+    { "mail=list@lists.example.com,ou=Users,domainName=lists.example.com,o=domains,"
+      "dc=example,dc=com", { "mail=list@lists.example.com" } },
+};
+#define IDIR_COUNT (sizeof(idir) / sizeof(idir[0]))
+
+/* gent_deliver - g as a struct entry to cb */
+static int gent_deliver(const struct gent *g, ldapdir_entry_fn *cb, void *cbctx)
+{
+    struct entry_value v[12];
+    struct entry_attr at[12];
+    char names[12][64];
+    size_t na = 0;
+
+    for (size_t i = 0; i < 12 && g->av[i] != NULL; i++) {
+        const char *eq = strchr(g->av[i], '=');
+        size_t nl = (size_t)(eq - g->av[i]);
+        v[i] = (struct entry_value){ eq + 1, strlen(eq + 1) };
+        if (na > 0 && strlen(names[na - 1]) == nl && memcmp(names[na - 1], g->av[i], nl) == 0) {
+            at[na - 1].count++;
+            continue;
+        }
+        snprintf(names[na], sizeof(names[na]), "%.*s", (int)nl, g->av[i]);
+        at[na] = (struct entry_attr){ names[na], 1, &v[i] };
+        na++;
+    }
+    struct entry e = { .dn = g->dn, .attr_count = na, .attrs = at };
+    return cb(cbctx, &e);
+}
+
+/* gent_value - g has attr=value (value compared without case) */
+static bool gent_value(const struct gent *g, const char *attr, const char *value)
+{
+    size_t al = strlen(attr);
+    for (size_t i = 0; i < 12 && g->av[i] != NULL; i++)
+        if (strncmp(g->av[i], attr, al) == 0 && g->av[i][al] == '=' &&
+            strcasecmp(g->av[i] + al + 1, value) == 0)
+            return true;
+    return false;
+}
+
+/* gent_is_domain - a domain entry */
+static bool gent_is_domain(const struct gent *g)
+{
+    return strncmp(g->av[0], "domainName=", 11) == 0;
+}
+
+/* isearch_key / isearch_dname / isearch_domain - ldapdir's searches over
+ * idir: accounts by mail or shadow address (the alias filter is left to
+ * the mapping, a stricter test than the server's), domain entries by
+ * either name, accounts by the domain of their mail */
+static int isearch_key(void *ctx, const char *what, ldapdir_entry_fn *cb, void *cbctx,
+                       char *err, size_t errsz)
+{
+    (void)ctx, (void)err, (void)errsz;
+    searches_run++;
+    for (size_t i = 0; i < IDIR_COUNT; i++)
+        if (!gent_is_domain(&idir[i]) &&
+            (gent_value(&idir[i], "mail", what) || gent_value(&idir[i], "shadowAddress", what)) &&
+            gent_deliver(&idir[i], cb, cbctx) != 0)
+            return 1;
+    return 0;
+}
+
+static int isearch_dname(void *ctx, const char *what, ldapdir_entry_fn *cb, void *cbctx,
+                         char *err, size_t errsz)
+{
+    (void)ctx, (void)err, (void)errsz;
+    searches_run++;
+    for (size_t i = 0; i < IDIR_COUNT; i++)
+        if (gent_is_domain(&idir[i]) &&
+            (gent_value(&idir[i], "domainName", what) ||
+             gent_value(&idir[i], "domainAliasName", what)) &&
+            gent_deliver(&idir[i], cb, cbctx) != 0)
+            return 1;
+    return 0;
+}
+
+static int isearch_domain(void *ctx, const char *what, ldapdir_entry_fn *cb, void *cbctx,
+                          char *err, size_t errsz)
+{
+    (void)ctx, (void)what, (void)cb, (void)cbctx, (void)err, (void)errsz;
+    searches_run++;
+    return 0;
+}
+
+/* add_all_iredmail - the sync's view: domain entries, then accounts */
+static int add_all_iredmail(struct mapbuild *full)
+{
+    char err[256];
+    for (size_t i = 0; i < IDIR_COUNT; i++) {
+        if (gent_is_domain(&idir[i]))
+            gent_deliver(&idir[i], add_domain_cb, full);
+    }
+    for (size_t i = 0; i < IDIR_COUNT; i++)
+        if (!gent_is_domain(&idir[i]))
+            gent_deliver(&idir[i], add_all, full);
+    return mapbuild_resolve(full, NULL, err, sizeof(err));
+}
+
+/* iredmail - the fallback against a full build of idir, with the
+ * settings of an iRedMail directory */
+static void iredmail(const struct conf *cfg, struct lookup *lk)
+{
+    struct mapbuild *full = mapbuild_new(cfg, NULL, NULL);
+    struct lookup_searches s = { .key = isearch_key, .domain = isearch_domain,
+                                 .dname = isearch_dname };
+    char err[512];
+    static const struct {
+        enum map_id map;
+        const char *key;
+    } keys[] = {
+        { MAP_DOMAINS, "example.com" }, { MAP_DOMAINS, "example.net" },
+        { MAP_DOMAINS, "other.org" }, { MAP_DOMAINS, "grab.example" },
+        { MAP_DOMAINS, "taken.example" }, { MAP_DOMAINS, "nodomain.example" },
+        { MAP_DOMAINS, "l.example.com" }, { MAP_DOMAINS, "gmail.example" },
+        { MAP_USERS, "alice@example.com" }, { MAP_MAILBOXES, "alice@example.com" },
+        { MAP_USERS, "al@example.com" }, { MAP_USERS, "alice@other.org" },
+        { MAP_USERS, "bobby@example.com" }, { MAP_USERS, "alice@example.net" },
+        { MAP_USERS, "frank@nodomain.example" }, { MAP_MAILBOXES, "frank@nodomain.example" },
+        { MAP_ALIASES, "al@example.com" }, { MAP_ALIASES, "alice@other.org" },
+        { MAP_ALIASES, "bobby@example.com" }, { MAP_ALIASES, "carol@example.com" },
+        { MAP_ALIASES, "dave@example.com" }, { MAP_ALIASES, "alice@example.net" },
+        { MAP_ALIASES, "bob@example.net" }, { MAP_ALIASES, "al@example.net" },
+        { MAP_ALIASES, "carol@example.net" }, { MAP_ALIASES, "nobody@example.net" },
+        { MAP_ALIASES, "list@l.example.com" }, { MAP_ALIASES, "alice@taken.example" },
+        { MAP_ALIASES, "bob@example.com" },
+    };
+
+    ok(full != NULL && add_all_iredmail(full) == 0, "iRedMail: full build");
+    lookup_set_searches(lk, &s);
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        const char *val;
+        size_t len;
+        int sr;
+        bool same;
+        enum lookup_result r = vs_sync(lk, full, keys[i].map, keys[i].key, &val, &len, &sr,
+                                       &same, err, sizeof(err));
+        /* every one of these the fallback can decide: never a temporary
+         * failure, always the sync's answer */
+        if (!ok(same, "iRedMail: %s %s as the sync (%d, sync %d)", map_name(keys[i].map),
+                keys[i].key, r, sr))
+            diag("fallback: %.*s (%s)", r == LOOKUP_FOUND ? (int)len : 0,
+                 r == LOOKUP_FOUND ? val : "", r == LOOKUP_TEMPFAIL ? err : "");
+    }
     lookup_set_searches(lk, NULL);
     mapbuild_free(full);
 }
@@ -332,7 +546,7 @@ int main(void)
 {
     struct conf cfg;
     char err[512];
-    char text[512];
+    char text[1024];
 
     if (mkdtemp(dir) == NULL)
         return 1;
@@ -396,6 +610,25 @@ int main(void)
     lookup_set_clock(lk, now);
     rules(&cfg, lk);
     bounds(lk);
+    lookup_free(lk);
+    conf_free(&cfg);
+
+    /* an iRedMail directory, no maps */
+    snprintf(text, sizeof(text),
+             "ldap_uri = ldap://127.0.0.1:1/\nldap_base = o=domains,dc=example,dc=com\n"
+             "maps_dir = %s/none\nldap_attr_alias = shadowAddress\n"
+             "ldap_attr_group = memberOfGroup\nldap_attr_home = homeDirectory\n"
+             "ldap_attr_forward = mailForwardingAddress\n"
+             "ldap_alias_filter = (enabledService=shadowaddress)\n"
+             "ldap_forward_filter = (enabledService=forward)\n"
+             "ldap_domain_filter = (objectClass=mailDomain)\nalias_login = yes\n"
+             "alias_domains = lists.example.org\n", dir);
+    ok(conf_parse_buffer(&cfg, "test", text, strlen(text), err, sizeof(err)) == 0, "config (%s)",
+       err);
+    lk = lookup_new(&cfg, err, sizeof(err));
+    ok(lk != NULL, "lookup handle");
+    lookup_set_clock(lk, now);
+    iredmail(&cfg, lk);
     lookup_free(lk);
     conf_free(&cfg);
 
