@@ -541,7 +541,8 @@ static enum lookup_result ask_ldap(struct lookup *lk, enum map_id map, const cha
 
     *val_r = NULL;
     *vallen_r = 0;
-    q.domain = at != NULL && at[1] != '\0' ? at + 1 : NULL;
+    /* a domain key is its own domain: its primaries are other names */
+    q.domain = map == MAP_DOMAINS ? key : at != NULL && at[1] != '\0' ? at + 1 : NULL;
     q.mb[0] = mapbuild_new(lk->cfg, NULL, NULL);
     q.mb[1] = mapbuild_new(lk->cfg, NULL, NULL);
     if (q.mb[0] == NULL || q.mb[1] == NULL) {
