@@ -665,5 +665,13 @@ enum lookup_result lookup_key(struct lookup *lk, enum map_id map, const char *ke
         *source_r = LOOKUP_FROM_STALE_MAP;
         return LOOKUP_FOUND;
     }
+    /* A domain the maps lack is as good as unknown: it only tells a reader
+     * which recipients to look up at all (the policy daemon skips foreign
+     * ones), so an LDAP outage must not turn every foreign domain into an
+     * error. */
+    if (map == MAP_DOMAINS && in_map == 0) {
+        *source_r = fresh ? LOOKUP_FROM_MAP : LOOKUP_FROM_STALE_MAP;
+        return LOOKUP_NOTFOUND;
+    }
     return LOOKUP_TEMPFAIL;
 }

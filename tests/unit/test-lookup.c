@@ -613,6 +613,36 @@ int main(void)
     lookup_free(lk);
     conf_free(&cfg);
 
+    /* domain entries, LDAP down: a domain the maps lack is not found (the
+     * policy daemon must not fail every foreign recipient), the rest as
+     * ever; without maps, a temporary failure */
+    snprintf(text, sizeof(text),
+             "ldap_uri = ldap://127.0.0.1:1/\nldap_base = dc=example,dc=com\n"
+             "ldap_timeout = 1\nmaps_dir = %s\nstale_after = 60\n"
+             "ldap_domain_filter = (objectClass=mailDomain)\n", dir);
+    ok(conf_parse_buffer(&cfg, "test", text, strlen(text), err, sizeof(err)) == 0, "config");
+    lk = lookup_new(&cfg, err, sizeof(err));
+    ok(lk != NULL, "lookup handle");
+    lookup_set_clock(lk, now);
+    write_maps(now - 10);
+    static const struct want down[] = {
+        { MAP_DOMAINS, "example.com", LOOKUP_FOUND, LOOKUP_FROM_MAP, "OK" },
+        { MAP_DOMAINS, "example.org", LOOKUP_NOTFOUND, 0, NULL },
+        { MAP_USERS, "bob@example.com", LOOKUP_TEMPFAIL, 0, NULL },
+    };
+    run(lk, "domain entries, LDAP down", down, sizeof(down) / sizeof(down[0]));
+    lookup_free(lk);
+    free(cfg.maps_dir);
+    cfg.maps_dir = strdup("/nonexistent/maps");
+    lk = lookup_new(&cfg, err, sizeof(err));
+    ok(lk != NULL, "lookup handle");
+    static const struct want down_nomaps[] = {
+        { MAP_DOMAINS, "example.com", LOOKUP_TEMPFAIL, 0, NULL },
+    };
+    run(lk, "domain entries, LDAP down, no maps", down_nomaps, 1);
+    lookup_free(lk);
+    conf_free(&cfg);
+
     /* an iRedMail directory, no maps */
     snprintf(text, sizeof(text),
              "ldap_uri = ldap://127.0.0.1:1/\nldap_base = o=domains,dc=example,dc=com\n"
