@@ -16,7 +16,7 @@
 
 #include "maps/address.h"
 #include "maps/conf.h"
-#include "maps/ldapdir.h"
+#include "maps/ldapsyntax.h"
 #include "maps/units.h"
 
 #define LINE_MAX_LEN 8192
@@ -131,41 +131,52 @@ static int parse_attr(struct conf *cfg, const struct setting *s, const char *v, 
 {
     if (v[0] == '\0' && s->min == 1)   /* a setting that may be turned off */
         return set_string(FIELD(cfg, s, char *), v, why, whysz);
-    if (!ldapdir_attr_valid(v)) {
+    if (!ldapsyntax_attr_valid(v)) {
         snprintf(why, whysz, "'%.100s' is not an LDAP attribute name", v);
         return -1;
     }
     return set_string(FIELD(cfg, s, char *), v, why, whysz);
 }
 
-/* parse_filter - an RFC 4515 filter: parenthesised and balanced (min = 1:
- * empty allowed) */
+/* parse_filter - one RFC 4515 filter in parentheses (min = 1: empty
+ * allowed) */
 static int parse_filter(struct conf *cfg, const struct setting *s, const char *v, char *why,
                         size_t whysz)
 {
-    int depth = 0;
-    bool bad = false;
-    size_t len = strlen(v);
-    if (len == 0 && s->min == 1)
+    if (v[0] == '\0' && s->min == 1)
         return set_string(FIELD(cfg, s, char *), v, why, whysz);
-    if (len < 3 || v[0] != '(' || v[len - 1] != ')' || !printable(v)) {
-        snprintf(why, whysz, "must be an LDAP filter in parentheses");
+    if (!printable(v)) {
+        snprintf(why, whysz, "control characters are not allowed");
         return -1;
     }
-    /* one outer pair: "(a)(b)" closes to depth 0 before the end */
-    for (size_t i = 0; i < len && !bad; i++) {
-        if (v[i] == '(')
-            depth++;
-        else if (v[i] == ')' && --depth < 0)
-            bad = true;
-        if (depth == 0 && i != len - 1)
-            bad = true;
-    }
-    if (bad || depth != 0) {
-        snprintf(why, whysz, "unbalanced parentheses");
+    if (ldapsyntax_filter_check(v, false, why, whysz) < 0)
         return -1;
-    }
     return set_string(FIELD(cfg, s, char *), v, why, whysz);
+}
+
+/* parse_gate - ldap_alias_filter, ldap_forward_filter: empty, or a filter
+ * the sync evaluates itself (ldapsyntax's subset), kept parsed as well */
+static int parse_gate(struct conf *cfg, const struct setting *s, const char *v, char *why,
+                      size_t whysz)
+{
+    struct ldapsyntax_filter **gate =
+        s->offset == offsetof(struct conf, ldap_alias_filter) ? &cfg->alias_gate
+                                                              : &cfg->forward_gate;
+    struct ldapsyntax_filter *f = NULL;
+
+    if (!printable(v)) {
+        snprintf(why, whysz, "control characters are not allowed");
+        return -1;
+    }
+    if (v[0] != '\0' && (f = ldapsyntax_filter_parse(v, true, why, whysz)) == NULL)
+        return -1;
+    if (set_string(FIELD(cfg, s, char *), v, why, whysz) < 0) {
+        ldapsyntax_filter_free(f);
+        return -1;
+    }
+    ldapsyntax_filter_free(*gate);
+    *gate = f;
+    return 0;
 }
 
 /* A check for one word of a list setting: may rewrite the word in place
@@ -758,9 +769,9 @@ static const struct setting settings[] = {
       "unit of a bare number in the quota attribute: B, K, M or G" },
     { "ldap_attr_forward", "", parse_attr, OFF(ldap_attr_forward), 1, 0,
       "attribute: forwarding addresses of an account; empty = none" },
-    { "ldap_alias_filter", "", parse_filter, OFF(ldap_alias_filter), 1, 0,
+    { "ldap_alias_filter", "", parse_gate, OFF(ldap_alias_filter), 0, 0,
       "the alias attribute counts only on entries matching this filter; empty = all" },
-    { "ldap_forward_filter", "", parse_filter, OFF(ldap_forward_filter), 1, 0,
+    { "ldap_forward_filter", "", parse_gate, OFF(ldap_forward_filter), 0, 0,
       "the forward attribute counts only on entries matching this filter; empty = all" },
     { "ldap_domain_filter", "", parse_filter, OFF(ldap_domain_filter), 1, 0,
       "when set, the local domains are the entries this filter finds" },
@@ -1091,7 +1102,7 @@ static bool owns_string(const struct setting *s)
 {
     return s->parse == parse_string || s->parse == parse_required ||
            s->parse == parse_abspath || s->parse == parse_name || s->parse == parse_attr ||
-           s->parse == parse_filter || s->parse == parse_delimiter || s->parse == parse_reply;
+           s->parse == parse_filter || s->parse == parse_gate || s->parse == parse_delimiter || s->parse == parse_reply;
 }
 
 /* conf_free - release the strings; cfg is empty afterwards */
@@ -1116,6 +1127,9 @@ void conf_free(struct conf *cfg)
     cfg->alias_domains_count = 0;
     free(cfg->path);
     cfg->path = NULL;
+    ldapsyntax_filter_free(cfg->alias_gate);
+    ldapsyntax_filter_free(cfg->forward_gate);
+    cfg->alias_gate = cfg->forward_gate = NULL;
 }
 
 /* conf_home_dir_count - home_dirs, or mail_base alone */

@@ -14,6 +14,7 @@
 #include <ldap.h>
 
 #include "maps/ldapdir.h"
+#include "maps/ldapsyntax.h"
 
 /* Why a connection is dropped after a failed operation. */
 enum ldapdir_lost {
@@ -125,72 +126,6 @@ static bool ldapdir_is_down(int rc)
     return rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR;
 }
 
-/* ldapdir_filter_escape - an RFC 4515 assertion value */
-int ldapdir_filter_escape(const char *in, size_t len, char *out, size_t outsz)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t o = 0;
-    if (out == NULL || outsz == 0 || (in == NULL && len > 0))
-        return -1;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)in[i];
-        bool esc = c == '*' || c == '(' || c == ')' || c == '\\' || c == '\0';
-        size_t need = esc ? 3 : 1;
-        if (outsz - o <= need || o + need > (size_t)INT_MAX) {
-            out[0] = '\0';
-            return -1;
-        }
-        if (esc) {
-            out[o++] = '\\';
-            out[o++] = hex[c >> 4];
-            out[o++] = hex[c & 0x0f];
-        } else {
-            out[o++] = (char)c;
-        }
-    }
-    out[o] = '\0';
-    return (int)o;
-}
-
-/* ldapdir_attr_valid - RFC 4512 attribute description: (keystring or
- * numericoid) *(";" option). Anything else must not reach a filter. */
-int ldapdir_attr_valid(const char *name)
-{
-    const char *p = name;
-    size_t n;
-    if (name == NULL || name[0] == '\0' || strlen(name) > 256)
-        return 0;
-    if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')) {
-        n = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-");
-        p += n;
-    } else if (*p >= '0' && *p <= '9') {
-        /* numericoid: number 1*("." number), no empty arcs */
-        size_t arcs = 0;
-        for (;;) {
-            n = strspn(p, "0123456789");
-            if (n == 0)
-                return 0;
-            p += n;
-            arcs++;
-            if (*p != '.')
-                break;
-            p++;
-        }
-        if (arcs < 2)
-            return 0;
-    } else {
-        return 0;
-    }
-    while (*p == ';') {
-        p++;
-        n = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-");
-        if (n == 0)
-            return 0;
-        p += n;
-    }
-    return *p == '\0';
-}
-
 /* ldapdir_attr_add - name into list[0..*n) unless empty or there already
  * (attribute names compare without case: asking twice is noise) */
 static void ldapdir_attr_add(const char **list, size_t *n, const char *name)
@@ -226,8 +161,7 @@ size_t ldapdir_attr_list(const struct conf *cfg, const char *list[LDAPDIR_ATTR_M
 static char *ldapdir_filter_norm(const char *f, const char *name, char *err, size_t errsz)
 {
     size_t len;
-    int depth = 0;
-    char *out;
+    char *out, why[256];
     if (f == NULL || f[0] == '\0')
         f = "(objectClass=*)";
     len = strlen(f);
@@ -245,24 +179,8 @@ static char *ldapdir_filter_norm(const char *f, const char *name, char *err, siz
         snprintf(out, len + 3, "(%s)", f);
     else
         memcpy(out, f, len + 1);
-    len = strlen(out);
-    /* Parentheses inside values are escaped (\28, or the older \( that
-     * libldap still accepts), so every other one is structure: the outer
-     * pair must close at the very end. */
-    for (size_t i = 0; i < len; i++) {
-        if (out[i] == '\\' && i + 1 < len)
-            i++;
-        else if (out[i] == '(')
-            depth++;
-        else if (out[i] == ')')
-            depth--;
-        if (depth < 0 || (depth == 0 && i + 1 < len)) {
-            depth = -1;
-            break;
-        }
-    }
-    if (depth != 0 || len < 3) {
-        ldapdir_errf(err, errsz, "%s is not one filter expression: %.200s", name, f);
+    if (ldapsyntax_filter_check(out, false, why, sizeof(why)) < 0) {
+        ldapdir_errf(err, errsz, "%s: %s", name, why);
         free(out);
         return NULL;
     }
@@ -283,7 +201,7 @@ static int ldapdir_filter_parts(const char *f, const char *name, const char *val
         *base_r = NULL;
         return ldapdir_errf(err, errsz, "out of memory");
     }
-    ldapdir_filter_escape(value, len, *esc_r, 3 * len + 1);
+    ldapsyntax_escape(value, len, *esc_r, 3 * len + 1);
     return 0;
 }
 
@@ -304,7 +222,7 @@ char *ldapdir_key_filter(const struct conf *cfg, const char *address, size_t len
         return NULL;
     }
     for (size_t i = 0; i < 3; i++) {
-        if (names[i] != NULL && names[i][0] != '\0' && !ldapdir_attr_valid(names[i])) {
+        if (names[i] != NULL && names[i][0] != '\0' && !ldapsyntax_attr_valid(names[i])) {
             ldapdir_errf(err, errsz, "not an attribute name: %.100s", names[i]);
             return NULL;
         }
@@ -326,7 +244,7 @@ char *ldapdir_key_filter(const struct conf *cfg, const char *address, size_t len
     esc = malloc(3 * len + 1);
     if (esc == NULL)
         goto nomem;
-    esclen = (size_t)ldapdir_filter_escape(address, len, esc, 3 * len + 1);
+    esclen = (size_t)ldapsyntax_escape(address, len, esc, 3 * len + 1);
 
     /* "(&" base "(|" n * ("(" name "=" esc ")") "))" */
     need = 2 + strlen(base) + 2 + 2 + 1 + (afilter != NULL ? strlen(afilter) + 3 : 0);
@@ -376,8 +294,8 @@ char *ldapdir_domain_name_filter(const struct conf *cfg, const char *domain, siz
         ldapdir_errf(err, errsz, "no domain, or one longer than %d bytes", LDAPDIR_KEY_LEN_MAX);
         return NULL;
     }
-    if (dom == NULL || !ldapdir_attr_valid(dom) ||
-        (alias != NULL && alias[0] != '\0' && !ldapdir_attr_valid(alias))) {
+    if (dom == NULL || !ldapsyntax_attr_valid(dom) ||
+        (alias != NULL && alias[0] != '\0' && !ldapsyntax_attr_valid(alias))) {
         ldapdir_errf(err, errsz, "ldap_attr_domain or ldap_attr_domain_alias is not an"
                      " attribute name");
         return NULL;
@@ -409,7 +327,7 @@ char *ldapdir_domain_filter(const struct conf *cfg, const char *domain, size_t l
         ldapdir_errf(err, errsz, "no domain, or one longer than %d bytes", LDAPDIR_KEY_LEN_MAX);
         return NULL;
     }
-    if (cfg->attr.mail == NULL || !ldapdir_attr_valid(cfg->attr.mail)) {
+    if (cfg->attr.mail == NULL || !ldapsyntax_attr_valid(cfg->attr.mail)) {
         ldapdir_errf(err, errsz, "ldap_attr_mail is not an attribute name");
         return NULL;
     }
@@ -426,38 +344,38 @@ char *ldapdir_domain_filter(const struct conf *cfg, const char *domain, size_t l
     return out;
 }
 
-/* ldapdir_filter_attrs - the attribute names filter f tests, into list
- * (copies kept in dir); -1 with a reason when they do not fit */
-static int ldapdir_filter_attrs(struct ldapdir *dir, const char *f, const char **list,
-                                size_t *n, char *err, size_t errsz)
+/* ldapdir_filter_attrs - the attribute names filter f (setting name)
+ * tests, into list (copies kept in dir); -1 with a reason when f does not
+ * parse or they do not fit */
+static int ldapdir_filter_attrs(struct ldapdir *dir, const char *f, const char *name,
+                                const char **list, size_t *n, char *err, size_t errsz)
 {
-    for (size_t i = 0; f != NULL && f[i] != '\0'; i++) {
-        if (f[i] == '\\' && f[i + 1] != '\0') {
-            i++;
-            continue;
-        }
-        if (f[i] != '(' || strchr("(&|!", f[i + 1]) != NULL)
-            continue;
-        size_t len = strcspn(f + i + 1, "=~<>:)");
-        char *name = strndup(f + i + 1, len);
-        if (name == NULL)
-            return ldapdir_errf(err, errsz, "out of memory");
+    struct ldapsyntax_filter *pf;
+    char why[256];
+    int r = 0;
+
+    if (f == NULL || f[0] == '\0')
+        return 0;
+    if ((pf = ldapsyntax_filter_parse(f, true, why, sizeof(why))) == NULL)
+        return ldapdir_errf(err, errsz, "%s: %s", name, why);
+    for (size_t i = 0; i < ldapsyntax_filter_attr_count(pf) && r == 0; i++) {
+        const char *a = ldapsyntax_filter_attr(pf, i);
         size_t before = *n;
-        if (ldapdir_attr_valid(name) && *n < LDAPDIR_ATTR_MAX && dir->fnames_count <
-            LDAPDIR_FILTER_ATTR_MAX)
-            ldapdir_attr_add(list, n, name);
-        else if (ldapdir_attr_valid(name))
-            before = (size_t)-1;
-        if (*n > before) {
-            dir->fnames[dir->fnames_count++] = name;
-            continue;
+        if (*n >= LDAPDIR_ATTR_MAX || dir->fnames_count >= LDAPDIR_FILTER_ATTR_MAX) {
+            r = ldapdir_errf(err, errsz, "ldap_alias_filter and ldap_forward_filter test more"
+                             " than %d attributes", LDAPDIR_FILTER_ATTR_MAX);
+        } else if ((dir->fnames[dir->fnames_count] = strdup(a)) == NULL) {
+            r = ldapdir_errf(err, errsz, "out of memory");
+        } else {
+            ldapdir_attr_add(list, n, dir->fnames[dir->fnames_count]);
+            if (*n > before)
+                dir->fnames_count++;
+            else
+                free(dir->fnames[dir->fnames_count]);
         }
-        free(name);
-        if (before == (size_t)-1)
-            return ldapdir_errf(err, errsz, "ldap_alias_filter and ldap_forward_filter test"
-                                " more than %d attributes", LDAPDIR_FILTER_ATTR_MAX);
     }
-    return 0;
+    ldapsyntax_filter_free(pf);
+    return r;
 }
 
 /* ldapdir_attrs_setup - dir's attribute lists: ldapdir_attr_list plus the
@@ -471,10 +389,12 @@ static int ldapdir_attrs_setup(struct ldapdir *dir, char *err, size_t errsz)
     size_t n = ldapdir_attr_list(cfg, list);
 
     for (size_t i = 0; i < n; i++)
-        if (!ldapdir_attr_valid(list[i]))
+        if (!ldapsyntax_attr_valid(list[i]))
             return ldapdir_errf(err, errsz, "not an attribute name: %.100s", list[i]);
-    if (ldapdir_filter_attrs(dir, cfg->ldap_alias_filter, list, &n, err, errsz) < 0 ||
-        ldapdir_filter_attrs(dir, cfg->ldap_forward_filter, list, &n, err, errsz) < 0)
+    if (ldapdir_filter_attrs(dir, cfg->ldap_alias_filter, "ldap_alias_filter", list, &n, err,
+                             errsz) < 0 ||
+        ldapdir_filter_attrs(dir, cfg->ldap_forward_filter, "ldap_forward_filter", list, &n,
+                             err, errsz) < 0)
         return -1;
     list[n] = NULL;
     for (size_t i = 0; i <= n; i++)
@@ -485,7 +405,7 @@ static int ldapdir_attrs_setup(struct ldapdir *dir, char *err, size_t errsz)
     ldapdir_attr_add(list, &n, cfg->ldap_attr_domain);
     ldapdir_attr_add(list, &n, cfg->ldap_attr_domain_alias);
     for (size_t i = 0; i < n; i++)
-        if (!ldapdir_attr_valid(list[i]))
+        if (!ldapsyntax_attr_valid(list[i]))
             return ldapdir_errf(err, errsz, "not an attribute name: %.100s", list[i]);
     if (n == 0)
         return ldapdir_errf(err, errsz, "ldap_attr_domain is empty");

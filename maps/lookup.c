@@ -162,6 +162,11 @@ static void slot_store(struct cache_slot *s, enum map_id map, const char *key, s
  * in the domain; past that, the domain is undecided (temporary failure). */
 #define LOOKUP_DOMAIN_TRIES 32
 
+/* With domain entries: the domain names one answer may search the domain
+ * entries of (the key's, their primaries, the mail domains of the
+ * accounts it fetched); more is a temporary failure. */
+#define LOOKUP_DOMAINS_MAX (4 * LOOKUP_OWNERS_MAX)
+
 enum ask_phase {
     ASK_CLAIMS,      /* the key's claimants: into both builds */
     ASK_DOMAIN,      /* an account of the key's domain: into both builds */
@@ -204,8 +209,33 @@ struct ask {
     size_t primaries;
     bool collect, too_many_primaries;
     const char *derived;         /* ASK_DERIVED: u@P */
+    /* with domain entries: the names whose domain entries were fetched,
+     * and the mail domains of the accounts fetched (each account stays
+     * only while its domain is a primary one) */
+    char *dsearched[LOOKUP_DOMAINS_MAX], *mdom[LOOKUP_DOMAINS_MAX];
+    size_t ndsearched, nmdom;
+    bool too_many_domains;
     bool failed;                 /* out of memory */
 };
+
+/* name_add - name into list[*n] unless there; false when it is full or
+ * out of memory (q->failed) */
+static bool name_add(struct ask *q, char **list, size_t *n, const char *name)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp(list[i], name) == 0)
+            return true;
+    if (*n == LOOKUP_DOMAINS_MAX) {
+        q->too_many_domains = true;
+        return false;
+    }
+    if ((list[*n] = strdup(name)) == NULL) {
+        q->failed = true;
+        return false;
+    }
+    (*n)++;
+    return true;
+}
 
 /* paths_default - a's home and mailbox are the ones its mail gives
  * (account.c's defaults, as mapbuild tells them apart) */
@@ -323,6 +353,8 @@ static int add_entry(void *ctx, const struct entry *e)
         if (at != NULL && q->domain != NULL && strcmp(at + 1, q->domain) == 0 &&
             q->phase != ASK_OWNERS)
             q->domain_known = true;
+        if (at != NULL && q->lk->cfg->ldap_domain_filter[0] != '\0')
+            name_add(q, q->mdom, &q->nmdom, at + 1);
         if (q->phase == ASK_CLAIMS && strcmp(a.mail, q->key) == 0)
             note_owner(q, &a, true);
         else if (q->phase == ASK_CLAIMS && holds_alias(&a, q->key))
@@ -391,7 +423,8 @@ static enum lookup_result ask_domain_entries(struct ask *q, const char *name, ch
 {
     q->phase = ASK_DOMAINS;
     q->collect = true;
-    int r = search(q->lk, SEARCH_DNAME, name, q, err, errsz);
+    int r = name_add(q, q->dsearched, &q->ndsearched, name)
+                ? search(q->lk, SEARCH_DNAME, name, q, err, errsz) : 0;
     q->collect = false;
     if (r < 0)
         return LOOKUP_TEMPFAIL;
@@ -400,8 +433,34 @@ static enum lookup_result ask_domain_entries(struct ask *q, const char *name, ch
         return LOOKUP_TEMPFAIL;
     }
     for (size_t i = 0; i < q->primaries; i++)
-        if (search(q->lk, SEARCH_DNAME, q->primary[i], q, err, errsz) < 0)
+        if (name_add(q, q->dsearched, &q->ndsearched, q->primary[i]) &&
+            search(q->lk, SEARCH_DNAME, q->primary[i], q, err, errsz) < 0)
             return LOOKUP_TEMPFAIL;
+    return LOOKUP_FOUND;
+}
+
+/* ask_mail_domains - the domain entries of the mail domains of every
+ * account fetched that are not fetched yet: an account stays only while
+ * its domain is a primary domain (into both builds: more of the directory
+ * only makes either build truer). FOUND, or TEMPFAIL. */
+static enum lookup_result ask_mail_domains(struct ask *q, char *err, size_t errsz)
+{
+    q->phase = ASK_DOMAINS;
+    for (size_t i = 0; i < q->nmdom && !q->too_many_domains; i++) {
+        size_t before = q->ndsearched;
+        if (name_add(q, q->dsearched, &q->ndsearched, q->mdom[i]) && q->ndsearched > before &&
+            search(q->lk, SEARCH_DNAME, q->mdom[i], q, err, errsz) < 0)
+            return LOOKUP_TEMPFAIL;
+    }
+    if (q->failed) {
+        snprintf(err, errsz, "%s: out of memory", q->key);
+        return LOOKUP_TEMPFAIL;
+    }
+    if (q->too_many_domains) {
+        snprintf(err, errsz, "%s: the answer depends on more than %d domains", q->key,
+                 LOOKUP_DOMAINS_MAX);
+        return LOOKUP_TEMPFAIL;
+    }
     return LOOKUP_FOUND;
 }
 
@@ -499,13 +558,13 @@ static enum lookup_result ask_searches(struct ask *q, char *err, size_t errsz)
     } else if ((r = ask_alias_domain(q, err, errsz)) != LOOKUP_FOUND) {
         return r;
     }
-    if (!aliased)
-        return LOOKUP_FOUND;
-    q->phase = ASK_OWNERS;
-    for (size_t i = 0; i < q->owners; i++)
-        if (search(lk, SEARCH_KEY, q->owner[i].mail, q, err, errsz) < 0)
-            return LOOKUP_TEMPFAIL;
-    return LOOKUP_FOUND;
+    if (aliased) {
+        q->phase = ASK_OWNERS;
+        for (size_t i = 0; i < q->owners; i++)
+            if (search(lk, SEARCH_KEY, q->owner[i].mail, q, err, errsz) < 0)
+                return LOOKUP_TEMPFAIL;
+    }
+    return domains ? ask_mail_domains(q, err, errsz) : LOOKUP_FOUND;
 }
 
 /* owner_refused - an answer that names (aliases) or is (a login by an
@@ -577,6 +636,10 @@ out:
         free(q.owner[i].mail);
     for (size_t i = 0; i < q.primaries; i++)
         free(q.primary[i]);
+    for (size_t i = 0; i < q.ndsearched; i++)
+        free(q.dsearched[i]);
+    for (size_t i = 0; i < q.nmdom; i++)
+        free(q.mdom[i]);
     mapbuild_free(q.mb[0]);
     mapbuild_free(q.mb[1]);
     return result;

@@ -1,6 +1,5 @@
 /* mapdomains - domain entries -> local domains and alias domains */
 
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,8 +7,6 @@
 
 #include "maps/address.h"
 #include "maps/mapdomains.h"
-
-#define MD_QUOTE_MAX 80
 
 /* One domain entry. */
 struct mdent {
@@ -74,41 +71,6 @@ size_t mapdomains_count(const struct mapdomains *md)
     return md->n - md->dead;
 }
 
-/* warnf - format a warning and hand it to the caller */
-__attribute__((format(printf, 4, 5)))
-static void warnf(account_warn_fn *warn, void *ctx, const char *dn, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-
-    if (warn == NULL)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    warn(ctx, dn, msg);
-}
-
-/* quote - a value made safe and short for a warning */
-static void quote(const char *s, size_t len, char *out, size_t outsz)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t o = 0;
-
-    for (size_t i = 0; i < len && i < MD_QUOTE_MAX && o + 5 < outsz; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == 0x7f || c == '"' || c == '\\') {
-            out[o++] = '\\';
-            out[o++] = 'x';
-            out[o++] = hex[c >> 4];
-            out[o++] = hex[c & 15];
-        } else {
-            out[o++] = (char)c;
-        }
-    }
-    out[o] = '\0';
-}
-
 /* domain_copy - v as a lower-case domain name (malloc'ed) in *out: 1,
  * 0 when it is no domain name, -1 out of memory */
 static int domain_copy(const struct entry_value *v, char **out)
@@ -147,14 +109,14 @@ static int read_aliases(struct mdent *ent, const struct entry_attr *at, const ch
     if ((ent->alias = calloc(at->count, sizeof(*ent->alias))) == NULL)
         return -1;
     for (size_t i = 0; i < at->count; i++) {
-        char *d, q[MD_QUOTE_MAX * 4 + 8];
+        char *d, q[ACCOUNT_QUOTE_SIZE];
         int rc = domain_copy(&at->values[i], &d);
         if (rc < 0)
             return -1;
         if (rc == 0) {
-            quote(at->values[i].data, at->values[i].len, q, sizeof(q));
-            warnf(warn, ctx, dn, "alias domain \"%s\" of %s ignored: not a domain name", q,
-                  at->name);
+            account_quote(at->values[i].data, at->values[i].len, q, sizeof(q));
+            account_warnf(warn, ctx, dn, "alias domain \"%s\" of %s ignored: not a domain name",
+                          q, at->name);
             continue;
         }
         if (strcmp(d, ent->primary) == 0) {
@@ -181,18 +143,19 @@ static int read_primary(struct mdent *ent, const struct conf *cfg, const struct 
                         account_warn_fn *warn, void *ctx)
 {
     const struct entry_attr *at = entry_attr_find(e, cfg->ldap_attr_domain);
-    char q[MD_QUOTE_MAX * 4 + 8];
+    char q[ACCOUNT_QUOTE_SIZE];
 
     if (at == NULL || at->count != 1) {
-        warnf(warn, ctx, e->dn, "domain entry skipped: %s %s", at == NULL || at->count == 0
-              ? "no" : "several values of", cfg->ldap_attr_domain);
+        account_warnf(warn, ctx, e->dn, "domain entry skipped: %s %s",
+                      at == NULL || at->count == 0 ? "no" : "several values of",
+                      cfg->ldap_attr_domain);
         return 0;
     }
     int rc = domain_copy(&at->values[0], &ent->primary);
     if (rc == 0) {
-        quote(at->values[0].data, at->values[0].len, q, sizeof(q));
-        warnf(warn, ctx, e->dn, "domain entry skipped: %s \"%s\" is not a domain name",
-              cfg->ldap_attr_domain, q);
+        account_quote(at->values[0].data, at->values[0].len, q, sizeof(q));
+        account_warnf(warn, ctx, e->dn, "domain entry skipped: %s \"%s\" is not a domain name",
+                      cfg->ldap_attr_domain, q);
     }
     return rc;
 }
@@ -318,8 +281,9 @@ static int resolve_primaries(struct mapdomains *md, account_warn_fn *warn, void 
     for (size_t i = 0, w = 0; i < k; i++) {
         if (i > 0 && strcmp(c[i].name, c[w].name) == 0) {
             md->ent[c[i].ent].skip = true;
-            warnf(warn, ctx, c[i].dn, "domain entry skipped: its domain %s is the domain of %s",
-                  c[i].name, c[w].dn);
+            account_warnf(warn, ctx, c[i].dn,
+                          "domain entry skipped: its domain %s is the domain of %s", c[i].name,
+                          c[w].dn);
             continue;
         }
         w = i;
@@ -367,11 +331,12 @@ static int resolve_aliases(struct mapdomains *md, account_warn_fn *warn, void *c
     for (size_t i = 0, w = 0; i < k; i++) {
         const struct mdname *p = primary_find(md->names, nprim, c[i].name);
         if (p != NULL) {
-            warnf(warn, ctx, c[i].dn, "alias domain %s dropped: it is the domain of %s",
-                  c[i].name, md->ent[p->ent].dn);
+            account_warnf(warn, ctx, c[i].dn, "alias domain %s dropped: it is the domain of %s",
+                          c[i].name, md->ent[p->ent].dn);
         } else if (i > 0 && strcmp(c[i].name, c[w].name) == 0) {
-            warnf(warn, ctx, c[i].dn, "alias domain %s dropped: it is an alias domain of %s",
-                  c[i].name, c[w].dn);
+            account_warnf(warn, ctx, c[i].dn,
+                          "alias domain %s dropped: it is an alias domain of %s", c[i].name,
+                          c[w].dn);
         } else {
             struct mdent *e = &md->ent[c[i].ent];
             w = i;

@@ -504,6 +504,27 @@ static void iredmail(const struct conf *cfg, struct lookup *lk)
             diag("fallback: %.*s (%s)", r == LOOKUP_FOUND ? (int)len : 0,
                  r == LOOKUP_FOUND ? val : "", r == LOOKUP_TEMPFAIL ? err : "");
     }
+    /* and what the rules demand of some, whatever the sync gives */
+    static const struct want demand[] = {
+        { MAP_DOMAINS, "example.net", LOOKUP_FOUND, LOOKUP_FROM_LDAP, "OK" },
+        { MAP_DOMAINS, "nodomain.example", LOOKUP_NOTFOUND, 0, NULL },
+        { MAP_DOMAINS, "taken.example", LOOKUP_FOUND, LOOKUP_FROM_LDAP, "OK" },
+        { MAP_USERS, "frank@nodomain.example", LOOKUP_NOTFOUND, 0, NULL },
+        { MAP_ALIASES, "bobby@example.com", LOOKUP_NOTFOUND, 0, NULL },
+        { MAP_ALIASES, "dave@example.com", LOOKUP_NOTFOUND, 0, NULL },
+        { MAP_ALIASES, "carol@example.com", LOOKUP_FOUND, LOOKUP_FROM_LDAP,
+          "carol@gmail.example,carol@example.com" },
+        { MAP_ALIASES, "alice@example.net", LOOKUP_FOUND, LOOKUP_FROM_LDAP, "erin@example.com" },
+        { MAP_ALIASES, "bob@example.net", LOOKUP_FOUND, LOOKUP_FROM_LDAP, "bob@example.com" },
+        { MAP_ALIASES, "nobody@example.net", LOOKUP_NOTFOUND, 0, NULL },
+        { MAP_ALIASES, "alice@other.org", LOOKUP_FOUND, LOOKUP_FROM_LDAP, "alice@example.com" },
+    };
+    run(lk, "iRedMail rules", demand, sizeof(demand) / sizeof(demand[0]));
+    const char *v;
+    size_t vl;
+    ok(lookup_key(lk, MAP_USERS, "al@example.com", 14, &v, &vl, NULL, err, sizeof(err)) ==
+           LOOKUP_FOUND && memmem(v, vl, "\tuser=alice@example.com", 23) != NULL,
+       "iRedMail: alice logs in by her shadow address as alice");
     lookup_set_searches(lk, NULL);
     mapbuild_free(full);
 }
