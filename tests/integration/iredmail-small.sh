@@ -47,9 +47,11 @@ iredmail_user_ldif() {
     parent="ou=Users,domainName=$d,$IREDMAIL_BASE"
     [ "$d" = nodomain.example ] && parent=$IREDMAIL_BASE
     printf 'dn: mail=%s,%s\nobjectClass: inetOrgPerson\nobjectClass: mailUser\n' "$mail" "$parent"
-    printf 'cn: %s\nsn: %s\nuid: %s\nmail: %s\naccountStatus: active\nenabledService: mail\n' \
-        "$u" "$u" "$u" "$mail"
-    printf 'userPassword: %s\n' "$MM_USER_PW_HASH"
+    # the values of one attribute on adjacent lines: slapadd -q stores an
+    # attribute given twice as two, and the entry then carries it twice
+    printf 'cn: %s\nsn: %s\nuid: %s\nmail: %s\nuserPassword: %s\naccountStatus: active\n' \
+        "$u" "$u" "$u" "$mail" "$MM_USER_PW_HASH"
+    printf 'enabledService: mail\n'
     for line in "$@"; do printf '%s\n' "$line"; done
     echo
 }

@@ -214,7 +214,7 @@ cases=(
     "aliases frank@other.org|NOTFOUND"
 )
 ask_cases "$MM_TMP/ifb.conf"
-like "$(paste "$MM_TMP/keys" "$MM_TMP/answers" | grep '^users al@example.com' | cut -f2)" \
+like "$(paste "$MM_TMP/keys" "$MM_TMP/answers" | grep '^users al@example.com' | cut -f2-)" \
     '^FOUND ldap home=/var/vmail/example.com/alice.*user=alice@example.com' \
     "iRedMail: a login by alice's shadow address is alice (alias_login)"
 

@@ -194,8 +194,9 @@ kill -TERM "$SYNC_PID"; wait "$SYNC_PID" 2>/dev/null
 stop_slapd
 start_slapd_iredmail --syncprov
 MAPS=$MM_TMP/imaps
+# (max_shrink: a disabled domain takes one of the few accounts with it)
 iredmail_conf "$CONF" "maps_dir = $MAPS" "sync_mode = persist" "sync_interval = 600" \
-    "stale_after = 3"
+    "stale_after = 3" "max_shrink = 50%"
 : >"$LOG"
 start_sync
 wait_for 20 test -f "$MAPS/status" && ok "iRedMail: the initial refresh is installed" ||
@@ -247,7 +248,7 @@ within5 "iRedMail: an account change arrives too (dave's forward now counts)" \
 kill -9 "$SYNC_PID"; wait "$SYNC_PID" 2>/dev/null
 : >"$LOG"
 start_sync
-wait_for 20 grep -q "refresh done (resumed)" "$LOG" || fail_fast "no refresh: $(tail -3 "$LOG")"
+wait_for 20 grep -q "refresh done" "$LOG" || fail_fast "no refresh: $(tail -3 "$LOG")"
 like "$(cat "$LOG")" 'domain refresh done: 2 domain entries' \
     "iRedMail: after a restart the domain entries are read again"
 is "$("$MAILMAPS_BUILD/mailmaps" -c "$CONF" dump domains | cut -f1 | tr '\n' ' ')" \
