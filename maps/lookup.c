@@ -238,13 +238,15 @@ static bool name_add(struct ask *q, char **list, size_t *n, const char *name)
 }
 
 /* paths_default - a's home and mailbox are the ones its mail gives
- * (account.c's defaults, as mapbuild tells them apart) */
+ * (account.c's defaults, as mapbuild tells them apart; the mailbox where
+ * mail_location puts it, while that is one per address) */
 static bool paths_default(const struct conf *cfg, const struct account *a)
 {
     char def[4200];
     return account_default_home(cfg, a->mail, def, sizeof(def)) >= 0 &&
            strcmp(def, a->home) == 0 &&
-           account_default_mailbox(a->mail, def, sizeof(def)) >= 0 &&
+           account_mailbox_template(cfg, def, sizeof(def)) > 0 &&
+           account_mailbox_of(cfg, a->mail, def, sizeof(def)) >= 0 &&
            strcmp(def, a->mailbox) == 0;
 }
 

@@ -431,7 +431,8 @@ static void put_literal(FILE *out, const char *s)
 /* put_default_paths - the filter terms "home and storage absent or the
  * defaults": each spelling account.c cleans to the default path (a
  * trailing '/', the "maildir:" prefix, storage relative or absolute) */
-static void put_default_paths(const struct conf *cfg, const char *base, FILE *out)
+static void put_default_paths(const struct conf *cfg, const char *base, bool spelled,
+                              FILE *out)
 {
     const struct conf_attrs *a = &cfg->attr;
 
@@ -444,7 +445,9 @@ static void put_default_paths(const struct conf *cfg, const char *base, FILE *ou
         }
         fprintf(out, ")");
     }
-    if (a->storage != NULL && a->storage[0] != '\0') {
+    if (a->storage != NULL && a->storage[0] != '\0' && !spelled) {
+        fprintf(out, "(!(%s=*))", a->storage);
+    } else if (a->storage != NULL && a->storage[0] != '\0') {
         fprintf(out, "(|(!(%s=*))", a->storage);
         for (int v = 0; v < 8; v++) {
             fprintf(out, "(%s=%s", a->storage, v & 4 ? "maildir:" : "");
@@ -481,6 +484,7 @@ static void put_query(const struct conf *cfg, enum postfix_table t, const char *
                       const char *base, FILE *out)
 {
     const struct conf_attrs *a = &cfg->attr;
+    char tpl[4200] = "";
 
     if (t == POSTFIX_ALIASES) {
         fprintf(out, "domain =");
@@ -510,10 +514,17 @@ static void put_query(const struct conf *cfg, enum postfix_table t, const char *
          * are the key's parts, already lower-cased by Postfix, as the map's
          * path is made from the lower-cased mail. */
         fprintf(out, "(%s=%%u@%%d)", a->mail);
-        put_default_paths(cfg, base, out);
-        fprintf(out, ")\nresult_attribute = %s\n"
-                     "result_format = %%D/%%U/Maildir/\nexpansion_limit = 1\n",
-                a->mail);
+        /* the mailbox the maps give an account of default paths (where
+         * mail_location puts it; a storage directory spelled as the
+         * default is the default only without it); none per address:
+         * answer nothing, the defer table makes such mail wait for a sync */
+        if (account_mailbox_template(cfg, tpl, sizeof(tpl)) <= 0)
+            tpl[0] = '\0';
+        put_default_paths(cfg, base, strcmp(tpl, "%D/%U/Maildir/") == 0, out);
+        if (tpl[0] == '\0')
+            fprintf(out, "(|)");
+        fprintf(out, ")\nresult_attribute = %s\nresult_format = %s\nexpansion_limit = 1\n",
+                a->mail, tpl[0] != '\0' ? tpl : "%D/%U/Maildir/");
         break;
     case POSTFIX_DEFER:
         /* objectClass: every entry has one; with the mail, two elements */

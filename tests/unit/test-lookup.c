@@ -664,6 +664,28 @@ int main(void)
     lookup_free(lk);
     conf_free(&cfg);
 
+    /* mail_location: the default mailbox is where it puts the mail, while
+     * that is one per address */
+    static const char *const locations[2] = { "maildir:%h/mail", "maildir:/var/vmail/shared" };
+    for (int i = 0; i < 2; i++) {
+        snprintf(text, sizeof(text),
+                 "ldap_uri = ldap://127.0.0.1:1/\nldap_base = dc=example,dc=com\n"
+                 "maps_dir = %s/none\nmail_location = %s\n", dir, locations[i]);
+        ok(conf_parse_buffer(&cfg, "test", text, strlen(text), err, sizeof(err)) == 0, "config");
+        lk = lookup_new(&cfg, err, sizeof(err));
+        struct lookup_searches ts = { .key = search_key, .domain = search_domain,
+                                      .ctx = (void *)&tdir_all };
+        lookup_set_searches(lk, &ts);
+        static const struct want own[2][1] = {
+            { { MAP_MAILBOXES, "bob@example.com", LOOKUP_FOUND, LOOKUP_FROM_LDAP,
+                "example.com/bob/mail/" } },
+            { { MAP_MAILBOXES, "bob@example.com", LOOKUP_TEMPFAIL, 0, NULL } },
+        };
+        run(lk, locations[i], own[i], 1);
+        lookup_free(lk);
+        conf_free(&cfg);
+    }
+
     /* an iRedMail directory, no maps */
     snprintf(text, sizeof(text),
              "ldap_uri = ldap://127.0.0.1:1/\nldap_base = o=domains,dc=example,dc=com\n"

@@ -143,6 +143,24 @@ static const struct want_case cases[] = {
         "# shadowAddress counts only on entries matching ldap_alias_filter, as in the",
         "#       ldap:/etc/postfix/mailmaps-aliases.cf," },
       { "result_format" } },
+    { "mailboxes: where mail_location puts the mail", "mail_location = maildir:%h/mail:LAYOUT=fs\n",
+      NULL, POSTFIX_MAILBOXES,
+      { "query_filter = (&" DEFAULT_FILTER "(mail=%u@%d)(|(!(mailHomeDirectory=*))"
+        "(mailHomeDirectory=/var/vmail/%d/%u)(mailHomeDirectory=/var/vmail/%d/%u/))"
+        "(!(mailStorageDirectory=*)))",
+        "result_format = %D/%U/mail/" },
+      { "domain" } },
+    { "mailboxes: mail_location as the default", "mail_location = maildir:~/Maildir\n", NULL,
+      POSTFIX_MAILBOXES,
+      { "query_filter = (&" DEFAULT_FILTER "(mail=%u@%d)" DEFAULT_PATHS ")",
+        "result_format = %D/%U/Maildir/" },
+      { "domain" } },
+    { "mailboxes: one mailbox for all is none per address: nothing answered",
+      "mail_location = maildir:/var/vmail/shared\n", NULL, POSTFIX_MAILBOXES,
+      { "query_filter = (&" DEFAULT_FILTER "(mail=%u@%d)(|(!(mailHomeDirectory=*))"
+        "(mailHomeDirectory=/var/vmail/%d/%u)(mailHomeDirectory=/var/vmail/%d/%u/))"
+        "(!(mailStorageDirectory=*))(|))" },
+      { "domain" } },
     { "forward without its filter", "ldap_attr_forward = mailForwardingAddress\n", NULL,
       POSTFIX_FORWARD,
       { "query_filter = (&" DEFAULT_FILTER "(mail=%u@%d))",
