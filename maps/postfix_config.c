@@ -251,12 +251,16 @@ static void put_header(const struct conf *cfg, enum postfix_table t, const char 
                 "# Listed before %s: an account that forwards is not delivered\n"
                 "# to itself, unless its own address is among the forwards (Postfix does\n"
                 "# not expand an address twice: that copy goes to the mailbox). An entry\n"
-                "# without forwards is not found here. As the map, except:\n"
+                "# without forwards is not found here. Only keys in a local domain\n"
+                "# (domains.cdb, then %s) or in alias_domains are asked\n"
+                "# (\"domain\" below): a forward never takes a foreign address. As the\n"
+                "# map, except:\n"
                 "# - addresses come back as stored, in the server's order, not lower-cased\n"
                 "#   nor deduplicated, and one the sync drops as invalid is passed on.\n"
                 "# - an address two matching entries hold as mail gives the forwards of\n"
                 "#   both (the sync keeps the smaller DN's).\n",
-                cfg->attr.mail, cfg->ldap_attr_forward, table_names[POSTFIX_MAIL]);
+                cfg->attr.mail, cfg->ldap_attr_forward, table_names[POSTFIX_MAIL],
+                table_names[POSTFIX_DOMAINS]);
         if (cfg->ldap_forward_filter[0] != '\0')
             fprintf(out, "# %s counts only on entries matching ldap_forward_filter, as\n"
                          "# in the sync.\n", cfg->ldap_attr_forward);
@@ -486,7 +490,10 @@ static void put_query(const struct conf *cfg, enum postfix_table t, const char *
     const struct conf_attrs *a = &cfg->attr;
     char tpl[4200] = "";
 
-    if (t == POSTFIX_ALIASES) {
+    /* an alias or a forward key in a domain not ours is never answered:
+     * Postfix asks virtual_alias_maps about every recipient, other
+     * people's too */
+    if (t == POSTFIX_ALIASES || t == POSTFIX_FORWARD) {
         fprintf(out, "domain =");
         for (size_t i = 0; i < cfg->alias_domains_count; i++)
             fprintf(out, " %s,", cfg->alias_domains[i]);
@@ -576,7 +583,7 @@ int postfix_config_format(const struct conf *cfg, enum postfix_table t, const ch
         return -1;
     }
     base[n - 4] = '\0';
-    if (t == POSTFIX_ALIASES && (!list_item_ok(cfg->maps_dir) ||
+    if ((t == POSTFIX_ALIASES || t == POSTFIX_FORWARD) && (!list_item_ok(cfg->maps_dir) ||
                                  (dir != NULL && !list_item_ok(dir)))) {
         snprintf(err, errsz, "%.200s: Postfix cannot name a table in a directory whose name"
                  " has a blank, a comma or a control character",

@@ -17,7 +17,8 @@
 #   other.org        frank, member of team@other.org
 #   empty.example    a domain entry without accounts
 #   disabled.example accountStatus disabled: gina there is skipped
-#   (no entry)       henry@nodomain.example: no domain entry, skipped
+#   (no entry)       henry@nodomain.example: no domain entry, skipped (and
+#                    his forward with him)
 
 IREDMAIL_SCHEMA=$MM_TOP/tests/integration/iredmail-schema.ldif
 IREDMAIL_BASE="o=domains,$LDAP_BASE"
@@ -73,7 +74,8 @@ iredmail_small_ldif() {
         "shadowAddress: alice@example.net"
     iredmail_user_ldif frank@other.org "memberOfGroup: team@other.org"
     iredmail_user_ldif gina@disabled.example
-    iredmail_user_ldif henry@nodomain.example
+    iredmail_user_ldif henry@nodomain.example "enabledService: forward" \
+        "mailForwardingAddress: henry@gmail.example"
 }
 
 # iredmail_conf FILE [SETTING...] - write_mailmaps_conf with the settings of

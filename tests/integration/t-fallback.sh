@@ -202,6 +202,7 @@ cases=(
     "users gina@disabled.example|NOTFOUND"
     "users henry@nodomain.example|NOTFOUND"
     "mailboxes henry@nodomain.example|NOTFOUND"
+    "aliases henry@nodomain.example|NOTFOUND"
     "aliases al@example.com|FOUND alice@example.com"
     "aliases bobby@example.com|NOTFOUND"
     "aliases carol@example.com|same"

@@ -471,6 +471,8 @@ is "$(qm nodomain.example "$(ldap_table domains)")" "<none>" \
     "iRedMail: an account's address makes no domain local"
 is "$(norm "$(qm carol@example.com "$(ldap_table forward)")")" \
     "carol@example.com,carol@gmail.example" "iRedMail: carol forwards and keeps a copy"
+is "$(qm henry@nodomain.example "$(ldap_table forward)")" "<none>" \
+    "iRedMail: no forward key in a domain not ours (henry's)"
 is "$(qm dave@example.com "$(ldap_table forward)")" "<none>" \
     "iRedMail: dave's forward without enabledService forward counts for nothing"
 is "$(qm bobby@example.com $(chain aliases))" "<none>" \

@@ -132,9 +132,10 @@ static const struct want_case cases[] = {
       IREDMAIL, NULL, POSTFIX_FORWARD,
       { "query_filter = (&" IRED_FILTER "(enabledService=forward)(mail=%u@%d))",
         "result_attribute = mailForwardingAddress",
+        "domain = cdb:/var/lib/mailmaps/domains, ldap:/etc/postfix/mailmaps-domains.cf",
         "# answer is that entry's mailForwardingAddress, its forwarding addresses.",
         "# mailForwardingAddress counts only on entries matching ldap_forward_filter, as" },
-      { "result_format", "expansion_limit", "domain" } },
+      { "result_format", "expansion_limit" } },
     { "iRedMail aliases: shadow addresses only with the service flag", IREDMAIL, NULL,
       POSTFIX_ALIASES,
       { "query_filter = (&" IRED_FILTER "(|(&(enabledService=shadowaddress)"
