@@ -733,7 +733,8 @@ static int parse_reply(struct conf *cfg, const struct setting *s, const char *v,
 }
 
 #define OFF(f) offsetof(struct conf, f)
-#define ATTR(n, d, desc) { "ldap_attr_" #n, d, parse_attr, OFF(attr.n), 0, 0, desc }
+/* every attribute but mail may be empty: not read (a schema without it) */
+#define ATTR(n, d, desc) { "ldap_attr_" #n, d, parse_attr, OFF(attr.n), 1, 0, desc }
 
 /* The settings, in the order of the documentation. */
 static const struct setting settings[] = {
@@ -755,7 +756,8 @@ static const struct setting settings[] = {
       OFF(ldap_filter), 0, 0, "which entries are mail accounts" },
     { "ldap_page_size", "1000", parse_uint, OFF(ldap_page_size), 1, 1000000,
       "RFC 2696 paged results page size" },
-    ATTR(mail, "mail", "attribute: the mailbox address and login"),
+    { "ldap_attr_mail", "mail", parse_attr, OFF(attr.mail), 0, 0,
+      "attribute: the mailbox address and login" },
     ATTR(alias, "mailAlias", "attribute: further addresses of the mailbox"),
     ATTR(group, "mailGroupMember", "attribute: lists the mailbox is a member of"),
     ATTR(home, "mailHomeDirectory", "attribute: home directory"),

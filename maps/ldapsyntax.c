@@ -377,11 +377,29 @@ static bool value_equal(const char *a, const char *b, size_t len)
     return true;
 }
 
+/* attr_holds - some attribute of e called nd->attr (any case; a server
+ * may send one attribute in several pieces) has a value (LS_PRESENT) or
+ * one equal to nd->val (LS_EQ) */
+static bool attr_holds(const struct lsnode *nd, const struct entry *e)
+{
+    for (size_t i = 0; e->attrs != NULL && i < e->attr_count; i++) {
+        const struct entry_attr *at = &e->attrs[i];
+        if (at->name == NULL || strcasecmp(at->name, nd->attr) != 0 || at->values == NULL)
+            continue;
+        if (nd->kind == LS_PRESENT && at->count > 0)
+            return true;
+        for (size_t k = 0; nd->kind == LS_EQ && k < at->count; k++)
+            if (at->values[k].len == nd->vallen &&
+                value_equal(at->values[k].data, nd->val, nd->vallen))
+                return true;
+    }
+    return false;
+}
+
 /* match - node i of f for e */
 static bool match(const struct ldapsyntax_filter *f, uint32_t i, const struct entry *e)
 {
     const struct lsnode *nd = &f->node[i];
-    const struct entry_attr *at;
 
     switch (nd->kind) {
     case LS_AND:
@@ -393,15 +411,8 @@ static bool match(const struct ldapsyntax_filter *f, uint32_t i, const struct en
     case LS_NOT:
         return !match(f, i + 1, e);
     case LS_PRESENT:
-        at = entry_attr_find(e, nd->attr);
-        return at != NULL && at->count > 0;
     case LS_EQ:
-        at = entry_attr_find(e, nd->attr);
-        for (size_t k = 0; at != NULL && k < at->count; k++)
-            if (at->values[k].len == nd->vallen &&
-                value_equal(at->values[k].data, nd->val, nd->vallen))
-                return true;
-        return false;
+        return attr_holds(nd, e);
     default:
         return false;
     }

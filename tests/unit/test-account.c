@@ -1212,6 +1212,27 @@ static void test_alias_gate(void)
     account_free(&a);
 }
 
+/* test_attr_off - an empty ldap_attr_* is not read */
+static void test_attr_off(void)
+{
+    struct conf cfg;
+    struct account a;
+    struct warnings w;
+
+    conf_of(&cfg, "ldap_attr_storage =\nldap_attr_quota =\nldap_attr_alias =\n");
+    account_init(&a);
+    const struct entry_attr e[] = { A("mail", V("a@example.com")),
+                                    A("mailStorageDirectory", V("elsewhere/a")),
+                                    A("mailQuota", V("not a number")),
+                                    A("mailAlias", V("b@example.com")) };
+    is_int(run(&cfg, "cn=o", e, 4, &a, &w), 1, "attributes off: built");
+    ok(!a.storage_set && strcmp(a.mailbox, "example.com/a/Maildir/") == 0 &&
+       a.quota == cfg.default_quota && a.alias_count == 0 && w.count == 0,
+       "attributes off: storage, quota and alias not read");
+    conf_free(&cfg);
+    account_free(&a);
+}
+
 /* test_mail_under_home - with mail_location = maildir:PATH the mailbox is
  * PATH, relative to mail_base; else the default one */
 static void test_mail_under_home(void)
@@ -1300,6 +1321,7 @@ int main(void)
     test_forward();
     test_alias_gate();
     test_mail_under_home();
+    test_attr_off();
     conf_free(&cfg);
     return tap_done();
 }

@@ -378,6 +378,8 @@ static const struct {
     { "ldap_attr_quota", "mailQuota;x-opt", "mailQuota;x-opt" },
     { "ldap_attr_password", "userPassword", "userPassword" },
     { "ldap_attr_storage", "homeDirectory", "homeDirectory" },
+    { "ldap_attr_storage", "", "" },
+    { "ldap_attr_alias", "", "" },
     { "ldap_attr_uid", "uidNumber", "uidNumber" },
     { "ldap_attr_gid", "gidNumber", "gidNumber" },
     { "ldap_quota_unit", "B", "1" },

@@ -208,13 +208,15 @@ static const struct entry_value v_services[] = {
 };
 static const struct entry_value v_status[] = { { "active", 6 } };
 static const struct entry_value v_name[] = { { "J\xc3\x96rg", 5 } };
+static const struct entry_value v_more[] = { { "forward", 7 } };
 static const struct entry_attr attrs[] = {
     { "enabledService", 3, v_services },
     { "ACCOUNTSTATUS", 1, v_status },
     { "cn", 1, v_name },
     { "empty", 0, NULL },
+    { "enabledservice", 1, v_more },   /* a server may send an attribute in pieces */
 };
-static const struct entry one = { "mail=a@b,o=x", NULL, 4, attrs };
+static const struct entry one = { "mail=a@b,o=x", NULL, 5, attrs };
 static const struct entry none = { "mail=b@b,o=x", NULL, 0, NULL };
 
 static const struct {
@@ -227,6 +229,8 @@ static const struct {
     { "(enabledService=shadowaddresss)", 0, 0 },
     { "(enabledService=smtp)", 0, 0 },
     { "(enabledService=smtp\\00x)", 1, 0 },
+    { "(enabledService=forward)", 1, 0 },
+    { "(&(enabledService=forward)(enabledService=mail))", 1, 0 },
     { "(accountStatus=active)", 1, 0 },
     { "(cn=j\xc3\x96rg)", 1, 0 },
     { "(cn=J\xc3\xb6rg)", 0, 0 },          /* ASCII case only */
@@ -237,8 +241,8 @@ static const struct {
     { "(&(enabledService=mail)(accountStatus=active))", 1, 0 },
     { "(&(enabledService=mail)(accountStatus=disabled))", 0, 0 },
     { "(|(enabledService=forward)(accountStatus=active))", 1, 0 },
-    { "(|(enabledService=forward)(accountStatus=disabled))", 0, 0 },
-    { "(!(|(enabledService=forward)(accountStatus=disabled)))", 1, 1 },
+    { "(|(enabledService=pop3)(accountStatus=disabled))", 0, 0 },
+    { "(!(|(enabledService=pop3)(accountStatus=disabled)))", 1, 1 },
     { "(&)", 1, 1 },
     { "(|)", 0, 0 },
     { "(&(|(a=1)(cn=*))(!(!(accountStatus=active))))", 1, 0 },
