@@ -79,9 +79,9 @@ iredmail_small_ldif() {
 }
 
 # iredmail_conf FILE [SETTING...] - write_mailmaps_conf with the settings of
-# contrib/iredmail/mailmaps.conf that this tree needs, then SETTINGs (the
-# storage attribute is one the schema has and no entry here carries: a
-# name the schema lacks makes every filter that tests it undefined)
+# contrib/iredmail/mailmaps.conf that this tree needs, then SETTINGs (no
+# storage attribute, as there: a name the schema lacks would make every
+# filter that tests it undefined)
 iredmail_conf() {
     local file=$1; shift
     write_mailmaps_conf "$file" "ldap_base = $IREDMAIL_BASE" \
@@ -90,7 +90,7 @@ iredmail_conf() {
         "ldap_attr_alias = shadowAddress" "ldap_alias_filter = (enabledService=shadowaddress)" \
         "alias_login = yes" "ldap_attr_forward = mailForwardingAddress" \
         "ldap_forward_filter = (enabledService=forward)" "ldap_attr_group = memberOfGroup" \
-        "ldap_attr_home = homeDirectory" "ldap_attr_storage = mailMessageStore" \
+        "ldap_attr_home = homeDirectory" "ldap_attr_storage =" \
         "ldap_quota_unit = B" "mail_base = /var/vmail" "$@"
 }
 
