@@ -838,6 +838,9 @@ static const struct setting settings[] = {
     { "stale_after", "1800", parse_duration, OFF(stale_after), 1, 365 * 86400,
       "maps older than this are stale: readers go to LDAP first. In persist mode the "
       "daemon stamps the maps current while its search is alive" },
+    { "fallback_cache_ttl", "30", parse_duration, OFF(fallback_cache_ttl), 0, 86400,
+      "seconds each reader keeps an LDAP fallback answer (found and not found alike, per map "
+      "and key; temporary failures are never kept); `0` = no cache, every fallback asks LDAP" },
     { "default_uid", "5000", parse_id, OFF(default_uid), 1, 4294967294u,
       "uid when the entry has none (0 is refused)" },
     { "default_gid", "5000", parse_id, OFF(default_gid), 1, 4294967294u,
