@@ -181,11 +181,218 @@ static void put_template(FILE *out, const char *s)
     }
 }
 
-/* put_header - what the file is, where it goes, and where it differs */
-static void put_header(const struct conf *cfg, enum postfix_table t, const char *dir, FILE *out)
+/* note_domain_entries - the domains table of domain entries: what it
+ * answers, where it differs from the map */
+static void note_domain_entries(const struct conf *cfg, const char *dir, FILE *out)
+{
+    fprintf(out,
+            "# The key is a domain, found when a domain entry (ldap_domain_filter)\n"
+            "# names it as its %s or as one of its %s: an\n"
+            "# account's address never makes a domain local. As the map, except:\n"
+            "# - the answer is OK once per matching entry (OK,OK,...); Postfix uses\n"
+            "#   only whether a domain is found. For exactly OK, list the table as\n"
+            "#   pipemap:{ldap:",
+            cfg->ldap_attr_domain, cfg->ldap_attr_domain_alias[0] != '\0'
+                                       ? cfg->ldap_attr_domain_alias : "(no alias attribute)");
+    put_comment_text(out, dir != NULL ? dir : POSTFIX_DEFAULT_DIR);
+    fprintf(out,
+            "/%s, static:OK}\n"
+            "# - alias_domains are not answered here: every sync writes them into the\n"
+            "#   map (list them beside this table where the map may be missing).\n"
+            "# - an entry the sync skips (its %s missing, invalid or another\n"
+            "#   entry's) still makes its names local here.\n"
+            "# Postfix asks virtual_mailbox_domains about every domain it resolves,\n"
+            "# also other people's (each sender's): each one the map lacks costs an\n"
+            "# equality search here (index %s and %s for \"eq\").\n",
+            table_names[POSTFIX_DOMAINS], cfg->ldap_attr_domain, cfg->ldap_attr_domain,
+            cfg->ldap_attr_domain_alias[0] != '\0' ? cfg->ldap_attr_domain_alias : "");
+}
+
+/* note_forward - the forward table: what it answers, where it differs from the map */
+static void note_forward(const struct conf *cfg, const char *dir, FILE *out)
+{
+    (void)dir;
+    fprintf(out,
+            "# The key is an address that a matching entry holds as its %s; the\n"
+            "# answer is that entry's %s, its forwarding addresses.\n"
+            "# Listed before %s: an account that forwards is not delivered\n"
+            "# to itself, unless its own address is among the forwards (Postfix does\n"
+            "# not expand an address twice: that copy goes to the mailbox). An entry\n"
+            "# without forwards is not found here. Only keys in a local domain\n"
+            "# (domains.cdb, then %s) or in alias_domains are asked\n"
+            "# (\"domain\" below): a forward never takes a foreign address. As the\n"
+            "# map, except:\n"
+            "# - addresses come back as stored, in the server's order, not lower-cased\n"
+            "#   nor deduplicated, and one the sync drops as invalid is passed on.\n"
+            "# - an address two matching entries hold as mail gives the forwards of\n"
+            "#   both (the sync keeps the smaller DN's).\n",
+            cfg->attr.mail, cfg->ldap_attr_forward, table_names[POSTFIX_MAIL],
+            table_names[POSTFIX_DOMAINS]);
+    if (cfg->ldap_forward_filter[0] != '\0')
+        fprintf(out, "# %s counts only on entries matching ldap_forward_filter, as\n"
+                     "# in the sync.\n", cfg->ldap_attr_forward);
+}
+
+/* note_alias_domains - the alias domains table: what it answers, where it differs from the map */
+static void note_alias_domains(const struct conf *cfg, const char *dir, FILE *out)
+{
+    (void)dir;
+    fprintf(out,
+            "# The key is an address u@D in an alias domain D (a domain entry's\n"
+            "# %s, ldap_domain_filter); the answer is u@P, P that entry's\n"
+            "# %s (result_format %%U@%%s), as aliases.cdb derives it. Listed\n"
+            "# last: an address of D that an entry claims itself keeps that claim.\n"
+            "# As the map, except:\n"
+            "# - u@P is answered whether P has it or not (the map derives only the\n"
+            "#   addresses P has): mail to an unknown u@D bounces as u@P unknown.\n"
+            "# - a name that one entry has as its primary domain and another as an\n"
+            "#   alias domain, or two entries as alias domains, is answered for each\n"
+            "#   alias claim (the sync keeps the primary, else the smaller DN).\n",
+            cfg->ldap_attr_domain_alias, cfg->ldap_attr_domain);
+}
+
+/* note_domains - the domains table of account addresses: what it
+ * answers, where it differs from the map */
+static void note_domains(const struct conf *cfg, const char *dir, FILE *out)
 {
     const struct conf_attrs *a = &cfg->attr;
 
+    fprintf(out,
+            "# The key is a domain, found when a matching account has its %s\n"
+            "# there: an alias or list address never makes a domain local. As the map,\n"
+            "# except:\n"
+            "# - the answer is OK once per matching account (OK,OK,...); Postfix uses\n"
+            "#   only whether a domain is found. For exactly OK, list the table as\n"
+            "#   pipemap:{ldap:",
+            a->mail);
+    put_comment_text(out, dir != NULL ? dir : POSTFIX_DEFAULT_DIR);
+    fprintf(out,
+            "/%s, static:OK}\n"
+            "# - every matching entry is sent: a domain with more accounts than the\n"
+            "#   server's size limit for this bind is a temporary failure (4xx) until a\n"
+            "#   sync puts it into the map.\n"
+            "# - alias_domains are not answered here: every sync writes them into the\n"
+            "#   map (list them beside this table where the map may be missing).\n"
+            "# - an entry the sync skips (bad data, its mail held by another entry, a\n"
+            "#   path another account has) still makes its domain local here.\n"
+            "# Postfix asks virtual_mailbox_domains about every domain it resolves,\n"
+            "# also other people's (each sender's): each one the map lacks costs a\n"
+            "# substring search here. Index %s for \"sub\" search, or the server\n"
+            "# reads every account on each of them.\n",
+            table_names[POSTFIX_DOMAINS], a->mail);
+}
+
+/* note_mailboxes - the mailboxes table: what it answers, where it differs from the map */
+static void note_mailboxes(const struct conf *cfg, const char *dir, FILE *out)
+{
+    (void)dir;
+    const struct conf_attrs *a = &cfg->attr;
+
+    fprintf(out,
+            "# The key is an address (%s); the answer is <domain>/<local>/Maildir/,\n"
+            "# relative to virtual_mailbox_base, made from the lower-cased key, and\n"
+            "# only for an entry whose %s and %s are\n"
+            "# absent or the defaults (spelled as the filter lists them): a path an\n"
+            "# entry sets itself may lie inside another account's, which only the sync\n"
+            "# sees, across the whole directory. As the map, except:\n"
+            "# - an account with a home or storage directory of its own is not found\n"
+            "#   here: %s, listed after this table, makes it a temporary\n"
+            "#   failure, so Postfix defers its mail until a sync puts it into the map\n"
+            "#   (in persist mode, seconds after the change).\n"
+            "# - when another entry names this account's default Maildir (or a path\n"
+            "#   inside or above it) as its own, the sync gives it to the smaller DN;\n"
+            "#   this table still answers the default path for this account.\n"
+            "# - an address that two matching entries hold is a temporary failure\n"
+            "#   (expansion_limit = 1) rather than two paths.\n",
+            a->mail, a->home, a->storage, table_names[POSTFIX_DEFER]);
+}
+
+/* note_defer - the defer table: what it answers, where it differs from the map */
+static void note_defer(const struct conf *cfg, const char *dir, FILE *out)
+{
+    (void)dir;
+    const struct conf_attrs *a = &cfg->attr;
+
+    fprintf(out,
+            "# The key is an address that a matching entry holds as its %s; every\n"
+            "# answer is a temporary failure (4xx), never a mailbox: it returns the\n"
+            "# %s and the objectClass values (at least two) against\n"
+            "# expansion_limit = 1. Listed after %s, it is asked\n"
+            "# only for the accounts that table leaves to the sync (a home or storage\n"
+            "# directory of their own): their mail waits in the queue until a sync\n"
+            "# puts them into the map, rather than bouncing as unknown.\n",
+            a->mail, a->mail, table_names[POSTFIX_MAILBOXES]);
+}
+
+/* note_mail - the mail table: what it answers, where it differs from the map */
+static void note_mail(const struct conf *cfg, const char *dir, FILE *out)
+{
+    const struct conf_attrs *a = &cfg->attr;
+
+    (void)dir;
+    fprintf(out,
+            "# The key is an address that a matching entry holds as its %s; the\n"
+            "# answer is the key itself, which ends alias expansion there. Listed\n"
+            "# before %s: Postfix takes the first table that answers, so\n"
+            "# an alias or list claim on some entry's mail address never takes it (a\n"
+            "# mail claim wins, as in the maps), and the address goes on to\n"
+            "# virtual_mailbox_maps. The map holds no such keys: behind fresh maps\n"
+            "# Postfix asks this table about every mailbox address (one search each).\n"
+            "# An address two entries hold as mail is a temporary failure\n"
+            "# (expansion_limit = 1).\n",
+            a->mail, table_names[POSTFIX_ALIASES]);
+}
+
+/* note_aliases - the aliases table: what it answers, where it differs from the map */
+static void note_aliases(const struct conf *cfg, const char *dir, FILE *out)
+{
+    const struct conf_attrs *a = &cfg->attr;
+
+    (void)dir;
+    fprintf(out,
+            "# The key is an alias (%s) or a list address (%s); the\n"
+            "# answer is the %s of every account that carries it, comma separated.\n"
+            "# Only keys in a mailbox domain (domains.cdb, then %s)\n"
+            "# or in alias_domains are asked (\"domain\" below): an alias or list\n"
+            "# address in any other domain is never answered. (Maps written before\n"
+            "# mailmaps kept foreign domains out of domains.cdb may still list them\n"
+            "# until the first sync.) As the map, except:\n"
+            "# - addresses come back as stored, not lower-cased (Postfix folds the\n"
+            "#   case of every later lookup, so delivery is the same).\n"
+            "# - list members come in the server's order; the map sorts them.\n"
+            "# - an address that several entries claim as alias or list gives every\n"
+            "#   one of them (the sync gives it to the smaller DN and warns); a mail\n"
+            "#   claim wins through %s, which comes first.\n"
+            "# - an alias of an account the sync skips (bad data, its mail held by\n"
+            "#   another entry, a path another account has) is still answered.\n"
+            "# - a list name matches by %s's own rule: case-exact in the\n"
+            "#   Postfix Book schema, so a name stored with capitals is not found by\n"
+            "#   the lower-case key Postfix asks with.\n"
+            "# - a list with more members than the server's size limit for this bind\n"
+            "#   is a temporary failure.\n"
+            "# A key whose domain domains.cdb lacks costs a domain search first.\n",
+            a->alias, a->group, a->mail, table_names[POSTFIX_DOMAINS],
+            table_names[POSTFIX_MAIL], a->group);
+    if (cfg->ldap_alias_filter[0] != '\0')
+        fprintf(out, "# %s counts only on entries matching ldap_alias_filter, as in the\n"
+                     "# sync.\n", a->alias);
+}
+
+/* The notes of each table (the domains table of domain entries aside). */
+typedef void note_fn(const struct conf *cfg, const char *dir, FILE *out);
+static note_fn *const table_notes[POSTFIX_TABLES] = {
+    [POSTFIX_DOMAINS] = note_domains,
+    [POSTFIX_MAILBOXES] = note_mailboxes,
+    [POSTFIX_DEFER] = note_defer,
+    [POSTFIX_MAIL] = note_mail,
+    [POSTFIX_ALIASES] = note_aliases,
+    [POSTFIX_FORWARD] = note_forward,
+    [POSTFIX_ALIAS_DOMAINS] = note_alias_domains,
+};
+
+/* put_header - what the file is, where it goes, and where it differs */
+static void put_header(const struct conf *cfg, enum postfix_table t, const char *dir, FILE *out)
+{
     fprintf(out, "# %s - written by \"mailmaps postfix-config\" from ", table_names[t]);
     put_comment_text(out, cfg->path != NULL ? cfg->path : "the built-in defaults");
     fprintf(out, ".\n# The LDAP fallback behind cdb:");
@@ -211,166 +418,10 @@ static void put_header(const struct conf *cfg, enum postfix_table t, const char 
                  "# Postfix asks it only for keys the map lacks. Entries the sync skips for\n"
                  "# bad data (its warnings name them) may still be found here.\n");
 
-    switch (domain_entries(cfg) && t == POSTFIX_DOMAINS ? POSTFIX_TABLES : t) {
-    case POSTFIX_TABLES:
-        /* the domains table of domain entries */
-        fprintf(out,
-                "# The key is a domain, found when a domain entry (ldap_domain_filter)\n"
-                "# names it as its %s or as one of its %s: an\n"
-                "# account's address never makes a domain local. As the map, except:\n"
-                "# - the answer is OK once per matching entry (OK,OK,...); Postfix uses\n"
-                "#   only whether a domain is found. For exactly OK, list the table as\n"
-                "#   pipemap:{ldap:",
-                cfg->ldap_attr_domain, cfg->ldap_attr_domain_alias[0] != '\0'
-                                           ? cfg->ldap_attr_domain_alias : "(no alias attribute)");
-        put_comment_text(out, dir != NULL ? dir : POSTFIX_DEFAULT_DIR);
-        fprintf(out,
-                "/%s, static:OK}\n"
-                "# - alias_domains are not answered here: every sync writes them into the\n"
-                "#   map (list them beside this table where the map may be missing).\n"
-                "# - an entry the sync skips (its %s missing, invalid or another\n"
-                "#   entry's) still makes its names local here.\n"
-                "# Postfix asks virtual_mailbox_domains about every domain it resolves,\n"
-                "# also other people's (each sender's): each one the map lacks costs an\n"
-                "# equality search here (index %s and %s for \"eq\").\n",
-                table_names[t], cfg->ldap_attr_domain, cfg->ldap_attr_domain,
-                cfg->ldap_attr_domain_alias[0] != '\0' ? cfg->ldap_attr_domain_alias : "");
-        break;
-    case POSTFIX_FORWARD:
-        fprintf(out,
-                "# The key is an address that a matching entry holds as its %s; the\n"
-                "# answer is that entry's %s, its forwarding addresses.\n"
-                "# Listed before %s: an account that forwards is not delivered\n"
-                "# to itself, unless its own address is among the forwards (Postfix does\n"
-                "# not expand an address twice: that copy goes to the mailbox). An entry\n"
-                "# without forwards is not found here. Only keys in a local domain\n"
-                "# (domains.cdb, then %s) or in alias_domains are asked\n"
-                "# (\"domain\" below): a forward never takes a foreign address. As the\n"
-                "# map, except:\n"
-                "# - addresses come back as stored, in the server's order, not lower-cased\n"
-                "#   nor deduplicated, and one the sync drops as invalid is passed on.\n"
-                "# - an address two matching entries hold as mail gives the forwards of\n"
-                "#   both (the sync keeps the smaller DN's).\n",
-                cfg->attr.mail, cfg->ldap_attr_forward, table_names[POSTFIX_MAIL],
-                table_names[POSTFIX_DOMAINS]);
-        if (cfg->ldap_forward_filter[0] != '\0')
-            fprintf(out, "# %s counts only on entries matching ldap_forward_filter, as\n"
-                         "# in the sync.\n", cfg->ldap_attr_forward);
-        break;
-    case POSTFIX_ALIAS_DOMAINS:
-        fprintf(out,
-                "# The key is an address u@D in an alias domain D (a domain entry's\n"
-                "# %s, ldap_domain_filter); the answer is u@P, P that entry's\n"
-                "# %s (result_format %%U@%%s), as aliases.cdb derives it. Listed\n"
-                "# last: an address of D that an entry claims itself keeps that claim.\n"
-                "# As the map, except:\n"
-                "# - u@P is answered whether P has it or not (the map derives only the\n"
-                "#   addresses P has): mail to an unknown u@D bounces as u@P unknown.\n"
-                "# - a name that one entry has as its primary domain and another as an\n"
-                "#   alias domain, or two entries as alias domains, is answered for each\n"
-                "#   alias claim (the sync keeps the primary, else the smaller DN).\n",
-                cfg->ldap_attr_domain_alias, cfg->ldap_attr_domain);
-        break;
-    case POSTFIX_DOMAINS:
-        fprintf(out,
-                "# The key is a domain, found when a matching account has its %s\n"
-                "# there: an alias or list address never makes a domain local. As the map,\n"
-                "# except:\n"
-                "# - the answer is OK once per matching account (OK,OK,...); Postfix uses\n"
-                "#   only whether a domain is found. For exactly OK, list the table as\n"
-                "#   pipemap:{ldap:",
-                a->mail);
-        put_comment_text(out, dir != NULL ? dir : POSTFIX_DEFAULT_DIR);
-        fprintf(out,
-                "/%s, static:OK}\n"
-                "# - every matching entry is sent: a domain with more accounts than the\n"
-                "#   server's size limit for this bind is a temporary failure (4xx) until a\n"
-                "#   sync puts it into the map.\n"
-                "# - alias_domains are not answered here: every sync writes them into the\n"
-                "#   map (list them beside this table where the map may be missing).\n"
-                "# - an entry the sync skips (bad data, its mail held by another entry, a\n"
-                "#   path another account has) still makes its domain local here.\n"
-                "# Postfix asks virtual_mailbox_domains about every domain it resolves,\n"
-                "# also other people's (each sender's): each one the map lacks costs a\n"
-                "# substring search here. Index %s for \"sub\" search, or the server\n"
-                "# reads every account on each of them.\n",
-                table_names[t], a->mail);
-        break;
-    case POSTFIX_MAILBOXES:
-        fprintf(out,
-                "# The key is an address (%s); the answer is <domain>/<local>/Maildir/,\n"
-                "# relative to virtual_mailbox_base, made from the lower-cased key, and\n"
-                "# only for an entry whose %s and %s are\n"
-                "# absent or the defaults (spelled as the filter lists them): a path an\n"
-                "# entry sets itself may lie inside another account's, which only the sync\n"
-                "# sees, across the whole directory. As the map, except:\n"
-                "# - an account with a home or storage directory of its own is not found\n"
-                "#   here: %s, listed after this table, makes it a temporary\n"
-                "#   failure, so Postfix defers its mail until a sync puts it into the map\n"
-                "#   (in persist mode, seconds after the change).\n"
-                "# - when another entry names this account's default Maildir (or a path\n"
-                "#   inside or above it) as its own, the sync gives it to the smaller DN;\n"
-                "#   this table still answers the default path for this account.\n"
-                "# - an address that two matching entries hold is a temporary failure\n"
-                "#   (expansion_limit = 1) rather than two paths.\n",
-                a->mail, a->home, a->storage, table_names[POSTFIX_DEFER]);
-        break;
-    case POSTFIX_DEFER:
-        fprintf(out,
-                "# The key is an address that a matching entry holds as its %s; every\n"
-                "# answer is a temporary failure (4xx), never a mailbox: it returns the\n"
-                "# %s and the objectClass values (at least two) against\n"
-                "# expansion_limit = 1. Listed after %s, it is asked\n"
-                "# only for the accounts that table leaves to the sync (a home or storage\n"
-                "# directory of their own): their mail waits in the queue until a sync\n"
-                "# puts them into the map, rather than bouncing as unknown.\n",
-                a->mail, a->mail, table_names[POSTFIX_MAILBOXES]);
-        break;
-    case POSTFIX_MAIL:
-        fprintf(out,
-                "# The key is an address that a matching entry holds as its %s; the\n"
-                "# answer is the key itself, which ends alias expansion there. Listed\n"
-                "# before %s: Postfix takes the first table that answers, so\n"
-                "# an alias or list claim on some entry's mail address never takes it (a\n"
-                "# mail claim wins, as in the maps), and the address goes on to\n"
-                "# virtual_mailbox_maps. The map holds no such keys: behind fresh maps\n"
-                "# Postfix asks this table about every mailbox address (one search each).\n"
-                "# An address two entries hold as mail is a temporary failure\n"
-                "# (expansion_limit = 1).\n",
-                a->mail, table_names[POSTFIX_ALIASES]);
-        break;
-    case POSTFIX_ALIASES:
-        fprintf(out,
-                "# The key is an alias (%s) or a list address (%s); the\n"
-                "# answer is the %s of every account that carries it, comma separated.\n"
-                "# Only keys in a mailbox domain (domains.cdb, then %s)\n"
-                "# or in alias_domains are asked (\"domain\" below): an alias or list\n"
-                "# address in any other domain is never answered. (Maps written before\n"
-                "# mailmaps kept foreign domains out of domains.cdb may still list them\n"
-                "# until the first sync.) As the map, except:\n"
-                "# - addresses come back as stored, not lower-cased (Postfix folds the\n"
-                "#   case of every later lookup, so delivery is the same).\n"
-                "# - list members come in the server's order; the map sorts them.\n"
-                "# - an address that several entries claim as alias or list gives every\n"
-                "#   one of them (the sync gives it to the smaller DN and warns); a mail\n"
-                "#   claim wins through %s, which comes first.\n"
-                "# - an alias of an account the sync skips (bad data, its mail held by\n"
-                "#   another entry, a path another account has) is still answered.\n"
-                "# - a list name matches by %s's own rule: case-exact in the\n"
-                "#   Postfix Book schema, so a name stored with capitals is not found by\n"
-                "#   the lower-case key Postfix asks with.\n"
-                "# - a list with more members than the server's size limit for this bind\n"
-                "#   is a temporary failure.\n"
-                "# A key whose domain domains.cdb lacks costs a domain search first.\n",
-                a->alias, a->group, a->mail, table_names[POSTFIX_DOMAINS],
-                table_names[POSTFIX_MAIL], a->group);
-        if (cfg->ldap_alias_filter[0] != '\0')
-            fprintf(out, "# %s counts only on entries matching ldap_alias_filter, as in the\n"
-                         "# sync.\n", a->alias);
-        break;
-    default:
-        break;
-    }
+    if (domain_entries(cfg) && t == POSTFIX_DOMAINS)
+        note_domain_entries(cfg, dir, out);
+    else if ((unsigned)t < POSTFIX_TABLES)
+        table_notes[t](cfg, dir, out);
 }
 
 /* put_connection - the settings every table shares, as the sync connects */
