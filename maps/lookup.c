@@ -647,27 +647,18 @@ out:
     return result;
 }
 
-enum lookup_result lookup_key(struct lookup *lk, enum map_id map, const char *key,
-                              size_t keylen, const char **val_r, size_t *len_r,
-                              enum lookup_source *source_r, char *err, size_t errsz)
+/* key_take - key, checked and lower-cased, into lk->key: 0, or -1 (err) */
+static int key_take(struct lookup *lk, const char *key, size_t keylen, char *err, size_t errsz)
 {
-    enum lookup_source dummy;
-    const char *mval = NULL;
-    size_t mlen = 0;
-
-    if (source_r == NULL)
-        source_r = &dummy;
-    *val_r = NULL;
-    *len_r = 0;
-    if ((unsigned)map >= MAP_COUNT || keylen == 0 || memchr(key, '\0', keylen) != NULL) {
+    if (keylen == 0 || memchr(key, '\0', keylen) != NULL) {
         snprintf(err, errsz, "bad lookup");
-        return LOOKUP_TEMPFAIL;
+        return -1;
     }
     if (keylen + 1 > lk->keycap) {
         char *k = realloc(lk->key, keylen + 1);
         if (k == NULL) {
             snprintf(err, errsz, "out of memory");
-            return LOOKUP_TEMPFAIL;
+            return -1;
         }
         lk->key = k;
         lk->keycap = keylen + 1;
@@ -675,17 +666,75 @@ enum lookup_result lookup_key(struct lookup *lk, enum map_id map, const char *ke
     memcpy(lk->key, key, keylen);
     lk->key[keylen] = '\0';
     address_lower(lk->key, keylen);
+    return 0;
+}
+
+/* An answer as lookup_key returns it. */
+struct answer {
+    const char **val_r;
+    size_t *len_r;
+    enum lookup_source *source_r;
+};
+
+/* answer_put - r, with val[0..len) from source */
+static enum lookup_result answer_put(const struct answer *a, enum lookup_result r,
+                                     const char *val, size_t len, enum lookup_source source)
+{
+    *a->val_r = val;
+    *a->len_r = len;
+    *a->source_r = source;
+    return r;
+}
+
+/* ask_cached - the fallback: the cache, else LDAP (cached unless a
+ * temporary failure); LOOKUP_TEMPFAIL when LDAP cannot answer */
+static enum lookup_result ask_cached(struct lookup *lk, enum map_id map, size_t keylen,
+                                     time_t now, const struct answer *a, char *err, size_t errsz)
+{
+    const char *key = lk->key;
+    struct cache_slot *slot = slot_for(lk, map, key, keylen);
+    if (slot_matches(slot, map, key, keylen) && slot->expires > now)
+        return answer_put(a, slot->result, slot->val, slot->len, LOOKUP_FROM_LDAP);
+    char *val;
+    size_t vallen;
+    enum lookup_result r = ask_ldap(lk, map, key, keylen, &val, &vallen, err, errsz);
+    if (r == LOOKUP_TEMPFAIL)
+        return r;
+    /* With fallback_cache_ttl 0 the slot expires at once: it only holds
+     * the answer the caller reads until the next call. */
+    slot_store(slot, map, key, keylen, r, val, vallen, now + (time_t)lk->cfg->fallback_cache_ttl);
+    if (!slot_matches(slot, map, key, keylen)) {
+        snprintf(err, errsz, "out of memory");
+        return LOOKUP_TEMPFAIL;
+    }
+    return answer_put(a, r, slot->val, slot->len, LOOKUP_FROM_LDAP);
+}
+
+enum lookup_result lookup_key(struct lookup *lk, enum map_id map, const char *key,
+                              size_t keylen, const char **val_r, size_t *len_r,
+                              enum lookup_source *source_r, char *err, size_t errsz)
+{
+    enum lookup_source dummy;
+    const struct answer a = { val_r, len_r, source_r != NULL ? source_r : &dummy };
+    const char *mval = NULL;
+    size_t mlen = 0;
+
+    *val_r = NULL;
+    *len_r = 0;
+    if ((unsigned)map >= MAP_COUNT) {
+        snprintf(err, errsz, "bad lookup");
+        return LOOKUP_TEMPFAIL;
+    }
+    if (key_take(lk, key, keylen, err, errsz) < 0)
+        return LOOKUP_TEMPFAIL;
     key = lk->key;
 
     time_t now = lk->fixed_now ? lk->fixed_now : time(NULL);
     bool fresh = mapset_fresh(lk->set, now);
+    enum lookup_source old = fresh ? LOOKUP_FROM_MAP : LOOKUP_FROM_STALE_MAP;
     int in_map = mapset_lookup(lk->set, map, key, keylen, &mval, &mlen);
-    if (in_map > 0 && fresh) {
-        *val_r = mval;
-        *len_r = mlen;
-        *source_r = LOOKUP_FROM_MAP;
-        return LOOKUP_FOUND;
-    }
+    if (in_map > 0 && fresh)
+        return answer_put(&a, LOOKUP_FOUND, mval, mlen, LOOKUP_FROM_MAP);
     if (map == MAP_DOMAINS && lk->cfg->ldap_domain_filter[0] == '\0') {
         /* Domains come from the accounts: nothing to ask LDAP for one
          * key; any map that exists answers. */
@@ -693,50 +742,20 @@ enum lookup_result lookup_key(struct lookup *lk, enum map_id map, const char *ke
             snprintf(err, errsz, "%s", mapset_map(lk->set, map)->error);
             return LOOKUP_TEMPFAIL;
         }
-        *val_r = mval;
-        *len_r = mlen;
-        *source_r = fresh ? LOOKUP_FROM_MAP : LOOKUP_FROM_STALE_MAP;
-        return in_map > 0 ? LOOKUP_FOUND : LOOKUP_NOTFOUND;
+        return answer_put(&a, in_map > 0 ? LOOKUP_FOUND : LOOKUP_NOTFOUND, mval, mlen, old);
     }
 
-    struct cache_slot *slot = slot_for(lk, map, key, keylen);
-    if (slot_matches(slot, map, key, keylen) && slot->expires > now) {
-        *val_r = slot->val;
-        *len_r = slot->len;
-        *source_r = LOOKUP_FROM_LDAP;
-        return slot->result;
-    }
-    char *val;
-    size_t vallen;
-    enum lookup_result r = ask_ldap(lk, map, key, keylen, &val, &vallen, err, errsz);
-    if (r != LOOKUP_TEMPFAIL) {
-        /* With fallback_cache_ttl 0 the slot expires at once: it only
-         * holds the answer the caller reads until the next call. */
-        slot_store(slot, map, key, keylen, r, val, vallen,
-                   now + (time_t)lk->cfg->fallback_cache_ttl);
-        if (slot_matches(slot, map, key, keylen)) {
-            *val_r = slot->val;
-            *len_r = slot->len;
-            *source_r = LOOKUP_FROM_LDAP;
-            return r;
-        }
-        snprintf(err, errsz, "out of memory");
-        return LOOKUP_TEMPFAIL;
-    }
+    enum lookup_result r = ask_cached(lk, map, keylen, now, &a, err, errsz);
+    if (r != LOOKUP_TEMPFAIL)
+        return r;
     /* LDAP cannot answer: a stale map that holds the key still can. */
-    if (in_map > 0) {
-        *val_r = mval;
-        *len_r = mlen;
-        *source_r = LOOKUP_FROM_STALE_MAP;
-        return LOOKUP_FOUND;
-    }
+    if (in_map > 0)
+        return answer_put(&a, LOOKUP_FOUND, mval, mlen, LOOKUP_FROM_STALE_MAP);
     /* A domain the maps lack is as good as unknown: it only tells a reader
      * which recipients to look up at all (the policy daemon skips foreign
      * ones), so an LDAP outage must not turn every foreign domain into an
      * error. */
-    if (map == MAP_DOMAINS && in_map == 0) {
-        *source_r = fresh ? LOOKUP_FROM_MAP : LOOKUP_FROM_STALE_MAP;
-        return LOOKUP_NOTFOUND;
-    }
+    if (map == MAP_DOMAINS && in_map == 0)
+        return answer_put(&a, LOOKUP_NOTFOUND, NULL, 0, old);
     return LOOKUP_TEMPFAIL;
 }
