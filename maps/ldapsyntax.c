@@ -283,6 +283,14 @@ static int parse_item(struct parser *p, struct lsnode *nd)
     return 0;
 }
 
+/* skip_blanks - libldap skips blanks after '(' and around the filters of
+ * a list; filters that relied on it keep working */
+static void skip_blanks(struct parser *p)
+{
+    while (p->s[p->pos] == ' ' || p->s[p->pos] == '\t')
+        p->pos++;
+}
+
 /* parse_filter - "(" filtercomp ")" at p->pos */
 static int parse_filter(struct parser *p)
 {
@@ -291,6 +299,7 @@ static int parse_filter(struct parser *p)
     if (++p->depth > LDAPSYNTAX_DEPTH_MAX)
         return fail(p, "nested too deeply");
     p->pos++;
+    skip_blanks(p);
     uint32_t i = (uint32_t)p->f->n++;
     struct lsnode *nd = &p->f->node[i];
     memset(nd, 0, sizeof(*nd));
@@ -299,7 +308,7 @@ static int parse_filter(struct parser *p)
         nd->kind = c == '&' ? LS_AND : c == '|' ? LS_OR : LS_NOT;
         p->pos++;
         size_t kids = 0;
-        while (p->s[p->pos] == '(') {
+        for (skip_blanks(p); p->s[p->pos] == '('; skip_blanks(p)) {
             if (parse_filter(p) < 0)
                 return -1;
             kids++;
@@ -344,7 +353,13 @@ struct ldapsyntax_filter *ldapsyntax_filter_parse(const char *text, bool gate, c
     f->node = (struct lsnode *)(f->attr + parens);
     f->n = f->nattr = 0;
     struct parser p = { text, 0, gate, f, f->text, 0, why, whysz };
-    if (parse_filter(&p) < 0 || (text[p.pos] != '\0' && fail(&p, "text after the filter") < 0)) {
+    skip_blanks(&p);
+    if (parse_filter(&p) < 0) {
+        free(f);
+        return NULL;
+    }
+    skip_blanks(&p);
+    if (text[p.pos] != '\0' && fail(&p, "text after the filter") < 0) {
         free(f);
         return NULL;
     }

@@ -35,7 +35,8 @@ struct ldapsyntax_filter;
 
 /* ldapsyntax_filter_parse - text (NUL terminated) as one RFC 4515 filter:
  * "(...)" with nothing after it; escapes are "\" and two hex digits (and,
- * as libldap takes them, "\(", "\)", "\*", "\\"). With gate, only the
+ * as libldap takes them, "\(", "\)", "\*", "\\"; as libldap, blanks after
+ * '(' and around the filters of a list are skipped). With gate, only the
  * evaluable subset (above) is accepted. Malloc'ed (ldapsyntax_filter_free),
  * or NULL with a reason in why (also for no memory). */
 struct ldapsyntax_filter *ldapsyntax_filter_parse(const char *text, bool gate, char *why,

@@ -161,7 +161,10 @@ static const struct {
     { "(!(a=b)(c=d))", 0, 0, "'!' takes exactly one filter" },
     { "(!)", 0, 0, "'!' takes exactly one filter" },
     { "(&(a=b)c=d)", 0, 0, "')' expected" },
-    { "( a=b)", 0, 0, "attribute description expected" },
+    { "( a=b)", 1, 1, NULL },                 /* blanks where libldap skips them */
+    { " (& (a=b)\t(!( c=*) ) ) ", 1, 1, NULL },
+    { "(a =b)", 0, 0, "'=', '~=', '>=', '<=' or ':' expected" },
+    { "(a= b)", 1, 1, NULL },                 /* a value may start with a blank */
     { "(a b=c)", 0, 0, "'=', '~=', '>=', '<=' or ':' expected" },
     { "(-a=b)", 0, 0, "bad attribute description at byte 2" },
     { "(1.=b)", 0, 0, "bad attribute description" },
@@ -246,6 +249,7 @@ static const struct {
     { "(&)", 1, 1 },
     { "(|)", 0, 0 },
     { "(&(|(a=1)(cn=*))(!(!(accountStatus=active))))", 1, 0 },
+    { "( & ( accountStatus=active) (cn=*) )", 1, 0 },
 };
 
 /* test_match - evaluation, and what a filter beyond the subset does */
