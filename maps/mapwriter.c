@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -477,7 +476,38 @@ static void *hash_run(void *arg)
     return NULL;
 }
 
-/* mapwriter_commit - all temp files first, then all renames */
+/* same_bytes - the first len bytes of fds a and b are equal: 1 yes, 0 no,
+ * -1 read error. Read through a buffer rather than mapped: both files are
+ * in the page cache (the new one was just written, the old one is what
+ * readers map), and a mapping would add both to this process's resident
+ * size, twice the maps at the sync's peak. */
+static int same_bytes(int a, int b, size_t len, const char *path, char *err, size_t errsz)
+{
+    enum { CHUNK = 1 << 20 };
+    char *x = malloc(2 * (size_t)CHUNK), *y = x + CHUNK;
+    int rc = 1;
+
+    if (x == NULL) {
+        snprintf(err, errsz, "%s: out of memory", path);
+        return -1;
+    }
+    for (off_t off = 0; rc == 1 && (size_t)off < len;) {
+        size_t want = len - (size_t)off < CHUNK ? len - (size_t)off : CHUNK;
+        ssize_t n = pread(a, x, want, off), m = n > 0 ? pread(b, y, (size_t)n, off) : n;
+        if (n < 0 || m < 0) {
+            snprintf(err, errsz, "%s: read: %s", path, strerror(errno));
+            rc = -1;
+        } else if (n == 0 || m != n) {
+            rc = 0;   /* one of them changed size under us */
+        } else {
+            rc = memcmp(x, y, (size_t)n) == 0;
+            off += n;
+        }
+    }
+    free(x);
+    return rc;
+}
+
 /* same_file - the finished temp file of w and the map in place hold the
  * same bytes, mode, owner and group: 1 yes, 0 no, -1 read error */
 static int same_file(struct mapwriter *w, char *err, size_t errsz)
@@ -494,22 +524,7 @@ static int same_file(struct mapwriter *w, char *err, size_t errsz)
     } else if (S_ISREG(b.st_mode) && a.st_size == b.st_size &&
                (a.st_mode & 07777) == (b.st_mode & 07777) && a.st_uid == b.st_uid &&
                a.st_gid == b.st_gid) {
-        /* both are in the page cache: the new one was just written, the
-         * old one is what every reader maps */
-        size_t len = (size_t)a.st_size;
-        void *x = len ? mmap(NULL, len, PROT_READ, MAP_SHARED, w->af.fd, 0) : NULL;
-        void *y = len ? mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0) : NULL;
-        if (len && (x == MAP_FAILED || y == MAP_FAILED)) {
-            int saved = errno;
-            snprintf(err, errsz, "%s: mmap: %s", w->path, strerror(saved));
-            rc = -1;
-        } else {
-            rc = len == 0 || memcmp(x, y, len) == 0;
-        }
-        if (len && x != MAP_FAILED)
-            munmap(x, len);
-        if (len && y != MAP_FAILED)
-            munmap(y, len);
+        rc = same_bytes(w->af.fd, fd, (size_t)a.st_size, w->path, err, errsz);
     }
     close(fd);
     return rc;
@@ -532,6 +547,7 @@ fail:
     return -1;
 }
 
+/* mapwriter_commit - all temp files first, then all renames */
 int mapwriter_commit(struct mapwriter *const *writers, size_t n,
                      char *checksum_hex, char *err, size_t errsz)
 {
