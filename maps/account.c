@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "maps/account.h"
+#include "maps/ascii.h"
 #include "maps/address.h"
 #include "maps/ldapsyntax.h"
 #include "maps/quota.h"
@@ -239,11 +240,7 @@ static void slot_names(const struct conf *cfg, const char *name[S_COUNT])
 static bool name_eq(const char *a, const char *b)
 {
     for (;; a++, b++) {
-        unsigned char x = (unsigned char)*a, y = (unsigned char)*b;
-        if (x >= 'A' && x <= 'Z')
-            x = (unsigned char)(x + 32);
-        if (y >= 'A' && y <= 'Z')
-            y = (unsigned char)(y + 32);
+        char x = ascii_lower(*a), y = ascii_lower(*b);
         if (x != y)
             return false;
         if (x == '\0')
@@ -414,7 +411,7 @@ char *account_dn_normalize(const char *dn)
             /* an escaped blank or separator is data: never trimmed */
             out[o++] = '\\';
             c = dn[i + 1];
-            out[o++] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+            out[o++] = ascii_lower(c);
             i += 2;
             keep = o;
         } else if (c == ',' || c == '=' || c == '+') {
@@ -425,7 +422,7 @@ char *account_dn_normalize(const char *dn)
             for (i++; i < len && dn[i] == ' '; i++)
                 ;
         } else {
-            out[o++] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+            out[o++] = ascii_lower(c);
             i++;
         }
     }

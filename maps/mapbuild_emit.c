@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "maps/ascii.h"
 #include "maps/mapbuild_int.h"
 #include "maps/userrec.h"
 
@@ -386,8 +387,7 @@ int mapbuild_lookup(struct mapbuild *mb, enum map_id map, const char *key,
         snprintf(err, errsz, "out of memory");
         return -1;
     }
-    for (size_t i = 0; i < keylen; i++)
-        k[i] = (key[i] >= 'A' && key[i] <= 'Z') ? (char)(key[i] + 32) : key[i];
+    ascii_lower_copy(k, key, keylen);
     k[keylen] = '\0';
     l.key = k;
     int rc = mapbuild_finish(mb, lookup_emit, &l, NULL, err, errsz);
