@@ -337,9 +337,14 @@ _mm_urlenc_path() {
 # --sizelimit N (server limit,
 # default 500 as slapd's own), --no-sync-limits (no paged-results exemption
 # for the sync account: reproduces the 500-entry truncation),
-# --no-sync-account (no cn=mailmaps entry at all), --maxsize BYTES (mdb).
+# --no-sync-account (no cn=mailmaps entry at all), --maxsize BYTES (mdb),
+# --schema FILE (this schema instead of the Postfix Book one: a slapd.conf
+# .schema, or a cn=config .ldif, converted by slapd_schema_conf; the
+# mail index stays, the Postfix Book indexes go), --index "ATTRS eq" (one
+# more index line, repeatable).
 slapd_config() {
     local syncprov=0 sizelimit=500 synclimits=1 syncacct=1 maxsize=2147483648
+    local schemafile="$MM_TOP/contrib/ldap/postfix-book.schema" indexes=()
     while [ $# -gt 0 ]; do
         case "$1" in
             --syncprov) syncprov=1 ;;
@@ -347,6 +352,8 @@ slapd_config() {
             --no-sync-limits) synclimits=0 ;;
             --no-sync-account) syncacct=0; synclimits=0 ;;
             --maxsize) maxsize=$2; shift ;;
+            --schema) schemafile=$2; shift ;;
+            --index) indexes+=("$2"); shift ;;
             *) fail_fast "slapd_config: unknown option $1" ;;
         esac
         shift
@@ -365,13 +372,19 @@ slapd_config() {
     LDAP_URI="ldap://127.0.0.1:$SLAPD_PORT"
     LDAPI_URI="ldapi://$(_mm_urlenc_path "$SLAPD_DIR/ldapi")"
     export LDAP_URI LDAPI_URI SLAPD_PORT
+    case "$schemafile" in
+        *.ldif)
+            slapd_schema_conf "$schemafile" >"$SLAPD_DIR/test.schema" ||
+                fail_fast "cannot convert $schemafile"
+            schemafile=$SLAPD_DIR/test.schema ;;
+    esac
     {
         echo "# private slapd for a mailmaps integration test"
         local s
         for s in core cosine inetorgperson nis; do
             echo "include $schema/$s.schema"
         done
-        echo "include $MM_TOP/contrib/ldap/postfix-book.schema"
+        echo "include $schemafile"
         echo "pidfile $SLAPD_DIR/slapd.pid"
         echo "argsfile $SLAPD_DIR/slapd.args"
         echo "modulepath /usr/lib/ldap"
@@ -386,8 +399,12 @@ slapd_config() {
         echo "rootpw $LDAP_ROOT_PW"
         echo "directory $SLAPD_DIR/db"
         echo "index objectClass eq"
-        echo "index mail,mailAlias,mailGroupMember eq"
+        case "$schemafile" in
+            */postfix-book.schema) echo "index mail,mailAlias,mailGroupMember eq" ;;
+            *) echo "index mail eq" ;;
+        esac
         echo "index uid eq"
+        for s in "${indexes[@]}"; do echo "index $s"; done
         [ $syncprov -eq 1 ] && echo "index entryCSN,entryUUID eq"
         # The rootdn ignores limits; the sync account does not, which is
         # exactly what the tests need to see.
@@ -432,6 +449,26 @@ slapd_config() {
     slapd_load_ldif "$SLAPD_DIR/base.ldif"
 }
 
+# slapd_schema_conf FILE - a cn=config schema LDIF (olcAttributeTypes,
+# olcObjectClasses, olcObjectIdentifier) as slapd.conf schema text on stdout
+slapd_schema_conf() {
+    awk '
+    function flush() {
+        if (cur == "") return
+        if (sub(/^olcAttributeTypes: */, "", cur)) kw = "attributetype"
+        else if (sub(/^olcObjectClasses: */, "", cur)) kw = "objectclass"
+        else if (sub(/^olcObjectIdentifier: */, "", cur)) kw = "objectidentifier"
+        else { cur = ""; return }
+        sub(/^\{[0-9]+\}/, "", cur)        # the X-ORDERED index, if any
+        print kw " " cur
+        cur = ""
+    }
+    /^#/ { next }
+    /^ / { cur = cur substr($0, 2); next }  # an LDIF continuation line
+    { flush(); cur = $0 }
+    END { flush() }' "$1"
+}
+
 # slapd_load_ldif - bulk-load FILE with slapadd -q (slapd must be stopped)
 slapd_load_ldif() {
     [ -z "$SLAPD_PID" ] || fail_fast "slapd_load_ldif: slapd is running; use ldap_add_ldif"
@@ -470,7 +507,7 @@ start_slapd() {
     while [ $# -gt 0 ]; do
         case "$1" in
             --ldif) ldifs+=("$2"); shift ;;
-            --sizelimit|--maxsize) args+=("$1" "$2"); shift ;;
+            --sizelimit|--maxsize|--schema|--index) args+=("$1" "$2"); shift ;;
             *) args+=("$1") ;;
         esac
         shift
@@ -561,8 +598,27 @@ write_policyd_conf() {
 # example(K-1).com by N%K), --disabled K (the last K users are
 # mailEnabled FALSE), --start S (first number, default 1), --prefix P
 # (local part prefix instead of "user").
+#
+# --iredmail: the same users as an iRedMail tree (the schema of
+# tests/integration/iredmail-schema.ldif): with --start 1 first
+# o=domains,$LDAP_BASE, one mailDomain entry domainName=D,o=domains,...
+# per domain with its ou=Users; every even-numbered domain has the alias
+# domain exampleJ.net (example.net for example.com). Each user is
+# mail=U@D,ou=Users,domainName=D,... (inetOrgPerson, shadowAccount,
+# mailUser): accountStatus active (disabled for the last --disabled K),
+# the usual enabledService values, storageBaseDirectory --mail-base DIR
+# (default /var/vmail), mailMessageStore vmail1/D/u/us/use/U-TIMESTAMP/ and
+# homeDirectory DIR/ that (every 3rd without the trailing /), mailQuota in
+# bytes: every 12th 20 GiB, every 4th 5 GiB, every 9th 0 (unlimited),
+# every 11th none, the rest 1 GiB. Every 10th has the shadowAddress
+# shadow-U@D, with enabledService shadowaddress only every 20th; every 7th
+# forwards to U@partner.example (every 14th keeps a copy: its own address
+# among the forwards) with enabledService forward except every 35th; every
+# 13th is memberOfGroup team(N%5)@D. --disabled-domains K: the last K
+# domains are accountStatus disabled; their even-numbered users carry
+# domainStatus disabled (as iRedMail's tools write), the odd ones do not.
 gen_users() {
-    local n=$1 domains=1 disabled=0 start=1 prefix=user
+    local n=$1 domains=1 disabled=0 start=1 prefix=user iredmail=0 disdom=0 mb=/var/vmail
     shift
     while [ $# -gt 0 ]; do
         case "$1" in
@@ -570,18 +626,71 @@ gen_users() {
             --disabled) disabled=$2; shift ;;
             --start) start=$2; shift ;;
             --prefix) prefix=$2; shift ;;
+            --iredmail) iredmail=1 ;;
+            --disabled-domains) disdom=$2; shift ;;
+            --mail-base) mb=$2; shift ;;
             *) fail_fast "gen_users: unknown option $1" ;;
         esac
         shift
     done
     awk -v n="$n" -v nd="$domains" -v dis="$disabled" -v start="$start" \
-        -v pfx="$prefix" -v people="$LDAP_PEOPLE" -v pw="$MM_USER_PW_HASH" '
+        -v pfx="$prefix" -v people="$LDAP_PEOPLE" -v pw="$MM_USER_PW_HASH" \
+        -v ired="$iredmail" -v disdom="$disdom" -v mb="$mb" -v base="$LDAP_BASE" '
+    function dom(j) { return (j == 0) ? "example" : "example" j }
+    function ired_tree(  j, d) {
+        printf "dn: o=domains,%s\nobjectClass: organization\no: domains\n\n", base
+        for (j = 0; j < nd; j++) {
+            d = dom(j) ".com"
+            printf "dn: domainName=%s,o=domains,%s\nobjectClass: mailDomain\n", d, base
+            printf "domainName: %s\ncn: %s\n", d, d
+            printf "accountStatus: %s\nenabledService: mail\n", (j >= nd - disdom) ? "disabled" : "active"
+            if (j % 2 == 0) printf "enabledService: domainalias\ndomainAliasName: %s.net\n", dom(j)
+            printf "\ndn: ou=Users,domainName=%s,o=domains,%s\n", d, base
+            printf "objectClass: organizationalUnit\nou: Users\n\n"
+        }
+    }
+    function ired_user(i, k, u, j, d,  ts, store, s, q) {
+        printf "dn: mail=%s@%s,ou=Users,domainName=%s,o=domains,%s\n", u, d, d, base
+        printf "objectClass: inetOrgPerson\nobjectClass: shadowAccount\nobjectClass: mailUser\n"
+        printf "mail: %s@%s\nuid: %s\ncn: User %d\nsn: %d\n", u, d, u, i, i
+        printf "userPassword: %s\n", pw
+        printf "accountStatus: %s\n", (k >= n - dis) ? "disabled" : "active"
+        if (j >= nd - disdom && i % 2 == 0) printf "domainStatus: disabled\n"
+        s = "internal doveadm lib-storage mail deliver smtp smtpsecured imap imapsecured pop3 pop3secured"
+        gsub(/ /, "\nenabledService: ", s)
+        printf "enabledService: %s\n", s
+        ts = sprintf("%04d.%02d.%02d.%02d.%02d.%02d", 2015 + i % 10, 1 + i % 12, 1 + i % 28,
+                     i % 24, i % 60, (i * 7) % 60)
+        store = sprintf("vmail1/%s/%s/%s/%s/%s-%s", d, substr(u, 1, 1), substr(u, 1, 2),
+                        substr(u, 1, 3), u, ts)
+        printf "storageBaseDirectory: %s\nmailMessageStore: %s/\n", mb, store
+        printf "homeDirectory: %s/%s%s\n", mb, store, (i % 3 == 0) ? "" : "/"
+        if (i % 12 == 0) q = "21474836480"
+        else if (i % 4 == 0) q = "5368709120"
+        else if (i % 9 == 0) q = "0"
+        else if (i % 11 == 0) q = ""
+        else q = "1073741824"
+        if (q != "") printf "mailQuota: %s\n", q
+        if (i % 10 == 0) {
+            printf "shadowAddress: shadow-%s@%s\n", u, d
+            if (i % 20 == 0) printf "enabledService: shadowaddress\n"
+        }
+        if (i % 7 == 0) {
+            printf "mailForwardingAddress: %s@partner.example\n", u
+            if (i % 14 == 0) printf "mailForwardingAddress: %s@%s\n", u, d
+            if (i % 35 != 0) printf "enabledService: forward\n"
+        }
+        if (i % 13 == 0) printf "memberOfGroup: team%d@%s\n", i % 5, d
+        printf "\n"
+    }
     BEGIN {
+        if (ired && start == 1) ired_tree()
         for (k = 0; k < n; k++) {
             i = start + k
             u = sprintf("%s%06d", pfx, i)
             j = i % nd
-            d = (j == 0) ? "example.com" : "example" j ".com"
+            d = dom(j) ".com"
+            if (ired) { ired_user(i, k, u, j, d); continue }
             printf "dn: uid=%s,%s\n", u, people
             printf "objectClass: inetOrgPerson\nobjectClass: PostfixBookMailAccount\n"
             printf "uid: %s\ncn: User %d\nsn: %d\n", u, i, i
