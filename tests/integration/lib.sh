@@ -615,8 +615,9 @@ write_policyd_conf() {
 # forwards to U@partner.example (every 14th keeps a copy: its own address
 # among the forwards) with enabledService forward except every 35th; every
 # 13th is memberOfGroup team(N%5)@D. --disabled-domains K: the last K
-# domains are accountStatus disabled; their even-numbered users carry
-# domainStatus disabled (as iRedMail's tools write), the odd ones do not.
+# domains are accountStatus disabled; every other user there (N / domains,
+# rounded down, even) carries domainStatus disabled (as iRedMail's tools
+# write), the others do not.
 gen_users() {
     local n=$1 domains=1 disabled=0 start=1 prefix=user iredmail=0 disdom=0 mb=/var/vmail
     shift
@@ -655,7 +656,7 @@ gen_users() {
         printf "mail: %s@%s\nuid: %s\ncn: User %d\nsn: %d\n", u, d, u, i, i
         printf "userPassword: %s\n", pw
         printf "accountStatus: %s\n", (k >= n - dis) ? "disabled" : "active"
-        if (j >= nd - disdom && i % 2 == 0) printf "domainStatus: disabled\n"
+        if (j >= nd - disdom && int(i / nd) % 2 == 0) printf "domainStatus: disabled\n"
         s = "internal doveadm lib-storage mail deliver smtp smtpsecured imap imapsecured pop3 pop3secured"
         gsub(/ /, "\nenabledService: ", s)
         printf "enabledService: %s\n", s
