@@ -227,7 +227,14 @@ if need_root && [ -f "$PLUGIN" ] && [ -x /usr/lib/dovecot/imap ]; then
     sed "s|/etc/mailmaps/mailmaps.conf|$CONF|" "$C/dovecot-$DV.conf" >"$MM_TMP/dovecot-iredmail.conf"
     chmod 0644 "$MM_TMP/dovecot-iredmail.conf"
     dovecot_private_auth_modules "$PLUGIN"
+    # (no auth penalty: the refused logins below come from one address and
+    # would otherwise slow the later ones past imap_login's timeout)
     start_dovecot "!include $MM_TMP/dovecot-iredmail.conf" "auth_cache_size = 0
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}
 $(dovecot_quota_conf)"
     out=$(doveadm_c user "$U4" 2>&1)
     if [ "$DV" = 2.4 ]; then
