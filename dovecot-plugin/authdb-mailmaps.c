@@ -259,6 +259,10 @@ static int mailmaps_password(struct mailmaps_db *db, struct auth_request *reques
     *scheme_r = t_strdup(scheme);
     *hash_r = t_strdup(*hash_r);
     auth_request_set_field(request, "password", *hash_r, *scheme_r);
+    /* an alias login (alias_login = yes): the session is the account's */
+    const char *user = userrec_get(rec, "user");
+    if (user != NULL)
+        auth_request_set_field(request, "user", user, NULL);
     return 1;
 }
 

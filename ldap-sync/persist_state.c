@@ -1,10 +1,11 @@
 /* persist_state - the persist daemon's cookie and accounts on disk.
  *
- *   mailmaps-persist-state 1
+ *   mailmaps-persist-state 2
  *   config <sha256 of the config file>
  *   cookie <hex, or ->
  *   a<TAB>uuid<TAB>dn<TAB>mail<TAB>home<TAB>mailbox<TAB>storage_set<TAB>uid<TAB>gid
  *    <TAB>quota<TAB>-|+password<TAB>aliases (space separated)<TAB>groups
+ *    <TAB>forwarding addresses (comma separated, as struct account has them)
  *   end <number of accounts>
  *
  * Account strings never hold TAB, CR or LF (account_from_entry refuses
@@ -23,8 +24,8 @@
 #include "ldap-sync/persist_state.h"
 #include "maps/atomicfile.h"
 
-#define STATE_MAGIC "mailmaps-persist-state 1"
-#define FIELDS 13
+#define STATE_MAGIC "mailmaps-persist-state 2"
+#define FIELDS 14
 
 /* persist_state_digest - hash of the configuration the accounts were made with */
 int persist_state_digest(const char *conf_path, char hex[SHA256_HEX_SIZE])
@@ -169,7 +170,8 @@ int persist_state_save(const char *path, const char *conf_digest, const struct b
         out_str(o, a->password ? "+" : "-", '\0');
         out_str(o, a->password ? a->password : "", '\t');
         out_list(o, a->aliases, a->alias_count, '\t');
-        out_list(o, a->groups, a->group_count, '\n');
+        out_list(o, a->groups, a->group_count, '\t');
+        out_str(o, a->forward ? a->forward : "", '\n');
         n++;
     }
     out_str(o, "end ", '\0');
@@ -280,7 +282,8 @@ static int parse_account(char **f, const struct conf *cfg, struct uuidtab *table
     if (f[10][0] == '+' && (a->password = strdup(f[10] + 1)) == NULL)
         goto fail;
     if (split_list(f[11], &a->aliases, &a->alias_count) < 0 ||
-        split_list(f[12], &a->groups, &a->group_count) < 0)
+        split_list(f[12], &a->groups, &a->group_count) < 0 ||
+        (f[13][0] != '\0' && (a->forward = strdup(f[13])) == NULL))
         goto fail;
     char reason[400];
     if (account_check(cfg, a, reason, sizeof(reason)) < 0) {

@@ -9,8 +9,10 @@
 
 #include "maps/account.h"
 #include "maps/address.h"
+#include "maps/ldapsyntax.h"
 #include "maps/quota.h"
 #include "maps/units.h"
+#include "maps/userrec.h"
 
 /* Longer paths than this are refused: no file system takes them anyway. */
 #define ACCOUNT_PATH_MAX 4096
@@ -46,9 +48,8 @@ static void sbuf_str(struct sbuf *sb, const char *s)
     sbuf_add(sb, s, strlen(s));
 }
 
-/* quote - a value made safe and short for a warning: non-printable bytes
- * as \xNN, cut after ACCOUNT_QUOTE_MAX bytes */
-static void quote(const char *s, size_t len, char *out, size_t outsz)
+/* account_quote - a value made safe and short for a warning */
+void account_quote(const char *s, size_t len, char *out, size_t outsz)
 {
     size_t o = 0;
     static const char hex[] = "0123456789abcdef";
@@ -73,9 +74,8 @@ static void quote(const char *s, size_t len, char *out, size_t outsz)
     out[o] = '\0';
 }
 
-/* warnf - format a warning about the entry and hand it to the caller */
-__attribute__((format(printf, 4, 5)))
-static void warnf(account_warn_fn *warn, void *ctx, const char *dn, const char *fmt, ...)
+/* account_warnf - format a warning about the entry and hand it on */
+void account_warnf(account_warn_fn *warn, void *ctx, const char *dn, const char *fmt, ...)
 {
     char msg[ACCOUNT_MSG_MAX];
     va_list ap;
@@ -216,7 +216,7 @@ static const char *attr_name(const char *name)
 /* The attributes the mapping reads, in the order of the one-time check for
  * unsafe values (its warning names the first offender). */
 enum slot { S_MAIL, S_ALIAS, S_GROUP, S_HOME, S_STORAGE, S_UID, S_GID, S_QUOTA,
-            S_PASSWORD, S_COUNT };
+            S_PASSWORD, S_FORWARD, S_COUNT };
 
 /* slot_names - the configured attribute name of every slot */
 static void slot_names(const struct conf *cfg, const char *name[S_COUNT])
@@ -230,10 +230,11 @@ static void slot_names(const struct conf *cfg, const char *name[S_COUNT])
     name[S_GID] = cfg->attr.gid;
     name[S_QUOTA] = cfg->attr.quota;
     name[S_PASSWORD] = cfg->attr.password;
+    name[S_FORWARD] = cfg->ldap_attr_forward;
 }
 
 /* name_eq - attribute descriptions equal ignoring ASCII case (they are
- * ASCII; strcasecmp, as entry_attr_find uses, in the C locale). Inline:
+ * ASCII, so this is strcasecmp in the C locale). Inline:
  * most pairs differ in the first bytes. */
 static bool name_eq(const char *a, const char *b)
 {
@@ -250,8 +251,8 @@ static bool name_eq(const char *a, const char *b)
     }
 }
 
-/* attrs_classify - for every slot, the attribute entry_attr_find would
- * return (the first of that name, any case) if it has a value; NULL when
+/* attrs_classify - for every slot, the attribute a case-insensitive lookup
+ * finds (the first of that name, any case) if it has a value; NULL when
  * it has none, is absent or the slot is not configured. One pass over the
  * entry instead of one per slot: this runs for every entry of a sync. */
 static void attrs_classify(const struct entry *e, const char *const name[S_COUNT],
@@ -351,6 +352,7 @@ void account_free(struct account *a)
     }
     strv_free(a->aliases, a->alias_count);
     strv_free(a->groups, a->group_count);
+    free(a->forward);
     account_init(a);
 }
 
@@ -378,7 +380,8 @@ bool account_equal(const struct account *a, const struct account *b)
            str_same(a->mail, b->mail) && str_same(a->home, b->home) &&
            str_same(a->mailbox, b->mailbox) && str_same(a->password, b->password) &&
            strv_same(a->aliases, a->alias_count, b->aliases, b->alias_count) &&
-           strv_same(a->groups, a->group_count, b->groups, b->group_count);
+           strv_same(a->groups, a->group_count, b->groups, b->group_count) &&
+           str_same(a->forward, b->forward);
 }
 
 /* account_dn_normalize - dn for comparisons: lower-case, no blanks around
@@ -494,6 +497,23 @@ static int addr_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* value_address - v parsed as an address into *addr; false when it is
+ * none, with a warning that it is ignored (what names the attribute) */
+static bool value_address(const struct entry_value *v, const char *what, const char *dn,
+                          account_warn_fn *warn, void *ctx, struct address *addr)
+{
+    const char *why = NULL;
+    char q[ACCOUNT_QUOTE_SIZE];
+
+    /* address_parse checks the domain with address_domain_valid */
+    if (address_parse(v->data, v->len, NULL, addr, &why) == 0)
+        return true;
+    account_quote(v->data, v->len, q, sizeof(q));
+    account_warnf(warn, ctx, dn, "%s value \"%s\" ignored: %s", what, q,
+                  why ? why : "invalid address");
+    return false;
+}
+
 /* addr_list - the valid addresses of attribute at, normalised, sorted and
  * unique, without skip (the entry's own mail). Bad values are dropped with
  * a warning. -1 when out of memory. */
@@ -512,18 +532,10 @@ static int addr_list(const struct entry_attr *at, const char *what, const char *
     if (list == NULL)
         return -1;
     for (size_t i = 0; i < at->count; i++) {
-        const struct entry_value *v = &at->values[i];
         struct address addr;
-        const char *why = NULL;
-        char q[ACCOUNT_QUOTE_MAX * 4 + 8];
 
-        /* address_parse checks the domain with address_domain_valid */
-        if (address_parse(v->data, v->len, NULL, &addr, &why) < 0) {
-            quote(v->data, v->len, q, sizeof(q));
-            warnf(warn, ctx, dn, "%s value \"%s\" ignored: %s", what, q,
-                  why ? why : "invalid address");
+        if (!value_address(&at->values[i], what, dn, warn, ctx, &addr))
             continue;
-        }
         if (skip != NULL && strcmp(addr.full, skip) == 0)
             continue;
         if ((list[n] = strdup(addr.full)) == NULL) {
@@ -625,6 +637,52 @@ static int mailbox_from_storage(const struct entry_value *v, const char *base,
     out[rlen] = '/';
     out[rlen + 1] = '\0';
     return 0;
+}
+
+static void mail_location_expand(struct sbuf *sb, const char *tpl, size_t len, const char *mail,
+                                 const char *home);
+static bool mailbox_safe(const char *mailbox);
+
+/* mailbox_of_location - where Dovecot keeps the mail of an account
+ * without a storage directory, when mail_location is "maildir:PATH[:…]":
+ * PATH with %u %n %d %h and a leading '~' expanded, relative to base
+ * (cleaned mail_base) with a trailing '/', into out: 1. 0 when
+ * mail_location does not say (unset, another format, or a sequence only
+ * Dovecot expands): the default mailbox stands. -1 with a static reason
+ * when that place is outside mail_base or unusable. */
+static int mailbox_of_location(const struct conf *cfg, const char *base, size_t baselen,
+                               const char *mail, const char *home, char *out, size_t outsz,
+                               const char **why)
+{
+    const char *ml = cfg->mail_location;
+    char exp[ACCOUNT_PATH_MAX + 1];
+    struct sbuf sb = { .p = exp, .limit = ACCOUNT_PATH_MAX };
+
+    if (ml == NULL || strncmp(ml, "maildir:", 8) != 0)
+        return 0;
+    const char *path = ml + 8;
+    size_t plen = strcspn(path, ":");
+    exp[0] = '\0';
+    if (plen > 0 && path[0] == '~' && (plen == 1 || path[1] == '/')) {
+        sbuf_str(&sb, home);
+        path++;
+        plen--;
+    }
+    mail_location_expand(&sb, path, plen, mail, home);
+    if (sb.failed) {
+        *why = "too long";
+        return -1;
+    }
+    if (strchr(exp, '%') != NULL)
+        return 0;
+    struct entry_value v = { exp, sb.len };
+    if (mailbox_from_storage(&v, base, baselen, out, outsz, why) < 0)
+        return -1;
+    if (!mailbox_safe(out)) {
+        *why = "':' or '%' in path";
+        return -1;
+    }
+    return 1;
 }
 
 /* mailbox_safe - ':' and '%' in a mailbox path would change the meaning of
@@ -769,6 +827,61 @@ static bool path_normal(const char *s, const char **why)
     return true;
 }
 
+/* list_has - item s (n bytes) is in the comma separated list[0..len) */
+static bool list_has(const char *list, size_t len, const char *s, size_t n)
+{
+    const char *end = list + len;
+
+    for (const char *p = list; p < end;) {
+        const char *comma = memchr(p, ',', (size_t)(end - p));
+        size_t il = comma ? (size_t)(comma - p) : (size_t)(end - p);
+        if (il == n && memcmp(p, s, n) == 0)
+            return true;
+        p += il + 1;
+    }
+    return false;
+}
+
+/* mailbox_derived - the mailbox account_from_entry gives a without a
+ * storage directory (where mail_location puts the mail, or the default)
+ * into out; -1 when it gives none */
+static int mailbox_derived(const struct conf *cfg, const struct account *a, char *out,
+                           size_t outsz)
+{
+    char base[ACCOUNT_PATH_MAX + 1];
+    const char *why;
+    int n = mail_base_clean(cfg, base, sizeof(base), &why), rc;
+
+    if (n < 0)
+        return -1;
+    rc = mailbox_of_location(cfg, base, (size_t)n, a->mail, a->home, out, outsz, &why);
+    if (rc != 0)
+        return rc > 0 ? 0 : -1;
+    return account_default_mailbox(a->mail, out, outsz) < 0 ? -1 : 0;
+}
+
+/* forward_normal - fw is what map_forward makes: normal addresses joined
+ * with ',', each once */
+static bool forward_normal(const char *fw, const char **why)
+{
+    char item[ADDRESS_MAX + 1];
+    size_t len = strlen(fw);
+
+    for (const char *p = fw; p <= fw + len;) {
+        size_t il = strcspn(p, ",");
+        if (il == 0 || il > ADDRESS_MAX || list_has(fw, (size_t)(p - fw), p, il)) {
+            *why = il == 0 || il > ADDRESS_MAX ? "empty or overlong address" : "listed twice";
+            return false;
+        }
+        memcpy(item, p, il);
+        item[il] = '\0';
+        if (!addr_normal(item, why))
+            return false;
+        p += il + 1;
+    }
+    return true;
+}
+
 /* account_check - every field as account_from_entry makes it, then the
  * trust rules */
 int account_check(const struct conf *cfg, const struct account *a, char *why, size_t whysz)
@@ -811,7 +924,7 @@ int account_check(const struct conf *cfg, const struct account *a, char *why, si
     def[len - 1] = '\0';
     if (!path_normal(def, &w))
         goto bad;
-    if (!a->storage_set && (account_default_mailbox(a->mail, def, sizeof(def)) < 0 ||
+    if (!a->storage_set && (mailbox_derived(cfg, a, def, sizeof(def)) < 0 ||
                             strcmp(def, a->mailbox) != 0)) {
         w = "not the default mailbox, yet no storage directory";
         goto bad;
@@ -828,208 +941,313 @@ int account_check(const struct conf *cfg, const struct account *a, char *why, si
     field = "groups";
     if (!addr_list_normal(a->groups, a->group_count, NULL, &w))
         goto bad;
+    field = "forward";
+    if (a->forward != NULL && !forward_normal(a->forward, &w))
+        goto bad;
     return account_trust_check(cfg, a, why, whysz);
 bad:
     snprintf(why, whysz, "bad %s: %s", field, w ? w : "invalid");
     return -1;
 }
 
-/* account_from_entry - the mapping of one entry */
-int account_from_entry(const struct conf *cfg, const struct entry *e,
-                       struct account *a, account_warn_fn *warn, void *ctx,
-                       char *err, size_t errsz)
-{
-    const char *dn = e->dn ? e->dn : "";
+/* What the per-attribute steps of account_from_entry share: the entry,
+ * its attributes by slot, the cleaned mail_base and the parsed address. */
+struct mapping {
+    const struct conf *cfg;
+    const struct entry *e;
+    const char *dn;
     const char *name[S_COUNT];
-    const struct entry_attr *slot[S_COUNT], *at;
-    const struct entry_value *v;
-    struct address addr;
-    char base[ACCOUNT_PATH_MAX + 1], path[ACCOUNT_PATH_MAX + 1];
-    char q[ACCOUNT_QUOTE_MAX * 4 + 8];
-    const char *why = NULL;
+    const struct entry_attr *slot[S_COUNT];
+    account_warn_fn *warn;
+    void *ctx;
+    char base[ACCOUNT_PATH_MAX + 1];
     size_t baselen;
-    int rc;
+    struct address addr;
+};
 
-    account_free(a);
-    if ((rc = mail_base_get(cfg, base, sizeof(base), err, errsz)) < 0)
-        return -1;
-    baselen = (size_t)rc;
-    slot_names(cfg, name);
-    attrs_classify(e, name, slot);
+/* Each step below returns 1 (done), 0 (the entry is skipped: the one
+ * warning is given) or -1 (out of memory). */
 
-    /* One check up front, so no rule below has to think about it. */
+/* skip_bad - the warning for a bad value v of attribute attr */
+static int skip_bad(const struct mapping *m, const char *attr, const struct entry_value *v,
+                    const char *why)
+{
+    char q[ACCOUNT_QUOTE_SIZE];
+
+    account_quote(v->data, v->len, q, sizeof(q));
+    account_warnf(m->warn, m->ctx, m->dn, "skipped: bad %s \"%s\": %s", attr, q, why);
+    return 0;
+}
+
+/* single_of - single() for the attribute of slot k, warning when it has
+ * several values: 1 with *v_r, 0 absent, -1 several (warned) */
+static int single_of(const struct mapping *m, enum slot k, const struct entry_value **v_r)
+{
+    int rc = single(m->slot[k], v_r);
+
+    if (rc < 0)
+        account_warnf(m->warn, m->ctx, m->dn, "skipped: several values of %s", m->name[k]);
+    return rc;
+}
+
+/* values_safe - one check up front, so no rule below has to think about
+ * TAB, newline, CR or NUL */
+static int values_safe(const struct mapping *m)
+{
     for (int k = 0; k < S_COUNT; k++) {
-        if ((at = slot[k]) == NULL)
+        const struct entry_attr *at = m->slot[k];
+        if (at == NULL)
             continue;
         for (size_t i = 0; i < at->count; i++) {
             if (value_unsafe(&at->values[i])) {
-                warnf(warn, ctx, dn, "skipped: %s holds a TAB, newline, CR or NUL",
-                      name[k]);
+                account_warnf(m->warn, m->ctx, m->dn,
+                      "skipped: %s holds a TAB, newline, CR or NUL", m->name[k]);
                 return 0;
             }
         }
     }
+    return 1;
+}
 
-    /* mail: the account's identity */
-    at = slot[S_MAIL];
+/* map_mail - mail: the account's identity, parsed into m->addr */
+static int map_mail(struct mapping *m)
+{
+    const struct entry_attr *at = m->slot[S_MAIL];
+    const char *attr = m->cfg->attr.mail, *why = NULL;
+    const struct entry_value *v;
+
     if (at == NULL) {
-        warnf(warn, ctx, dn, "skipped: no %s", cfg->attr.mail ? cfg->attr.mail : "mail");
+        account_warnf(m->warn, m->ctx, m->dn, "skipped: no %s", attr ? attr : "mail");
         return 0;
     }
     if (at->count != 1) {
-        warnf(warn, ctx, dn, "skipped: %zu values of %s, want one", at->count,
-              cfg->attr.mail);
+        account_warnf(m->warn, m->ctx, m->dn, "skipped: %zu values of %s, want one", at->count,
+              attr);
         return 0;
     }
     v = &at->values[0];
     /* address_parse checks the domain with address_domain_valid */
-    if (address_parse(v->data, v->len, NULL, &addr, &why) < 0) {
-        quote(v->data, v->len, q, sizeof(q));
-        warnf(warn, ctx, dn, "skipped: bad %s \"%s\": %s", cfg->attr.mail, q,
-              why ? why : "invalid address");
-        return 0;
-    }
-    if (!local_part_safe(addr.full, &why)) {
-        quote(v->data, v->len, q, sizeof(q));
-        warnf(warn, ctx, dn, "skipped: bad %s \"%s\": %s", cfg->attr.mail, q, why);
-        return 0;
-    }
+    if (address_parse(v->data, v->len, NULL, &m->addr, &why) < 0)
+        return skip_bad(m, attr, v, why ? why : "invalid address");
+    if (!local_part_safe(m->addr.full, &why))
+        return skip_bad(m, attr, v, why);
+    return 1;
+}
 
-    /* home */
-    rc = single(slot[S_HOME], &v);
-    if (rc < 0) {
-        warnf(warn, ctx, dn, "skipped: several values of %s", cfg->attr.home);
+/* map_home - home: the attribute, or made from the address */
+static int map_home(const struct mapping *m, struct account *a)
+{
+    char path[ACCOUNT_PATH_MAX + 1];
+    const struct entry_value *v;
+    const char *why = NULL;
+    int rc = single_of(m, S_HOME, &v);
+
+    if (rc < 0)
         return 0;
-    }
     if (rc > 0) {
         if (path_clean(v->data, v->len, false, path, sizeof(path), &why) < 0 ||
-            (path[0] != '/' && (why = "not an absolute path") != NULL)) {
-            quote(v->data, v->len, q, sizeof(q));
-            warnf(warn, ctx, dn, "skipped: bad %s \"%s\": %s", cfg->attr.home, q, why);
-            return 0;
-        }
+            (path[0] != '/' && (why = "not an absolute path") != NULL))
+            return skip_bad(m, m->cfg->attr.home, v, why);
     } else {
         char raw[ACCOUNT_PATH_MAX + 1];
-        int n = home_default(base, baselen, addr.full, raw, sizeof(raw));
+        int n = home_default(m->base, m->baselen, m->addr.full, raw, sizeof(raw));
         if (n < 0 || path_clean(raw, (size_t)n, true, path, sizeof(path), &why) < 0) {
-            warnf(warn, ctx, dn, "skipped: %s makes an unusable home: %s", addr.full,
-                  n < 0 ? "too long" : why);
+            account_warnf(m->warn, m->ctx, m->dn, "skipped: %s makes an unusable home: %s",
+                  m->addr.full, n < 0 ? "too long" : why);
             return 0;
         }
     }
-    if ((a->home = strdup(path)) == NULL)
-        goto nomem;
+    return (a->home = strdup(path)) == NULL ? -1 : 1;
+}
 
-    /* mailbox */
-    rc = single(slot[S_STORAGE], &v);
-    if (rc < 0) {
-        warnf(warn, ctx, dn, "skipped: several values of %s", cfg->attr.storage);
-        goto skip;
-    }
+/* map_mailbox - the mailbox: the storage attribute, where mail_location
+ * puts the mail, or the default */
+static int map_mailbox(const struct mapping *m, struct account *a)
+{
+    char path[ACCOUNT_PATH_MAX + 1];
+    const struct entry_value *v;
+    const char *why = NULL;
+    int rc = single_of(m, S_STORAGE, &v);
+
+    if (rc < 0)
+        return 0;
     if (rc > 0) {
-        if (mailbox_from_storage(v, base, baselen, path, sizeof(path), &why) < 0 ||
-            (!mailbox_safe(path) && (why = "':' or '%' in path") != NULL)) {
-            quote(v->data, v->len, q, sizeof(q));
-            warnf(warn, ctx, dn, "skipped: bad %s \"%s\": %s", cfg->attr.storage, q, why);
-            goto skip;
-        }
+        if (mailbox_from_storage(v, m->base, m->baselen, path, sizeof(path), &why) < 0 ||
+            (!mailbox_safe(path) && (why = "':' or '%' in path") != NULL))
+            return skip_bad(m, m->cfg->attr.storage, v, why);
         a->storage_set = true;
+    } else if ((rc = mailbox_of_location(m->cfg, m->base, m->baselen, m->addr.full, a->home,
+                                         path, sizeof(path), &why)) != 0) {
+        if (rc < 0) {
+            account_warnf(m->warn, m->ctx, m->dn,
+                          "skipped: mail_location puts the mail of %s in an unusable place: %s",
+                          m->addr.full, why);
+            return 0;
+        }
     } else {
         char raw[ACCOUNT_PATH_MAX + 1];
-        int n = account_default_mailbox(addr.full, raw, sizeof(raw)), m = -1;
+        int n = account_default_mailbox(m->addr.full, raw, sizeof(raw)), len = -1;
         /* the local part comes from the directory too: same checks */
-        if (n < 0 || (m = path_clean(raw, (size_t)n, true, path, sizeof(path) - 1, &why)) < 0 ||
+        if (n < 0 ||
+            (len = path_clean(raw, (size_t)n, true, path, sizeof(path) - 1, &why)) < 0 ||
             (!mailbox_safe(path) && (why = "':' or '%' in path") != NULL)) {
-            warnf(warn, ctx, dn, "skipped: %s makes an unusable mailbox path: %s",
-                  addr.full, n < 0 ? "too long" : why);
-            goto skip;
+            account_warnf(m->warn, m->ctx, m->dn, "skipped: %s makes an unusable mailbox path: %s",
+                  m->addr.full, n < 0 ? "too long" : why);
+            return 0;
         }
-        path[m] = '/';
-        path[m + 1] = '\0';
+        path[len] = '/';
+        path[len + 1] = '\0';
     }
-    if ((a->mailbox = strdup(path)) == NULL)
-        goto nomem;
+    return (a->mailbox = strdup(path)) == NULL ? -1 : 1;
+}
 
-    /* uid, gid */
-    a->uid = cfg->default_uid;
-    a->gid = cfg->default_gid;
-    const char *idattr[2] = { cfg->attr.uid, cfg->attr.gid };
-    const enum slot idslot[2] = { S_UID, S_GID };
-    uint32_t *idp[2] = { &a->uid, &a->gid };
-    for (int k = 0; k < 2; k++) {
-        rc = single(slot[idslot[k]], &v);
-        if (rc < 0) {
-            warnf(warn, ctx, dn, "skipped: several values of %s", idattr[k]);
-            goto skip;
-        }
-        why = "invalid";
-        if (rc > 0 && id_parse(v, idp[k], &why) < 0) {
-            quote(v->data, v->len, q, sizeof(q));
-            warnf(warn, ctx, dn, "skipped: bad %s \"%s\": %s", idattr[k], q,
-                  why ? why : "invalid");
-            goto skip;
-        }
-    }
+/* map_id - uid or gid (slot k) into *id_r, which holds the default */
+static int map_id(const struct mapping *m, enum slot k, uint32_t *id_r)
+{
+    const struct entry_value *v;
+    const char *why = "invalid";
+    int rc = single_of(m, k, &v);
 
-    /* quota: kilobytes per the schema, or with a unit */
-    a->quota = cfg->default_quota;
-    rc = single(slot[S_QUOTA], &v);
-    if (rc < 0) {
-        warnf(warn, ctx, dn, "skipped: several values of %s", cfg->attr.quota);
-        goto skip;
-    }
-    if (rc > 0) {
-        char buf[64];
-        why = "too long";
-        if (!value_copy(v, buf, sizeof(buf)) ||
-            units_size_parse(buf, 1024, &a->quota, &why) < 0) {
-            quote(v->data, v->len, q, sizeof(q));
-            warnf(warn, ctx, dn, "skipped: bad %s \"%s\": %s", cfg->attr.quota, q,
-                  why ? why : "invalid");
-            goto skip;
-        }
-    }
+    if (rc < 0)
+        return 0;
+    if (rc > 0 && id_parse(v, id_r, &why) < 0)
+        return skip_bad(m, m->name[k], v, why ? why : "invalid");
+    return 1;
+}
 
-    /* password: the first value (userPassword is multi-valued); an empty
-     * one is no password at all, so it can never match */
-    at = slot[S_PASSWORD];
+/* map_quota - a bare number in ldap_quota_unit (kilobytes by default, as
+ * the Postfix Book schema has it; a conf made by hand without the field
+ * means that too), or with a unit */
+static int map_quota(const struct mapping *m, struct account *a)
+{
+    const struct entry_value *v;
+    const char *why = "too long";
+    char buf[64];
+    int rc = single_of(m, S_QUOTA, &v);
+
+    a->quota = m->cfg->default_quota;
+    if (rc < 0)
+        return 0;
+    if (rc > 0 && (!value_copy(v, buf, sizeof(buf)) ||
+                   units_size_parse(buf, m->cfg->ldap_quota_unit ? m->cfg->ldap_quota_unit : 1024,
+                                    &a->quota, &why) < 0))
+        return skip_bad(m, m->cfg->attr.quota, v, why ? why : "invalid");
+    return 1;
+}
+
+/* map_password - the first value (userPassword is multi-valued); an empty
+ * one is no password at all, so it can never match */
+static int map_password(const struct mapping *m, struct account *a)
+{
+    const struct entry_attr *at = m->slot[S_PASSWORD];
+
     if (at != NULL && at->values[0].len > 0) {
         a->password = strndup(at->values[0].data, at->values[0].len);
         if (a->password == NULL)
-            goto nomem;
-    }
-
-    if ((a->mail = strdup(addr.full)) == NULL)
-        goto nomem;
-    if (addr_list(slot[S_ALIAS], cfg->attr.alias, a->mail, dn, warn, ctx,
-                  &a->aliases, &a->alias_count) < 0 ||
-        addr_list(slot[S_GROUP], cfg->attr.group, NULL, dn, warn, ctx,
-                  &a->groups, &a->group_count) < 0)
-        goto nomem;
-    if ((a->dn = account_dn_normalize(dn)) == NULL)
-        goto nomem;
-    {
-        char why2[ACCOUNT_MSG_MAX - 16];
-        if (account_trust_check(cfg, a, why2, sizeof(why2)) < 0) {
-            warnf(warn, ctx, dn, "skipped: %s", why2);
-            goto skip;
-        }
+            return -1;
     }
     return 1;
+}
 
-nomem:
+/* gated - the attribute of slot k, unless gate (parsed ldap_alias_filter
+ * or ldap_forward_filter) is set and the entry does not match it */
+static const struct entry_attr *gated(const struct mapping *m, enum slot k,
+                                      const struct ldapsyntax_filter *gate)
+{
+    if (m->slot[k] == NULL || gate == NULL || ldapsyntax_filter_match(gate, m->e))
+        return m->slot[k];
+    return NULL;
+}
+
+/* map_forward - the forwarding addresses, normalised, in the entry's
+ * order, each once, joined with ',' (an address holds none); a bad value
+ * is dropped with a warning. 1, or -1 when out of memory. */
+static int map_forward(const struct mapping *m, struct account *a)
+{
+    const struct entry_attr *at = gated(m, S_FORWARD, m->cfg->forward_gate);
+    size_t cap = 0, len = 0;
+
+    for (size_t i = 0; at != NULL && i < at->count; i++)
+        cap += at->values[i].len + 1;
+    if (cap == 0 || (a->forward = malloc(cap)) == NULL)
+        return cap == 0 ? 1 : -1;
+    for (size_t i = 0; i < at->count; i++) {
+        struct address addr;
+
+        if (!value_address(&at->values[i], m->name[S_FORWARD], m->dn, m->warn, m->ctx, &addr))
+            continue;
+        size_t n = strlen(addr.full);
+        if (list_has(a->forward, len, addr.full, n))
+            continue;
+        if (len > 0)
+            a->forward[len++] = ',';
+        memcpy(a->forward + len, addr.full, n);
+        len += n;
+    }
+    a->forward[len] = '\0';
+    if (len == 0) {
+        free(a->forward);
+        a->forward = NULL;
+    }
+    return 1;
+}
+
+/* map_rest - mail, aliases (if the entry passes ldap_alias_filter),
+ * groups, forwards and DN, then the trust rules */
+static int map_rest(const struct mapping *m, struct account *a)
+{
+    char why[ACCOUNT_MSG_MAX - 16];
+
+    if ((a->mail = strdup(m->addr.full)) == NULL)
+        return -1;
+    if (addr_list(gated(m, S_ALIAS, m->cfg->alias_gate), m->cfg->attr.alias, a->mail, m->dn,
+                  m->warn, m->ctx, &a->aliases, &a->alias_count) < 0 ||
+        map_forward(m, a) < 0 ||
+        addr_list(m->slot[S_GROUP], m->cfg->attr.group, NULL, m->dn, m->warn, m->ctx,
+                  &a->groups, &a->group_count) < 0)
+        return -1;
+    if ((a->dn = account_dn_normalize(m->dn)) == NULL)
+        return -1;
+    if (account_trust_check(m->cfg, a, why, sizeof(why)) < 0) {
+        account_warnf(m->warn, m->ctx, m->dn, "skipped: %s", why);
+        return 0;
+    }
+    return 1;
+}
+
+/* account_from_entry - the mapping of one entry, attribute by attribute
+ * in the order their warnings have priority */
+int account_from_entry(const struct conf *cfg, const struct entry *e,
+                       struct account *a, account_warn_fn *warn, void *ctx,
+                       char *err, size_t errsz)
+{
+    struct mapping m = { .cfg = cfg, .e = e, .dn = e->dn ? e->dn : "", .warn = warn,
+                         .ctx = ctx };
+    int rc;
+
     account_free(a);
-    snprintf(err, errsz, "out of memory");
-    return -1;
-skip:
-    account_free(a);
-    return 0;
+    if ((rc = mail_base_get(cfg, m.base, sizeof(m.base), err, errsz)) < 0)
+        return -1;
+    m.baselen = (size_t)rc;
+    slot_names(cfg, m.name);
+    attrs_classify(e, m.name, m.slot);
+
+    a->uid = cfg->default_uid;
+    a->gid = cfg->default_gid;
+    if ((rc = values_safe(&m)) > 0 && (rc = map_mail(&m)) > 0 &&
+        (rc = map_home(&m, a)) > 0 && (rc = map_mailbox(&m, a)) > 0 &&
+        (rc = map_id(&m, S_UID, &a->uid)) > 0 && (rc = map_id(&m, S_GID, &a->gid)) > 0 &&
+        (rc = map_quota(&m, a)) > 0 && (rc = map_password(&m, a)) > 0)
+        rc = map_rest(&m, a);
+    if (rc < 0)
+        snprintf(err, errsz, "out of memory");
+    if (rc <= 0)
+        account_free(a);
+    return rc;
 }
 
 /* The longest mail field: longer is a configuration or directory error. */
 #define MAIL_FIELD_MAX (2 * ACCOUNT_PATH_MAX)
-/* The bytes userrec escapes (see userrec.h), as strcspn's reject set. */
-#define ESCAPED "\\\t\n\r"
 
 /* u64_put - v in decimal at o; returns the end (no NUL). The per-account
  * hot path of a sync, so no snprintf. */
@@ -1049,27 +1267,6 @@ static char *u64_put(char *o, uint64_t v)
 
 /* lit_put - a string literal at o */
 #define lit_put(o, lit) (memcpy((o), (lit), sizeof(lit) - 1), (o) + sizeof(lit) - 1)
-
-/* esc_put - the C string s escaped as a userrec value at o (at most twice
- * its length); returns the end. Escapes are rare: copy the runs between. */
-static char *esc_put(char *o, const char *s)
-{
-    for (;;) {
-        size_t k = strcspn(s, ESCAPED);
-        memcpy(o, s, k);
-        o += k;
-        s += k;
-        if (*s == '\0')
-            return o;
-        *o++ = '\\';
-        switch (*s++) {
-        case '\\': *o++ = '\\'; break;
-        case '\t': *o++ = 't'; break;
-        case '\n': *o++ = 'n'; break;
-        default: *o++ = 'r'; break;
-        }
-    }
-}
 
 /* account_userrec_ctx_free - release what init made */
 void account_userrec_ctx_free(struct account_userrec_ctx *ctx)
@@ -1091,7 +1288,7 @@ int account_userrec_ctx_init(struct account_userrec_ctx *ctx, const struct conf 
     memset(ctx, 0, sizeof(*ctx));
     ctx->cfg = cfg;
     if ((n = mail_base_clean(cfg, base, sizeof(base), &why)) < 0) {
-        /* reported by every account_userrec_fast call, as before */
+        /* reported by every account_userrec_encode call */
         ctx->base_why = why;
         n = 0;
         base[0] = '\0';
@@ -1119,31 +1316,32 @@ int account_userrec_ctx_init(struct account_userrec_ctx *ctx, const struct conf 
         char *p = lit_put(ctx->mem + o, "\tquota_rule");
         p = u64_put(p, i + 2);
         *p++ = '=';
-        p = esc_put(p, rule);
+        p = userrec_value_put(p, rule);
         o = (size_t)(p - ctx->mem);
     }
     ctx->rules_len = o - (size_t)(ctx->rules - ctx->mem);
     return 0;
 }
 
-/* mail_location_expand - Dovecot's %u %n %d %h %% in the template; other
+/* mail_location_expand - Dovecot's %u %n %d %h %% in tpl[0..len); other
  * %-sequences are left for Dovecot */
-static void mail_location_expand(struct sbuf *sb, const char *tpl, const struct account *a)
+static void mail_location_expand(struct sbuf *sb, const char *tpl, size_t len, const char *mail,
+                                 const char *home)
 {
-    const char *domain;
+    const char *domain, *end = tpl + len;
     size_t local_len;
 
-    mail_split(a->mail, &local_len, &domain);
-    for (const char *p = tpl; *p != '\0'; p++) {
-        if (*p != '%' || p[1] == '\0') {
+    mail_split(mail, &local_len, &domain);
+    for (const char *p = tpl; p < end; p++) {
+        if (*p != '%' || p + 1 == end) {
             sbuf_add(sb, p, 1);
             continue;
         }
         switch (p[1]) {
-        case 'u': sbuf_str(sb, a->mail); break;
-        case 'n': sbuf_add(sb, a->mail, local_len); break;
+        case 'u': sbuf_str(sb, mail); break;
+        case 'n': sbuf_add(sb, mail, local_len); break;
         case 'd': sbuf_str(sb, domain); break;
-        case 'h': sbuf_str(sb, a->home); break;
+        case 'h': sbuf_str(sb, home); break;
         case '%': sbuf_add(sb, "%", 1); break;
         default: sbuf_add(sb, p, 2); break;
         }
@@ -1160,8 +1358,8 @@ int account_userrec_home(const struct account_userrec_ctx *ctx, const char *mail
     return home_default(ctx->base, ctx->base_len, mail, buf, bufsz);
 }
 
-/* account_userrec_fast - the users.cdb value, written in one pass */
-long account_userrec_fast(const struct account_userrec_ctx *ctx, const struct account *a,
+/* account_userrec_encode - the users.cdb value, written in one pass */
+long account_userrec_encode(const struct account_userrec_ctx *ctx, const struct account *a,
                           char **buf, size_t *bufsz, char *err, size_t errsz)
 {
     const struct conf *cfg = ctx->cfg;
@@ -1170,7 +1368,7 @@ long account_userrec_fast(const struct account_userrec_ctx *ctx, const struct ac
     size_t homelen, pwlen = 0, need;
     char *o;
 
-    /* the checks in the order account_userrec always made them */
+    /* the errors in the order account.h promises */
     if (ctx->base_why != NULL) {
         snprintf(err, errsz, "mail_base: %s", ctx->base_why);
         return -1;
@@ -1186,7 +1384,8 @@ long account_userrec_fast(const struct account_userrec_ctx *ctx, const struct ac
         sbuf_add(&mf, "/", 1);
         sbuf_add(&mf, a->mailbox, len > 0 && a->mailbox[len - 1] == '/' ? len - 1 : len);
     } else {
-        mail_location_expand(&mf, cfg->mail_location, a);
+        mail_location_expand(&mf, cfg->mail_location, strlen(cfg->mail_location), a->mail,
+                             a->home);
     }
     mail[mf.len] = '\0';
     if (mf.failed) {
@@ -1218,13 +1417,13 @@ long account_userrec_fast(const struct account_userrec_ctx *ctx, const struct ac
     }
 
     o = lit_put(*buf, "home=");
-    o = esc_put(o, a->home);
+    o = userrec_value_put(o, a->home);
     o = lit_put(o, "\tuid=");
     o = u64_put(o, a->uid);
     o = lit_put(o, "\tgid=");
     o = u64_put(o, a->gid);
     o = lit_put(o, "\tmail=");
-    o = esc_put(o, mail);
+    o = userrec_value_put(o, mail);
     /* Dovecot reads "0" as unlimited; a byte count needs its "B" */
     o = lit_put(o, "\tquota_rule=*:storage=");
     o = u64_put(o, a->quota);
@@ -1234,23 +1433,8 @@ long account_userrec_fast(const struct account_userrec_ctx *ctx, const struct ac
     o += ctx->rules_len;
     if (a->password != NULL) {
         o = lit_put(o, "\tpassword=");
-        o = esc_put(o, a->password);
+        o = userrec_value_put(o, a->password);
     }
     *o = '\0';
     return (long)(o - *buf);
-}
-
-/* account_userrec - the users.cdb value, with the constants of cfg worked
- * out for this one call */
-long account_userrec(const struct conf *cfg, const struct account *a,
-                     char **buf, size_t *bufsz, char *err, size_t errsz)
-{
-    struct account_userrec_ctx ctx;
-    long n;
-
-    if (account_userrec_ctx_init(&ctx, cfg, err, errsz) < 0)
-        return -1;
-    n = account_userrec_fast(&ctx, a, buf, bufsz, err, errsz);
-    account_userrec_ctx_free(&ctx);
-    return n;
 }

@@ -16,10 +16,16 @@
  *     outside mail_base, or holds ':' or '%' (they would change the meaning
  *     of Dovecot's mail field);
  *   - uid/gid is not a number in 1..4294967294 (0 would be root);
- *   - the quota is not a size (kilobytes, or with a K/M/G/T suffix);
+ *   - the quota is not a size (a bare number counts in ldap_quota_unit,
+ *     or with a K/M/G/T suffix);
+ *   - mail_location is maildir:PATH, the entry has no storage directory,
+ *     and PATH expanded (the mailbox: mail lives where Dovecot puts it)
+ *     does not lie below mail_base;
  *   - it breaks a rule of account_trust_check (below).
- * A single bad mailAlias or mailGroupMember value costs only that value
- * (one warning); the rest of the entry is kept. */
+ * A single bad mailAlias, mailGroupMember or forward value costs only
+ * that value (one warning); the rest of the entry is kept. The alias
+ * (forward) attribute counts only when the entry matches
+ * ldap_alias_filter (ldap_forward_filter), if set. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -31,6 +37,17 @@
 /* Warnings about one entry; the library never logs, the caller does. dn is
  * the entry's DN as received; msg says what was wrong and what was done. */
 typedef void account_warn_fn(void *ctx, const char *dn, const char *msg);
+
+/* account_warnf - a warning about the entry dn to warn (may be NULL),
+ * printf-style, at most 511 bytes */
+__attribute__((format(printf, 4, 5)))
+void account_warnf(account_warn_fn *warn, void *ctx, const char *dn, const char *fmt, ...);
+
+/* account_quote - s[0..len), a value from the directory, made safe and
+ * short for a warning: control bytes, '"' and '\' as \xNN, cut after 80
+ * bytes with "..."; out of ACCOUNT_QUOTE_SIZE bytes holds any */
+#define ACCOUNT_QUOTE_SIZE (80 * 4 + 8)
+void account_quote(const char *s, size_t len, char *out, size_t outsz);
 
 /* The facts the maps are made of. All strings are NUL terminated and free
  * of TAB, CR, LF; the struct owns them (account_free). */
@@ -47,6 +64,8 @@ struct account {
     char **aliases;
     size_t group_count;   /* lists this account is a member of: sorted, unique */
     char **groups;
+    char *forward;        /* forwarding addresses, normalised, comma separated,
+                             in the entry's order, unique; NULL = none */
 };
 
 /* account_equal - a and b would give the same records (every field the
@@ -97,18 +116,10 @@ int account_default_home(const struct conf *cfg, const char *mail, char *buf,
                          size_t bufsz);
 int account_default_mailbox(const char *mail, char *buf, size_t bufsz);
 
-/* account_userrec - the users.cdb value of a (fields in this order: home,
- * uid, gid, mail, quota_rule, quota_rule2…, password) into *buf, which is
- * grown with realloc as needed (*buf may be NULL, *bufsz 0; the caller
- * frees it). Returns the length (no NUL inside, none appended), or -1 with
- * a reason in err (no memory, or an expanded mail_location too long). */
-long account_userrec(const struct conf *cfg, const struct account *a,
-                     char **buf, size_t *bufsz, char *err, size_t errsz);
-
-/* What account_userrec derives from the configuration alone (the cleaned
- * mail_base, the encoded quota_rule2… fields), worked out once per map
- * build instead of once per account. The fields are private. It points to
- * cfg, which must outlive it and stay unchanged while it is used; calls
+/* What the users.cdb value takes from the configuration alone (the
+ * cleaned mail_base, the encoded quota_rule2… fields), worked out once per
+ * map build instead of once per account. The fields are private. It points
+ * to cfg, which must outlive it and stay unchanged while it is used; calls
  * only read it, so threads may share one. */
 struct account_userrec_ctx {
     const struct conf *cfg;
@@ -123,7 +134,7 @@ struct account_userrec_ctx {
 
 /* account_userrec_ctx_init - the constants of cfg. 0, or -1 when out of
  * memory (reason in err). A bad mail_base or quota rule is not an error
- * here: account_userrec_fast reports it, as account_userrec would.
+ * here: account_userrec_encode reports it for every account.
  * account_userrec_ctx_free releases it (and may be called twice). */
 int account_userrec_ctx_init(struct account_userrec_ctx *ctx, const struct conf *cfg,
                              char *err, size_t errsz);
@@ -134,10 +145,17 @@ void account_userrec_ctx_free(struct account_userrec_ctx *ctx);
 int account_userrec_home(const struct account_userrec_ctx *ctx, const char *mail, char *buf,
                          size_t bufsz);
 
-/* account_userrec_fast - account_userrec with the constants of ctx: the
- * same bytes, the same errors. *buf may end up larger than the record
- * needs (it is sized for the worst case of escaping). */
-long account_userrec_fast(const struct account_userrec_ctx *ctx, const struct account *a,
-                          char **buf, size_t *bufsz, char *err, size_t errsz);
+/* account_userrec_encode - the users.cdb value of a (fields in this order:
+ * home, uid, gid, mail, quota_rule, quota_rule2…, password; values escaped
+ * by userrec_value_put) into *buf, which is grown with realloc as needed
+ * (*buf may be NULL, *bufsz 0; the caller frees it, and may pass it again
+ * for the next account: it is sized for the worst case of escaping, so a
+ * sync reallocates it a few times, not once per account). Returns the
+ * length (no NUL inside; one is appended), or -1 with a reason in err, in
+ * this order: a bad mail_base, a->home NULL (reported as out of memory:
+ * that is how an account loses it), the mail field too long, a quota rule
+ * that cannot be formatted, no memory. */
+long account_userrec_encode(const struct account_userrec_ctx *ctx, const struct account *a,
+                            char **buf, size_t *bufsz, char *err, size_t errsz);
 
 #endif

@@ -4,6 +4,7 @@
  * as a file value, so defaults are validated too), the parser for its type
  * and where in struct conf the value goes. */
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -15,7 +16,7 @@
 
 #include "maps/address.h"
 #include "maps/conf.h"
-#include "maps/ldapdir.h"
+#include "maps/ldapsyntax.h"
 #include "maps/units.h"
 
 #define LINE_MAX_LEN 8192
@@ -130,38 +131,52 @@ static int parse_attr(struct conf *cfg, const struct setting *s, const char *v, 
 {
     if (v[0] == '\0' && s->min == 1)   /* a setting that may be turned off */
         return set_string(FIELD(cfg, s, char *), v, why, whysz);
-    if (!ldapdir_attr_valid(v)) {
+    if (!ldapsyntax_attr_valid(v)) {
         snprintf(why, whysz, "'%.100s' is not an LDAP attribute name", v);
         return -1;
     }
     return set_string(FIELD(cfg, s, char *), v, why, whysz);
 }
 
-/* parse_filter - an RFC 4515 filter: parenthesised and balanced */
+/* parse_filter - one RFC 4515 filter in parentheses (min = 1: empty
+ * allowed) */
 static int parse_filter(struct conf *cfg, const struct setting *s, const char *v, char *why,
                         size_t whysz)
 {
-    int depth = 0;
-    bool bad = false;
-    size_t len = strlen(v);
-    if (len < 3 || v[0] != '(' || v[len - 1] != ')' || !printable(v)) {
-        snprintf(why, whysz, "must be an LDAP filter in parentheses");
+    if (v[0] == '\0' && s->min == 1)
+        return set_string(FIELD(cfg, s, char *), v, why, whysz);
+    if (!printable(v)) {
+        snprintf(why, whysz, "control characters are not allowed");
         return -1;
     }
-    /* one outer pair: "(a)(b)" closes to depth 0 before the end */
-    for (size_t i = 0; i < len && !bad; i++) {
-        if (v[i] == '(')
-            depth++;
-        else if (v[i] == ')' && --depth < 0)
-            bad = true;
-        if (depth == 0 && i != len - 1)
-            bad = true;
-    }
-    if (bad || depth != 0) {
-        snprintf(why, whysz, "unbalanced parentheses");
+    if (ldapsyntax_filter_check(v, false, why, whysz) < 0)
         return -1;
-    }
     return set_string(FIELD(cfg, s, char *), v, why, whysz);
+}
+
+/* parse_gate - ldap_alias_filter, ldap_forward_filter: empty, or a filter
+ * the sync evaluates itself (ldapsyntax's subset), kept parsed as well */
+static int parse_gate(struct conf *cfg, const struct setting *s, const char *v, char *why,
+                      size_t whysz)
+{
+    struct ldapsyntax_filter **gate =
+        s->offset == offsetof(struct conf, ldap_alias_filter) ? &cfg->alias_gate
+                                                              : &cfg->forward_gate;
+    struct ldapsyntax_filter *f = NULL;
+
+    if (!printable(v)) {
+        snprintf(why, whysz, "control characters are not allowed");
+        return -1;
+    }
+    if (v[0] != '\0' && (f = ldapsyntax_filter_parse(v, true, why, whysz)) == NULL)
+        return -1;
+    if (set_string(FIELD(cfg, s, char *), v, why, whysz) < 0) {
+        ldapsyntax_filter_free(f);
+        return -1;
+    }
+    ldapsyntax_filter_free(*gate);
+    *gate = f;
+    return 0;
 }
 
 /* A check for one word of a list setting: may rewrite the word in place
@@ -341,6 +356,22 @@ static int parse_percent(struct conf *cfg, const struct setting *s, const char *
         return -1;
     }
     *FIELD(cfg, s, unsigned) = pct;
+    return 0;
+}
+
+/* parse_quota_unit - B, K, M or G: the bytes a bare quota number counts */
+static int parse_quota_unit(struct conf *cfg, const struct setting *s, const char *v,
+                            char *why, size_t whysz)
+{
+    static const char units[] = "BKMG";
+    const char *u = v[0] != '\0' && v[1] == '\0' ? strchr(units, toupper((unsigned char)v[0]))
+                                                 : NULL;
+    (void)s;
+    if (u == NULL || *u == '\0') {
+        snprintf(why, whysz, "'%.100s' is not B, K, M or G", v);
+        return -1;
+    }
+    cfg->ldap_quota_unit = (uint64_t)1 << (10 * (u - units));
     return 0;
 }
 
@@ -702,7 +733,8 @@ static int parse_reply(struct conf *cfg, const struct setting *s, const char *v,
 }
 
 #define OFF(f) offsetof(struct conf, f)
-#define ATTR(n, d, desc) { "ldap_attr_" #n, d, parse_attr, OFF(attr.n), 0, 0, desc }
+/* every attribute but mail may be empty: not read (a schema without it) */
+#define ATTR(n, d, desc) { "ldap_attr_" #n, d, parse_attr, OFF(attr.n), 1, 0, desc }
 
 /* The settings, in the order of the documentation. */
 static const struct setting settings[] = {
@@ -724,16 +756,33 @@ static const struct setting settings[] = {
       OFF(ldap_filter), 0, 0, "which entries are mail accounts" },
     { "ldap_page_size", "1000", parse_uint, OFF(ldap_page_size), 1, 1000000,
       "RFC 2696 paged results page size" },
-    ATTR(mail, "mail", "attribute: the mailbox address and login"),
+    { "ldap_attr_mail", "mail", parse_attr, OFF(attr.mail), 0, 0,
+      "attribute: the mailbox address and login" },
     ATTR(alias, "mailAlias", "attribute: further addresses of the mailbox"),
     ATTR(group, "mailGroupMember", "attribute: lists the mailbox is a member of"),
     ATTR(home, "mailHomeDirectory", "attribute: home directory"),
     ATTR(storage, "mailStorageDirectory", "attribute: mailbox directory"),
     ATTR(uid, "mailUidNumber", "attribute: uid"),
     ATTR(gid, "mailGidNumber", "attribute: gid"),
-    ATTR(quota, "mailQuota", "attribute: quota in kilobytes (K/M/G/T accepted)"),
+    ATTR(quota, "mailQuota", "attribute: quota, a bare number in ldap_quota_unit (K/M/G/T accepted)"),
     { "ldap_attr_password", "userPassword", parse_attr, OFF(attr.password), 1, 0,
       "attribute: password hash; empty = no hashes in users.cdb" },
+    { "ldap_quota_unit", "K", parse_quota_unit, 0, 0, 0,
+      "unit of a bare number in the quota attribute: B, K, M or G" },
+    { "ldap_attr_forward", "", parse_attr, OFF(ldap_attr_forward), 1, 0,
+      "attribute: forwarding addresses of an account; empty = none" },
+    { "ldap_alias_filter", "", parse_gate, OFF(ldap_alias_filter), 0, 0,
+      "the alias attribute counts only on entries matching this filter; empty = all" },
+    { "ldap_forward_filter", "", parse_gate, OFF(ldap_forward_filter), 0, 0,
+      "the forward attribute counts only on entries matching this filter; empty = all" },
+    { "ldap_domain_filter", "", parse_filter, OFF(ldap_domain_filter), 1, 0,
+      "when set, the local domains are the entries this filter finds" },
+    { "ldap_attr_domain", "domainName", parse_attr, OFF(ldap_attr_domain), 0, 0,
+      "attribute: a domain entry's name" },
+    { "ldap_attr_domain_alias", "domainAliasName", parse_attr, OFF(ldap_attr_domain_alias), 1, 0,
+      "attribute: a domain entry's alias domains; empty = none" },
+    { "alias_login", "no", parse_bool, OFF(alias_login), 0, 0,
+      "yes = an account's aliases log in to Dovecot as the account" },
     { "maps_dir", "/var/lib/mailmaps", parse_abspath, OFF(maps_dir), 0, 0,
       "where the maps live" },
     { "maps_group", "", parse_name, OFF(maps_group), 1, 0,
@@ -1053,7 +1102,7 @@ static bool owns_string(const struct setting *s)
 {
     return s->parse == parse_string || s->parse == parse_required ||
            s->parse == parse_abspath || s->parse == parse_name || s->parse == parse_attr ||
-           s->parse == parse_filter || s->parse == parse_delimiter || s->parse == parse_reply;
+           s->parse == parse_filter || s->parse == parse_gate || s->parse == parse_delimiter || s->parse == parse_reply;
 }
 
 /* conf_free - release the strings; cfg is empty afterwards */
@@ -1078,6 +1127,9 @@ void conf_free(struct conf *cfg)
     cfg->alias_domains_count = 0;
     free(cfg->path);
     cfg->path = NULL;
+    ldapsyntax_filter_free(cfg->alias_gate);
+    ldapsyntax_filter_free(cfg->forward_gate);
+    cfg->alias_gate = cfg->forward_gate = NULL;
 }
 
 /* conf_home_dir_count - home_dirs, or mail_base alone */

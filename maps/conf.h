@@ -19,6 +19,8 @@
 
 #include "maps/quota.h"
 
+struct ldapsyntax_filter;
+
 #define CONF_DEFAULT_PATH "/etc/mailmaps/mailmaps.conf"
 #define CONF_LIST_MAX 16
 #define CONF_ERRSZ 512
@@ -72,6 +74,16 @@ struct conf {
     char *ldap_filter;
     unsigned ldap_page_size;
     struct conf_attrs attr;
+    uint64_t ldap_quota_unit;            /* bytes per unit of a bare quota number */
+    char *ldap_domain_filter;            /* "" = domains come from the addresses */
+    char *ldap_attr_domain;              /* a domain entry's primary domain */
+    char *ldap_attr_domain_alias;        /* its alias domains; "" = none */
+    char *ldap_attr_forward;             /* "" = no forwards */
+    char *ldap_alias_filter;             /* "" = every account's aliases count */
+    char *ldap_forward_filter;           /* "" = every account's forwards count */
+    bool alias_login;                    /* aliases log in to Dovecot too */
+    struct ldapsyntax_filter *alias_gate;   /* ldap_alias_filter parsed, NULL = "" */
+    struct ldapsyntax_filter *forward_gate; /* ldap_forward_filter parsed, NULL = "" */
 
     char *maps_dir;
     char *maps_group;                    /* "" = the sync's own group */

@@ -14,6 +14,7 @@
 #include <ldap.h>
 
 #include "maps/ldapdir.h"
+#include "maps/ldapsyntax.h"
 
 /* Why a connection is dropped after a failed operation. */
 enum ldapdir_lost {
@@ -120,72 +121,6 @@ static bool ldapdir_is_down(int rc)
     return rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR;
 }
 
-/* ldapdir_filter_escape - an RFC 4515 assertion value */
-int ldapdir_filter_escape(const char *in, size_t len, char *out, size_t outsz)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t o = 0;
-    if (out == NULL || outsz == 0 || (in == NULL && len > 0))
-        return -1;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)in[i];
-        bool esc = c == '*' || c == '(' || c == ')' || c == '\\' || c == '\0';
-        size_t need = esc ? 3 : 1;
-        if (outsz - o <= need || o + need > (size_t)INT_MAX) {
-            out[0] = '\0';
-            return -1;
-        }
-        if (esc) {
-            out[o++] = '\\';
-            out[o++] = hex[c >> 4];
-            out[o++] = hex[c & 0x0f];
-        } else {
-            out[o++] = (char)c;
-        }
-    }
-    out[o] = '\0';
-    return (int)o;
-}
-
-/* ldapdir_attr_valid - RFC 4512 attribute description: (keystring or
- * numericoid) *(";" option). Anything else must not reach a filter. */
-int ldapdir_attr_valid(const char *name)
-{
-    const char *p = name;
-    size_t n;
-    if (name == NULL || name[0] == '\0' || strlen(name) > 256)
-        return 0;
-    if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')) {
-        n = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-");
-        p += n;
-    } else if (*p >= '0' && *p <= '9') {
-        /* numericoid: number 1*("." number), no empty arcs */
-        size_t arcs = 0;
-        for (;;) {
-            n = strspn(p, "0123456789");
-            if (n == 0)
-                return 0;
-            p += n;
-            arcs++;
-            if (*p != '.')
-                break;
-            p++;
-        }
-        if (arcs < 2)
-            return 0;
-    } else {
-        return 0;
-    }
-    while (*p == ';') {
-        p++;
-        n = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-");
-        if (n == 0)
-            return 0;
-        p += n;
-    }
-    return *p == '\0';
-}
-
 /* ldapdir_attr_list - the attributes a search requests */
 size_t ldapdir_attr_list(const struct conf *cfg, const char *list[LDAPDIR_ATTR_MAX + 1])
 {
@@ -215,8 +150,7 @@ size_t ldapdir_attr_list(const struct conf *cfg, const char *list[LDAPDIR_ATTR_M
 static char *ldapdir_filter_norm(const char *f, char *err, size_t errsz)
 {
     size_t len;
-    int depth = 0;
-    char *out;
+    char *out, why[256];
     if (f == NULL || f[0] == '\0')
         f = "(objectClass=*)";
     len = strlen(f);
@@ -234,24 +168,8 @@ static char *ldapdir_filter_norm(const char *f, char *err, size_t errsz)
         snprintf(out, len + 3, "(%s)", f);
     else
         memcpy(out, f, len + 1);
-    len = strlen(out);
-    /* Parentheses inside values are escaped (\28, or the older \( that
-     * libldap still accepts), so every other one is structure: the outer
-     * pair must close at the very end. */
-    for (size_t i = 0; i < len; i++) {
-        if (out[i] == '\\' && i + 1 < len)
-            i++;
-        else if (out[i] == '(')
-            depth++;
-        else if (out[i] == ')')
-            depth--;
-        if (depth < 0 || (depth == 0 && i + 1 < len)) {
-            depth = -1;
-            break;
-        }
-    }
-    if (depth != 0 || len < 3) {
-        ldapdir_errf(err, errsz, "ldap_filter is not one filter expression: %.200s", f);
+    if (ldapsyntax_filter_check(out, false, why, sizeof(why)) < 0) {
+        ldapdir_errf(err, errsz, "ldap_filter: %s", why);
         free(out);
         return NULL;
     }
@@ -275,7 +193,7 @@ char *ldapdir_key_filter(const struct conf *cfg, const char *address, size_t len
         return NULL;
     }
     for (size_t i = 0; i < 3; i++) {
-        if (names[i] != NULL && names[i][0] != '\0' && !ldapdir_attr_valid(names[i])) {
+        if (names[i] != NULL && names[i][0] != '\0' && !ldapsyntax_attr_valid(names[i])) {
             ldapdir_errf(err, errsz, "not an attribute name: %.100s", names[i]);
             return NULL;
         }
@@ -290,7 +208,7 @@ char *ldapdir_key_filter(const struct conf *cfg, const char *address, size_t len
     esc = malloc(3 * len + 1);
     if (esc == NULL)
         goto nomem;
-    esclen = (size_t)ldapdir_filter_escape(address, len, esc, 3 * len + 1);
+    esclen = (size_t)ldapsyntax_escape(address, len, esc, 3 * len + 1);
 
     /* "(&" base "(|" n * ("(" name "=" esc ")") "))" */
     need = 2 + strlen(base) + 2 + 2 + 1;
@@ -327,7 +245,7 @@ char *ldapdir_domain_filter(const struct conf *cfg, const char *domain, size_t l
         ldapdir_errf(err, errsz, "no domain, or one longer than %d bytes", LDAPDIR_KEY_LEN_MAX);
         return NULL;
     }
-    if (cfg->attr.mail == NULL || !ldapdir_attr_valid(cfg->attr.mail)) {
+    if (cfg->attr.mail == NULL || !ldapsyntax_attr_valid(cfg->attr.mail)) {
         ldapdir_errf(err, errsz, "ldap_attr_mail is not an attribute name");
         return NULL;
     }
@@ -343,7 +261,7 @@ char *ldapdir_domain_filter(const struct conf *cfg, const char *domain, size_t l
         ldapdir_errf(err, errsz, "out of memory");
         return NULL;
     }
-    ldapdir_filter_escape(domain, len, esc, 3 * len + 1);
+    ldapsyntax_escape(domain, len, esc, 3 * len + 1);
     snprintf(out, need, "(&%s(%s=*@%s))", base, cfg->attr.mail, esc);
     free(base);
     free(esc);
@@ -380,7 +298,7 @@ struct ldapdir *ldapdir_open(const struct conf *cfg, char *err, size_t errsz)
     }
     n = ldapdir_attr_list(cfg, list);
     for (size_t i = 0; i < n; i++) {
-        if (!ldapdir_attr_valid(list[i])) {
+        if (!ldapsyntax_attr_valid(list[i])) {
             ldapdir_errf(err, errsz, "not an attribute name: %.100s", list[i]);
             return NULL;
         }

@@ -135,12 +135,6 @@ int ldapdir_entry_decode(struct ldapdir *dir, BerElement *ber, const char *dn,
 
 /* ---- pure helpers, exposed for the unit tests and postfix_config ---- */
 
-/* ldapdir_filter_escape - in[0..len) as an RFC 4515 assertion value:
- * '*', '(', ')', '\' and NUL become \2a \28 \29 \5c \00, every other byte
- * (UTF-8 included) stays. Writes a NUL-terminated result into out; returns
- * its length, or -1 when it does not fit. */
-int ldapdir_filter_escape(const char *in, size_t len, char *out, size_t outsz);
-
 /* ldapdir_key_filter - "(&FILTER(|(MAIL=a)(ALIAS=a)(GROUP=a)))" for
  * address a (escaped; an empty alias or group setting drops its term).
  * Malloc'ed (caller frees), or NULL with a reason. */
@@ -155,9 +149,5 @@ char *ldapdir_domain_filter(const struct conf *cfg, const char *domain, size_t l
 /* ldapdir_attr_list - the attributes to request into list (NULL
  * terminated, pointing into cfg); returns how many */
 size_t ldapdir_attr_list(const struct conf *cfg, const char *list[LDAPDIR_ATTR_MAX + 1]);
-
-/* ldapdir_attr_valid - an attribute description we can put into a filter:
- * a name or numeric OID with ";options", nothing else */
-int ldapdir_attr_valid(const char *name);
 
 #endif

@@ -24,7 +24,22 @@
  *   - a list (group) address that is some account's mail or alias stays
  *     theirs: the list memberships are dropped with one warning;
  *   - domains.cdb holds the domains of the mailboxes and of the aliases
- *     and lists that stay (so mailbox domains and alias_domains only).
+ *     and lists that stay (so mailbox domains and alias_domains only);
+ *   - an account with forwarding addresses (account.forward) has its mail
+ *     as an aliases.cdb key whose value is them (its own address among
+ *     them keeps a copy in the mailbox); a forward adds no other key;
+ *   - with alias_login, users.cdb also has each alias that stays, with
+ *     its account's record and "user=<mail>".
+ * With ldap_domain_filter set, domain entries
+ * (mapbuild_add_domain; their own rules in mapdomains.h) decide instead:
+ *   - an account whose mail is in none of their primary domains is
+ *     skipped with a warning; aliases and lists may lie in their primary
+ *     and alias domains and in alias_domains;
+ *   - domains.cdb = the primary and alias domains that stay +
+ *     alias_domains;
+ *   - for every key u@P of mailboxes.cdb or aliases.cdb, P primary with
+ *     alias domain D, aliases.cdb gets u@D -> u@P unless an entry claims
+ *     u@D (as its mail, an alias or a list).
  * Each map is emitted in key order (bytewise), maps in enum map_id order.
  *
  * Memory: accounts are packed into one arena per build (about the size of
@@ -71,6 +86,17 @@ int mapbuild_add(struct mapbuild *mb, const struct account *a, char *err, size_t
 /* mapbuild_add_entry - account_from_entry + mapbuild_add: 1 added,
  * 0 skipped for bad data (warned), -1 error with a reason. */
 int mapbuild_add_entry(struct mapbuild *mb, const struct entry *e, char *err, size_t errsz);
+
+/* mapbuild_add_domain - one domain entry (dn and attributes, as ldapdir
+ * hands over account entries; used when ldap_domain_filter is set); 0, or
+ * -1 on memory/size errors (a bad entry is 0 with one warning through the
+ * usual channel). An entry with the DN of one added before replaces it
+ * (persist mode: a changed domain entry is simply added again). */
+int mapbuild_add_domain(struct mapbuild *mb, const struct entry *e, char *err, size_t errsz);
+
+/* mapbuild_remove_domain - forget the domain entry with DN dn (any form:
+ * normalised here). 1 removed, 0 not there, -1 out of memory. */
+int mapbuild_remove_domain(struct mapbuild *mb, const char *dn);
 
 /* mapbuild_add_id - mapbuild_add, and *id_r (may be NULL) = the
  * account's id in this build, for mapbuild_remove */

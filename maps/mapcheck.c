@@ -70,7 +70,20 @@ int mapcheck_checksum(const char *dir, char *hex, char *err, size_t errsz)
     return 0;
 }
 
-/* check_users - decode every record; each needs a mailbox */
+/* login_ok - users.cdb key k holds an alias login (alias_login) for
+ * account user: user is a mailbox, and aliases.cdb maps k to it */
+static bool login_ok(struct mapset *set, const char *k, size_t klen, const char *user)
+{
+    const char *v;
+    size_t vlen, ul = strlen(user);
+
+    return mapset_lookup(set, MAP_MAILBOXES, user, ul, &v, &vlen) == 1 &&
+           mapset_lookup(set, MAP_ALIASES, k, klen, &v, &vlen) == 1 && vlen == ul &&
+           memcmp(v, user, ul) == 0;
+}
+
+/* check_users - decode every record; each needs a mailbox (an alias
+ * login: its account's) */
 static void check_users(struct mapset *set, struct mapcheck_report *rep)
 {
     struct cdbmap *users = mapset_map(set, MAP_USERS);
@@ -89,7 +102,11 @@ static void check_users(struct mapset *set, struct mapcheck_report *rep)
         else if (userrec_get(&rec, "home") == NULL || userrec_get(&rec, "uid") == NULL ||
                  userrec_get(&rec, "gid") == NULL)
             problem(rep, "users: %.*s: record lacks home, uid or gid", (int)klen, k);
-        if (mapset_lookup(set, MAP_MAILBOXES, k, klen, &dummy, &dlen) != 1)
+        const char *login = userrec_get(&rec, "user");
+        if (login != NULL && !login_ok(set, k, klen, login))
+            problem(rep, "users: %.*s: a login for %s, which is no mailbox it is an alias of",
+                    (int)klen, k, login);
+        else if (login == NULL && mapset_lookup(set, MAP_MAILBOXES, k, klen, &dummy, &dlen) != 1)
             problem(rep, "users: %.*s: not in mailboxes", (int)klen, k);
         const char *at = memrchr(k, '@', klen);
         if (at == NULL ||
@@ -117,7 +134,9 @@ static void check_mailboxes(struct mapset *set, struct mapcheck_report *rep)
         problem(rep, "mailboxes: corrupt map");
 }
 
-/* check_aliases - every destination is a mailbox; every alias's domain is served */
+/* check_aliases - every destination is a mailbox (a mailbox's own key
+ * forwards anywhere; an alias domain's key names an alias or list); every
+ * alias's domain is served */
 static void check_aliases(struct mapset *set, struct mapcheck_report *rep)
 {
     unsigned pos = 0;
@@ -133,10 +152,13 @@ static void check_aliases(struct mapset *set, struct mapcheck_report *rep)
                           &dlen) != 1)
             problem(rep, "aliases: %.*s: domain not in domains", (int)klen, k);
         const char *p = v, *end = v + vlen;
+        if (mapset_lookup(set, MAP_MAILBOXES, k, klen, &dummy, &dlen) == 1)
+            continue;   /* forwarding addresses */
         while (p < end) {
             const char *comma = memchr(p, ',', (size_t)(end - p));
             const char *stop = comma ? comma : end;
-            if (mapset_lookup(set, MAP_USERS, p, (size_t)(stop - p), &dummy, &dlen) != 1)
+            if (mapset_lookup(set, MAP_USERS, p, (size_t)(stop - p), &dummy, &dlen) != 1 &&
+                mapset_lookup(set, MAP_ALIASES, p, (size_t)(stop - p), &dummy, &dlen) != 1)
                 problem(rep, "aliases: %.*s: destination %.*s is not a mailbox", (int)klen, k,
                         (int)(stop - p), p);
             p = comma ? comma + 1 : end;
@@ -208,8 +230,9 @@ static int trust_user(struct trust *t, struct mapset *set, const char *k, size_t
     size_t mlen;
 
     if (klen >= sizeof(key) || home == NULL || uid == NULL || gid == NULL ||
+        userrec_get(rec, "user") != NULL ||
         mapset_lookup(set, MAP_MAILBOXES, k, klen, &mbox, &mlen) != 1)
-        return 0;       /* reported by check_users */
+        return 0;       /* reported by check_users; an alias login is its account's */
     memcpy(key, k, klen);
     key[klen] = '\0';
     snprintf(dn, sizeof(dn), "mail=%s", key);
@@ -275,8 +298,13 @@ static void check_trust(const struct conf *cfg, struct mapset *set, struct mapch
     char err[256];
     struct mapbuild_counts c;
 
+    /* the maps hold no domain entries: the domain rules cannot be judged
+     * here, the rest can */
+    struct conf nodomains = *cfg;
+    nodomains.ldap_domain_filter = "";
+
     userrec_init(&rec);
-    if ((t.mb = mapbuild_new(cfg, trust_warn, &t)) == NULL)
+    if ((t.mb = mapbuild_new(&nodomains, trust_warn, &t)) == NULL)
         goto nomem;
     while (cdbmap_iter(mapset_map(set, MAP_USERS), &pos, &k, &klen, &v, &vlen) > 0) {
         if (userrec_decode(&rec, v, vlen, err, sizeof(err)) < 0)
@@ -290,7 +318,8 @@ static void check_trust(const struct conf *cfg, struct mapset *set, struct mapch
     while (cdbmap_iter(mapset_map(set, MAP_ALIASES), &pos, &k, &klen, &v, &vlen) > 0) {
         const char *d;
         size_t dl;
-        if (mapset_lookup(set, MAP_USERS, k, klen, &d, &dl) == 1)
+        if (mapset_lookup(set, MAP_MAILBOXES, k, klen, &d, &dl) == 1 &&
+            cfg->ldap_attr_forward[0] == '\0')
             problem(rep, "rules: aliases: %.*s is a mailbox's own address", (int)klen, k);
     }
     if (t.ndom > 1)
@@ -303,7 +332,8 @@ static void check_trust(const struct conf *cfg, struct mapset *set, struct mapch
             continue;
         memcpy(dom, k, klen);
         dom[klen] = '\0';
-        if (conf_alias_domain(cfg, dom, klen) ||
+        /* with domain entries, a domain without mailboxes is local too */
+        if (conf_alias_domain(cfg, dom, klen) || cfg->ldap_domain_filter[0] != '\0' ||
             (t.ndom > 0 && bsearch(&key, t.doms, t.ndom, sizeof(*t.doms), str_cmp) != NULL))
             continue;
         problem(rep, "rules: domains: %s holds no mailbox and is not in alias_domains", dom);

@@ -2,12 +2,16 @@
 #define MAILMAPS_MAPCHECK_H
 
 /* The consistency check behind `mailmaps check`: every map opens, every
- * users.cdb record decodes, users and mailboxes hold the same keys, every
- * alias points at existing mailboxes, every domain in use is in
- * domains.cdb, the status file's counts and checksum match the files, and
- * the accounts keep the rules of design.md "Directory data is untrusted"
- * (account_check on each; homes and mailboxes unique; every domain a
- * mailbox domain or one of alias_domains; no '..', '%' in a mail field). */
+ * users.cdb record decodes, users and mailboxes hold the same keys (but a
+ * login by alias, alias_login: its user= account is a mailbox the key is
+ * an alias of), every alias points at existing mailboxes (or, for an
+ * alias domain's key, at an alias; a mailbox's own key forwards
+ * anywhere), every domain in use is in domains.cdb, the status file's
+ * counts and checksum match the files, and the accounts keep the rules of
+ * design.md "Directory data is untrusted" (account_check on each; homes
+ * and mailboxes unique; every domain a mailbox domain or one of
+ * alias_domains, unless domain entries decide; no '..', '%' in a mail
+ * field). */
 
 #include <stddef.h>
 #include <stdint.h>

@@ -398,43 +398,144 @@ void policy_decide(const struct policy_request *req, const struct conf *cfg,
     policy_decide_within(req, cfg, lk, usage, NULL, d);
 }
 
+/* request_recipient - the recipient of a request this policy answers,
+ * into addr; false (answered DUNNO, with the reason) for any other */
+static bool request_recipient(const struct policy_request *req, const struct conf *cfg,
+                              struct address *addr, struct policy_decision *d)
+{
+    const char *state = policy_request_get(req, POLICY_A_PROTOCOL_STATE);
+    const char *rcpt = policy_request_get(req, POLICY_A_RECIPIENT);
+    const char *why;
+
+    if (strcmp(policy_request_get(req, POLICY_A_REQUEST), "smtpd_access_policy") != 0) {
+        dunno(d, "not an smtpd_access_policy request");
+        return false;
+    }
+    if (strcasecmp(state, "RCPT") != 0 && strcasecmp(state, "END-OF-MESSAGE") != 0) {
+        dunno(d, "not at RCPT or END-OF-MESSAGE");
+        return false;
+    }
+    if (rcpt[0] == '\0') {
+        dunno(d, req->too_long[POLICY_A_RECIPIENT] ? "recipient too long" : "no recipient");
+        return false;
+    }
+    if (address_parse(rcpt, strlen(rcpt), cfg->recipient_delimiter, addr, &why) < 0) {
+        dunno(d, why);
+        return false;
+    }
+    return true;
+}
+
+/* one_mailbox - what visit found: true when it is one local mailbox (its
+ * quota to check), else false with d answered or pending */
+static bool one_mailbox(const struct conf *cfg, const struct resolve *rs,
+                        struct policy_decision *d)
+{
+    d->ldap_asked = rs->ldap_asked;
+    d->ldap_failed = rs->ldap_failed;
+    if (rs->pending) {
+        d->pending = d->pending_ldap = true;
+        return false;
+    }
+    if (rs->error || (rs->member_error && rs->dests == 1)) {
+        snprintf(d->reason, sizeof(d->reason), "%s", rs->reason);
+        on_error(cfg, d);
+        return false;
+    }
+    if (rs->dests == 0) {
+        dunno(d, "unknown recipient");
+        return false;
+    }
+    if (!rs->have_mailbox || rs->dests != 1) {
+        dunno(d, "recipient fans out to several destinations");
+        return false;
+    }
+    snprintf(d->mailbox, sizeof(d->mailbox), "%s", rs->mailbox.full);
+    return true;
+}
+
+/* folder_limit - the storage limit and grace of the folder ext names (or
+ * of the mailbox) from its users.cdb record: true when there is one to
+ * check, else false with d answered */
+static bool folder_limit(const struct conf *cfg, const struct userrec *rec, const char *ext,
+                         struct policy_decision *d)
+{
+    const struct quota_rule *fr = NULL;
+    struct quota_rules rules;
+    char err[300];
+
+    if (quota_rules_of_record(rec, &rules, err, sizeof(err)) < 0) {
+        snprintf(d->reason, sizeof(d->reason), "%s: %s", d->mailbox, err);
+        on_error(cfg, d);
+        return false;
+    }
+    if (ext[0] != '\0' && strcmp(ext, "*") != 0)
+        fr = quota_rules_find(&rules, ext);
+    if (fr != NULL)
+        snprintf(d->folder, sizeof(d->folder), "%s", fr->folder);
+    if (quota_storage_limit(&rules, fr != NULL ? fr->folder : NULL, &d->limit) == 0) {
+        d->limit = 0;
+        dunno(d, "no limit");
+        return false;
+    }
+    d->grace = grace_of(cfg, &rules);
+    return true;
+}
+
+/* usage_verdict - the mailbox's usage against its limit: DUNNO within it,
+ * the overquota_reply beyond, or pending, or policy_on_error's answer */
+static void usage_verdict(const struct conf *cfg, struct usage_source *usage,
+                          const struct policy_limits *lim, const struct resolve *rs,
+                          const struct userrec *rec, struct policy_decision *d)
+{
+    const char *home = userrec_get(rec, "home");
+    struct usage_user u = {
+        .user = rs->mailbox.full,
+        .local = rs->mailbox.local,
+        .domain = rs->mailbox.domain,
+        .home = home != NULL ? home : "",
+    };
+    int ur = usage_of(usage, &u, lim, d);
+
+    if (ur > 0) {
+        d->pending = true;
+        return;
+    }
+    if (ur < 0) {
+        on_error(cfg, d);
+        return;
+    }
+    d->checked = true;
+    /* size 0 (unknown at RCPT) still needs room for one byte: a mailbox at
+     * its limit takes nothing more, as Dovecot's quota-status decides */
+    if (quota_accept(d->usage, d->size > 0 ? d->size : 1, d->limit, d->grace)) {
+        dunno(d, "within quota");
+        return;
+    }
+    d->verdict = POLICY_REJECT;
+    snprintf(d->action, sizeof(d->action), "%s", cfg->overquota_reply);
+    snprintf(d->reason, sizeof(d->reason), "over quota");
+}
+
 /* policy_decide_within - resolve, find the folder's limit, compare with usage */
 void policy_decide_within(const struct policy_request *req, const struct conf *cfg,
                           struct lookup *lk, struct usage_source *usage,
                           const struct policy_limits *lim, struct policy_decision *d)
 {
     static const struct policy_limits none;
-    const char *state = policy_request_get(req, POLICY_A_PROTOCOL_STATE);
-    const char *rcpt = policy_request_get(req, POLICY_A_RECIPIENT);
     struct address addr;
-    const char *why;
+    struct resolve *rs;
+    struct userrec rec;
 
     memset(d, 0, sizeof(*d));
     if (lim == NULL)
         lim = &none;
     dunno(d, "");
     snprintf(d->folder, sizeof(d->folder), "INBOX");
-    if (strcmp(policy_request_get(req, POLICY_A_REQUEST), "smtpd_access_policy") != 0) {
-        dunno(d, "not an smtpd_access_policy request");
+    if (!request_recipient(req, cfg, &addr, d))
         return;
-    }
-    if (strcasecmp(state, "RCPT") != 0 && strcasecmp(state, "END-OF-MESSAGE") != 0) {
-        dunno(d, "not at RCPT or END-OF-MESSAGE");
-        return;
-    }
-    if (rcpt[0] == '\0') {
-        dunno(d, req->too_long[POLICY_A_RECIPIENT] ? "recipient too long" : "no recipient");
-        return;
-    }
-    if (address_parse(rcpt, strlen(rcpt), cfg->recipient_delimiter, &addr, &why) < 0) {
-        dunno(d, why);
-        return;
-    }
     d->size = size_parse(policy_request_get(req, POLICY_A_SIZE));
-
-    struct resolve *rs = calloc(1, sizeof(*rs));
-    struct userrec rec;
-    if (rs == NULL) {
+    if ((rs = calloc(1, sizeof(*rs))) == NULL) {
         snprintf(d->reason, sizeof(d->reason), "out of memory");
         on_error(cfg, d);
         return;
@@ -445,78 +546,8 @@ void policy_decide_within(const struct policy_request *req, const struct conf *c
     rs->delims = cfg->recipient_delimiter;
     rs->rec = &rec;
     visit(rs, &addr, addr.extension, 0);
-    d->ldap_asked = rs->ldap_asked;
-    d->ldap_failed = rs->ldap_failed;
-    if (rs->pending) {
-        d->pending = d->pending_ldap = true;
-        goto out;
-    }
-    if (rs->error) {
-        snprintf(d->reason, sizeof(d->reason), "%s", rs->reason);
-        on_error(cfg, d);
-        goto out;
-    }
-    if (rs->dests == 0) {
-        dunno(d, "unknown recipient");
-        goto out;
-    }
-    if (rs->member_error && rs->dests == 1) {
-        snprintf(d->reason, sizeof(d->reason), "%s", rs->reason);
-        on_error(cfg, d);
-        goto out;
-    }
-    if (!rs->have_mailbox || rs->dests != 1) {
-        dunno(d, "recipient fans out to several destinations");
-        goto out;
-    }
-    snprintf(d->mailbox, sizeof(d->mailbox), "%s", rs->mailbox.full);
-
-    struct quota_rules rules;
-    char err[300];
-    if (quota_rules_of_record(&rec, &rules, err, sizeof(err)) < 0) {
-        snprintf(d->reason, sizeof(d->reason), "%s: %s", d->mailbox, err);
-        on_error(cfg, d);
-        goto out;
-    }
-    const struct quota_rule *fr = NULL;
-    if (rs->ext[0] != '\0' && strcmp(rs->ext, "*") != 0)
-        fr = quota_rules_find(&rules, rs->ext);
-    if (fr != NULL)
-        snprintf(d->folder, sizeof(d->folder), "%s", fr->folder);
-    if (quota_storage_limit(&rules, fr != NULL ? fr->folder : NULL, &d->limit) == 0) {
-        d->limit = 0;
-        dunno(d, "no limit");
-        goto out;
-    }
-    d->grace = grace_of(cfg, &rules);
-
-    const char *home = userrec_get(&rec, "home");
-    struct usage_user u = {
-        .user = rs->mailbox.full,
-        .local = rs->mailbox.local,
-        .domain = rs->mailbox.domain,
-        .home = home != NULL ? home : "",
-    };
-    int ur = usage_of(usage, &u, lim, d);
-    if (ur > 0) {
-        d->pending = true;
-        goto out;
-    }
-    if (ur < 0) {
-        on_error(cfg, d);
-        goto out;
-    }
-    d->checked = true;
-    /* size 0 (unknown at RCPT) still needs room for one byte: a mailbox at
-     * its limit takes nothing more, as Dovecot's quota-status decides */
-    if (quota_accept(d->usage, d->size > 0 ? d->size : 1, d->limit, d->grace)) {
-        dunno(d, "within quota");
-        goto out;
-    }
-    d->verdict = POLICY_REJECT;
-    snprintf(d->action, sizeof(d->action), "%s", cfg->overquota_reply);
-    snprintf(d->reason, sizeof(d->reason), "over quota");
-out:
+    if (one_mailbox(cfg, rs, d) && folder_limit(cfg, &rec, rs->ext, d))
+        usage_verdict(cfg, usage, lim, rs, &rec, d);
     userrec_free(&rec);
     free(rs);
 }

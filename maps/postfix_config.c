@@ -15,6 +15,7 @@
 #include "maps/account.h"
 #include "maps/atomicfile.h"
 #include "maps/ldapdir.h"
+#include "maps/ldapsyntax.h"
 #include "maps/postfix_config.h"
 
 #define POSTFIX_DEFAULT_DIR "/etc/postfix"
@@ -330,7 +331,7 @@ static void put_connection(const struct conf *cfg, const char *secret, FILE *out
 static void put_literal(FILE *out, const char *s)
 {
     char esc[3 * 4096 + 1];
-    if (ldapdir_filter_escape(s, strlen(s), esc, sizeof(esc)) >= 0)
+    if (ldapsyntax_escape(s, strlen(s), esc, sizeof(esc)) >= 0)
         put_template(out, esc);
 }
 

@@ -141,33 +141,41 @@ size_t userrec_encoded_size(const struct userrec *rec)
     return n;
 }
 
+/* userrec_value_put - escape the runs between the rare escaped bytes */
+char *userrec_value_put(char *o, const char *s)
+{
+    for (;;) {
+        size_t k = strcspn(s, "\\\t\n\r");
+        memcpy(o, s, k);
+        o += k;
+        s += k;
+        if (*s == '\0')
+            return o;
+        *o++ = '\\';
+        *o++ = escape_of(*s++);
+    }
+}
+
 /* userrec_encode - the wire form; NUL terminated too when there is room */
 long userrec_encode(const struct userrec *rec, char *buf, size_t bufsz)
 {
-    size_t need = userrec_encoded_size(rec), o = 0;
+    size_t need = userrec_encoded_size(rec);
+    char *o = buf;
 
     if (need > bufsz || need > (size_t)LONG_MAX)
         return -1;
     for (size_t i = 0; i < rec->count; i++) {
         size_t nlen = strlen(rec->field[i].name);
         if (i > 0)
-            buf[o++] = '\t';
-        memcpy(buf + o, rec->field[i].name, nlen);
+            *o++ = '\t';
+        memcpy(o, rec->field[i].name, nlen);
         o += nlen;
-        buf[o++] = '=';
-        for (const char *v = rec->field[i].value; *v != '\0'; v++) {
-            char e = escape_of(*v);
-            if (e) {
-                buf[o++] = '\\';
-                buf[o++] = e;
-            } else {
-                buf[o++] = *v;
-            }
-        }
+        *o++ = '=';
+        o = userrec_value_put(o, rec->field[i].value);
     }
-    if (o < bufsz)
-        buf[o] = '\0';
-    return (long)o;
+    if (need < bufsz)
+        *o = '\0';
+    return (long)need;
 }
 
 /* field_decode - one name=value of len bytes into out (room for len + 1);

@@ -46,6 +46,12 @@ const char *userrec_get(const struct userrec *rec, const char *name);
 long userrec_encode(const struct userrec *rec, char *buf, size_t bufsz);
 size_t userrec_encoded_size(const struct userrec *rec);
 
+/* userrec_value_put - the C string s escaped as a value at o, which has
+ * room for twice its length; returns the end (no NUL written). For a
+ * writer that lays out a record itself, without a struct userrec and its
+ * copies: account_userrec_encode, once per account of a sync. */
+char *userrec_value_put(char *o, const char *s);
+
 /* userrec_decode - parse the wire form of len bytes into rec (which must be
  * initialised; it is cleared first). -1 with "field N: reason" on a bad or
  * trailing escape, a raw NUL, CR or LF, an empty field, a field without '=',

@@ -164,93 +164,125 @@ static void usage(FILE *out)
             CONF_DEFAULT_PATH);
 }
 
-int main(int argc, char **argv)
+/* The command line. */
+struct opts {
+    bool foreground, verbose, check_only, stdio;
+};
+
+/* parse_args - the options into o: 1 to go on, 0 to exit with *rc */
+static int parse_args(int argc, char **argv, struct opts *o, int *rc)
 {
     static const struct option longopts[] = {
         { "stdio", no_argument, NULL, 's' },  { "help", no_argument, NULL, 'h' },   { "version", no_argument, NULL, 'V' },
         { "foreground", no_argument, NULL, 'f' }, { "verbose", no_argument, NULL, 'v' },
         { NULL, 0, NULL, 0 },
     };
-    bool foreground = false, verbose = false, check_only = false, stdio = false;
     int c;
 
+    *rc = 0;
     while ((c = getopt_long(argc, argv, "c:fhnvV", longopts, NULL)) != -1) {
         switch (c) {
         case 'c': conf_path = optarg; break;
-        case 'f': foreground = true; break;
-        case 'v': verbose = true; break;
-        case 'n': check_only = true; break;
-        case 's': stdio = true; break;
+        case 'f': o->foreground = true; break;
+        case 'v': o->verbose = true; break;
+        case 'n': o->check_only = true; break;
+        case 's': o->stdio = true; break;
         case 'h': usage(stdout); return 0;
         case 'V': printf("mailmaps-policyd %s\n", MAILMAPS_VERSION); return 0;
-        default: usage(stderr); return 1;
+        default: usage(stderr); *rc = 1; return 0;
         }
     }
     if (optind != argc) {
         usage(stderr);
-        return 1;
-    }
-    /* --stdio answers on stdout; logs still go to stderr with -f */
-    log_init("mailmaps-policyd", foreground || check_only, verbose);
-    startup_no_core();
-
-    struct policyd pd;
-    memset(&pd, 0, sizeof(pd));
-    if (load(&pd.cfg, &pd.lk, &pd.usage) < 0)
-        return 1;
-    if (startup_check_bind(pd.cfg, check_only) < 0) {
-        unload(pd.cfg, pd.lk, pd.usage);
-        return 1;
-    }
-    if (check_only) {
-        printf("%s: configuration ok\n", conf_path);
-        unload(pd.cfg, pd.lk, pd.usage);
+        *rc = 1;
         return 0;
     }
-    signal(SIGPIPE, SIG_IGN);
-    if (stdio) {
-        int rc = server_run_stdio(&pd);
-        unload(pd.cfg, pd.lk, pd.usage);
-        return rc;
-    }
+    return 1;
+}
 
+/* worker_open - in a worker: its own log ident, listeners and sources;
+ * -1 (everything released) when one fails */
+static int worker_open(struct policyd *pd, struct listeners *ls, const struct opts *o)
+{
+    /* on stderr, tell the workers apart (syslog adds the pid itself) */
+    static char ident[64];
+
+    snprintf(ident, sizeof(ident), "mailmaps-policyd[%d]", (int)getpid());
+    if (o->foreground)
+        log_init(ident, true, o->verbose);
+    if (server_listen_own(pd->cfg, ls) < 0 || open_sources(pd->cfg, &pd->lk, &pd->usage) < 0) {
+        server_unlisten(ls, false);
+        stats_free(pd);
+        unload(pd->cfg, NULL, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+/* serve - listen, then serve as one process or as the master of workers
+ * (a new worker comes back from workers_run and serves on); the exit code */
+static int serve(struct policyd *pd, const struct opts *o)
+{
     /* from here on a signal waits for the loop's signalfd or the master */
     sigset_t set;
     server_block_signals(&set);
 
     struct listeners ls;
-    if (server_listen(pd.cfg, &ls, pd.cfg->policy_workers > 1) < 0) {
-        unload(pd.cfg, pd.lk, pd.usage);
+    if (server_listen(pd->cfg, &ls, pd->cfg->policy_workers > 1) < 0) {
+        unload(pd->cfg, pd->lk, pd->usage);
         return 1;
     }
     /* before the workers: the slots are shared with them */
-    if (stats_setup(&pd, pd.cfg->policy_workers) < 0) {
+    if (stats_setup(pd, pd->cfg->policy_workers) < 0) {
         server_unlisten(&ls, true);
+        unload(pd->cfg, pd->lk, pd->usage);
+        return 1;
+    }
+    if (pd->cfg->policy_workers > 1) {
+        int rc = workers_run(pd, &ls, reload_master, &in_worker);
+        if (!in_worker) {
+            stats_free(pd);
+            unload(pd->cfg, pd->lk, pd->usage);
+            return rc;
+        }
+        if (worker_open(pd, &ls, o) < 0)
+            return 1;
+    }
+    int rc = server_run(pd, &ls, in_worker, reload);
+    stats_free(pd);
+    unload(pd->cfg, pd->lk, pd->usage);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct opts o = { 0 };
+    struct policyd pd;
+    int rc;
+
+    if (!parse_args(argc, argv, &o, &rc))
+        return rc;
+    /* --stdio answers on stdout; logs still go to stderr with -f */
+    log_init("mailmaps-policyd", o.foreground || o.check_only, o.verbose);
+    startup_no_core();
+
+    memset(&pd, 0, sizeof(pd));
+    if (load(&pd.cfg, &pd.lk, &pd.usage) < 0)
+        return 1;
+    if (startup_check_bind(pd.cfg, o.check_only) < 0) {
         unload(pd.cfg, pd.lk, pd.usage);
         return 1;
     }
-    if (pd.cfg->policy_workers > 1) {
-        int rc = workers_run(&pd, &ls, reload_master, &in_worker);
-        if (!in_worker) {
-            stats_free(&pd);
-            unload(pd.cfg, pd.lk, pd.usage);
-            return rc;
-        }
-        /* on stderr, tell the workers apart (syslog adds the pid itself) */
-        static char ident[64];
-        snprintf(ident, sizeof(ident), "mailmaps-policyd[%d]", (int)getpid());
-        if (foreground)
-            log_init(ident, true, verbose);
-        if (server_listen_own(pd.cfg, &ls) < 0 ||
-            open_sources(pd.cfg, &pd.lk, &pd.usage) < 0) {
-            server_unlisten(&ls, false);
-            stats_free(&pd);
-            unload(pd.cfg, NULL, NULL);
-            return 1;
-        }
+    if (o.check_only) {
+        printf("%s: configuration ok\n", conf_path);
+        unload(pd.cfg, pd.lk, pd.usage);
+        return 0;
     }
-    int rc = server_run(&pd, &ls, in_worker, reload);
-    stats_free(&pd);
-    unload(pd.cfg, pd.lk, pd.usage);
-    return rc;
+    signal(SIGPIPE, SIG_IGN);
+    if (o.stdio) {
+        rc = server_run_stdio(&pd);
+        unload(pd.cfg, pd.lk, pd.usage);
+        return rc;
+    }
+    return serve(&pd, &o);
 }

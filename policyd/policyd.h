@@ -25,6 +25,7 @@ struct policyd_stats {
     struct polmetrics *slots, *mine;    /* NULL: not counting (--stdio) */
     unsigned nslots;
     long long next_write, next_log;     /* monotonic s */
+    int write_every, log_every;         /* s (stats.h) */
     struct polmetrics logged;           /* the sum at the last summary line */
     struct ratelog rl;                  /* the metrics file cannot be written */
 };

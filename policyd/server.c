@@ -488,13 +488,101 @@ static void on_signal(struct server *s, server_reload_fn reload, bool *stopping,
     }
 }
 
-/* server_run - the loop */
+/* The stop state of the loop: set by the first SIGTERM or SIGINT. */
+struct stop {
+    bool stopping;
+    time_t deadline;         /* then the connections still open are cut */
+};
+
+/* on_event - one epoll event */
+static void on_event(struct server *s, struct epoll_event *ev, server_reload_fn reload,
+                     struct stop *st, time_t now)
+{
+    switch (*(int *)ev->data.ptr) {
+    case TAG_LISTENER:
+        if (!st->stopping)
+            accept_all(s, ev->data.ptr, now);
+        break;
+    case TAG_SIGNAL:
+        on_signal(s, reload, &st->stopping, now);
+        if (st->stopping && st->deadline == 0) {
+            close_listeners(s);
+            st->deadline = now + SERVER_STOP_GRACE;
+        }
+        break;
+    case TAG_WATCH:
+        mapset_refresh(lookup_mapset(s->pd->lk));
+        break;
+    case TAG_POOL:
+        on_pool(s, reload, now);
+        break;
+    case TAG_CONN: {
+        struct conn *c = ev->data.ptr;
+        enum conn_status cs;
+        if (ev->events & EPOLLOUT)
+            cs = conn_on_write(c, s->pd, now);
+        else
+            cs = conn_on_read(c, s->pd, now);
+        conn_update(s, c, cs);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+/* server_loop - events until stopped and drained (or the grace is over);
+ * once a second the timeouts and, in a single process, the summary */
+static int server_loop(struct server *s, server_reload_fn reload)
+{
+    struct epoll_event evs[128];
+    struct stop st = { 0 };
+    time_t last_scan = 0;
+
+    for (;;) {
+        int n = epoll_wait(s->ep, evs, (int)(sizeof(evs) / sizeof(evs[0])), 1000);
+        time_t now = now_s();
+        if (n < 0 && errno != EINTR) {
+            log_warn("epoll_wait");
+            return 1;
+        }
+        for (int i = 0; i < n; i++)
+            on_event(s, &evs[i], reload, &st, now);
+        if (st.stopping) {
+            close_idle(s);
+            if (s->nconns == 0 || now >= st.deadline)
+                return 0;
+        }
+        if (now != last_scan) {
+            last_scan = now;
+            expire(s, now);
+            /* the master reports for several workers */
+            if (!s->shared)
+                stats_tick(s->pd);
+        }
+    }
+}
+
+/* server_close - every connection, the pool, the listeners, the fds */
+static void server_close(struct server *s)
+{
+    while (s->conns != NULL)
+        conn_close(s, s->conns);
+    pool_free(s->pd->pool);
+    s->pd->pool = NULL;
+    close_listeners(s);
+    if (s->sigfd >= 0)
+        close(s->sigfd);
+    if (s->ep >= 0)
+        close(s->ep);
+    if (s->reserve_fd >= 0)
+        close(s->reserve_fd);
+}
+
+/* server_run - set up, the loop, tear down */
 int server_run(struct policyd *pd, struct listeners *ls, bool shared, server_reload_fn reload)
 {
     struct server s;
-    struct epoll_event evs[128];
-    bool stopping = false;
-    time_t stop_deadline = 0, last_scan = 0;
 
     memset(&s, 0, sizeof(s));
     s.pd = pd;
@@ -508,76 +596,11 @@ int server_run(struct policyd *pd, struct listeners *ls, bool shared, server_rel
     else if (rc == 0)
         log_info("started: %zu listener(s), usage from %s, at most %zu connections", ls->count,
                  usage_name(pd->usage), s.max_conns);
-
-    while (rc == 0) {
-        int n = epoll_wait(s.ep, evs, (int)(sizeof(evs) / sizeof(evs[0])), 1000);
-        time_t now = now_s();
-        if (n < 0 && errno != EINTR) {
-            log_warn("epoll_wait");
-            rc = 1;
-            break;
-        }
-        for (int i = 0; i < n; i++) {
-            int tag = *(int *)evs[i].data.ptr;
-            switch (tag) {
-            case TAG_LISTENER:
-                if (!stopping)
-                    accept_all(&s, evs[i].data.ptr, now);
-                break;
-            case TAG_SIGNAL:
-                on_signal(&s, reload, &stopping, now);
-                if (stopping && stop_deadline == 0) {
-                    close_listeners(&s);
-                    stop_deadline = now + SERVER_STOP_GRACE;
-                }
-                break;
-            case TAG_WATCH:
-                mapset_refresh(lookup_mapset(pd->lk));
-                break;
-            case TAG_POOL:
-                on_pool(&s, reload, now);
-                break;
-            case TAG_CONN: {
-                struct conn *c = evs[i].data.ptr;
-                enum conn_status st;
-                if (evs[i].events & EPOLLOUT)
-                    st = conn_on_write(c, pd, now);
-                else
-                    st = conn_on_read(c, pd, now);
-                conn_update(&s, c, st);
-                break;
-            }
-            default:
-                break;
-            }
-        }
-        if (stopping) {
-            close_idle(&s);
-            if (s.nconns == 0 || now >= stop_deadline)
-                break;
-        }
-        if (now != last_scan) {
-            last_scan = now;
-            expire(&s, now);
-            /* the master reports for several workers */
-            if (!shared)
-                stats_tick(pd);
-        }
-    }
+    if (rc == 0)
+        rc = server_loop(&s, reload);
     if (!shared)
         stats_flush(pd);
-
-    while (s.conns != NULL)
-        conn_close(&s, s.conns);
-    pool_free(pd->pool);
-    pd->pool = NULL;
-    close_listeners(&s);
-    if (s.sigfd >= 0)
-        close(s.sigfd);
-    if (s.ep >= 0)
-        close(s.ep);
-    if (s.reserve_fd >= 0)
-        close(s.reserve_fd);
+    server_close(&s);
     if (rc == 0)
         log_info("stopped");
     return rc;

@@ -16,6 +16,9 @@
 
 #define STATS_WRITE_EVERY 10        /* s between rewrites of policy_metrics_file */
 #define STATS_LOG_EVERY 300         /* s between summary lines */
+/* For the tests only: seconds between summary lines, 1 to STATS_LOG_EVERY
+ * (the file is then rewritten at least as often) */
+#define STATS_LOG_EVERY_ENV "MAILMAPS_TEST_STATS_LOG_EVERY"
 
 /* stats_setup - slots for n workers, this process counting in slot 0.
  * 0, or -1 (logged). */

@@ -26,6 +26,8 @@ struct master {
     unsigned n;
     pid_t self;
     bool stopping;
+    long long deadline;             /* ms: while stopping, kill after it */
+    bool killed;                    /* the SIGKILL after the deadline is sent */
     int rc;                         /* exit code so far */
     unsigned child;                 /* in a new worker: its index (counter slot) */
 };
@@ -114,6 +116,102 @@ static void reap(struct master *m, long long now)
     }
 }
 
+/* restart_due - fork the workers whose replacement is due; the wait
+ * until the next one lowers *wait, the running ones are counted in *live.
+ * true in a new worker. */
+static bool restart_due(struct master *m, long long now, long long *wait, unsigned *live)
+{
+    *live = 0;
+    for (unsigned i = 0; i < m->n; i++) {
+        struct worker *w = &m->w[i];
+        if (w->pid == 0 && w->restart_at != 0 && !m->stopping) {
+            if (w->restart_at <= now && spawn(m, w, now))
+                return true;
+            if (w->pid == 0 && w->restart_at - now < *wait)
+                *wait = w->restart_at - now;
+        }
+        *live += w->pid != 0;
+    }
+    return false;
+}
+
+/* stop_overdue - while stopping: SIGKILL to the live workers still
+ * running WORKERS_KILL_AFTER s after the stop, else wait no longer */
+static void stop_overdue(struct master *m, long long now, unsigned live, long long *wait)
+{
+    if (!m->stopping || m->killed)
+        return;
+    if (now >= m->deadline) {
+        log_warnx("%u worker(s) still running after %d s: killing them", live,
+                  WORKERS_KILL_AFTER);
+        forward(m, SIGKILL);
+        m->killed = true;
+        m->rc = 1;
+    } else if (m->deadline - now < *wait) {
+        *wait = m->deadline - now;
+    }
+}
+
+/* on_master_signal - what sigtimedwait returned: reload, stop, or
+ * nothing (a timeout, SIGCHLD) */
+static void on_master_signal(struct master *m, struct policyd *pd, struct listeners *ls,
+                             workers_reload_fn reload, int sig, unsigned live)
+{
+    if (sig == SIGHUP && !m->stopping) {
+        log_info("SIGHUP: reloading the configuration");
+        /* a file that does not load reaches no worker */
+        if (reload(pd) == 0)
+            forward(m, SIGHUP);
+    } else if ((sig == SIGTERM || sig == SIGINT) && !m->stopping) {
+        log_info("stopping: %u worker(s) answer what is in flight", live);
+        m->stopping = true;
+        m->deadline = now_ms() + WORKERS_KILL_AFTER * 1000;
+        server_unlisten(ls, false);
+        forward(m, SIGTERM);
+    } else if (sig < 0 && errno != EAGAIN && errno != EINTR) {
+        log_warn("sigtimedwait");
+    }
+}
+
+/* master_loop - replace, signal and reap workers until the last has
+ * stopped; true in a new worker */
+static bool master_loop(struct master *m, struct policyd *pd, struct listeners *ls,
+                        workers_reload_fn reload, const sigset_t *set)
+{
+    for (;;) {
+        long long wait = 1000, now = now_ms();
+        unsigned live;
+
+        if (restart_due(m, now, &wait, &live))
+            return true;
+        if (m->stopping && live == 0)
+            return false;
+        stop_overdue(m, now, live, &wait);
+        if (wait < 1)
+            wait = 1;
+        struct timespec ts = { (time_t)(wait / 1000), (long)(wait % 1000) * 1000000 };
+        int sig = sigtimedwait(set, NULL, &ts);
+        on_master_signal(m, pd, ls, reload, sig, live);
+        /* SIGCHLD or not: children's exits coalesce into one signal */
+        reap(m, now_ms());
+        stats_tick(pd);
+    }
+}
+
+/* worker_start - in a new worker: its signals and its counters */
+static int worker_start(struct policyd *pd, const struct master *m, bool *worker_r)
+{
+    sigset_t set;
+
+    /* as a single process: HUP, TERM and INT stay blocked for the signalfd */
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    stats_worker(pd, m->child);
+    *worker_r = true;
+    return 0;
+}
+
 /* workers_run - the master's loop; no epoll: signals are all it waits for */
 int workers_run(struct policyd *pd, struct listeners *ls, workers_reload_fn reload,
                 bool *worker_r)
@@ -121,8 +219,7 @@ int workers_run(struct policyd *pd, struct listeners *ls, workers_reload_fn relo
     struct master m;
     sigset_t set, old;
     const char *uname = usage_name(pd->usage); /* static: outlives the source */
-    long long now, deadline = 0;
-    bool killed = false;
+    long long now;
 
     *worker_r = false;
     memset(&m, 0, sizeof(m));
@@ -147,60 +244,10 @@ int workers_run(struct policyd *pd, struct listeners *ls, workers_reload_fn relo
     now = now_ms();
     for (unsigned i = 0; i < m.n; i++)
         if (spawn(&m, &m.w[i], now))
-            goto worker;
+            return worker_start(pd, &m, worker_r);
     log_info("started: %u workers, %zu listener(s), usage from %s", m.n, ls->count, uname);
-
-    for (;;) {
-        long long wait = 1000;
-        unsigned live = 0;
-
-        now = now_ms();
-        for (unsigned i = 0; i < m.n; i++) {
-            struct worker *w = &m.w[i];
-            if (w->pid == 0 && w->restart_at != 0 && !m.stopping) {
-                if (w->restart_at <= now && spawn(&m, w, now))
-                    goto worker;
-                if (w->pid == 0 && w->restart_at - now < wait)
-                    wait = w->restart_at - now;
-            }
-            live += w->pid != 0;
-        }
-        if (m.stopping && live == 0)
-            break;
-        if (m.stopping && !killed) {
-            if (now >= deadline) {
-                log_warnx("%u worker(s) still running after %d s: killing them", live,
-                          WORKERS_KILL_AFTER);
-                forward(&m, SIGKILL);
-                killed = true;
-                m.rc = 1;
-            } else if (deadline - now < wait) {
-                wait = deadline - now;
-            }
-        }
-        if (wait < 1)
-            wait = 1;
-
-        struct timespec ts = { (time_t)(wait / 1000), (long)(wait % 1000) * 1000000 };
-        int sig = sigtimedwait(&set, NULL, &ts);
-        if (sig == SIGHUP && !m.stopping) {
-            log_info("SIGHUP: reloading the configuration");
-            /* a file that does not load reaches no worker */
-            if (reload(pd) == 0)
-                forward(&m, SIGHUP);
-        } else if ((sig == SIGTERM || sig == SIGINT) && !m.stopping) {
-            log_info("stopping: %u worker(s) answer what is in flight", live);
-            m.stopping = true;
-            deadline = now_ms() + WORKERS_KILL_AFTER * 1000;
-            server_unlisten(ls, false);
-            forward(&m, SIGTERM);
-        } else if (sig < 0 && errno != EAGAIN && errno != EINTR) {
-            log_warn("sigtimedwait");
-        }
-        /* SIGCHLD or not: children's exits coalesce into one signal */
-        reap(&m, now_ms());
-        stats_tick(pd);
-    }
+    if (master_loop(&m, pd, ls, reload, &set))
+        return worker_start(pd, &m, worker_r);
     stats_flush(pd);
 
     /* only now: until the last worker is gone its socket is live */
@@ -209,13 +256,4 @@ int workers_run(struct policyd *pd, struct listeners *ls, workers_reload_fn relo
     if (m.rc == 0)
         log_info("stopped");
     return m.rc;
-
-worker:
-    /* as a single process: HUP, TERM and INT stay blocked for the signalfd */
-    sigemptyset(&set);
-    sigaddset(&set, SIGCHLD);
-    sigprocmask(SIG_UNBLOCK, &set, NULL);
-    stats_worker(pd, m.child);
-    *worker_r = true;
-    return 0;
 }

@@ -50,7 +50,8 @@ like "$out" "WARNING: quota_usage maildir:%h/Mail/maildirsize: none of the 5 use
 # ---- one process
 free_port PPORT
 write_policyd_conf "$CONF" "policy_listen = inet:127.0.0.1:$PPORT" "policy_metrics_file = $PROM"
-"$POLICYD" -f -c "$CONF" >"$MM_TMP/policyd.log" 2>&1 </dev/null &
+# a summary line every second instead of every 300 (doc/testing.md)
+MAILMAPS_TEST_STATS_LOG_EVERY=1 "$POLICYD" -f -c "$CONF" >"$MM_TMP/policyd.log" 2>&1 </dev/null &
 PD_PID=$!
 register_pid "$PD_PID"
 wait_port "$PPORT" 10 || { _mm_log_tail "$MM_TMP/policyd.log"; fail_fast "policyd does not listen"; }
@@ -82,6 +83,23 @@ out=$(MAILMAPS=$MAILMAPS_BUILD/mailmaps sh "$CHECK" --policy "inet:127.0.0.1:1" 
 is "$rc" 2 "check_mailmaps --policy: CRITICAL without a daemon"
 like "$out" '^CRITICAL: .*Connection refused' "… saying why"
 pq "$PPORT" full@example.com >/dev/null
+# summary_sums - each count of the summary lines, summed over all of them:
+# requests, rejected, deferred, errors, LDAP fallbacks (failed), usage
+# errors, maildirsize missing
+summary_sums() {
+    awk '/info: stats: last 1 s: / {
+        sub(/.*stats: last 1 s: /, ""); sub(/, p99 .*/, ""); gsub(/[^0-9]+/, " ")
+        for (i = 1; i <= split($0, f, " "); i++) s[i] += f[i] }
+        END { for (i = 1; i <= 8; i++) printf "%d%s", s[i], i < 8 ? " " : "\n" }' \
+        "$MM_TMP/policyd.log"
+}
+summed() { [ "$(summary_sums | cut -d' ' -f1)" = "$1" ]; }
+wait_for 10 summed 7 || diag "$(grep 'stats:' "$MM_TMP/policyd.log" | tail -3)"
+is "$(summary_sums)" "7 3 0 0 1 0 0 1" \
+    "summary lines: 7 requests, 3 rejected, 1 LDAP fallback (nobody@), 1 maildirsize missing"
+like "$(grep -m1 'info: stats:' "$MM_TMP/policyd.log")" \
+    'info: stats: last 1 s: [0-9]+ requests, [0-9]+ rejected, [0-9]+ deferred, [0-9]+ errors, [0-9]+ LDAP fallbacks \([0-9]+ failed\), [0-9]+ usage errors, [0-9]+ maildirsize missing, p99 [<>]=? [0-9]+ ms$' \
+    "… in the documented form"
 kill -TERM "$PD_PID"
 wait "$PD_PID" 2>/dev/null
 is "$(metric mailmaps_policy_requests_total)" 7 "the counts at stop are written (with the checks' requests)"

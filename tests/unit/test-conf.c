@@ -71,6 +71,22 @@ static const char *render(const struct conf *cfg, const char *name)
         OUT("%s", STR(attr.quota));
     } else if (strcmp(name, "ldap_attr_password") == 0) {
         OUT("%s", STR(attr.password));
+    } else if (strcmp(name, "ldap_quota_unit") == 0) {
+        OUT("%llu", (unsigned long long)cfg->ldap_quota_unit);
+    } else if (strcmp(name, "ldap_attr_forward") == 0) {
+        OUT("%s", STR(ldap_attr_forward));
+    } else if (strcmp(name, "ldap_alias_filter") == 0) {
+        OUT("%s", STR(ldap_alias_filter));
+    } else if (strcmp(name, "ldap_forward_filter") == 0) {
+        OUT("%s", STR(ldap_forward_filter));
+    } else if (strcmp(name, "ldap_domain_filter") == 0) {
+        OUT("%s", STR(ldap_domain_filter));
+    } else if (strcmp(name, "ldap_attr_domain") == 0) {
+        OUT("%s", STR(ldap_attr_domain));
+    } else if (strcmp(name, "ldap_attr_domain_alias") == 0) {
+        OUT("%s", STR(ldap_attr_domain_alias));
+    } else if (strcmp(name, "alias_login") == 0) {
+        OUT("%s", cfg->alias_login ? "yes" : "no");
     } else if (strcmp(name, "maps_dir") == 0) {
         OUT("%s", STR(maps_dir));
     } else if (strcmp(name, "maps_group") == 0) {
@@ -189,6 +205,14 @@ static const struct {
     { "ldap_attr_gid", "mailGidNumber", "mailGidNumber" },
     { "ldap_attr_quota", "mailQuota", "mailQuota" },
     { "ldap_attr_password", "userPassword", "userPassword" },
+    { "ldap_quota_unit", "K", "1024" },
+    { "ldap_attr_forward", "", "" },
+    { "ldap_alias_filter", "", "" },
+    { "ldap_forward_filter", "", "" },
+    { "ldap_domain_filter", "", "" },
+    { "ldap_attr_domain", "domainName", "domainName" },
+    { "ldap_attr_domain_alias", "domainAliasName", "domainAliasName" },
+    { "alias_login", "no", "no" },
     { "maps_dir", "/var/lib/mailmaps", "/var/lib/mailmaps" },
     { "maps_group", "", "" },
     { "mail_base", "/var/vmail", "/var/vmail" },
@@ -351,8 +375,23 @@ static const struct {
     { "ldap_attr_quota", "mailQuota;x-opt", "mailQuota;x-opt" },
     { "ldap_attr_password", "userPassword", "userPassword" },
     { "ldap_attr_storage", "homeDirectory", "homeDirectory" },
+    { "ldap_attr_storage", "", "" },
+    { "ldap_attr_alias", "", "" },
     { "ldap_attr_uid", "uidNumber", "uidNumber" },
     { "ldap_attr_gid", "gidNumber", "gidNumber" },
+    { "ldap_quota_unit", "B", "1" },
+    { "ldap_quota_unit", "b", "1" },
+    { "ldap_quota_unit", "M", "1048576" },
+    { "ldap_quota_unit", "G", "1073741824" },
+    { "ldap_attr_forward", "mailForwardingAddress", "mailForwardingAddress" },
+    { "ldap_alias_filter", "(enabledService=shadowaddress)", "(enabledService=shadowaddress)" },
+    { "ldap_forward_filter", "(&(enabledService=forward)(!(x=*)))",
+      "(&(enabledService=forward)(!(x=*)))" },
+    { "ldap_domain_filter", "(&(objectClass=mailDomain)(accountStatus=active))",
+      "(&(objectClass=mailDomain)(accountStatus=active))" },
+    { "ldap_attr_domain", "associatedDomain", "associatedDomain" },
+    { "ldap_attr_domain_alias", "", "" },
+    { "alias_login", "yes", "yes" },
     { "maps_dir", "/srv/mailmaps", "/srv/mailmaps" },
     { "maps_dir", "/", "/" },
     { "maps_group", "dovecot", "dovecot" },
@@ -510,16 +549,16 @@ static const struct {
     { "ldap_timeout", "-1", "not a number" },
     { "ldap_timeout", "99999999999", "duration too long" },
     { "ldap_timeout", "99999999999999999999999", "number too large" },
-    { "ldap_filter", "", "LDAP filter in parentheses" },
-    { "ldap_filter", "uid=*", "LDAP filter in parentheses" },
-    { "ldap_filter", "()", "LDAP filter in parentheses" },
-    { "ldap_filter", "(a=b", "LDAP filter in parentheses" },
-    { "ldap_filter", "a=b)", "LDAP filter in parentheses" },
-    { "ldap_filter", "((a=b)", "unbalanced parentheses" },
-    { "ldap_filter", "(a=b))", "unbalanced parentheses" },
-    { "ldap_filter", "(a=b)(c=d)", "unbalanced parentheses" },
-    { "ldap_filter", "(a=b))(c=d)", "unbalanced parentheses" },
-    { "ldap_filter", "(&(a=b)))((c=d)", "unbalanced parentheses" },
+    { "ldap_filter", "", "not an LDAP filter" },
+    { "ldap_filter", "uid=*", "not an LDAP filter" },
+    { "ldap_filter", "()", "not an LDAP filter" },
+    { "ldap_filter", "(a=b", "not an LDAP filter" },
+    { "ldap_filter", "a=b)", "not an LDAP filter" },
+    { "ldap_filter", "((a=b)", "not an LDAP filter" },
+    { "ldap_filter", "(a=b))", "not an LDAP filter" },
+    { "ldap_filter", "(a=b)(c=d)", "not an LDAP filter" },
+    { "ldap_filter", "(a=b))(c=d)", "not an LDAP filter" },
+    { "ldap_filter", "(&(a=b)))((c=d)", "not an LDAP filter" },
     { "ldap_filter", "(a=\x01)", "control characters are not allowed" },
     { "ldap_page_size", "0", "number out of range (1..1000000)" },
     { "ldap_page_size", "1000001", "number out of range" },
@@ -536,6 +575,19 @@ static const struct {
     { "ldap_attr_gid", "gid;", "not an LDAP attribute name" },
     { "ldap_attr_quota", "quota_kb", "not an LDAP attribute name" },
     { "ldap_attr_password", "pass=word", "not an LDAP attribute name" },
+    { "ldap_quota_unit", "", "is not B, K, M or G" },
+    { "ldap_quota_unit", "KB", "is not B, K, M or G" },
+    { "ldap_quota_unit", "T", "is not B, K, M or G" },
+    { "ldap_attr_domain", "", "not an LDAP attribute name" },
+    { "ldap_attr_forward", "mail forward", "not an LDAP attribute name" },
+    { "ldap_domain_filter", "objectClass=mailDomain", "not an LDAP filter: '(' expected at byte 1" },
+    { "ldap_domain_filter", "(a=b\\)", "not an LDAP filter: ')' expected at byte 7" },
+    { "ldap_alias_filter", "(enabledService=shadow*)", "a substring match is not accepted here" },
+    { "ldap_alias_filter", "(a>=1)", "'>=' is not accepted here (only equality, presence, &, | and !)" },
+    { "ldap_forward_filter", "(a:caseExactMatch:=x)", "an extensible match is not accepted here" },
+    { "ldap_forward_filter", "(a~=x)", "'~=' is not accepted here" },
+    { "ldap_forward_filter", "(a=x)(b=y)", "text after the filter" },
+    { "alias_login", "maybe", "is not yes or no" },
     { "maps_dir", "", "not an absolute path" },
     { "maps_dir", "var/lib/mailmaps", "not an absolute path" },
     { "maps_dir", "/var/lib/mail maps", "not a usable path" },
@@ -864,6 +916,7 @@ static void test_long_values(void)
     /* a filter as long as a line allows */
     v[0] = '(';
     memset(v + 1, 'f', 4000);
+    v[2] = '=';
     v[4001] = ')';
     v[4002] = '\0';
     snprintf(text, sizeof(text), BASE "ldap_filter = %s\n", v);

@@ -8,14 +8,9 @@
 #include "maps/account.h"
 #include "maps/conf.h"
 #include "maps/mapbuild.h"
+#include "tests/unit/entrylit.h"
 #include "tests/unit/tap.h"
 
-#define V(s) { (s), sizeof(s) - 1 }
-#define A(n, ...)                                                             \
-    { .name = (n),                                                            \
-      .count = sizeof((const struct entry_value[]){ __VA_ARGS__ }) /          \
-               sizeof(struct entry_value),                                    \
-      .values = (const struct entry_value[]){ __VA_ARGS__ } }
 #define MAXATTR 6
 
 #define RULES "\tquota_rule=*:storage=10737418240B" \
@@ -927,6 +922,244 @@ static void test_paths_random(void)
     conf_free(&cfg);
 }
 
+/* ---- issue 16: an iRedMail-shaped directory ---- */
+
+/* Domain entries: example.com with an alias domain; other.com; an entry
+ * whose alias domain is example.com (another entry's primary); one that
+ * claims other.com again with a larger DN. */
+static const struct tentry ired_domains[] = {
+    { "domainName=example.com,o=domains,dc=x",
+      { A("domainName", V("example.com")), A("domainAliasName", V("Example.NET")) } },
+    { "domainName=other.com,o=domains,dc=x", { A("domainName", V("other.com")) } },
+    { "domainName=evil.test,o=domains,dc=x",
+      { A("domainName", V("evil.test")), A("domainAliasName", V("example.com")) } },
+    { "domainName=other.com,ou=copy,o=domains,dc=x", { A("domainName", V("other.com")) } },
+};
+
+#define IHOME(d, l) "/var/vmail/vmail1/" d "/" l
+static const struct tentry ired[] = {
+    { "mail=alice@example.com,ou=Users,domainName=example.com,o=domains,dc=x",
+      { A("mail", V("alice@example.com")), A("mailQuota", V("1073741824")),
+        A("homeDirectory", V(IHOME("example.com", "alice"))),
+        A("enabledService", V("mail"), V("shadowaddress"), V("forward")),
+        A("shadowAddress", V("al@example.com"), V("al@example.net")),
+        A("mailForwardingAddress", V("alice@example.com"), V("Bob@Gmail.com"),
+          V("bob@gmail.com"), V("not an address")) } },
+    /* the service flags are missing: its shadow address and forward do not count */
+    { "mail=bob@example.com,ou=Users,domainName=example.com,o=domains,dc=x",
+      { A("mail", V("bob@example.com")), A("mailQuota", V("2G")),
+        A("homeDirectory", V(IHOME("example.com", "bob"))),
+        A("shadowAddress", V("bob2@example.com")), A("mailForwardingAddress", V("x@y.test")),
+        A("mailGroupMember", V("team@example.com")) } },
+    /* an explicit claim in the alias domain beats the derived one */
+    { "mail=carol@example.com,ou=Users,domainName=example.com,o=domains,dc=x",
+      { A("mail", V("carol@example.com")), A("homeDirectory", V(IHOME("example.com", "carol"))),
+        A("enabledService", V("ShadowAddress")), A("shadowAddress", V("alice@example.net")) } },
+    /* outside every domain entry: skipped, its forward key with it */
+    { "mail=dave@foreign.test,ou=Users,domainName=foreign.test,o=domains,dc=x",
+      { A("mail", V("dave@foreign.test")), A("homeDirectory", V(IHOME("foreign.test", "dave"))),
+        A("enabledService", V("forward")), A("mailForwardingAddress", V("x@y.test")) } },
+    /* a shadow address in a foreign domain: dropped */
+    { "mail=eve@other.com,ou=Users,domainName=other.com,o=domains,dc=x",
+      { A("mail", V("eve@other.com")), A("homeDirectory", V(IHOME("other.com", "eve"))),
+        A("enabledService", V("shadowaddress")), A("shadowAddress", V("eve@gmail.com")) } },
+};
+
+/* ired_conf - the settings of contrib/iredmail, more or less */
+static int ired_conf(struct conf *cfg, const char *extra)
+{
+    char text[2048], err[256];
+
+    snprintf(text, sizeof(text),
+             "ldap_base = o=domains,dc=x\n"
+             "ldap_quota_unit = B\n"
+             "ldap_domain_filter = (objectClass=mailDomain)\n"
+             "ldap_attr_alias = shadowAddress\n"
+             "ldap_attr_home = homeDirectory\n"
+             "ldap_attr_forward = mailForwardingAddress\n"
+             "ldap_alias_filter = (enabledService=shadowaddress)\n"
+             "ldap_forward_filter = (enabledService=forward)\n"
+             "mail_location = maildir:%%h/Maildir\n"
+             "alias_domains = lists.test\n"
+             "quota_rules =\n%s", extra);
+    if (conf_parse_buffer(cfg, "ired", text, strlen(text), err, sizeof(err)) < 0) {
+        printf("Bail out! %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* ired_build - domain entries and accounts, in the order of perm (NULL:
+ * as listed; domain entries first, then accounts, or interleaved) */
+static struct mapbuild *ired_build(const struct conf *cfg, struct sink *warns, const size_t *perm)
+{
+    size_t nd = sizeof(ired_domains) / sizeof(ired_domains[0]);
+    size_t na = sizeof(ired) / sizeof(ired[0]);
+    struct mapbuild *mb = mapbuild_new(cfg, on_warn, warns);
+    char err[256];
+
+    for (size_t j = 0; j < nd + na && mb != NULL; j++) {
+        size_t i = perm ? perm[j] : j;
+        const struct tentry *te = i < nd ? &ired_domains[i] : &ired[i - nd];
+        struct entry e = { .dn = te->dn, .attr_count = count_attrs(te->attrs), .attrs = te->attrs };
+        int rc = i < nd ? mapbuild_add_domain(mb, &e, err, sizeof(err))
+                        : mapbuild_add_entry(mb, &e, err, sizeof(err));
+        if (rc < 0)
+            diag("add: %s", err);
+    }
+    return mb;
+}
+
+#define IREC(d, l, q)                                                                  \
+    "\thome=" IHOME(d, l) "\tuid=5000\tgid=5000\tmail=maildir:" IHOME(d, l) "/Maildir"     \
+    "\tquota_rule=*:storage=" q "B"
+
+static const char want_ired[] =
+    "domains\tevil.test\tOK\n"
+    "domains\texample.com\tOK\n"
+    "domains\texample.net\tOK\n"
+    "domains\tlists.test\tOK\n"
+    "domains\tother.com\tOK\n"
+    "mailboxes\talice@example.com\tvmail1/example.com/alice/Maildir/\n"
+    "mailboxes\tbob@example.com\tvmail1/example.com/bob/Maildir/\n"
+    "mailboxes\tcarol@example.com\tvmail1/example.com/carol/Maildir/\n"
+    "mailboxes\teve@other.com\tvmail1/other.com/eve/Maildir/\n"
+    "aliases\tal@example.com\talice@example.com\n"
+    "aliases\tal@example.net\talice@example.com\n"
+    "aliases\talice@example.com\talice@example.com,bob@gmail.com\n"
+    "aliases\talice@example.net\tcarol@example.com\n"
+    "aliases\tbob@example.net\tbob@example.com\n"
+    "aliases\tcarol@example.net\tcarol@example.com\n"
+    "aliases\tteam@example.com\tbob@example.com\n"
+    "aliases\tteam@example.net\tteam@example.com\n"
+    "users\tal@example.com" IREC("example.com", "alice", "1073741824") "\tuser=alice@example.com\n"
+    "users\tal@example.net" IREC("example.com", "alice", "1073741824") "\tuser=alice@example.com\n"
+    "users\talice@example.com" IREC("example.com", "alice", "1073741824") "\n"
+    "users\talice@example.net" IREC("example.com", "carol", "10737418240")
+    "\tuser=carol@example.com\n"
+    "users\tbob@example.com" IREC("example.com", "bob", "2147483648") "\n"
+    "users\tcarol@example.com" IREC("example.com", "carol", "10737418240") "\n"
+    "users\teve@other.com" IREC("other.com", "eve", "10737418240") "\n";
+
+static const char want_ired_warns[] =
+    "mail=alice@example.com,ou=Users,domainName=example.com,o=domains,dc=x: "
+    "mailForwardingAddress value \"not an address\" ignored: whitespace in address\n"
+    "domainname=other.com,ou=copy,o=domains,dc=x: domain entry skipped: its domain other.com "
+    "is the domain of domainname=other.com,o=domains,dc=x\n"
+    "domainname=evil.test,o=domains,dc=x: alias domain example.com dropped: it is the domain of "
+    "domainname=example.com,o=domains,dc=x\n"
+    "mail=dave@foreign.test,ou=users,domainname=foreign.test,o=domains,dc=x: account "
+    "dave@foreign.test skipped: no domain entry names foreign.test\n"
+    "mail=eve@other.com,ou=users,domainname=other.com,o=domains,dc=x: alias eve@gmail.com of "
+    "eve@other.com dropped: no domain entry names gmail.com and not in alias_domains\n";
+
+/* cut_users - text without its users lines (alias_login changes only them) */
+static char *cut_users(const char *text)
+{
+    char *out = strdup(text), *o = out;
+
+    for (const char *p = text; *p != '\0';) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) + 1 : strlen(p);
+        if (strncmp(p, "users\t", 6) != 0 || strstr(p, "\tuser=") == NULL ||
+            strstr(p, "\tuser=") > p + len) {
+            memcpy(o, p, len);
+            o += len;
+        }
+        p += len;
+    }
+    *o = '\0';
+    return out;
+}
+
+/* test_iredmail - the rules of issue 16 in one directory: byte quotas,
+ * gated shadow addresses and forwards, domain entries and their trust
+ * rules, alias domains, alias logins, mail under the home */
+static void test_iredmail(void)
+{
+    size_t n = sizeof(ired_domains) / sizeof(ired_domains[0]) + sizeof(ired) / sizeof(ired[0]);
+    size_t perm[sizeof(ired_domains) / sizeof(ired_domains[0]) + sizeof(ired) / sizeof(ired[0])];
+    struct sink out = { .last_map = -1 }, warns = { 0 };
+    struct mapbuild_counts c;
+    struct conf cfg;
+    char err[256];
+
+    if (ired_conf(&cfg, "alias_login = yes\n") < 0)
+        return;
+    struct mapbuild *mb = ired_build(&cfg, &warns, NULL);
+    sink_reset(&out);
+    is_int(mapbuild_finish(mb, on_emit, &out, &c, err, sizeof(err)), 0, "iredmail: finish");
+    is_str(out.text, want_ired, "iredmail: the maps");
+    is_int(out.bad_order, 0, "iredmail: keys in order");
+    is_str(warns.text, want_ired_warns, "iredmail: one warning per dropped entry or claim");
+    is_int(c.dropped, 1, "iredmail: the account outside the domains counts as dropped");
+
+    /* any order of domain entries and accounts: the same maps */
+    int same = 0;
+    for (unsigned long seed = 1; seed <= 20; seed++) {
+        struct sink o2 = { .last_map = -1 }, w2 = { 0 };
+        shuffle(perm, n, seed);
+        struct mapbuild *m2 = ired_build(&cfg, &w2, perm);
+        sink_reset(&o2);
+        same += mapbuild_finish(m2, on_emit, &o2, NULL, err, sizeof(err)) == 0 &&
+                strcmp(o2.text, want_ired) == 0;
+        mapbuild_free(m2);
+        free(o2.text);
+        free(w2.text);
+    }
+    is_int(same, 20, "iredmail: 20 input orders, the same maps");
+
+    /* the fallback's one key: a derived alias, an alias login */
+    char *val;
+    size_t vl;
+    is_int(mapbuild_lookup(mb, MAP_ALIASES, "Bob@Example.NET", 15, &val, &vl, err, sizeof(err)),
+           1, "iredmail: lookup of a derived key");
+    is_str(val, "bob@example.com", "iredmail: u@alias -> u@primary");
+    free(val);
+    is_int(mapbuild_lookup(mb, MAP_USERS, "al@example.net", 14, &val, &vl, err, sizeof(err)), 1,
+           "iredmail: lookup of an alias login");
+    ok(val != NULL && strstr(val, "\tuser=alice@example.com") != NULL, "iredmail: its user=");
+    free(val);
+
+    /* persist: a domain entry goes, its accounts and alias domain with it;
+     * added again, all is back */
+    sink_reset(&warns);
+    is_int(mapbuild_remove_domain(mb, "domainName=example.com,o=domains,dc=x"), 1,
+           "iredmail: remove a domain entry");
+    sink_reset(&out);
+    is_int(mapbuild_finish(mb, on_emit, &out, NULL, err, sizeof(err)), 0, "iredmail: finish");
+    ok(strstr(out.text, "@example.com\t") == NULL && strstr(out.text, "example.net") == NULL &&
+       strstr(out.text, "mailboxes\teve@other.com") != NULL,
+       "iredmail: without its entry, example.com's accounts and alias domain are gone");
+    ok(strstr(out.text, "domains\texample.com\tOK\n") != NULL,
+       "iredmail: and the name is free for evil.test's alias domain");
+    ok(strstr(warns.text, "account alice@example.com skipped: no domain entry names "
+                          "example.com") != NULL, "iredmail: the accounts there are warned");
+    struct entry e = { .dn = ired_domains[0].dn, .attr_count = count_attrs(ired_domains[0].attrs),
+                       .attrs = ired_domains[0].attrs };
+    is_int(mapbuild_add_domain(mb, &e, err, sizeof(err)), 0, "iredmail: added again");
+    sink_reset(&out);
+    mapbuild_finish(mb, on_emit, &out, NULL, err, sizeof(err));
+    is_str(out.text, want_ired, "iredmail: the same maps again");
+    mapbuild_free(mb);
+    conf_free(&cfg);
+
+    /* alias_login = no: users.cdb holds the mails only */
+    if (ired_conf(&cfg, "") < 0)
+        return;
+    mb = ired_build(&cfg, &warns, NULL);
+    sink_reset(&out);
+    is_int(mapbuild_finish(mb, on_emit, &out, &c, err, sizeof(err)), 0, "iredmail: no logins");
+    char *want = cut_users(want_ired);
+    is_str(out.text, want, "iredmail: without alias_login only the users lines with user= go");
+    is_int(c.users, 4, "iredmail: users");
+    free(want);
+    mapbuild_free(mb);
+    conf_free(&cfg);
+    free(out.text);
+    free(warns.text);
+}
+
 int main(void)
 {
     struct conf cfg;
@@ -949,6 +1182,7 @@ int main(void)
     test_scale(&cfg);
     test_untrusted();
     test_paths_random();
+    test_iredmail();
     conf_free(&cfg);
     return tap_done();
 }
