@@ -143,7 +143,7 @@ like "$(pq "$U1" users)" "^home=${h%/}/?	" "users.cdb: home is homeDirectory"
 like "$(pq "$U1" users)" "	mail=maildir:${h%/}/+Maildir/?(	|$)" "users.cdb: mail is <home>/Maildir"
 is "$(pq "$U7" users)" "" "the disabled domain's account without domainStatus is not a user"
 is "$(pq "$U7" mailboxes)$(pq "$U7" aliases)" "" "nor a mailbox, nor its forward an alias"
-like "$(grep -c "$(udn "$U7")" "$W")" '^1$' "one warning names its DN"
+like "$(grep -ic "$(udn "$U7")" "$W")" '^1$' "one warning names its DN"
 is "$(pq user000003@example3.com users)" "" "an account with domainStatus: disabled is not a user"
 is "$(pq user002972@example.com users)" "" "a disabled account (accountStatus: disabled) is not a user"
 like "$(pq user002970@example2.com users)" "^home=" "the last active generated account is a user"
@@ -178,7 +178,7 @@ like "$(pq team3@example1.com aliases)" "(^|,)user000013@example1\.com(,|$)" "me
 # the attacks
 is "$(pq user000001@evil.example aliases)" "" "an alias domain naming another tenant's domain takes nothing"
 is "$(pq "$U1" aliases)" "" "the tenant's own addresses are not rewritten"
-like "$(grep -c 'domainName=evil.example.*example1.com\|example1.com.*domainName=evil.example' "$W")" '^[1-9]' \
+like "$(grep -ic 'domainName=evil.example.*example1.com\|example1.com.*domainName=evil.example' "$W")" '^[1-9]' \
     "a warning names the domain entry"
 is "$(pq boss@gmail.com aliases)" "" "a shadow address in a foreign domain is dropped"
 is "$(pq user000004@example.com aliases)" "" "a shadow address on another account's address is dropped"
