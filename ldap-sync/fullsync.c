@@ -27,15 +27,22 @@ static void warn_entry(void *ctx, const char *dn, const char *msg)
     log_warnx("entry %s: %s", dn, msg);
 }
 
+/* collect_stopped - a signal asks the sync to stop: say so */
+static bool collect_stopped(struct collect *c)
+{
+    if (c->stop == NULL || !*c->stop)
+        return false;
+    snprintf(c->error, sizeof(c->error), "interrupted by a signal");
+    return true;
+}
+
 /* collect_entry - one search result into the build */
 static int collect_entry(void *ctx, const struct entry *e)
 {
     struct collect *c = ctx;
 
-    if (c->stop != NULL && *c->stop) {
-        snprintf(c->error, sizeof(c->error), "interrupted by a signal");
+    if (collect_stopped(c))
         return 1;
-    }
     c->rep->entries++;
     int r = mapbuild_add_entry(c->mb, e, c->error, sizeof(c->error));
     if (r < 0)
@@ -43,6 +50,17 @@ static int collect_entry(void *ctx, const struct entry *e)
     if (r == 0)
         c->rep->skipped++;
     return 0;
+}
+
+/* collect_domain - one domain entry into the build */
+static int collect_domain(void *ctx, const struct entry *e)
+{
+    struct collect *c = ctx;
+
+    if (collect_stopped(c))
+        return 1;
+    c->rep->domain_entries++;
+    return mapbuild_add_domain(c->mb, e, c->error, sizeof(c->error)) < 0;
 }
 
 /* search_build - the whole directory into a new build (*mb_r, the
@@ -69,7 +87,19 @@ static enum sync_result search_build(const struct conf *cfg, volatile sig_atomic
         snprintf(rep->error, sizeof(rep->error), "out of memory");
         goto out;
     }
-    int r = ldapdir_search_all(dir, collect_entry, &c, err, sizeof(err));
+    /* The domain entries first: without all of them the maps would lose
+     * domains, and the accounts there with them. */
+    int r = 0;
+    if (ldapdir_domains_filter(dir) != NULL) {
+        r = ldapdir_search_domains(dir, collect_domain, &c, err, sizeof(err));
+        if (r < 0) {
+            char why[1024];
+            snprintf(why, sizeof(why), "%s", err);
+            snprintf(err, sizeof(err), "domain entries (ldap_domain_filter): %s", why);
+        }
+    }
+    if (r == 0)
+        r = ldapdir_search_all(dir, collect_entry, &c, err, sizeof(err));
     snprintf(rep->source, sizeof(rep->source), "%s", ldapdir_uri(dir));
     if (r != 0) {
         /* A partial result is never installed: it would delete users. */
@@ -235,6 +265,20 @@ out:
     return ret;
 }
 
+/* dry_run_domains - with domain entries, the domains are no longer those
+ * of the accounts: what an install would add to and remove from
+ * domains.cdb (without them, the accounts' lines say it already) */
+static int dry_run_domains(const struct conf *cfg, struct mapbuild *mb, FILE *out,
+                           struct sync_report *rep, char *err, size_t errsz)
+{
+    if (cfg->ldap_domain_filter[0] == '\0')
+        return 0;
+    fprintf(out, "# domain entries: %llu (ldap_domain_filter)\n",
+            (unsigned long long)rep->domain_entries);
+    return diff_map(cfg, mb, MAP_DOMAINS, "domains (domains.cdb)", out, &rep->domains, err,
+                    errsz);
+}
+
 /* fullsync_dry_run - search and resolve, print what is dropped and what
  * an install would change */
 enum sync_result fullsync_dry_run(const struct conf *cfg, FILE *out, struct sync_report *rep)
@@ -270,7 +314,8 @@ enum sync_result fullsync_dry_run(const struct conf *cfg, FILE *out, struct sync
     if (diff_map(cfg, mb, MAP_USERS, "accounts (users.cdb)", out, &rep->users, err,
                  sizeof(err)) < 0 ||
         diff_map(cfg, mb, MAP_ALIASES, "aliases (aliases.cdb)", out, &rep->aliases, err,
-                 sizeof(err)) < 0) {
+                 sizeof(err)) < 0 ||
+        dry_run_domains(cfg, mb, out, rep, err, sizeof(err)) < 0) {
         snprintf(rep->error, sizeof(rep->error), "comparing with the installed maps: %s", err);
         mapbuild_free(mb);
         return SYNC_FAILED;

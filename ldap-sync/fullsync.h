@@ -19,6 +19,7 @@ enum sync_result {
 
 struct sync_report {
     uint64_t entries;       /* entries the search returned */
+    uint64_t domain_entries; /* domain entries (ldap_domain_filter) */
     uint64_t skipped;       /* entries skipped for bad data */
     uint64_t users, aliases, domains;
     uint64_t old_users;

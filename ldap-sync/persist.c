@@ -7,6 +7,15 @@
  * When it ends, the maps are installed; in the persist phase each change
  * is applied to the table and the maps are rebuilt once a burst is over.
  *
+ * Domain entries (ldap_domain_filter) come from a second refreshAndPersist
+ * search on the same connection, so a change to one reaches the maps as
+ * fast as an account change does (re-reading them before each install
+ * would miss a change that comes alone, and polling them would cost a
+ * search every few seconds forever). They are few, so that search starts
+ * without a cookie in every session (a full refresh of a few thousand
+ * entries at most) and is kept in memory only, not in the saved state;
+ * nothing is installed until both refreshes are done.
+ *
  * Every wait is bounded: ldap_result() ticks every TICK_MS so signals,
  * the batch timer and the full-resync timer run, and a refresh that stops
  * sending for stall_after seconds is abandoned (libldap's ldap_sync_init()
@@ -69,6 +78,14 @@ enum session_end {
     SESSION_ERROR,       /* connection or protocol trouble: back off, resume */
 };
 
+/* One domain entry, by entryUUID (the persist phase's DELETE names only
+ * that, and a renamed entry arrives as MODIFY under its new DN). */
+struct domslot {
+    unsigned char uuid[16];
+    struct entry *e;                 /* entry_dup'ed */
+    bool seen;                       /* in this session's refresh */
+};
+
 struct persist {
     const struct conf *cfg;
     bool force;
@@ -82,6 +99,11 @@ struct persist {
     char state_path[4096];
     bool in_refresh, full_refresh;
     bool refreshed;                  /* this session finished its refresh */
+    struct domslot *dom;             /* the domain entries (none without */
+    size_t ndom, domcap;             /* ldap_domain_filter) */
+    int dom_msgid;                   /* their search, -1 = none */
+    bool dom_in_refresh;             /* that search is still refreshing */
+    bool acc_refreshed;              /* the account refresh ended first */
     struct failure_log session_fl;
     bool dirty;                      /* table differs from the installed maps */
     size_t pending;                  /* changes since the last install */
@@ -247,6 +269,9 @@ static int build_anew(struct persist *p, char *err, size_t errsz)
         snprintf(err, errsz, "out of memory");
         goto out;
     }
+    for (size_t i = 0; i < p->ndom; i++)
+        if (mapbuild_add_domain(p->mb, p->dom[i].e, err, errsz) < 0)
+            goto out;
     while ((s = uuidtab_next(&p->table, &pos)) != NULL && n < p->table.used)
         v[n++] = s;
     qsort(v, n, sizeof(*v), slot_dn_cmp);
@@ -489,9 +514,13 @@ static int handle_entry(struct persist *p, LDAP *ld, LDAPMessage *msg)
 }
 
 /* end_refresh - the refresh phase is over: what was not seen in a full
- * refresh is gone; install so the maps and status are current */
+ * refresh is gone; install so the maps and status are current (once the
+ * domain search has finished its refresh too) */
 static void end_refresh(struct persist *p)
 {
+    p->acc_refreshed = true;
+    if (p->dom_in_refresh)
+        return;                      /* dom_refresh_done ends it */
     if (p->full_refresh) {
         size_t gone = uuidtab_remove_unseen(&p->table);
         if (gone > 0) {
@@ -513,6 +542,192 @@ static void end_refresh(struct persist *p)
         confirm_current(p);
     p->save_pending = true;          /* a new cookie at least */
     p->save_soon = true;
+}
+
+/* dom_find - the slot of a domain entry's uuid, or NULL */
+static struct domslot *dom_find(struct persist *p, const unsigned char *uuid)
+{
+    for (size_t i = 0; i < p->ndom; i++)
+        if (memcmp(p->dom[i].uuid, uuid, 16) == 0)
+            return &p->dom[i];
+    return NULL;
+}
+
+/* dom_drop - forget slot s (its entry leaves the build too) */
+static void dom_drop(struct persist *p, struct domslot *s)
+{
+    if (p->mb != NULL && mapbuild_remove_domain(p->mb, s->e->dn) < 0) {
+        mapbuild_free(p->mb);        /* built anew, from the table */
+        p->mb = NULL;
+    }
+    free(s->e);
+    *s = p->dom[--p->ndom];
+    changed(p);
+}
+
+/* dom_grow - room for one more domain slot: 0, or -1 out of memory */
+static int dom_grow(struct persist *p)
+{
+    if (p->ndom < p->domcap)
+        return 0;
+    size_t cap = p->domcap ? p->domcap * 2 : 64;
+    struct domslot *v = realloc(p->dom, cap * sizeof(*v));
+    if (v == NULL)
+        return -1;
+    p->dom = v;
+    p->domcap = cap;
+    return 0;
+}
+
+/* dom_search - start the domain search of this session (nothing to do
+ * without ldap_domain_filter): 0, or -1 with p->error */
+static int dom_search(struct persist *p, LDAP *ld)
+{
+    LDAPControl *ctrl = NULL;
+
+    p->dom_msgid = -1;
+    p->dom_in_refresh = false;
+    if (ldapdir_domains_filter(p->dir) == NULL)
+        return 0;
+    if (syncrepl_request_control(SYNCREPL_REFRESH_AND_PERSIST, NULL, false, &ctrl) < 0) {
+        snprintf(p->error, sizeof(p->error), "out of memory");
+        return -1;
+    }
+    LDAPControl *sctrls[] = { ctrl, NULL };
+    int rc = ldap_search_ext(ld, p->cfg->ldap_base, LDAP_SCOPE_SUBTREE,
+                             ldapdir_domains_filter(p->dir), ldapdir_domain_attrs(p->dir), 0,
+                             sctrls, NULL, NULL, LDAP_NO_LIMIT, &p->dom_msgid);
+    ldap_control_free(ctrl);
+    if (rc != LDAP_SUCCESS) {
+        snprintf(p->error, sizeof(p->error), "%s: domain sync search: %s", ldapdir_uri(p->dir),
+                 ldap_err2string(rc));
+        return -1;
+    }
+    for (size_t i = 0; i < p->ndom; i++)
+        p->dom[i].seen = false;
+    p->dom_in_refresh = true;
+    return 0;
+}
+
+struct dom_ctx {
+    struct persist *p;
+    const unsigned char *uuid;
+    int result;                      /* -1 out of memory */
+};
+
+/* store_domain - an added or modified domain entry into the table and
+ * the build (the build replaces an entry added again under its DN) */
+static int store_domain(void *ctx, const struct entry *e)
+{
+    struct dom_ctx *dc = ctx;
+    struct persist *p = dc->p;
+    struct domslot *s = dom_find(p, dc->uuid);
+    char err[256];
+
+    if (s != NULL && entry_equal(s->e, e)) {
+        s->seen = true;              /* a full refresh: most are no change */
+        return 0;
+    }
+    struct entry *copy = entry_dup(e);
+    if (copy == NULL || (s == NULL && dom_grow(p) < 0)) {
+        free(copy);
+        dc->result = -1;
+        return 1;
+    }
+    if (s == NULL) {
+        s = &p->dom[p->ndom++];
+        memcpy(s->uuid, dc->uuid, 16);
+    } else {
+        if (p->mb != NULL && strcmp(s->e->dn, e->dn) != 0 &&
+            mapbuild_remove_domain(p->mb, s->e->dn) < 0) {
+            mapbuild_free(p->mb);
+            p->mb = NULL;
+        }
+        free(s->e);
+    }
+    s->e = copy;
+    s->seen = true;
+    if (p->mb != NULL && mapbuild_add_domain(p->mb, copy, err, sizeof(err)) < 0) {
+        mapbuild_free(p->mb);
+        p->mb = NULL;
+    }
+    changed(p);
+    return 0;
+}
+
+/* dom_refresh_done - the domain search's refresh is over: what it did not
+ * send is gone; the account refresh may have been waiting for this */
+static void dom_refresh_done(struct persist *p)
+{
+    if (!p->dom_in_refresh)
+        return;
+    for (size_t i = p->ndom; i-- > 0;)
+        if (!p->dom[i].seen)
+            dom_drop(p, &p->dom[i]);
+    p->dom_in_refresh = false;
+    log_info("persist: domain refresh done: %zu domain entries", p->ndom);
+    if (p->in_refresh && p->acc_refreshed)
+        end_refresh(p);
+}
+
+/* handle_domain - one message of the domain search: 0, -1 with p->error */
+static int handle_domain(struct persist *p, LDAP *ld, LDAPMessage *msg)
+{
+    LDAPControl **ctrls = NULL;
+    struct syncrepl_entry_state st;
+    struct syncrepl_info info;
+    char *oid = NULL, err[512];
+    struct berval *data = NULL;
+    int rc = 0, code = LDAP_OTHER;
+
+    switch (ldap_msgtype(msg)) {
+    case LDAP_RES_SEARCH_ENTRY:
+        if (ldap_get_entry_controls(ld, msg, &ctrls) != LDAP_SUCCESS ||
+            syncrepl_entry_state_parse(ctrls, &st) != 1 || st.uuid.bv_len != 16) {
+            snprintf(p->error, sizeof(p->error), "%s: a domain entry without a valid Sync State"
+                     " control", ldapdir_uri(p->dir));
+            rc = -1;
+        } else if (st.state == SYNCREPL_DELETE) {
+            struct domslot *s = dom_find(p, (const unsigned char *)st.uuid.bv_val);
+            if (s != NULL)
+                dom_drop(p, s);
+        } else if (st.state == SYNCREPL_PRESENT) {
+            struct domslot *s = dom_find(p, (const unsigned char *)st.uuid.bv_val);
+            if (s != NULL)
+                s->seen = true;
+        } else {
+            struct dom_ctx dc = { .p = p, .uuid = (const unsigned char *)st.uuid.bv_val };
+            if (ldapdir_entry_deliver(p->dir, msg, store_domain, &dc, err, sizeof(err)) < 0 ||
+                dc.result < 0) {
+                snprintf(p->error, sizeof(p->error), "%s",
+                         dc.result < 0 ? "out of memory" : err);
+                rc = -1;
+            }
+        }
+        ldap_controls_free(ctrls);
+        return rc;
+    case LDAP_RES_INTERMEDIATE:
+        /* No cookie is kept: every session refreshes the domains anew. */
+        if (ldap_parse_intermediate(ld, msg, &oid, &data, NULL, 0) == LDAP_SUCCESS &&
+            oid != NULL && strcmp(oid, LDAP_SYNC_INFO) == 0 &&
+            syncrepl_info_parse(data, &info) == 0) {
+            if ((info.kind == SYNCREPL_INFO_REFRESH_PRESENT ||
+                 info.kind == SYNCREPL_INFO_REFRESH_DELETE) && info.refresh_done)
+                dom_refresh_done(p);
+            syncrepl_info_free(&info);
+        }
+        ldap_memfree(oid);
+        ber_bvfree(data);
+        return 0;
+    case LDAP_RES_SEARCH_RESULT:
+        if (ldap_parse_result(ld, msg, &code, NULL, NULL, NULL, NULL, 0) != LDAP_SUCCESS)
+            code = LDAP_OTHER;
+        snprintf(p->error, sizeof(p->error), "%s: the domain search (ldap_domain_filter) ended:"
+                 " %s", ldapdir_uri(p->dir), ldap_err2string(code));
+        return -1;
+    default:
+        return 0;
+    }
 }
 
 /* handle_intermediate - Sync Info messages: cookies, phase ends, ID sets */
@@ -631,6 +846,11 @@ static enum session_end session(struct persist *p)
         return SESSION_ERROR;
     LDAP *ld = ldapdir_ldap(p->dir);
     keepalive(ld);
+    /* first: its few entries are in before the accounts' refresh ends */
+    if (dom_search(p, ld) < 0) {
+        ldapdir_disconnect(p->dir);
+        return SESSION_ERROR;
+    }
     if (syncrepl_request_control(SYNCREPL_REFRESH_AND_PERSIST,
                                  p->cookie.bv_len ? &p->cookie : NULL, false, &ctrl) < 0) {
         snprintf(p->error, sizeof(p->error), "out of memory");
@@ -648,6 +868,7 @@ static enum session_end session(struct persist *p)
     }
     p->in_refresh = true;
     p->refreshed = false;
+    p->acc_refreshed = false;
     p->full_refresh = p->cookie.bv_len == 0;
     if (p->full_refresh) {
         uuidtab_clear_seen(&p->table);
@@ -679,7 +900,8 @@ static enum session_end session(struct persist *p)
         long long wait_ms = batch_wait_ms(p);
         struct timeval tv = { 0, (suseconds_t)(wait_ms * 1000) };
         LDAPMessage *msg = NULL;
-        int r = ldap_result(ld, msgid, LDAP_MSG_ONE, &tv, &msg);
+        int r = ldap_result(ld, p->dom_msgid >= 0 ? LDAP_RES_ANY : msgid, LDAP_MSG_ONE, &tv,
+                            &msg);
         if (r == 0) {
             if (p->in_refresh && ms_since(&p->last_message) > stall_ms) {
                 snprintf(p->error, sizeof(p->error),
@@ -698,6 +920,13 @@ static enum session_end session(struct persist *p)
         }
         clock_gettime(CLOCK_MONOTONIC, &p->last_message);
         int hr = 0;
+        if (p->dom_msgid >= 0 && ldap_msgid(msg) == p->dom_msgid) {
+            hr = handle_domain(p, ld, msg);
+            ldap_msgfree(msg);
+            if (hr < 0)
+                break;
+            continue;
+        }
         switch (ldap_msgtype(msg)) {
         case LDAP_RES_SEARCH_ENTRY:
             hr = handle_entry(p, ld, msg);
@@ -718,6 +947,8 @@ static enum session_end session(struct persist *p)
             break;
     }
     ldap_abandon_ext(ld, msgid, NULL, NULL);
+    if (p->dom_msgid >= 0)
+        ldap_abandon_ext(ld, p->dom_msgid, NULL, NULL);
     ldapdir_disconnect(p->dir);
     return end;
 }
@@ -726,7 +957,8 @@ static enum session_end session(struct persist *p)
 int persist_run(const struct conf *cfg, bool force, volatile sig_atomic_t *stop,
                 volatile sig_atomic_t *resync)
 {
-    struct persist p = { .cfg = cfg, .force = force, .stop = stop, .resync = resync };
+    struct persist p = { .cfg = cfg, .force = force, .stop = stop, .resync = resync,
+                         .dom_msgid = -1 };
     unsigned backoff = DAEMON_BACKOFF_FIRST;
     char err[1024];
     int rc = 0;
@@ -785,6 +1017,9 @@ int persist_run(const struct conf *cfg, bool force, volatile sig_atomic_t *stop,
     log_info("stopping");
     ldapdir_close(p.dir);
     mapbuild_free(p.mb);
+    for (size_t i = 0; i < p.ndom; i++)
+        free(p.dom[i].e);
+    free(p.dom);
     uuidtab_free(&p.table);
     cookie_drop(&p);
     return rc;

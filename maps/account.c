@@ -1438,3 +1438,53 @@ long account_userrec_encode(const struct account_userrec_ctx *ctx, const struct 
     *o = '\0';
     return (long)(o - *buf);
 }
+
+/* account_mailbox_of - the mapping of an entry that gives only mail */
+int account_mailbox_of(const struct conf *cfg, const char *mail, char *buf, size_t bufsz)
+{
+    struct entry_value v = { mail, strlen(mail) };
+    struct entry_attr at = { cfg->attr.mail, 1, &v };
+    struct entry e = { .dn = "", .attr_count = 1, .attrs = &at };
+    struct account a;
+    char err[256];
+    int n = -1;
+
+    account_init(&a);
+    if (account_from_entry(cfg, &e, &a, NULL, NULL, err, sizeof(err)) == 1)
+        n = snprintf(buf, bufsz, "%s", a.mailbox);
+    account_free(&a);
+    return n >= 0 && (size_t)n < bufsz ? n : -1;
+}
+
+/* account_mailbox_template - account_mailbox_of as a template */
+int account_mailbox_template(const struct conf *cfg, char *buf, size_t bufsz)
+{
+    static const char local[] = "mmlocal", domain[] = "mmdomain.invalid";
+    char mb[ACCOUNT_PATH_MAX + 1], mail[sizeof(local) + sizeof(domain)];
+    size_t o = 0;
+    bool has_local = false, has_domain = false;
+
+    snprintf(mail, sizeof(mail), "%s@%s", local, domain);
+    if (account_mailbox_of(cfg, mail, mb, sizeof(mb)) < 0)
+        return -1;
+    for (char *c = mb; *c != '\0';) {
+        size_t n = strcspn(c, "/");
+        const char *put = NULL;
+        if (n == strlen(mail) && strncmp(c, mail, n) == 0)
+            put = "%U@%D", has_local = has_domain = true;
+        else if (n == strlen(local) && strncmp(c, local, n) == 0)
+            put = "%U", has_local = true;
+        else if (n == strlen(domain) && strncmp(c, domain, n) == 0)
+            put = "%D", has_domain = true;
+        else if (memmem(c, n, local, strlen(local)) != NULL ||
+                 memmem(c, n, domain, strlen(domain)) != NULL)
+            return 0;   /* the address inside a component: not one per address */
+        int w = put != NULL ? snprintf(buf + o, bufsz - o, "%s%s", put, c[n] ? "/" : "")
+                            : snprintf(buf + o, bufsz - o, "%.*s%s", (int)n, c, c[n] ? "/" : "");
+        if (w < 0 || (size_t)w >= bufsz - o)
+            return -1;
+        o += (size_t)w;
+        c += n + (c[n] != '\0');
+    }
+    return has_local && has_domain ? (int)o : 0;
+}

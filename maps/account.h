@@ -116,6 +116,20 @@ int account_default_home(const struct conf *cfg, const char *mail, char *buf,
                          size_t bufsz);
 int account_default_mailbox(const char *mail, char *buf, size_t bufsz);
 
+/* account_mailbox_of - the mailbox (relative to mail_base, trailing '/')
+ * an entry that gives nothing but its address mail gets: the default one,
+ * or where mail_location puts it. Its length, or -1 when such an entry
+ * would be skipped or the path does not fit. */
+int account_mailbox_of(const struct conf *cfg, const char *mail, char *buf, size_t bufsz);
+
+/* account_mailbox_template - account_mailbox_of for any address, with
+ * "%D" and "%U" for the path components that are its domain and local
+ * part ("%U@%D" for the whole address), as Postfix's result_format writes
+ * them: its length; 0 when the mailbox is not one per address (a
+ * component holds none, or only part, of it: two addresses could share a
+ * mailbox); -1 when no such account could be (a path that does not fit). */
+int account_mailbox_template(const struct conf *cfg, char *buf, size_t bufsz);
+
 /* What the users.cdb value takes from the configuration alone (the
  * cleaned mail_base, the encoded quota_rule2… fields), worked out once per
  * map build instead of once per account. The fields are private. It points

@@ -797,6 +797,8 @@ static const struct setting settings[] = {
       "refuse maps that lost more than this share of accounts (or of passwords)" },
     { "stale_after", "1800", parse_duration, OFF(stale_after), 1, 365 * 86400,
       "seconds after which maps are stale and readers ask LDAP first" },
+    { "fallback_cache_ttl", "30", parse_duration, OFF(fallback_cache_ttl), 0, 86400,
+      "seconds an LDAP fallback answer is cached per reader; 0 = no cache" },
     { "default_uid", "5000", parse_id, OFF(default_uid), 1, 4294967294u,
       "uid when the entry has none" },
     { "default_gid", "5000", parse_id, OFF(default_gid), 1, 4294967294u,

@@ -93,6 +93,7 @@ struct conf {
     enum sync_mode sync_mode;
     unsigned max_shrink;                 /* percent */
     unsigned stale_after;                /* seconds */
+    unsigned fallback_cache_ttl;         /* seconds, 0 = no cache */
 
     unsigned default_uid, default_gid;
     unsigned first_valid_uid, last_valid_uid;   /* last 0 = no upper bound */

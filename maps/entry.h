@@ -6,6 +6,7 @@
  * (pointer, length) pairs exactly as received: they may hold NUL bytes or
  * anything else, and nothing here is trusted. */
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct entry_value {
@@ -28,5 +29,13 @@ struct entry {
 
 /* entry_attr_find - the attribute called name (case-insensitive), or NULL */
 const struct entry_attr *entry_attr_find(const struct entry *e, const char *name);
+
+/* entry_dup - a copy of e (DN, uuid, attributes, values) that outlives
+ * the search it came from: one allocation, released with free(). NULL
+ * when out of memory. */
+struct entry *entry_dup(const struct entry *e);
+
+/* entry_equal - same DN and the same attributes and values, in order */
+bool entry_equal(const struct entry *a, const struct entry *b);
 
 #endif

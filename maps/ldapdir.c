@@ -29,6 +29,10 @@ struct ldapdir {
     char uri[512];                       /* current or last connection */
     char *filter;                        /* ldap_filter, parenthesised */
     char *attrs[LDAPDIR_ATTR_MAX + 1];   /* point into cfg */
+    char *dfilter;                       /* ldap_domain_filter, or NULL */
+    char *fnames[LDAPDIR_FILTER_ATTR_MAX];  /* attributes the alias and */
+    size_t fnames_count;                 /* forward filters test (malloc'ed) */
+    char *dattrs[LDAPDIR_DOMAIN_ATTR_MAX + 1];  /* point into cfg */
     unsigned timeout;                    /* seconds, >= 1 */
     int page_size;
     size_t count;                        /* entries of the last search */
@@ -48,6 +52,7 @@ struct ldapdir_search {
     bool bulk;                 /* the whole directory: batch reads */
     int timelimit;             /* server-side seconds per request, 0 = none */
     int page;                  /* page size, 0 = ldap_page_size */
+    char **attrs;              /* NULL = the account attributes */
     ldapdir_entry_fn *cb;
     void *ctx;
 };
@@ -121,33 +126,39 @@ static bool ldapdir_is_down(int rc)
     return rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR;
 }
 
+/* ldapdir_attr_add - name into list[0..*n) unless empty or there already
+ * (attribute names compare without case: asking twice is noise) */
+static void ldapdir_attr_add(const char **list, size_t *n, const char *name)
+{
+    if (name == NULL || name[0] == '\0')
+        return;
+    for (size_t j = 0; j < *n; j++)
+        if (strcasecmp(list[j], name) == 0)
+            return;
+    list[(*n)++] = name;
+}
+
 /* ldapdir_attr_list - the attributes a search requests */
 size_t ldapdir_attr_list(const struct conf *cfg, const char *list[LDAPDIR_ATTR_MAX + 1])
 {
-    const char *want[LDAPDIR_ATTR_MAX] = {
+    const char *want[] = {
         cfg->attr.mail, cfg->attr.alias, cfg->attr.group, cfg->attr.home,
         cfg->attr.storage, cfg->attr.uid, cfg->attr.gid, cfg->attr.quota,
-        cfg->attr.password, "entryUUID",
+        cfg->attr.password, cfg->ldap_attr_forward,
     };
     size_t n = 0;
-    for (size_t i = 0; i < LDAPDIR_ATTR_MAX; i++) {
-        bool dup = false;
-        if (want[i] == NULL || want[i][0] == '\0')
-            continue;
-        /* Attribute names compare without case: asking twice is noise. */
-        for (size_t j = 0; j < n && !dup; j++)
-            dup = strcasecmp(list[j], want[i]) == 0;
-        if (!dup)
-            list[n++] = want[i];
-    }
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+        ldapdir_attr_add(list, &n, want[i]);
+    ldapdir_attr_add(list, &n, "entryUUID");
     list[n] = NULL;
     return n;
 }
 
-/* ldapdir_filter_norm - cfg's ldap_filter as one parenthesised filter,
- * malloc'ed; NULL with a reason when it is not one balanced expression
- * (composing it into the key filter must not change its meaning) */
-static char *ldapdir_filter_norm(const char *f, char *err, size_t errsz)
+/* ldapdir_filter_norm - filter f (the setting name) as one parenthesised
+ * filter, malloc'ed; NULL with a reason when it is not one balanced
+ * expression (composing it into the key filter must not change its
+ * meaning) */
+static char *ldapdir_filter_norm(const char *f, const char *name, char *err, size_t errsz)
 {
     size_t len;
     char *out, why[256];
@@ -155,7 +166,7 @@ static char *ldapdir_filter_norm(const char *f, char *err, size_t errsz)
         f = "(objectClass=*)";
     len = strlen(f);
     if (len > 65536) {
-        ldapdir_errf(err, errsz, "ldap_filter is too long");
+        ldapdir_errf(err, errsz, "%s is too long", name);
         return NULL;
     }
     out = malloc(len + 3);
@@ -169,11 +180,29 @@ static char *ldapdir_filter_norm(const char *f, char *err, size_t errsz)
     else
         memcpy(out, f, len + 1);
     if (ldapsyntax_filter_check(out, false, why, sizeof(why)) < 0) {
-        ldapdir_errf(err, errsz, "ldap_filter: %s", why);
+        ldapdir_errf(err, errsz, "%s: %s", name, why);
         free(out);
         return NULL;
     }
     return out;
+}
+
+/* ldapdir_filter_parts - filter f (setting name) normalised into *base_r
+ * and value[0..len) escaped into *esc_r, both malloc'ed; -1 with a reason */
+static int ldapdir_filter_parts(const char *f, const char *name, const char *value, size_t len,
+                                char **base_r, char **esc_r, char *err, size_t errsz)
+{
+    *esc_r = NULL;
+    *base_r = ldapdir_filter_norm(f, name, err, errsz);
+    if (*base_r == NULL)
+        return -1;
+    if ((*esc_r = malloc(3 * len + 1)) == NULL) {
+        free(*base_r);
+        *base_r = NULL;
+        return ldapdir_errf(err, errsz, "out of memory");
+    }
+    ldapsyntax_escape(value, len, *esc_r, 3 * len + 1);
+    return 0;
 }
 
 /* ldapdir_key_filter - the filter of a key search */
@@ -181,7 +210,7 @@ char *ldapdir_key_filter(const struct conf *cfg, const char *address, size_t len
                          char *err, size_t errsz)
 {
     const char *names[3] = { cfg->attr.mail, cfg->attr.alias, cfg->attr.group };
-    char *base, *esc = NULL, *out = NULL;
+    char *base, *esc = NULL, *out = NULL, *afilter = NULL;
     size_t esclen, need, o;
 
     if (address == NULL && len > 0) {
@@ -202,16 +231,23 @@ char *ldapdir_key_filter(const struct conf *cfg, const char *address, size_t len
         ldapdir_errf(err, errsz, "address longer than %d bytes", LDAPDIR_KEY_LEN_MAX);
         return NULL;
     }
-    base = ldapdir_filter_norm(cfg->ldap_filter, err, errsz);
+    base = ldapdir_filter_norm(cfg->ldap_filter, "ldap_filter", err, errsz);
     if (base == NULL)
         return NULL;
+    if (names[1] != NULL && names[1][0] != '\0' && cfg->ldap_alias_filter != NULL &&
+        cfg->ldap_alias_filter[0] != '\0') {
+        /* an alias counts only on an entry the alias filter admits */
+        afilter = ldapdir_filter_norm(cfg->ldap_alias_filter, "ldap_alias_filter", err, errsz);
+        if (afilter == NULL)
+            goto fail;
+    }
     esc = malloc(3 * len + 1);
     if (esc == NULL)
         goto nomem;
     esclen = (size_t)ldapsyntax_escape(address, len, esc, 3 * len + 1);
 
     /* "(&" base "(|" n * ("(" name "=" esc ")") "))" */
-    need = 2 + strlen(base) + 2 + 2 + 1;
+    need = 2 + strlen(base) + 2 + 2 + 1 + (afilter != NULL ? strlen(afilter) + 3 : 0);
     for (size_t i = 0; i < 3; i++)
         if (names[i] != NULL && names[i][0] != '\0')
             need += 3 + strlen(names[i]) + esclen;
@@ -219,19 +255,65 @@ char *ldapdir_key_filter(const struct conf *cfg, const char *address, size_t len
     if (out == NULL)
         goto nomem;
     o = (size_t)snprintf(out, need, "(&%s(|", base);
-    for (size_t i = 0; i < 3; i++)
-        if (names[i] != NULL && names[i][0] != '\0')
+    for (size_t i = 0; i < 3; i++) {
+        if (names[i] == NULL || names[i][0] == '\0')
+            continue;
+        if (i == 1 && afilter != NULL)
+            o += (size_t)snprintf(out + o, need - o, "(&%s(%s=%s))", afilter, names[i], esc);
+        else
             o += (size_t)snprintf(out + o, need - o, "(%s=%s)", names[i], esc);
+    }
     snprintf(out + o, need - o, "))");
     free(base);
+    free(afilter);
     free(esc);
     return out;
 
 nomem:
+    ldapdir_errf(err, errsz, "out of memory");
+fail:
+    free(base);
+    free(afilter);
+    free(esc);
+    return NULL;
+}
+
+/* ldapdir_domain_name_filter - the filter of a domain entry search */
+char *ldapdir_domain_name_filter(const struct conf *cfg, const char *domain, size_t len,
+                                 char *err, size_t errsz)
+{
+    const char *dom = cfg->ldap_attr_domain, *alias = cfg->ldap_attr_domain_alias;
+    char *base, *esc, *out;
+    size_t need;
+
+    if (cfg->ldap_domain_filter == NULL || cfg->ldap_domain_filter[0] == '\0') {
+        ldapdir_errf(err, errsz, "ldap_domain_filter is empty");
+        return NULL;
+    }
+    if (domain == NULL || len == 0 || len > LDAPDIR_KEY_LEN_MAX) {
+        ldapdir_errf(err, errsz, "no domain, or one longer than %d bytes", LDAPDIR_KEY_LEN_MAX);
+        return NULL;
+    }
+    if (dom == NULL || !ldapsyntax_attr_valid(dom) ||
+        (alias != NULL && alias[0] != '\0' && !ldapsyntax_attr_valid(alias))) {
+        ldapdir_errf(err, errsz, "ldap_attr_domain or ldap_attr_domain_alias is not an"
+                     " attribute name");
+        return NULL;
+    }
+    if (ldapdir_filter_parts(cfg->ldap_domain_filter, "ldap_domain_filter", domain, len, &base,
+                             &esc, err, errsz) < 0)
+        return NULL;
+    need = strlen(base) + strlen(dom) + (alias != NULL ? strlen(alias) : 0) + 2 * strlen(esc)
+           + 16;
+    if ((out = malloc(need)) == NULL)
+        ldapdir_errf(err, errsz, "out of memory");
+    else if (alias != NULL && alias[0] != '\0')
+        snprintf(out, need, "(&%s(|(%s=%s)(%s=%s)))", base, dom, esc, alias, esc);
+    else
+        snprintf(out, need, "(&%s(%s=%s))", base, dom, esc);
     free(base);
     free(esc);
-    ldapdir_errf(err, errsz, "out of memory");
-    return NULL;
+    return out;
 }
 
 /* ldapdir_domain_filter - the filter of a domain search */
@@ -249,31 +331,96 @@ char *ldapdir_domain_filter(const struct conf *cfg, const char *domain, size_t l
         ldapdir_errf(err, errsz, "ldap_attr_mail is not an attribute name");
         return NULL;
     }
-    base = ldapdir_filter_norm(cfg->ldap_filter, err, errsz);
-    if (base == NULL)
+    if (ldapdir_filter_parts(cfg->ldap_filter, "ldap_filter", domain, len, &base, &esc, err,
+                             errsz) < 0)
         return NULL;
-    esc = malloc(3 * len + 1);
-    need = strlen(base) + strlen(cfg->attr.mail) + 3 * len + 16;
-    out = esc != NULL ? malloc(need) : NULL;
-    if (out == NULL) {
-        free(base);
-        free(esc);
+    need = strlen(base) + strlen(cfg->attr.mail) + strlen(esc) + 16;
+    if ((out = malloc(need)) == NULL)
         ldapdir_errf(err, errsz, "out of memory");
-        return NULL;
-    }
-    ldapsyntax_escape(domain, len, esc, 3 * len + 1);
-    snprintf(out, need, "(&%s(%s=*@%s))", base, cfg->attr.mail, esc);
+    else
+        snprintf(out, need, "(&%s(%s=*@%s))", base, cfg->attr.mail, esc);
     free(base);
     free(esc);
     return out;
 }
 
+/* ldapdir_filter_attrs - the attribute names filter f (setting name)
+ * tests, into list (copies kept in dir); -1 with a reason when f does not
+ * parse or they do not fit */
+static int ldapdir_filter_attrs(struct ldapdir *dir, const char *f, const char *name,
+                                const char **list, size_t *n, char *err, size_t errsz)
+{
+    struct ldapsyntax_filter *pf;
+    char why[256];
+    int r = 0;
+
+    if (f == NULL || f[0] == '\0')
+        return 0;
+    if ((pf = ldapsyntax_filter_parse(f, true, why, sizeof(why))) == NULL)
+        return ldapdir_errf(err, errsz, "%s: %s", name, why);
+    for (size_t i = 0; i < ldapsyntax_filter_attr_count(pf) && r == 0; i++) {
+        const char *a = ldapsyntax_filter_attr(pf, i);
+        size_t before = *n;
+        if (*n >= LDAPDIR_ATTR_MAX || dir->fnames_count >= LDAPDIR_FILTER_ATTR_MAX) {
+            r = ldapdir_errf(err, errsz, "ldap_alias_filter and ldap_forward_filter test more"
+                             " than %d attributes", LDAPDIR_FILTER_ATTR_MAX);
+        } else if ((dir->fnames[dir->fnames_count] = strdup(a)) == NULL) {
+            r = ldapdir_errf(err, errsz, "out of memory");
+        } else {
+            ldapdir_attr_add(list, n, dir->fnames[dir->fnames_count]);
+            if (*n > before)
+                dir->fnames_count++;
+            else
+                free(dir->fnames[dir->fnames_count]);
+        }
+    }
+    ldapsyntax_filter_free(pf);
+    return r;
+}
+
+/* ldapdir_attrs_setup - dir's attribute lists: ldapdir_attr_list plus the
+ * attributes the alias and forward filters test (mailmaps evaluates those
+ * filters on the entry, so the entry must carry them), and the domain
+ * search's list; 0, or -1 with a reason */
+static int ldapdir_attrs_setup(struct ldapdir *dir, char *err, size_t errsz)
+{
+    const struct conf *cfg = dir->cfg;
+    const char *list[LDAPDIR_ATTR_MAX + 1];
+    size_t n = ldapdir_attr_list(cfg, list);
+
+    for (size_t i = 0; i < n; i++)
+        if (!ldapsyntax_attr_valid(list[i]))
+            return ldapdir_errf(err, errsz, "not an attribute name: %.100s", list[i]);
+    if (ldapdir_filter_attrs(dir, cfg->ldap_alias_filter, "ldap_alias_filter", list, &n, err,
+                             errsz) < 0 ||
+        ldapdir_filter_attrs(dir, cfg->ldap_forward_filter, "ldap_forward_filter", list, &n,
+                             err, errsz) < 0)
+        return -1;
+    list[n] = NULL;
+    for (size_t i = 0; i <= n; i++)
+        dir->attrs[i] = (char *)list[i];  /* libldap takes char ** but only reads */
+    if (cfg->ldap_domain_filter == NULL || cfg->ldap_domain_filter[0] == '\0')
+        return 0;
+    n = 0;
+    ldapdir_attr_add(list, &n, cfg->ldap_attr_domain);
+    ldapdir_attr_add(list, &n, cfg->ldap_attr_domain_alias);
+    for (size_t i = 0; i < n; i++)
+        if (!ldapsyntax_attr_valid(list[i]))
+            return ldapdir_errf(err, errsz, "not an attribute name: %.100s", list[i]);
+    if (n == 0)
+        return ldapdir_errf(err, errsz, "ldap_attr_domain is empty");
+    ldapdir_attr_add(list, &n, "entryUUID");
+    for (size_t i = 0; i < n; i++)
+        dir->dattrs[i] = (char *)list[i];
+    dir->dattrs[n] = NULL;
+    dir->dfilter = ldapdir_filter_norm(cfg->ldap_domain_filter, "ldap_domain_filter", err, errsz);
+    return dir->dfilter != NULL ? 0 : -1;
+}
+
 /* ldapdir_open - a handle; no connection yet */
 struct ldapdir *ldapdir_open(const struct conf *cfg, char *err, size_t errsz)
 {
-    const char *list[LDAPDIR_ATTR_MAX + 1];
     struct ldapdir *dir;
-    size_t n;
 
     if (cfg == NULL) {
         ldapdir_errf(err, errsz, "no configuration");
@@ -296,26 +443,17 @@ struct ldapdir *ldapdir_open(const struct conf *cfg, char *err, size_t errsz)
         ldapdir_errf(err, errsz, "ldap_attr_mail is empty");
         return NULL;
     }
-    n = ldapdir_attr_list(cfg, list);
-    for (size_t i = 0; i < n; i++) {
-        if (!ldapsyntax_attr_valid(list[i])) {
-            ldapdir_errf(err, errsz, "not an attribute name: %.100s", list[i]);
-            return NULL;
-        }
-    }
     dir = calloc(1, sizeof(*dir));
     if (dir == NULL) {
         ldapdir_errf(err, errsz, "out of memory");
         return NULL;
     }
     dir->cfg = cfg;
-    dir->filter = ldapdir_filter_norm(cfg->ldap_filter, err, errsz);
-    if (dir->filter == NULL) {
-        free(dir);
+    dir->filter = ldapdir_filter_norm(cfg->ldap_filter, "ldap_filter", err, errsz);
+    if (dir->filter == NULL || ldapdir_attrs_setup(dir, err, errsz) < 0) {
+        ldapdir_close(dir);
         return NULL;
     }
-    for (size_t i = 0; i <= n; i++)
-        dir->attrs[i] = (char *)list[i];  /* libldap takes char ** but only reads */
     dir->timeout = cfg->ldap_timeout == 0 ? 1 : cfg->ldap_timeout;
     if (dir->timeout > 86400)
         dir->timeout = 86400;
@@ -341,6 +479,9 @@ void ldapdir_close(struct ldapdir *dir)
         return;
     ldapdir_disconnect(dir);
     free(dir->filter);
+    free(dir->dfilter);
+    for (size_t i = 0; i < dir->fnames_count; i++)
+        free(dir->fnames[i]);
     free(dir->eattrs);
     free(dir->evals);
     free(dir);
@@ -962,7 +1103,8 @@ static int ldapdir_run(struct ldapdir *dir, const struct ldapdir_search *s,
         sctrls[0] = page;
         sctrls[1] = NULL;
         rc = ldap_search_ext(dir->ld, dir->cfg->ldap_base, LDAP_SCOPE_SUBTREE, s->filter,
-                             dir->attrs, 0, sctrls, NULL, s->timelimit > 0 ? &tl : NULL,
+                             s->attrs != NULL ? s->attrs : dir->attrs, 0, sctrls, NULL,
+                             s->timelimit > 0 ? &tl : NULL,
                              LDAP_NO_LIMIT, &msgid);
         ldap_control_free(page);
         if (rc != LDAP_SUCCESS) {
@@ -1041,22 +1183,34 @@ static int ldapdir_search_one(struct ldapdir *dir, struct ldapdir_search *s, cha
     return r;
 }
 
-/* ldapdir_search_key - the entries that may answer for one address */
-int ldapdir_search_key(struct ldapdir *dir, const char *address,
-                       ldapdir_entry_fn *cb, void *ctx, char *err, size_t errsz)
+/* ldapdir_search_name - the account entries (domain false) or the domain
+ * entries that claim one address or domain name */
+static int ldapdir_search_name(struct ldapdir *dir, const char *name, bool domain,
+                               ldapdir_entry_fn *cb, void *ctx, char *err, size_t errsz)
 {
     struct ldapdir_search s = { .cb = cb, .ctx = ctx, .max = LDAPDIR_KEY_MAX };
     size_t len;
 
-    if (dir == NULL || cb == NULL || address == NULL)
-        return ldapdir_errf(err, errsz, "no directory handle, address or callback");
+    if (dir == NULL || cb == NULL || name == NULL)
+        return ldapdir_errf(err, errsz, "no directory handle, key or callback");
     dir->count = 0;
-    len = strnlen(address, LDAPDIR_KEY_LEN_MAX + 1);
-    /* No account can have such an address: nothing to ask for. */
+    len = strnlen(name, LDAPDIR_KEY_LEN_MAX + 1);
+    /* No entry can have such a name: nothing to ask for. */
     if (len == 0 || len > LDAPDIR_KEY_LEN_MAX)
         return 0;
-    return ldapdir_search_one(dir, &s, ldapdir_key_filter(dir->cfg, address, len, err, errsz),
+    if (domain)
+        s.attrs = dir->dattrs;
+    return ldapdir_search_one(dir, &s,
+                              domain ? ldapdir_domain_name_filter(dir->cfg, name, len, err, errsz)
+                                     : ldapdir_key_filter(dir->cfg, name, len, err, errsz),
                               err, errsz);
+}
+
+/* ldapdir_search_key - the entries that may answer for one address */
+int ldapdir_search_key(struct ldapdir *dir, const char *address,
+                       ldapdir_entry_fn *cb, void *ctx, char *err, size_t errsz)
+{
+    return ldapdir_search_name(dir, address, false, cb, ctx, err, errsz);
 }
 
 /* ldapdir_search_domain - entries with a mail address in one domain, a
@@ -1074,6 +1228,27 @@ int ldapdir_search_domain(struct ldapdir *dir, const char *domain,
                                                     strnlen(domain, LDAPDIR_KEY_LEN_MAX + 1),
                                                     err, errsz),
                               err, errsz);
+}
+
+/* ldapdir_search_domains - every domain entry, paged */
+int ldapdir_search_domains(struct ldapdir *dir, ldapdir_entry_fn *cb, void *ctx,
+                           char *err, size_t errsz)
+{
+    struct ldapdir_search s = { .cb = cb, .ctx = ctx };
+    if (dir == NULL || cb == NULL)
+        return ldapdir_errf(err, errsz, "no directory handle or callback");
+    if (dir->dfilter == NULL)
+        return ldapdir_errf(err, errsz, "ldap_domain_filter is empty");
+    s.filter = dir->dfilter;
+    s.attrs = dir->dattrs;
+    return ldapdir_search(dir, &s, err, errsz);
+}
+
+/* ldapdir_search_domain_name - the domain entries that claim one name */
+int ldapdir_search_domain_name(struct ldapdir *dir, const char *domain,
+                               ldapdir_entry_fn *cb, void *ctx, char *err, size_t errsz)
+{
+    return ldapdir_search_name(dir, domain, true, cb, ctx, err, errsz);
 }
 
 /* ldapdir_entry_count - entries delivered by the last search */
@@ -1098,6 +1273,18 @@ const char *ldapdir_filter(const struct ldapdir *dir)
 char **ldapdir_attrs(struct ldapdir *dir)
 {
     return dir != NULL ? dir->attrs : NULL;
+}
+
+/* ldapdir_domains_filter - ldap_domain_filter as searched, or NULL */
+const char *ldapdir_domains_filter(const struct ldapdir *dir)
+{
+    return dir != NULL ? dir->dfilter : NULL;
+}
+
+/* ldapdir_domain_attrs - the attributes a domain search requests */
+char **ldapdir_domain_attrs(struct ldapdir *dir)
+{
+    return dir != NULL ? dir->dattrs : NULL;
 }
 
 /* ldapdir_uri - the URI of the current or last connection */

@@ -32,9 +32,17 @@
 #include "maps/conf.h"
 #include "maps/entry.h"
 
-/* The attributes a search asks for: the nine ldap_attr_* names (empty ones
- * and duplicates left out) plus entryUUID. */
-#define LDAPDIR_ATTR_MAX 10
+/* The attributes an account search asks for: the nine ldap_attr_* names,
+ * ldap_attr_forward, the attributes ldap_alias_filter and
+ * ldap_forward_filter test (mailmaps evaluates them on the entry), at most
+ * LDAPDIR_FILTER_ATTR_MAX of those, plus entryUUID (empty ones and
+ * duplicates left out). */
+#define LDAPDIR_FILTER_ATTR_MAX 16
+#define LDAPDIR_ATTR_MAX (11 + LDAPDIR_FILTER_ATTR_MAX)
+
+/* A domain search (ldap_domain_filter) asks for ldap_attr_domain,
+ * ldap_attr_domain_alias and entryUUID. */
+#define LDAPDIR_DOMAIN_ATTR_MAX 3
 
 /* A key search that matches more entries than this fails: no key needs
  * that many entries (a distribution list that large is served from the
@@ -93,6 +101,19 @@ int ldapdir_search_key(struct ldapdir *dir, const char *address,
 int ldapdir_search_domain(struct ldapdir *dir, const char *domain,
                           ldapdir_entry_fn *cb, void *ctx, char *err, size_t errsz);
 
+/* ldapdir_search_domains - every domain entry: those matching
+ * ldap_domain_filter in the subtree of ldap_base, paged as
+ * ldapdir_search_all, with the domain attributes. Same returns; -1 when
+ * ldap_domain_filter is empty. */
+int ldapdir_search_domains(struct ldapdir *dir, ldapdir_entry_fn *cb, void *ctx,
+                           char *err, size_t errsz);
+
+/* ldapdir_search_domain_name - the domain entries that name domain as
+ * their primary or as an alias domain (ldapdir_domain_name_filter), with
+ * the domain attributes. Same returns as ldapdir_search_key. */
+int ldapdir_search_domain_name(struct ldapdir *dir, const char *domain,
+                               ldapdir_entry_fn *cb, void *ctx, char *err, size_t errsz);
+
 /* ldapdir_entry_count - entries delivered by the last search */
 size_t ldapdir_entry_count(const struct ldapdir *dir);
 
@@ -115,6 +136,14 @@ const char *ldapdir_filter(const struct ldapdir *dir);
  * (ldapdir_attr_list), owned by the handle, for ldap_search_ext() */
 char **ldapdir_attrs(struct ldapdir *dir);
 
+/* ldapdir_domains_filter - ldap_domain_filter as the domain searches use
+ * it (parenthesised), NULL when it is empty */
+const char *ldapdir_domains_filter(const struct ldapdir *dir);
+
+/* ldapdir_domain_attrs - the NULL-terminated attribute list of a domain
+ * search, owned by the handle */
+char **ldapdir_domain_attrs(struct ldapdir *dir);
+
 /* ldapdir_entry_deliver - convert the SearchResultEntry msg of the current
  * connection to a struct entry and call cb with it (valid during the
  * call). 0 delivered, 1 cb returned non-zero, -1 undecodable entry or out
@@ -136,7 +165,8 @@ int ldapdir_entry_decode(struct ldapdir *dir, BerElement *ber, const char *dn,
 /* ---- pure helpers, exposed for the unit tests and postfix_config ---- */
 
 /* ldapdir_key_filter - "(&FILTER(|(MAIL=a)(ALIAS=a)(GROUP=a)))" for
- * address a (escaped; an empty alias or group setting drops its term).
+ * address a (escaped; an empty alias or group setting drops its term; with
+ * ldap_alias_filter the alias term is "(&ALIASFILTER(ALIAS=a))").
  * Malloc'ed (caller frees), or NULL with a reason. */
 char *ldapdir_key_filter(const struct conf *cfg, const char *address, size_t len,
                          char *err, size_t errsz);
@@ -145,6 +175,13 @@ char *ldapdir_key_filter(const struct conf *cfg, const char *address, size_t len
  * Malloc'ed (caller frees), or NULL with a reason. */
 char *ldapdir_domain_filter(const struct conf *cfg, const char *domain, size_t len,
                             char *err, size_t errsz);
+
+/* ldapdir_domain_name_filter - "(&DOMAINFILTER(|(DOMAIN=d)(ALIAS=d)))" for
+ * domain d (escaped; an empty ldap_attr_domain_alias drops its term).
+ * Malloc'ed (caller frees), or NULL with a reason (also when
+ * ldap_domain_filter is empty). */
+char *ldapdir_domain_name_filter(const struct conf *cfg, const char *domain, size_t len,
+                                 char *err, size_t errsz);
 
 /* ldapdir_attr_list - the attributes to request into list (NULL
  * terminated, pointing into cfg); returns how many */

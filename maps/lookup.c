@@ -138,6 +138,14 @@ static void slot_store(struct cache_slot *s, enum map_id map, const char *key, s
  *   - an alias or list key needs its domain to be a mailbox domain (some
  *     valid entry's mail there, found by a domain search; that entry joins
  *     the build) or one of alias_domains; otherwise it is not found;
+ *   - with ldap_domain_filter, domain entries make domains local instead:
+ *     every answer (a domain key too) fetches the domain entries that name
+ *     the key's domain as primary or alias domain, and those that name
+ *     their primary domains (an entry that loses its primary loses its
+ *     alias domains); for an alias key u@D, the claimants of u@P for each
+ *     such primary P (the sync derives u@D -> u@P) and their owners;
+ *   - with alias_login, a login by an alias is checked as an alias key is
+ *     (its owners, its domain);
  *   - the fallback answers only for accounts whose home and mailbox are
  *     the default ones made from their own address: a path an entry sets
  *     itself may lie inside another account's (or hold it), which only the
@@ -154,10 +162,24 @@ static void slot_store(struct cache_slot *s, enum map_id map, const char *key, s
  * in the domain; past that, the domain is undecided (temporary failure). */
 #define LOOKUP_DOMAIN_TRIES 32
 
+/* With domain entries: the domain names one answer may search the domain
+ * entries of (the key's, their primaries, the mail domains of the
+ * accounts it fetched); more is a temporary failure. */
+#define LOOKUP_DOMAINS_MAX (4 * LOOKUP_OWNERS_MAX)
+
 enum ask_phase {
     ASK_CLAIMS,      /* the key's claimants: into both builds */
     ASK_DOMAIN,      /* an account of the key's domain: into both builds */
+    ASK_DOMAINS,     /* domain entries claiming a name: into both builds */
+    ASK_DERIVED,     /* the claimants of u@P for u@D, D an alias domain of P */
     ASK_OWNERS,      /* the claimants of the owners' mail: the wide build only */
+};
+
+/* The searches a fallback runs. */
+enum ask_search {
+    SEARCH_KEY,      /* ldapdir_search_key */
+    SEARCH_DOMAIN,   /* ldapdir_search_domain: accounts with mail there */
+    SEARCH_DNAME,    /* ldapdir_search_domain_name: domain entries */
 };
 
 struct owner {
@@ -177,20 +199,54 @@ struct ask {
     size_t owners;
     bool too_many_owners;
     bool mail_own_paths;         /* the key is the mail of an account with its own paths */
+    bool mail_claimed;           /* the key is some valid account's mail */
     char own_dn[256];            /* the DN of such an account (for the reason) */
     bool domain_known;           /* an account in the build has mail at the key's domain */
     size_t seen;                 /* entries of the domain search */
+    /* domain entries: the primary domains of those that name the key's
+     * domain as an alias domain (collected while collect is set) */
+    char *primary[LOOKUP_OWNERS_MAX];
+    size_t primaries;
+    bool collect, too_many_primaries;
+    const char *derived;         /* ASK_DERIVED: u@P */
+    /* with domain entries: the names whose domain entries were fetched,
+     * and the mail domains of the accounts fetched (each account stays
+     * only while its domain is a primary one) */
+    char *dsearched[LOOKUP_DOMAINS_MAX], *mdom[LOOKUP_DOMAINS_MAX];
+    size_t ndsearched, nmdom;
+    bool too_many_domains;
     bool failed;                 /* out of memory */
 };
 
+/* name_add - name into list[*n] unless there; false when it is full or
+ * out of memory (q->failed) */
+static bool name_add(struct ask *q, char **list, size_t *n, const char *name)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp(list[i], name) == 0)
+            return true;
+    if (*n == LOOKUP_DOMAINS_MAX) {
+        q->too_many_domains = true;
+        return false;
+    }
+    if ((list[*n] = strdup(name)) == NULL) {
+        q->failed = true;
+        return false;
+    }
+    (*n)++;
+    return true;
+}
+
 /* paths_default - a's home and mailbox are the ones its mail gives
- * (account.c's defaults, as mapbuild tells them apart) */
+ * (account.c's defaults, as mapbuild tells them apart; the mailbox where
+ * mail_location puts it, while that is one per address) */
 static bool paths_default(const struct conf *cfg, const struct account *a)
 {
     char def[4200];
     return account_default_home(cfg, a->mail, def, sizeof(def)) >= 0 &&
            strcmp(def, a->home) == 0 &&
-           account_default_mailbox(a->mail, def, sizeof(def)) >= 0 &&
+           account_mailbox_template(cfg, def, sizeof(def)) > 0 &&
+           account_mailbox_of(cfg, a->mail, def, sizeof(def)) >= 0 &&
            strcmp(def, a->mailbox) == 0;
 }
 
@@ -203,7 +259,9 @@ static bool holds_alias(const struct account *a, const char *key)
     return false;
 }
 
-/* note_owner - a holds the key: remember what the answer depends on */
+/* note_owner - a holds the key: remember what the answer depends on (an
+ * alias's owners matter for aliases.cdb, and for users.cdb when aliases
+ * log in too) */
 static void note_owner(struct ask *q, const struct account *a, bool as_mail)
 {
     bool own = !paths_default(q->lk->cfg, a);
@@ -212,7 +270,8 @@ static void note_owner(struct ask *q, const struct account *a, bool as_mail)
         q->mail_own_paths = true;
         snprintf(q->own_dn, sizeof(q->own_dn), "%s", a->dn);
     }
-    if (q->map != MAP_ALIASES || as_mail)
+    q->mail_claimed |= as_mail;
+    if (as_mail || !(q->map == MAP_ALIASES || (q->map == MAP_USERS && q->lk->cfg->alias_login)))
         return;
     for (size_t i = 0; i < q->owners; i++) {
         if (strcmp(q->owner[i].mail, a->mail) == 0) {
@@ -231,6 +290,46 @@ static void note_owner(struct ask *q, const struct account *a, bool as_mail)
     q->owner[q->owners++].own_paths = own;
 }
 
+/* note_primary - a domain entry found for the key's domain: its primary
+ * domain, when that is another name, may lend the key's domain its
+ * addresses (and decides whether the entry stays) */
+static void note_primary(struct ask *q, const struct entry *e)
+{
+    const struct entry_attr *a = entry_attr_find(e, q->lk->cfg->ldap_attr_domain);
+    char name[256];
+
+    /* mapdomains decides what is valid; this only picks what to search */
+    if (a == NULL || a->count != 1 || a->values[0].len == 0 ||
+        a->values[0].len >= sizeof(name) || memchr(a->values[0].data, '\0', a->values[0].len))
+        return;
+    memcpy(name, a->values[0].data, a->values[0].len);
+    name[a->values[0].len] = '\0';
+    address_lower(name, a->values[0].len);
+    if (q->domain != NULL && strcmp(name, q->domain) == 0)
+        return;
+    for (size_t i = 0; i < q->primaries; i++)
+        if (strcmp(q->primary[i], name) == 0)
+            return;
+    if (q->primaries == LOOKUP_OWNERS_MAX)
+        q->too_many_primaries = true;
+    else if ((q->primary[q->primaries] = strdup(name)) == NULL)
+        q->failed = true;
+    else
+        q->primaries++;
+}
+
+/* add_domain_entry - a domain entry into both builds */
+static int add_domain_entry(struct ask *q, const struct entry *e)
+{
+    char err[256];
+
+    for (int i = 0; i < 2 && !q->failed; i++)
+        q->failed = mapbuild_add_domain(q->mb[i], e, err, sizeof(err)) < 0;
+    if (q->collect && !q->failed)
+        note_primary(q, e);
+    return q->failed ? 1 : 0;
+}
+
 /* add_entry - one search result into the builds of its phase (bad data
  * is skipped, as the sync skips it); stops a domain search once it has
  * an account there */
@@ -241,6 +340,8 @@ static int add_entry(void *ctx, const struct entry *e)
     char err[256];
     int r;
 
+    if (q->phase == ASK_DOMAINS)
+        return add_domain_entry(q, e);
     account_init(&a);
     r = account_from_entry(q->lk->cfg, e, &a, NULL, NULL, err, sizeof(err));
     if (r < 0) {
@@ -254,9 +355,16 @@ static int add_entry(void *ctx, const struct entry *e)
         if (at != NULL && q->domain != NULL && strcmp(at + 1, q->domain) == 0 &&
             q->phase != ASK_OWNERS)
             q->domain_known = true;
+        if (at != NULL && q->lk->cfg->ldap_domain_filter[0] != '\0')
+            name_add(q, q->mdom, &q->nmdom, at + 1);
         if (q->phase == ASK_CLAIMS && strcmp(a.mail, q->key) == 0)
             note_owner(q, &a, true);
         else if (q->phase == ASK_CLAIMS && holds_alias(&a, q->key))
+            note_owner(q, &a, false);
+        /* u@D answers u@P only while u@P is a mailbox or an alias: its
+         * holders are owners of the answer */
+        else if (q->phase == ASK_DERIVED &&
+                 (strcmp(a.mail, q->derived) == 0 || holds_alias(&a, q->derived)))
             note_owner(q, &a, false);
     }
     account_free(&a);
@@ -269,22 +377,25 @@ static int add_entry(void *ctx, const struct entry *e)
 
 /* search - one search of the handle's directory: 0 complete, 1 stopped
  * by add_entry, -1 with a reason */
-static int search(struct lookup *lk, bool domain, const char *what, struct ask *q,
+static int search(struct lookup *lk, enum ask_search kind, const char *what, struct ask *q,
                   char *err, size_t errsz)
 {
+    const struct lookup_searches *t = &lk->searches;
     int r;
-    if (lk->searches.key != NULL)
-        r = (domain ? lk->searches.domain : lk->searches.key)(lk->searches.ctx, what,
-                                                              add_entry, q, err, errsz);
-    else if (domain)
+    if (t->key != NULL)
+        r = (kind == SEARCH_DOMAIN ? t->domain : kind == SEARCH_DNAME ? t->dname : t->key)(
+            t->ctx, what, add_entry, q, err, errsz);
+    else if (kind == SEARCH_DOMAIN)
         r = ldapdir_search_domain(lk->dir, what, add_entry, q, err, errsz);
+    else if (kind == SEARCH_DNAME)
+        r = ldapdir_search_domain_name(lk->dir, what, add_entry, q, err, errsz);
     else
         r = ldapdir_search_key(lk->dir, what, add_entry, q, err, errsz);
     if (q->failed) {
         snprintf(err, errsz, "%s: cannot build the answer (out of memory?)", what);
         return -1;
     }
-    if (r > 0 && !(domain && q->phase == ASK_DOMAIN)) {
+    if (r > 0 && !(kind == SEARCH_DOMAIN && q->phase == ASK_DOMAIN)) {
         snprintf(err, errsz, "%s: search stopped", what);
         return -1;
     }
@@ -305,16 +416,123 @@ static bool answer_names(const char *val, size_t len, const char *mail)
     return false;
 }
 
+/* ask_domain_entries - the domain entries that claim name, and those that
+ * claim the primary domains of the ones naming it as an alias domain (an
+ * entry that loses its primary domain loses its alias domains with it):
+ * into both builds. LOOKUP_FOUND when searched, or TEMPFAIL. */
+static enum lookup_result ask_domain_entries(struct ask *q, const char *name, char *err,
+                                             size_t errsz)
+{
+    q->phase = ASK_DOMAINS;
+    q->collect = true;
+    int r = name_add(q, q->dsearched, &q->ndsearched, name)
+                ? search(q->lk, SEARCH_DNAME, name, q, err, errsz) : 0;
+    q->collect = false;
+    if (r < 0)
+        return LOOKUP_TEMPFAIL;
+    if (q->too_many_primaries) {
+        snprintf(err, errsz, "%s: more than %d domain entries name it", name, LOOKUP_OWNERS_MAX);
+        return LOOKUP_TEMPFAIL;
+    }
+    for (size_t i = 0; i < q->primaries; i++)
+        if (name_add(q, q->dsearched, &q->ndsearched, q->primary[i]) &&
+            search(q->lk, SEARCH_DNAME, q->primary[i], q, err, errsz) < 0)
+            return LOOKUP_TEMPFAIL;
+    return LOOKUP_FOUND;
+}
+
+/* ask_mail_domains - the domain entries of the mail domains of every
+ * account fetched that are not fetched yet: an account stays only while
+ * its domain is a primary domain (into both builds: more of the directory
+ * only makes either build truer). FOUND, or TEMPFAIL. */
+static enum lookup_result ask_mail_domains(struct ask *q, char *err, size_t errsz)
+{
+    q->phase = ASK_DOMAINS;
+    for (size_t i = 0; i < q->nmdom && !q->too_many_domains; i++) {
+        size_t before = q->ndsearched;
+        if (name_add(q, q->dsearched, &q->ndsearched, q->mdom[i]) && q->ndsearched > before &&
+            search(q->lk, SEARCH_DNAME, q->mdom[i], q, err, errsz) < 0)
+            return LOOKUP_TEMPFAIL;
+    }
+    if (q->failed) {
+        snprintf(err, errsz, "%s: out of memory", q->key);
+        return LOOKUP_TEMPFAIL;
+    }
+    if (q->too_many_domains) {
+        snprintf(err, errsz, "%s: the answer depends on more than %d domains", q->key,
+                 LOOKUP_DOMAINS_MAX);
+        return LOOKUP_TEMPFAIL;
+    }
+    return LOOKUP_FOUND;
+}
+
+/* ask_derived - for an alias key u@D: the claimants of u@P for every
+ * primary domain P of which D may be an alias domain (the sync derives
+ * u@D -> u@P from them, unless an entry claims u@D itself) */
+static enum lookup_result ask_derived(struct ask *q, char *err, size_t errsz)
+{
+    size_t local = (size_t)(q->domain - 1 - q->key);
+
+    for (size_t i = 0; i < q->primaries; i++) {
+        size_t n = local + 1 + strlen(q->primary[i]) + 1;
+        char *derived = malloc(n);
+        if (derived == NULL) {
+            snprintf(err, errsz, "out of memory");
+            return LOOKUP_TEMPFAIL;
+        }
+        snprintf(derived, n, "%.*s@%s", (int)local, q->key, q->primary[i]);
+        q->phase = ASK_DERIVED;
+        q->derived = derived;
+        int r = search(q->lk, SEARCH_KEY, derived, q, err, errsz);
+        q->derived = NULL;
+        free(derived);
+        if (r < 0)
+            return LOOKUP_TEMPFAIL;
+    }
+    if (q->too_many_owners) {
+        snprintf(err, errsz, "%s: more than %d entries hold it or what it stands for", q->key,
+                 LOOKUP_OWNERS_MAX);
+        return LOOKUP_TEMPFAIL;
+    }
+    return LOOKUP_FOUND;
+}
+
+/* ask_alias_domain - without domain entries, an alias or list key needs
+ * a mailbox domain or one of alias_domains: FOUND when it has one,
+ * NOTFOUND when not, TEMPFAIL */
+static enum lookup_result ask_alias_domain(struct ask *q, char *err, size_t errsz)
+{
+    if (q->domain_known || conf_alias_domain(q->lk->cfg, q->domain, strlen(q->domain)))
+        return LOOKUP_FOUND;
+    q->phase = ASK_DOMAIN;
+    if (search(q->lk, SEARCH_DOMAIN, q->domain, q, err, errsz) < 0)
+        return LOOKUP_TEMPFAIL;
+    if (!q->domain_known && q->seen >= LOOKUP_DOMAIN_TRIES) {
+        snprintf(err, errsz, "%s: no valid account among the first %d of its domain",
+                 q->key, LOOKUP_DOMAIN_TRIES);
+        return LOOKUP_TEMPFAIL;
+    }
+    /* Neither a mailbox domain nor an alias domain: the sync drops
+     * every alias and list address there. */
+    return q->domain_known ? LOOKUP_FOUND : LOOKUP_NOTFOUND;
+}
+
 /* ask_searches - fill q's builds for an answer; LOOKUP_FOUND when the
  * builds can answer, NOTFOUND when nothing need be built, TEMPFAIL */
 static enum lookup_result ask_searches(struct ask *q, char *err, size_t errsz)
 {
     struct lookup *lk = q->lk;
+    /* With domain entries, they alone make domains local (and lend alias
+     * domains their primary's addresses): every answer needs them. */
+    bool domains = lk->cfg->ldap_domain_filter[0] != '\0';
+    enum lookup_result r;
 
+    if (q->map == MAP_DOMAINS)
+        return ask_domain_entries(q, q->key, err, errsz);
     q->phase = ASK_CLAIMS;
-    if (search(lk, false, q->key, q, err, errsz) < 0)
+    if (search(lk, SEARCH_KEY, q->key, q, err, errsz) < 0)
         return LOOKUP_TEMPFAIL;
-    if (mapbuild_count(q->mb[0]) == 0)
+    if (mapbuild_count(q->mb[0]) == 0 && !(domains && q->map == MAP_ALIASES))
         return LOOKUP_NOTFOUND;
     if (q->mail_own_paths && q->map != MAP_ALIASES) {
         snprintf(err, errsz, "%s: the entry %s sets a home or mailbox of its own: the LDAP"
@@ -322,7 +540,9 @@ static enum lookup_result ask_searches(struct ask *q, char *err, size_t errsz)
                  q->own_dn);
         return LOOKUP_TEMPFAIL;
     }
-    if (q->map != MAP_ALIASES)
+    /* an alias key, or an alias that logs in (alias_login) */
+    bool aliased = q->map == MAP_ALIASES || q->owners > 0;
+    if (!aliased && !domains)
         return LOOKUP_FOUND;
     if (q->too_many_owners) {
         snprintf(err, errsz, "%s: more than %d entries hold it", q->key, LOOKUP_OWNERS_MAX);
@@ -330,25 +550,42 @@ static enum lookup_result ask_searches(struct ask *q, char *err, size_t errsz)
     }
     if (q->domain == NULL)
         return LOOKUP_NOTFOUND;
-    if (!q->domain_known && !conf_alias_domain(lk->cfg, q->domain, strlen(q->domain))) {
-        q->phase = ASK_DOMAIN;
-        if (search(lk, true, q->domain, q, err, errsz) < 0)
-            return LOOKUP_TEMPFAIL;
-        if (!q->domain_known && q->seen >= LOOKUP_DOMAIN_TRIES) {
-            snprintf(err, errsz, "%s: no valid account among the first %d of its domain",
-                     q->key, LOOKUP_DOMAIN_TRIES);
-            return LOOKUP_TEMPFAIL;
-        }
-        /* Neither a mailbox domain nor an alias domain: the sync drops
-         * every alias and list address there. */
-        if (!q->domain_known)
+    if (domains) {
+        if ((r = ask_domain_entries(q, q->domain, err, errsz)) != LOOKUP_FOUND)
+            return r;
+        if (q->map == MAP_ALIASES && (r = ask_derived(q, err, errsz)) != LOOKUP_FOUND)
+            return r;
+        if (mapbuild_count(q->mb[0]) == 0)
             return LOOKUP_NOTFOUND;
+    } else if ((r = ask_alias_domain(q, err, errsz)) != LOOKUP_FOUND) {
+        return r;
     }
-    q->phase = ASK_OWNERS;
-    for (size_t i = 0; i < q->owners; i++)
-        if (search(lk, false, q->owner[i].mail, q, err, errsz) < 0)
-            return LOOKUP_TEMPFAIL;
-    return LOOKUP_FOUND;
+    if (aliased) {
+        q->phase = ASK_OWNERS;
+        for (size_t i = 0; i < q->owners; i++)
+            if (search(lk, SEARCH_KEY, q->owner[i].mail, q, err, errsz) < 0)
+                return LOOKUP_TEMPFAIL;
+    }
+    return domains ? ask_mail_domains(q, err, errsz) : LOOKUP_FOUND;
+}
+
+/* owner_refused - an answer that names (aliases) or is (a login by an
+ * alias) an owner with paths of its own: only the sync may give it */
+static bool owner_refused(const struct ask *q, const char *val, size_t len, char *err,
+                          size_t errsz)
+{
+    for (size_t i = 0; i < q->owners; i++) {
+        if (!q->owner[i].own_paths)
+            continue;
+        if (q->map == MAP_ALIASES ? answer_names(val, len, q->owner[i].mail)
+                                  : q->map == MAP_USERS && !q->mail_claimed) {
+            snprintf(err, errsz, "%s: its owner %s sets a home or mailbox of its own: the"
+                     " LDAP fallback answers only for the default paths (a sync will)",
+                     q->key, q->owner[i].mail);
+            return true;
+        }
+    }
+    return false;
 }
 
 /* ask_ldap - the answer the maps would give, from LDAP: FOUND/NOTFOUND, or
@@ -365,7 +602,8 @@ static enum lookup_result ask_ldap(struct lookup *lk, enum map_id map, const cha
 
     *val_r = NULL;
     *vallen_r = 0;
-    q.domain = at != NULL && at[1] != '\0' ? at + 1 : NULL;
+    /* a domain key is its own domain: its primaries are other names */
+    q.domain = map == MAP_DOMAINS ? key : at != NULL && at[1] != '\0' ? at + 1 : NULL;
     q.mb[0] = mapbuild_new(lk->cfg, NULL, NULL);
     q.mb[1] = mapbuild_new(lk->cfg, NULL, NULL);
     if (q.mb[0] == NULL || q.mb[1] == NULL) {
@@ -384,16 +622,10 @@ static enum lookup_result ask_ldap(struct lookup *lk, enum map_id map, const cha
         snprintf(err, errsz, "%s: an owner's own address is claimed by another entry: the"
                  " answer depends on entries a fallback does not see (a sync will)", key);
         result = LOOKUP_TEMPFAIL;
+    } else if (r > 0 && owner_refused(&q, *val_r, *vallen_r, err, errsz)) {
+        result = LOOKUP_TEMPFAIL;
     } else {
         result = r > 0 ? LOOKUP_FOUND : LOOKUP_NOTFOUND;
-        for (size_t i = 0; r > 0 && i < q.owners; i++) {
-            if (q.owner[i].own_paths && answer_names(*val_r, *vallen_r, q.owner[i].mail)) {
-                snprintf(err, errsz, "%s: its owner %s sets a home or mailbox of its own: the"
-                         " LDAP fallback answers only for the default paths (a sync will)",
-                         key, q.owner[i].mail);
-                result = LOOKUP_TEMPFAIL;
-            }
-        }
     }
     if (result != LOOKUP_FOUND) {
         free(*val_r);
@@ -404,6 +636,12 @@ out:
     free(wval);
     for (size_t i = 0; i < q.owners; i++)
         free(q.owner[i].mail);
+    for (size_t i = 0; i < q.primaries; i++)
+        free(q.primary[i]);
+    for (size_t i = 0; i < q.ndsearched; i++)
+        free(q.dsearched[i]);
+    for (size_t i = 0; i < q.nmdom; i++)
+        free(q.mdom[i]);
     mapbuild_free(q.mb[0]);
     mapbuild_free(q.mb[1]);
     return result;
@@ -448,8 +686,9 @@ enum lookup_result lookup_key(struct lookup *lk, enum map_id map, const char *ke
         *source_r = LOOKUP_FROM_MAP;
         return LOOKUP_FOUND;
     }
-    if (map == MAP_DOMAINS) {
-        /* Nothing to ask LDAP for one key; any map that exists answers. */
+    if (map == MAP_DOMAINS && lk->cfg->ldap_domain_filter[0] == '\0') {
+        /* Domains come from the accounts: nothing to ask LDAP for one
+         * key; any map that exists answers. */
         if (in_map < 0) {
             snprintf(err, errsz, "%s", mapset_map(lk->set, map)->error);
             return LOOKUP_TEMPFAIL;
@@ -471,7 +710,10 @@ enum lookup_result lookup_key(struct lookup *lk, enum map_id map, const char *ke
     size_t vallen;
     enum lookup_result r = ask_ldap(lk, map, key, keylen, &val, &vallen, err, errsz);
     if (r != LOOKUP_TEMPFAIL) {
-        slot_store(slot, map, key, keylen, r, val, vallen, now + LOOKUP_CACHE_TTL);
+        /* With fallback_cache_ttl 0 the slot expires at once: it only
+         * holds the answer the caller reads until the next call. */
+        slot_store(slot, map, key, keylen, r, val, vallen,
+                   now + (time_t)lk->cfg->fallback_cache_ttl);
         if (slot_matches(slot, map, key, keylen)) {
             *val_r = slot->val;
             *len_r = slot->len;
@@ -487,6 +729,14 @@ enum lookup_result lookup_key(struct lookup *lk, enum map_id map, const char *ke
         *len_r = mlen;
         *source_r = LOOKUP_FROM_STALE_MAP;
         return LOOKUP_FOUND;
+    }
+    /* A domain the maps lack is as good as unknown: it only tells a reader
+     * which recipients to look up at all (the policy daemon skips foreign
+     * ones), so an LDAP outage must not turn every foreign domain into an
+     * error. */
+    if (map == MAP_DOMAINS && in_map == 0) {
+        *source_r = fresh ? LOOKUP_FROM_MAP : LOOKUP_FROM_STALE_MAP;
+        return LOOKUP_NOTFOUND;
     }
     return LOOKUP_TEMPFAIL;
 }

@@ -13,8 +13,8 @@
  *      (lookup.c says exactly what is fetched and refused);
  *   3. LDAP unreachable: stale maps that hold the key still answer;
  *      otherwise a temporary failure, never "not found".
- * LDAP answers are cached briefly (positive and negative), so a mail storm
- * to one new user is not a storm of LDAP queries.
+ * LDAP answers are cached for fallback_cache_ttl (found and not found), so
+ * a mail storm to one new user is not a storm of LDAP queries.
  *
  * The Dovecot driver and the policy daemon are glue around this. */
 
@@ -38,8 +38,8 @@ enum lookup_source {
     LOOKUP_FROM_STALE_MAP,   /* stale or partial maps, LDAP unreachable */
 };
 
-/* Cache lifetime of LDAP answers, seconds. */
-#define LOOKUP_CACHE_TTL 30
+/* LDAP answers are kept for fallback_cache_ttl seconds (0: not at all) in
+ * this many slots per handle. */
 #define LOOKUP_CACHE_SLOTS 1024
 
 struct lookup;
@@ -53,7 +53,8 @@ void lookup_free(struct lookup *lk);
 struct mapset *lookup_mapset(struct lookup *lk);
 
 /* lookup_key - the value of key in map (MAP_USERS, MAP_MAILBOXES or
- * MAP_ALIASES; MAP_DOMAINS answers from the maps only). The key is
+ * MAP_ALIASES; MAP_DOMAINS answers from the maps only unless
+ * ldap_domain_filter is set). The key is
  * lower-cased here. *val_r and *len_r belong to the handle until the next
  * call (not NUL terminated when from a map). On LOOKUP_TEMPFAIL err says
  * why. source_r may be NULL. */
@@ -64,13 +65,13 @@ enum lookup_result lookup_key(struct lookup *lk, enum map_id map, const char *ke
 /* lookup_set_clock - tests: a fixed "now" (0 = the real clock) */
 void lookup_set_clock(struct lookup *lk, time_t now);
 
-/* The two searches a fallback answer is made of, as ldapdir runs them:
- * key as ldapdir_search_key, domain as ldapdir_search_domain (same
- * arguments, same returns). */
+/* The searches a fallback answer is made of, as ldapdir runs them: key
+ * as ldapdir_search_key, domain as ldapdir_search_domain, dname as
+ * ldapdir_search_domain_name (same arguments, same returns). */
 typedef int lookup_search_fn(void *ctx, const char *what, ldapdir_entry_fn *cb,
                              void *cbctx, char *err, size_t errsz);
 struct lookup_searches {
-    lookup_search_fn *key, *domain;
+    lookup_search_fn *key, *domain, *dname;
     void *ctx;
 };
 

@@ -44,7 +44,6 @@ struct dlist {
     size_t n, cap;
     char *text;
     size_t len, tcap;
-    struct domset taken;     /* the domains of the keys entries claim */
 };
 
 /* list_key - the kept list called key exists (members are sorted by list) */
@@ -65,13 +64,14 @@ static bool list_key(const struct resolve *r, const char *key)
     return false;
 }
 
-/* claimed - key (in domain d) is a mailbox, alias or list of some entry:
- * a real claim beats a derived one. Most alias domains have no claim of
- * their own: the domain set spares them the searches. */
-static bool claimed(const struct resolve *r, const struct dlist *l, const char *key,
-                    const char *d)
+/* claimed - key (in alias domain d) is an alias or list of some entry: a
+ * real claim beats a derived one. Most alias domains have no claim of
+ * their own: s->taken spares them the searches. */
+static bool claimed(const struct rstate *s, const char *key, const char *d)
 {
-    if (!mapbuild_domset_has(&l->taken, d))
+    const struct resolve *r = s->r;
+
+    if (!s->taken_lost && !mapbuild_domset_has(&s->taken, d))
         return false;
     uint32_t u = mapbuild_uaddr_find(r, key);
 
@@ -80,9 +80,9 @@ static bool claimed(const struct resolve *r, const struct dlist *l, const char *
 
 /* dlist_add - u@D -> target for each alias domain D of target's domain
  * that no entry claims; -1 when out of memory */
-static int dlist_add(const struct mapbuild *mb, const struct resolve *r, struct dlist *l,
-                     const char *target)
+static int dlist_add(const struct rstate *s, struct dlist *l, const char *target)
 {
+    const struct mapbuild *mb = s->mb;
     const char *const *alias;
     const char *d = domain_of(target);
     size_t local = (size_t)(d - target), na = mapdomains_aliases(mb->domains, d, strlen(d), &alias);
@@ -94,7 +94,7 @@ static int dlist_add(const struct mapbuild *mb, const struct resolve *r, struct 
             continue;
         memcpy(key, target, local);
         memcpy(key + local, alias[i], dl + 1);
-        if (claimed(r, l, key, key + local))
+        if (claimed(s, key, key + local))
             continue;
         if (l->n == l->cap) {
             size_t cap = l->cap ? 2 * l->cap : 1024;
@@ -140,17 +140,11 @@ int mapbuild_domains_derive(struct rstate *s)
     if (!domain_mode(mb))
         return 0;
     for (uint32_t u = 0; u < r->nu; u++)
-        if (r->owner[u] != MB_NONE && mapbuild_domset_add(&l.taken, domain_of(r->uaddr[u])) < 0)
-            goto nomem;
-    for (size_t i = 0; i < r->nmembers; i++)
-        if (mapbuild_domset_add(&l.taken, domain_of(r->members[i].list)) < 0)
-            goto nomem;
-    for (uint32_t u = 0; u < r->nu; u++)
-        if (r->owner[u] != MB_NONE && dlist_add(mb, r, &l, r->uaddr[u]) < 0)
+        if (r->owner[u] != MB_NONE && dlist_add(s, &l, r->uaddr[u]) < 0)
             goto nomem;
     for (size_t i = 0; i < r->nmembers; i++)
         if ((i == 0 || strcmp(r->members[i].list, r->members[i - 1].list) != 0) &&
-            dlist_add(mb, r, &l, r->members[i].list) < 0)
+            dlist_add(s, &l, r->members[i].list) < 0)
             goto nomem;
     for (size_t i = 0; i < l.n; i++)
         l.d[i].key = l.text + (uintptr_t)l.d[i].key;
@@ -159,11 +153,9 @@ int mapbuild_domains_derive(struct rstate *s)
     r->derived = l.d;
     r->nderived = l.n;
     r->dtext = l.text;
-    free(l.taken.slot);
     return 0;
 nomem:
     free(l.d);
     free(l.text);
-    free(l.taken.slot);
     return -1;
 }

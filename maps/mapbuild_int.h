@@ -288,6 +288,8 @@ struct rstate {
     pthread_t sorter;
     bool threaded;           /* as is being made by sorter */
     struct domset local;     /* the domains of the mailboxes that stay */
+    struct domset taken;     /* domain mode: alias domains with claims of their own */
+    bool taken_lost;         /* taken is incomplete (no memory): search every key */
     size_t nmem;             /* memberships of the accounts that stay */
 };
 

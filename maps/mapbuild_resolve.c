@@ -141,15 +141,24 @@ static int local_domains(const struct mapbuild *mb, const struct resolve *r, con
 
 /* domain_allowed - an alias or list address may be local: its domain has
  * a mailbox (in domain mode: a domain entry names it) or is one of
- * alias_domains */
-static bool domain_allowed(const struct mapbuild *mb, const struct domset *local,
-                           const char *addr)
+ * alias_domains. In domain mode an alias domain with a claim goes into
+ * s->taken: only there can a claim beat a key the alias domain derives. */
+static bool domain_allowed(struct rstate *s, const char *addr)
 {
+    const struct mapbuild *mb = s->mb;
     const char *d = domain_of(addr);
     size_t len = strlen(d);
 
-    if (domain_mode(mb) ? mapdomains_local(mb->domains, d, len) : mapbuild_domset_has(local, d))
-        return true;
+    if (!domain_mode(mb)) {
+        if (mapbuild_domset_has(&s->local, d))
+            return true;
+    } else {
+        enum mapdomains_kind k = mapdomains_kind(mb->domains, d, len);
+        if (k == MAPDOMAINS_ALIAS && mapbuild_domset_add(&s->taken, d) < 0)
+            s->taken_lost = true;
+        if (k != MAPDOMAINS_NONE)
+            return true;
+    }
     return conf_alias_domain(mb->cfg, d, len);
 }
 
@@ -338,7 +347,7 @@ static int aliases_resolve(struct rstate *s)
             continue;
         for (uint32_t ci = c0 + 1; ci < c1; ci++) {
             uint32_t u = r->claims[ci].u;
-            if (!domain_allowed(mb, &s->local, r->claims[ci].addr)) {
+            if (!domain_allowed(s, r->claims[ci].addr)) {
                 rank_view(mb, r, k, &v);
                 mapbuild_warnf(mb, v.dn, "alias %s of %s dropped: %s %s and not in "
                                "alias_domains", r->claims[ci].addr, v.mail, not_local(mb),
@@ -385,7 +394,7 @@ static int members_collect(struct rstate *s)
         rank_view(mb, r, k, &v);
         const char *g = v.groups;
         for (uint32_t i = 0; i < v.ngroup; i++, g = next_str(g)) {
-            if (!domain_allowed(mb, &s->local, g)) {
+            if (!domain_allowed(s, g)) {
                 mapbuild_warnf(mb, v.dn, "membership of %s in list %s dropped: %s %s and "
                                "not in alias_domains", v.mail, g, not_local(mb), domain_of(g));
                 s->c->lost++;
@@ -469,6 +478,7 @@ static int resolve(struct mapbuild *mb, struct resolve *r, struct mapbuild_count
         pthread_join(s.sorter, NULL);
     free(s.as.refs);
     free(s.local.slot);
+    free(s.taken.slot);
     free(s.gone);
     return rc;
 }

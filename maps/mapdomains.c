@@ -32,6 +32,8 @@ struct mapdomains {
     size_t dead;             /* entries removed or replaced */
     struct mdname *names;    /* sorted by name */
     size_t nnames;
+    uint32_t *slot;          /* hash of names: index + 1, 0 = empty */
+    size_t slots;            /* a power of two, at least twice nnames */
     bool resolved;
 };
 
@@ -62,6 +64,7 @@ void mapdomains_free(struct mapdomains *md)
         ent_clear(&md->ent[i]);
     free(md->ent);
     free(md->names);
+    free(md->slot);
     free(md);
 }
 
@@ -348,6 +351,37 @@ static int resolve_aliases(struct mapdomains *md, account_warn_fn *warn, void *c
     return 0;
 }
 
+/* name_hash - FNV-1a of s[0..len) */
+static size_t name_hash(const char *s, size_t len)
+{
+    uint64_t h = 14695981039346656037ull;
+
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    return (size_t)h;
+}
+
+/* names_hash - the hash of md->names: every account of a sync asks for
+ * its domain, so a probe beats the binary search; -1 when out of memory */
+static int names_hash(struct mapdomains *md)
+{
+    size_t cap = 16;
+
+    while (cap < 2 * md->nnames)
+        cap *= 2;
+    free(md->slot);
+    if ((md->slot = calloc(cap, sizeof(*md->slot))) == NULL)
+        return -1;
+    md->slots = cap;
+    for (size_t i = 0; i < md->nnames; i++) {
+        size_t h = name_hash(md->names[i].name, strlen(md->names[i].name)) & (cap - 1);
+        while (md->slot[h] != 0)
+            h = (h + 1) & (cap - 1);
+        md->slot[h] = (uint32_t)i + 1;
+    }
+    return 0;
+}
+
 /* mapdomains_resolve - replaced entries out, then primaries, then aliases */
 int mapdomains_resolve(struct mapdomains *md, account_warn_fn *warn, void *ctx, char *err,
                        size_t errsz)
@@ -366,6 +400,8 @@ int mapdomains_resolve(struct mapdomains *md, account_warn_fn *warn, void *ctx, 
         resolve_primaries(md, warn, ctx) < 0 || resolve_aliases(md, warn, ctx) < 0)
         goto nomem;
     qsort(md->names, md->nnames, sizeof(*md->names), name_cmp);
+    if (names_hash(md) < 0)
+        goto nomem;
     md->resolved = true;
     return 0;
 nomem:
@@ -377,20 +413,13 @@ nomem:
 static const struct mdname *name_find(const struct mapdomains *md, const char *domain,
                                       size_t len)
 {
-    size_t lo = 0, hi = md->nnames;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        const char *s = md->names[mid].name;
-        int c = strncmp(s, domain, len);
-        if (c == 0 && s[len] != '\0')
-            c = 1;
-        if (c == 0)
-            return &md->names[mid];
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
+    if (md->slot == NULL)
+        return NULL;
+    for (size_t h = name_hash(domain, len) & (md->slots - 1); md->slot[h] != 0;
+         h = (h + 1) & (md->slots - 1)) {
+        const struct mdname *n = &md->names[md->slot[h] - 1];
+        if (strncmp(n->name, domain, len) == 0 && n->name[len] == '\0')
+            return n;
     }
     return NULL;
 }
@@ -411,10 +440,12 @@ const char *mapdomains_primary_of(const struct mapdomains *md, const char *domai
     return n != NULL && !n->primary ? md->ent[n->ent].primary : NULL;
 }
 
-/* mapdomains_local - any kept name */
-bool mapdomains_local(const struct mapdomains *md, const char *domain, size_t len)
+/* mapdomains_kind - primary, alias or neither */
+enum mapdomains_kind mapdomains_kind(const struct mapdomains *md, const char *domain, size_t len)
 {
-    return name_find(md, domain, len) != NULL;
+    const struct mdname *n = name_find(md, domain, len);
+
+    return n == NULL ? MAPDOMAINS_NONE : n->primary ? MAPDOMAINS_PRIMARY : MAPDOMAINS_ALIAS;
 }
 
 /* mapdomains_aliases - the kept alias domains of a primary */

@@ -59,8 +59,10 @@ bool mapdomains_primary(const struct mapdomains *md, const char *domain, size_t 
  * or NULL */
 const char *mapdomains_primary_of(const struct mapdomains *md, const char *domain, size_t len);
 
-/* mapdomains_local - domain is a primary or an alias domain that stays */
-bool mapdomains_local(const struct mapdomains *md, const char *domain, size_t len);
+/* mapdomains_kind - what domain is: MAPDOMAINS_PRIMARY or MAPDOMAINS_ALIAS
+ * (a name that stays), else MAPDOMAINS_NONE */
+enum mapdomains_kind { MAPDOMAINS_NONE, MAPDOMAINS_PRIMARY, MAPDOMAINS_ALIAS };
+enum mapdomains_kind mapdomains_kind(const struct mapdomains *md, const char *domain, size_t len);
 
 /* mapdomains_aliases - the alias domains primary domain keeps, sorted:
  * the count, *list_r pointing at them (0 and NULL for none) */

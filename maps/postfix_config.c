@@ -24,30 +24,56 @@ static const char *const table_names[POSTFIX_TABLES] = {
     [POSTFIX_DOMAINS] = "mailmaps-domains.cf",
     [POSTFIX_MAILBOXES] = "mailmaps-mailboxes.cf",
     [POSTFIX_DEFER] = "mailmaps-defer.cf",
+    [POSTFIX_FORWARD] = "mailmaps-forward.cf",
     [POSTFIX_MAIL] = "mailmaps-mail.cf",
     [POSTFIX_ALIASES] = "mailmaps-aliases.cf",
+    [POSTFIX_ALIAS_DOMAINS] = "mailmaps-alias-domains.cf",
 };
 
 static const char *const map_names[POSTFIX_TABLES] = {
     [POSTFIX_DOMAINS] = "domains",
     [POSTFIX_MAILBOXES] = "mailboxes",
     [POSTFIX_DEFER] = "mailboxes",
+    [POSTFIX_FORWARD] = "aliases",
     [POSTFIX_MAIL] = "aliases",
     [POSTFIX_ALIASES] = "aliases",
+    [POSTFIX_ALIAS_DOMAINS] = "aliases",
 };
 
 static const char *const main_cf_params[POSTFIX_TABLES] = {
     [POSTFIX_DOMAINS] = "virtual_mailbox_domains",
     [POSTFIX_MAILBOXES] = "virtual_mailbox_maps",
     [POSTFIX_DEFER] = "virtual_mailbox_maps",
+    [POSTFIX_FORWARD] = "virtual_alias_maps",
     [POSTFIX_MAIL] = "virtual_alias_maps",
     [POSTFIX_ALIASES] = "virtual_alias_maps",
+    [POSTFIX_ALIAS_DOMAINS] = "virtual_alias_maps",
 };
 
 /* postfix_config_name - file name of one table */
 const char *postfix_config_name(enum postfix_table t)
 {
     return (unsigned)t < POSTFIX_TABLES ? table_names[t] : NULL;
+}
+
+/* domain_entries - the local domains come from domain entries */
+static bool domain_entries(const struct conf *cfg)
+{
+    return cfg->ldap_domain_filter != NULL && cfg->ldap_domain_filter[0] != '\0';
+}
+
+/* postfix_config_used - the tables cfg needs */
+bool postfix_config_used(const struct conf *cfg, enum postfix_table t)
+{
+    switch (t) {
+    case POSTFIX_FORWARD:
+        return cfg->ldap_attr_forward != NULL && cfg->ldap_attr_forward[0] != '\0';
+    case POSTFIX_ALIAS_DOMAINS:
+        return domain_entries(cfg) && cfg->ldap_attr_domain_alias != NULL &&
+               cfg->ldap_attr_domain_alias[0] != '\0';
+    default:
+        return (unsigned)t < POSTFIX_TABLES;
+    }
 }
 
 /* scheme_is - uri has this scheme (URI schemes compare without case) */
@@ -96,6 +122,12 @@ static int check_values(const struct conf *cfg, const char *secret, char *err, s
         { "ldap_attr_mail", cfg->attr.mail },    { "ldap_attr_alias", cfg->attr.alias },
         { "ldap_attr_group", cfg->attr.group },   { "ldap_attr_home", cfg->attr.home },
         { "ldap_attr_storage", cfg->attr.storage }, { "mail_base", cfg->mail_base },
+        { "ldap_attr_forward", cfg->ldap_attr_forward },
+        { "ldap_alias_filter", cfg->ldap_alias_filter },
+        { "ldap_forward_filter", cfg->ldap_forward_filter },
+        { "ldap_domain_filter", cfg->ldap_domain_filter },
+        { "ldap_attr_domain", cfg->ldap_attr_domain },
+        { "ldap_attr_domain_alias", cfg->ldap_attr_domain_alias },
     };
 
     if (cfg->ldap_uri_count == 0) {
@@ -172,19 +204,81 @@ static void put_header(const struct conf *cfg, enum postfix_table t, const char 
     fprintf(out, "/%s,", map_names[t]);
     /* every table of the same parameter, in enum order: for the alias
      * tables that order matters (the first that answers wins) */
+    int last = t;
+    for (int i = 0; i < POSTFIX_TABLES; i++)
+        if (main_cf_params[i] == main_cf_params[t] && postfix_config_used(cfg, i))
+            last = i;
     for (int i = 0; i < POSTFIX_TABLES; i++) {
-        if (main_cf_params[i] != main_cf_params[t])
+        if (main_cf_params[i] != main_cf_params[t] || !postfix_config_used(cfg, i))
             continue;
         fprintf(out, "\n#       ldap:");
         put_comment_text(out, dir != NULL ? dir : POSTFIX_DEFAULT_DIR);
-        fprintf(out, "/%s%s", table_names[i],
-                i + 1 < POSTFIX_TABLES && main_cf_params[i + 1] == main_cf_params[t] ? "," : "");
+        fprintf(out, "/%s%s", table_names[i], i < last ? "," : "");
     }
     fprintf(out, "\n"
                  "# Postfix asks it only for keys the map lacks. Entries the sync skips for\n"
                  "# bad data (its warnings name them) may still be found here.\n");
 
-    switch (t) {
+    switch (domain_entries(cfg) && t == POSTFIX_DOMAINS ? POSTFIX_TABLES : t) {
+    case POSTFIX_TABLES:
+        /* the domains table of domain entries */
+        fprintf(out,
+                "# The key is a domain, found when a domain entry (ldap_domain_filter)\n"
+                "# names it as its %s or as one of its %s: an\n"
+                "# account's address never makes a domain local. As the map, except:\n"
+                "# - the answer is OK once per matching entry (OK,OK,...); Postfix uses\n"
+                "#   only whether a domain is found. For exactly OK, list the table as\n"
+                "#   pipemap:{ldap:",
+                cfg->ldap_attr_domain, cfg->ldap_attr_domain_alias[0] != '\0'
+                                           ? cfg->ldap_attr_domain_alias : "(no alias attribute)");
+        put_comment_text(out, dir != NULL ? dir : POSTFIX_DEFAULT_DIR);
+        fprintf(out,
+                "/%s, static:OK}\n"
+                "# - alias_domains are not answered here: every sync writes them into the\n"
+                "#   map (list them beside this table where the map may be missing).\n"
+                "# - an entry the sync skips (its %s missing, invalid or another\n"
+                "#   entry's) still makes its names local here.\n"
+                "# Postfix asks virtual_mailbox_domains about every domain it resolves,\n"
+                "# also other people's (each sender's): each one the map lacks costs an\n"
+                "# equality search here (index %s and %s for \"eq\").\n",
+                table_names[t], cfg->ldap_attr_domain, cfg->ldap_attr_domain,
+                cfg->ldap_attr_domain_alias[0] != '\0' ? cfg->ldap_attr_domain_alias : "");
+        break;
+    case POSTFIX_FORWARD:
+        fprintf(out,
+                "# The key is an address that a matching entry holds as its %s; the\n"
+                "# answer is that entry's %s, its forwarding addresses.\n"
+                "# Listed before %s: an account that forwards is not delivered\n"
+                "# to itself, unless its own address is among the forwards (Postfix does\n"
+                "# not expand an address twice: that copy goes to the mailbox). An entry\n"
+                "# without forwards is not found here. Only keys in a local domain\n"
+                "# (domains.cdb, then %s) or in alias_domains are asked\n"
+                "# (\"domain\" below): a forward never takes a foreign address. As the\n"
+                "# map, except:\n"
+                "# - addresses come back as stored, in the server's order, not lower-cased\n"
+                "#   nor deduplicated, and one the sync drops as invalid is passed on.\n"
+                "# - an address two matching entries hold as mail gives the forwards of\n"
+                "#   both (the sync keeps the smaller DN's).\n",
+                cfg->attr.mail, cfg->ldap_attr_forward, table_names[POSTFIX_MAIL],
+                table_names[POSTFIX_DOMAINS]);
+        if (cfg->ldap_forward_filter[0] != '\0')
+            fprintf(out, "# %s counts only on entries matching ldap_forward_filter, as\n"
+                         "# in the sync.\n", cfg->ldap_attr_forward);
+        break;
+    case POSTFIX_ALIAS_DOMAINS:
+        fprintf(out,
+                "# The key is an address u@D in an alias domain D (a domain entry's\n"
+                "# %s, ldap_domain_filter); the answer is u@P, P that entry's\n"
+                "# %s (result_format %%U@%%s), as aliases.cdb derives it. Listed\n"
+                "# last: an address of D that an entry claims itself keeps that claim.\n"
+                "# As the map, except:\n"
+                "# - u@P is answered whether P has it or not (the map derives only the\n"
+                "#   addresses P has): mail to an unknown u@D bounces as u@P unknown.\n"
+                "# - a name that one entry has as its primary domain and another as an\n"
+                "#   alias domain, or two entries as alias domains, is answered for each\n"
+                "#   alias claim (the sync keeps the primary, else the smaller DN).\n",
+                cfg->ldap_attr_domain_alias, cfg->ldap_attr_domain);
+        break;
     case POSTFIX_DOMAINS:
         fprintf(out,
                 "# The key is a domain, found when a matching account has its %s\n"
@@ -278,6 +372,9 @@ static void put_header(const struct conf *cfg, enum postfix_table t, const char 
                 "# A key whose domain domains.cdb lacks costs a domain search first.\n",
                 a->alias, a->group, a->mail, table_names[POSTFIX_DOMAINS],
                 table_names[POSTFIX_MAIL], a->group);
+        if (cfg->ldap_alias_filter[0] != '\0')
+            fprintf(out, "# %s counts only on entries matching ldap_alias_filter, as in the\n"
+                         "# sync.\n", a->alias);
         break;
     default:
         break;
@@ -338,7 +435,8 @@ static void put_literal(FILE *out, const char *s)
 /* put_default_paths - the filter terms "home and storage absent or the
  * defaults": each spelling account.c cleans to the default path (a
  * trailing '/', the "maildir:" prefix, storage relative or absolute) */
-static void put_default_paths(const struct conf *cfg, const char *base, FILE *out)
+static void put_default_paths(const struct conf *cfg, const char *base, bool spelled,
+                              FILE *out)
 {
     const struct conf_attrs *a = &cfg->attr;
 
@@ -351,7 +449,9 @@ static void put_default_paths(const struct conf *cfg, const char *base, FILE *ou
         }
         fprintf(out, ")");
     }
-    if (a->storage != NULL && a->storage[0] != '\0') {
+    if (a->storage != NULL && a->storage[0] != '\0' && !spelled) {
+        fprintf(out, "(!(%s=*))", a->storage);
+    } else if (a->storage != NULL && a->storage[0] != '\0') {
         fprintf(out, "(|(!(%s=*))", a->storage);
         for (int v = 0; v < 8; v++) {
             fprintf(out, "(%s=%s", a->storage, v & 4 ? "maildir:" : "");
@@ -365,22 +465,52 @@ static void put_default_paths(const struct conf *cfg, const char *base, FILE *ou
     }
 }
 
+/* put_domain_query - the domains and alias domains tables of domain
+ * entries: a domain is local when an entry names it; u@D answers u@P
+ * when an entry has D as an alias domain of its primary P */
+static void put_domain_query(const struct conf *cfg, enum postfix_table t, FILE *out)
+{
+    const char *dom = cfg->ldap_attr_domain, *alias = cfg->ldap_attr_domain_alias;
+
+    fprintf(out, "query_filter = (&");
+    put_template(out, cfg->ldap_domain_filter);
+    if (t == POSTFIX_ALIAS_DOMAINS)
+        fprintf(out, "(%s=%%d))\nresult_attribute = %s\nresult_format = %%U@%%s\n", alias, dom);
+    else if (alias[0] != '\0')
+        fprintf(out, "(|(%s=%%s)(%s=%%s)))\nresult_attribute = %s\nresult_format = OK\n", dom,
+                alias, dom);
+    else
+        fprintf(out, "(%s=%%s))\nresult_attribute = %s\nresult_format = OK\n", dom, dom);
+}
+
 /* put_query - filter and result of one table */
 static void put_query(const struct conf *cfg, enum postfix_table t, const char *dir,
                       const char *base, FILE *out)
 {
     const struct conf_attrs *a = &cfg->attr;
+    char tpl[4200] = "";
 
-    if (t == POSTFIX_ALIASES) {
+    /* an alias or a forward key in a domain not ours is never answered:
+     * Postfix asks virtual_alias_maps about every recipient, other
+     * people's too */
+    if (t == POSTFIX_ALIASES || t == POSTFIX_FORWARD) {
         fprintf(out, "domain =");
         for (size_t i = 0; i < cfg->alias_domains_count; i++)
             fprintf(out, " %s,", cfg->alias_domains[i]);
         fprintf(out, " cdb:%s/domains, ldap:%s/%s\n", cfg->maps_dir,
                 dir != NULL ? dir : POSTFIX_DEFAULT_DIR, table_names[POSTFIX_DOMAINS]);
     }
+    if (domain_entries(cfg) && (t == POSTFIX_DOMAINS || t == POSTFIX_ALIAS_DOMAINS)) {
+        put_domain_query(cfg, t, out);
+        return;
+    }
     fprintf(out, "query_filter = (&");
     put_template(out, cfg->ldap_filter);
     switch (t) {
+    case POSTFIX_FORWARD:
+        put_template(out, cfg->ldap_forward_filter);
+        fprintf(out, "(%s=%%u@%%d))\nresult_attribute = %s\n", a->mail, cfg->ldap_attr_forward);
+        break;
     case POSTFIX_DOMAINS:
         fprintf(out, "(%s=*@%%s))\n", a->mail);
         fprintf(out, "result_attribute = %s\nresult_format = OK\n", a->mail);
@@ -391,10 +521,17 @@ static void put_query(const struct conf *cfg, enum postfix_table t, const char *
          * are the key's parts, already lower-cased by Postfix, as the map's
          * path is made from the lower-cased mail. */
         fprintf(out, "(%s=%%u@%%d)", a->mail);
-        put_default_paths(cfg, base, out);
-        fprintf(out, ")\nresult_attribute = %s\n"
-                     "result_format = %%D/%%U/Maildir/\nexpansion_limit = 1\n",
-                a->mail);
+        /* the mailbox the maps give an account of default paths (where
+         * mail_location puts it; a storage directory spelled as the
+         * default is the default only without it); none per address:
+         * answer nothing, the defer table makes such mail wait for a sync */
+        if (account_mailbox_template(cfg, tpl, sizeof(tpl)) <= 0)
+            tpl[0] = '\0';
+        put_default_paths(cfg, base, strcmp(tpl, "%D/%U/Maildir/") == 0, out);
+        if (tpl[0] == '\0')
+            fprintf(out, "(|)");
+        fprintf(out, ")\nresult_attribute = %s\nresult_format = %s\nexpansion_limit = 1\n",
+                a->mail, tpl[0] != '\0' ? tpl : "%D/%U/Maildir/");
         break;
     case POSTFIX_DEFER:
         /* objectClass: every entry has one; with the mail, two elements */
@@ -408,7 +545,14 @@ static void put_query(const struct conf *cfg, enum postfix_table t, const char *
                 a->mail, a->mail);
         break;
     case POSTFIX_ALIASES:
-        fprintf(out, "(|(%s=%%u@%%d)(%s=%%u@%%d)))\n", a->alias, a->group);
+        if (cfg->ldap_alias_filter[0] != '\0') {
+            /* an alias counts only where the alias filter admits it */
+            fprintf(out, "(|(&");
+            put_template(out, cfg->ldap_alias_filter);
+            fprintf(out, "(%s=%%u@%%d))(%s=%%u@%%d)))\n", a->alias, a->group);
+        } else {
+            fprintf(out, "(|(%s=%%u@%%d)(%s=%%u@%%d)))\n", a->alias, a->group);
+        }
         fprintf(out, "result_attribute = %s\n", a->mail);
         break;
     default:
@@ -424,6 +568,10 @@ int postfix_config_format(const struct conf *cfg, enum postfix_table t, const ch
         snprintf(err, errsz, "no such table");
         return -1;
     }
+    if (!postfix_config_used(cfg, t)) {
+        snprintf(err, errsz, "%s: not used by this configuration", table_names[t]);
+        return -1;
+    }
     if (check_values(cfg, secret, err, errsz) < 0)
         return -1;
     /* the default home without "/d/u": mail_base cleaned as account.c
@@ -435,7 +583,7 @@ int postfix_config_format(const struct conf *cfg, enum postfix_table t, const ch
         return -1;
     }
     base[n - 4] = '\0';
-    if (t == POSTFIX_ALIASES && (!list_item_ok(cfg->maps_dir) ||
+    if ((t == POSTFIX_ALIASES || t == POSTFIX_FORWARD) && (!list_item_ok(cfg->maps_dir) ||
                                  (dir != NULL && !list_item_ok(dir)))) {
         snprintf(err, errsz, "%.200s: Postfix cannot name a table in a directory whose name"
                  " has a blank, a comma or a control character",
@@ -491,6 +639,8 @@ int postfix_config_write(const struct conf *cfg, const char *dir, char *err, siz
     /* All in memory first: a value Postfix cannot take leaves every
      * file as it was. */
     for (int t = 0; t < POSTFIX_TABLES && r == 0; t++) {
+        if (!postfix_config_used(cfg, (enum postfix_table)t))
+            continue;
         FILE *mem = open_memstream(&text[t], &len[t]);
         if (mem == NULL) {
             snprintf(err, errsz, "out of memory");
@@ -504,13 +654,16 @@ int postfix_config_write(const struct conf *cfg, const char *dir, char *err, siz
             r = -1;
         }
     }
-    for (int t = 0; t < POSTFIX_TABLES && r == 0; t++) {
+    for (int t = 0, first = 1; t < POSTFIX_TABLES && r == 0; t++) {
+        if (!postfix_config_used(cfg, (enum postfix_table)t))
+            continue;
         if (dir != NULL) {
             r = write_file(dir, table_names[t], text[t], len[t], secret != NULL ? 0640 : 0644,
                            secret != NULL ? postfix_gid() : (gid_t)-1, err, errsz);
         } else {
-            printf("%s# %s\n", t ? "\n" : "", table_names[t]);
+            printf("%s# %s\n", first ? "" : "\n", table_names[t]);
             fwrite(text[t], 1, len[t], stdout);
+            first = 0;
         }
     }
     if (r == 0 && dir == NULL && (fflush(stdout) != 0 || ferror(stdout))) {

@@ -3,8 +3,12 @@
  *
  * Input: one byte of configuration flags, then entries separated by 0xFE;
  * in an entry, fields separated by 0xFF: the DN first, then values whose
- * first byte picks the attribute. */
+ * first byte picks the attribute. Flag 8 takes the settings of an
+ * iRedMail directory (domain entries, gated aliases and forwards, alias
+ * logins, mail under the home); an entry whose DN starts with "d" is then
+ * a domain entry. */
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +24,8 @@
 static const char *const names[] = {
     "mail", "MAIL", "mailAlias", "mailGroupMember", "mailHomeDirectory",
     "mailStorageDirectory", "mailUidNumber", "mailGidNumber", "mailQuota",
-    "userPassword", "objectClass",
+    "userPassword", "objectClass", "mailForwardingAddress", "enabledService", "domainName",
+    "domainAliasName",
 };
 #define NNAMES (sizeof(names) / sizeof(names[0]))
 
@@ -86,8 +91,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static struct conf base;
+    static struct conf base, ired;
     static int ready;
+    static const char ired_text[] =
+        "ldap_base = o=domains\nldap_quota_unit = B\n"
+        "ldap_domain_filter = (objectClass=mailDomain)\n"
+        "ldap_attr_forward = mailForwardingAddress\n"
+        "ldap_alias_filter = (|(enabledService=shadowaddress)(objectClass=*))\n"
+        "ldap_forward_filter = (&(enabledService=forward)(!(enabledService=off)))\n"
+        "mail_location = maildir:%h/Maildir\nalias_login = yes\nhome_dirs = /var /home\n";
     struct conf cfg;
     struct entry_value values[MAX_ENTRIES][MAX_VALUES];
     struct entry_attr attrs[MAX_ENTRIES][NNAMES];
@@ -97,13 +109,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[256];
 
     if (!ready) {
-        if (conf_defaults(&base) < 0)
+        if (conf_defaults(&base) < 0 ||
+            conf_parse_buffer(&ired, "ired", ired_text, sizeof(ired_text) - 1, err,
+                              sizeof(err)) < 0)
             abort();
         ready = 1;
     }
     if (size < 1)
         return 0;
-    cfg = base;   /* shallow: the strings stay base's */
+    bool domains = (data[0] & 8) != 0;
+    cfg = domains ? ired : base;   /* shallow: the strings stay theirs */
     if (data[0] & 1)
         cfg.mail_location = (char *)"mdbox:%h/mdbox:INDEX=%d/%n/%u/%%/%x%";
     if (data[0] & 2)
@@ -170,6 +185,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     for (size_t i = 0; i < nent; i++) {
         struct account a;
+        if (domains && dns[i][0] == 'd') {
+            if (mapbuild_add_domain(mb, &entries[i], err, sizeof(err)) < 0)
+                abort();
+            continue;
+        }
         account_init(&a);
         int rc = account_from_entry(&cfg, &entries[i], &a, NULL, NULL, err, sizeof(err));
         if (rc < 0)

@@ -78,5 +78,58 @@ like "$(grep '^# passwords' "$OUT")" 'WARNING: none of the 99 accounts carries u
     "the unreadable password attribute is a warning"
 like "$(grep '^# max_shrink' "$OUT")" 'REFUSED' "max_shrink would refuse"
 is "$(snapshot)" "$BEFORE" "still byte-identical"
+is "$(grep -c '^# domain' "$OUT")" 0 "without domain entries no domain lines (the output as before)"
+
+# ---- an iRedMail directory: the domains come from domain entries, so a
+# dry run says which domains an install would add and remove
+. "$(dirname "$0")/iredmail-small.sh"
+if ! iredmail_available; then
+    skip "iRedMail: domain entries in the dry run" "no test schema or slapd_config --schema"
+    done_testing
+fi
+stop_slapd
+start_slapd_iredmail
+MAPS=$MM_TMP/imaps
+iredmail_conf "$CONF" "maps_dir = $MAPS"
+dry
+is "$?" 0 "iRedMail: first dry run: exit 0" || diag "$(cat "$MM_TMP/dry.err")"
+like "$(grep '^# domain entries' "$OUT")" '^# domain entries: 3 ' \
+    "iRedMail: the 3 active domain entries were read"
+like "$(grep '^# domains' "$OUT")" '4 in the new maps, none installed' \
+    "iRedMail: 4 domains (3 primary, 1 alias domain), none installed"
+is "$(grep -E '^\+ (example\.com|example\.net|other\.org|empty\.example)$' "$OUT" | sort | tr '\n' ' ')" \
+    "+ empty.example + example.com + example.net + other.org " "iRedMail: each named as added"
+"$SYNC" -c "$CONF" --once 2>"$MM_TMP/sync.err"
+is "$?" 0 "iRedMail: sync --once" || diag "$(cat "$MM_TMP/sync.err")"
+cat >"$MM_TMP/dom.ldif" <<EOF
+dn: domainName=other.org,$IREDMAIL_BASE
+changetype: modify
+replace: accountStatus
+accountStatus: disabled
+
+dn: domainName=example.com,$IREDMAIL_BASE
+changetype: modify
+add: domainAliasName
+domainAliasName: example.org
+EOF
+ldap_modify_ldif "$MM_TMP/dom.ldif"
+dry
+is "$?" 0 "iRedMail: dry run after a domain change: exit 0"
+like "$(grep '^# domains' "$OUT")" '1 added, 1 removed \(4 installed, 4 after' \
+    "iRedMail: one domain added, one removed"
+is "$(grep -E '^[-+] [a-z.]*(org|example)$' "$OUT" | tr '\n' ' ')" "+ example.org - other.org " \
+    "iRedMail: the alias domain added, the disabled domain removed"
+like "$(grep '^# accounts' "$OUT")" '0 added, 1 removed' "iRedMail: frank@other.org goes with his domain"
+# a domain search that fails fails the dry run (and a sync) before the accounts
+BEFORE=$(snapshot)
+iredmail_conf "$CONF" "maps_dir = $MAPS" "ldap_base = o=nowhere,$LDAP_BASE"
+dry
+is "$?" 1 "iRedMail: a failed domain search fails the dry run"
+like "$(cat "$OUT")" '^# search: FAILED: domain entries \(ldap_domain_filter\): .*No such object' \
+    "iRedMail: ... reported as the domain search"
+"$SYNC" -c "$CONF" --once 2>"$MM_TMP/sync.err"
+is "$?" 1 "iRedMail: ... and a sync fails (exit 1)"
+is "$(cd "$MAPS" && sha256sum ./*.cdb)" "$(echo "$BEFORE" | grep -v ' status$')" \
+    "iRedMail: ... leaving every map as it was"
 
 done_testing

@@ -60,7 +60,7 @@ searches_since() {
 # sync_answer MAP KEY: the maps' answer, as maplookup -c prints it
 sync_answer() {
     local v
-    if v=$("$CLI" -c "$MM_TMP/sync.conf" query "$1" "$2" 2>/dev/null); then
+    if v=$("$CLI" -c "${SYNC_CONF:-$MM_TMP/sync.conf}" query "$1" "$2" 2>/dev/null); then
         printf 'FOUND %s' "$v"
     else
         printf 'NOTFOUND'
@@ -90,9 +90,11 @@ cases=(
     "aliases nobody@example.com|NOTFOUND"
     "users nobody@example.com|NOTFOUND"
 )
+# ask_cases CONF: every key of cases through one maplookup -c CONF, each
+# answer checked as its KIND says
+ask_cases() {
 for c in "${cases[@]}"; do echo "${c%%|*}"; done >"$MM_TMP/keys"
-seen=$(log_mark)
-"$MAPLOOKUP" -c "$MM_TMP/fb.conf" <"$MM_TMP/keys" >"$MM_TMP/answers" 2>"$MM_TMP/fq.err"
+"$MAPLOOKUP" -c "$1" <"$MM_TMP/keys" >"$MM_TMP/answers" 2>"$MM_TMP/fq.err"
 is "$?:$(cat "$MM_TMP/fq.err")" "0:" "maplookup -c answers every key"
 i=0
 while IFS= read -r got; do
@@ -116,6 +118,9 @@ while IFS= read -r got; do
     if [[ "$key" == *zz-* && "$got" == *victim* ]]; then not_ok "$key: never victim's directory"; fi
 done <"$MM_TMP/answers"
 is "$i" "${#cases[@]}" "one answer per key"
+}
+seen=$(log_mark)
+ask_cases "$MM_TMP/fb.conf"
 searches_since "$seen" >"$MM_TMP/srch"
 searches=$(wc -l <"$MM_TMP/srch")
 like "$searches" '^[0-9]+$' "those ${#cases[@]} keys cost $searches LDAP searches"
@@ -154,7 +159,7 @@ t1=$(date +%s%N)
 is "$(grep -c '^FOUND ldap home=' "$MM_TMP/many.out")" 200 "200 mailboxes from LDAP"
 is "$(searches_since "$seen" | wc -l)" 200 "a mailbox with the default paths costs one search"
 diag "200 fallback answers in $(((t1 - t0) / 1000000)) ms ($(((t1 - t0) / 200000)) us each, one connection)"
-# twice in one handle within LOOKUP_CACHE_TTL: the second time from the cache
+# twice in one handle within fallback_cache_ttl: the second time from the cache
 seen=$(log_mark)
 { cat "$MM_TMP/many"; cat "$MM_TMP/many"; } | "$MAPLOOKUP" -c "$MM_TMP/fb.conf" >/dev/null
 # (the cache is direct-mapped, LOOKUP_CACHE_SLOTS = 1024: a few keys share
@@ -162,5 +167,56 @@ seen=$(log_mark)
 n=$(searches_since "$seen" | wc -l)
 like "$((n - 200))" '^[0-9]$|^[0-3][0-9]$' \
     "the same 200 keys twice in one handle: the second round from the cache ($((n - 200)) searches, slot collisions)"
+# fallback_cache_ttl = 0: no cache, every answer asks LDAP
+write_mailmaps_conf "$MM_TMP/nocache.conf" "maps_dir = $MM_TMP/none" "fallback_cache_ttl = 0"
+seen=$(log_mark)
+{ cat "$MM_TMP/many"; cat "$MM_TMP/many"; } | "$MAPLOOKUP" -c "$MM_TMP/nocache.conf" >/dev/null
+is "$(searches_since "$seen" | wc -l)" 400 "fallback_cache_ttl = 0: the second round asks LDAP again"
+
+# ---- an iRedMail directory: domain entries, alias domains, shadow
+# addresses gated by their flag, forwards, logins by an alias; with no
+# maps every answer is the sync's
+. "$(dirname "$0")/iredmail-small.sh"
+if ! iredmail_available; then
+    skip "iRedMail: the fallback's answers" "no test schema or slapd_config --schema"
+    done_testing
+fi
+stop_slapd
+start_slapd_iredmail
+SYNC_CONF=$MM_TMP/isync.conf
+iredmail_conf "$SYNC_CONF" "maps_dir = $MM_TMP/imaps"
+iredmail_conf "$MM_TMP/ifb.conf" "maps_dir = $MM_TMP/inone"
+"$SYNC" -c "$SYNC_CONF" --once 2>"$MM_TMP/isync.err"
+is "$?" 0 "iRedMail: a sync of the directory" || diag "$(cat "$MM_TMP/isync.err")"
+cases=(
+    "domains example.com|FOUND OK"
+    "domains example.net|FOUND OK"
+    "domains empty.example|FOUND OK"
+    "domains disabled.example|NOTFOUND"
+    "domains nodomain.example|NOTFOUND"
+    "domains gmail.example|NOTFOUND"
+    "users alice@example.com|same"
+    "mailboxes alice@example.com|same"
+    "users al@example.com|same"
+    "users bobby@example.com|NOTFOUND"
+    "users gina@disabled.example|NOTFOUND"
+    "users henry@nodomain.example|NOTFOUND"
+    "mailboxes henry@nodomain.example|NOTFOUND"
+    "aliases henry@nodomain.example|NOTFOUND"
+    "aliases al@example.com|FOUND alice@example.com"
+    "aliases bobby@example.com|NOTFOUND"
+    "aliases carol@example.com|same"
+    "aliases dave@example.com|NOTFOUND"
+    "aliases alice@example.net|FOUND erin@example.com"
+    "aliases bob@example.net|FOUND bob@example.com"
+    "aliases al@example.net|same"
+    "aliases nobody@example.net|NOTFOUND"
+    "aliases team@other.org|same"
+    "aliases frank@other.org|NOTFOUND"
+)
+ask_cases "$MM_TMP/ifb.conf"
+like "$(paste "$MM_TMP/keys" "$MM_TMP/answers" | grep '^users al@example.com' | cut -f2-)" \
+    '^FOUND ldap home=/var/vmail/example.com/alice.*user=alice@example.com' \
+    "iRedMail: a login by alice's shadow address is alice (alias_login)"
 
 done_testing

@@ -182,4 +182,78 @@ sed 's/afterwards/later2/g' "$MM_TMP/add3.ldif" >"$MM_TMP/add4.ldif"
 ldap_add_ldif "$MM_TMP/add4.ldif" >/dev/null
 within5 "and follows changes again" has later2@example.com mailboxes
 
+# ---- an iRedMail directory: domain entries come through their own
+# refreshAndPersist search, so a domain change reaches the maps within
+# seconds too, without waiting for sync_interval
+. "$(dirname "$0")/iredmail-small.sh"
+if ! iredmail_available; then
+    skip "iRedMail: domain entries in persist mode" "no test schema or slapd_config --schema"
+    done_testing
+fi
+kill -TERM "$SYNC_PID"; wait "$SYNC_PID" 2>/dev/null
+stop_slapd
+start_slapd_iredmail --syncprov
+MAPS=$MM_TMP/imaps
+# (max_shrink: a disabled domain takes one of the few accounts with it)
+iredmail_conf "$CONF" "maps_dir = $MAPS" "sync_mode = persist" "sync_interval = 600" \
+    "stale_after = 3" "max_shrink = 50%"
+: >"$LOG"
+start_sync
+wait_for 20 test -f "$MAPS/status" && ok "iRedMail: the initial refresh is installed" ||
+    fail_fast "iRedMail: no maps after 20 s: $(tail -5 "$LOG")"
+like "$(cat "$LOG")" 'domain refresh done: 3 domain entries' "iRedMail: the 3 active domain entries"
+is "$("$MAILMAPS_BUILD/mailmaps" -c "$CONF" dump domains | cut -f1 | tr '\n' ' ')" \
+    "empty.example example.com example.net other.org " "iRedMail: their domains, and only theirs"
+check "iRedMail: alice's mailbox" has alice@example.com mailboxes
+iredmail_domain_ldif new.example active >"$MM_TMP/dadd.ldif"
+ldap_add_ldif "$MM_TMP/dadd.ldif"
+within5 "iRedMail: an added domain entry is in domains.cdb within 5 s" has new.example domains
+cat >"$MM_TMP/dmod.ldif" <<EOF
+dn: domainName=example.com,$IREDMAIL_BASE
+changetype: modify
+add: domainAliasName
+domainAliasName: example.org
+EOF
+ldap_modify_ldif "$MM_TMP/dmod.ldif"
+within5 "iRedMail: a new alias domain is in domains.cdb within 5 s" has example.org domains
+within5 "iRedMail: ... and its addresses in aliases.cdb" value_like alice@example.org aliases \
+    '^alice@example.com$'
+cat >"$MM_TMP/ddis.ldif" <<EOF
+dn: domainName=other.org,$IREDMAIL_BASE
+changetype: modify
+replace: accountStatus
+accountStatus: disabled
+EOF
+ldap_modify_ldif "$MM_TMP/ddis.ldif"
+within5 "iRedMail: a disabled domain leaves domains.cdb within 5 s" hasnt other.org domains
+within5 "iRedMail: ... and its accounts the maps" hasnt frank@other.org mailboxes
+ldapdelete -x -H "$LDAP_URI" -D "$LDAP_ROOT_DN" -y "$LDAP_ROOT_PW_FILE" -r \
+    "domainName=empty.example,$IREDMAIL_BASE"
+within5 "iRedMail: a deleted domain entry leaves domains.cdb within 5 s" hasnt empty.example domains
+ldapmodrdn -x -H "$LDAP_URI" -D "$LDAP_ROOT_DN" -y "$LDAP_ROOT_PW_FILE" \
+    "domainName=new.example,$IREDMAIL_BASE" "cn=new" >/dev/null 2>&1
+sleep 1
+check "iRedMail: a renamed domain entry keeps its domain" has new.example domains
+# an account change still arrives beside the domain search
+cat >"$MM_TMP/fmod.ldif" <<EOF
+dn: mail=dave@example.com,ou=Users,domainName=example.com,$IREDMAIL_BASE
+changetype: modify
+add: enabledService
+enabledService: forward
+EOF
+ldap_modify_ldif "$MM_TMP/fmod.ldif"
+within5 "iRedMail: an account change arrives too (dave's forward now counts)" \
+    value_like dave@example.com aliases '^dave@gmail.example$'
+# restarted: the domains come again from their own full refresh
+kill -9 "$SYNC_PID"; wait "$SYNC_PID" 2>/dev/null
+: >"$LOG"
+start_sync
+wait_for 20 grep -q "refresh done" "$LOG" || fail_fast "no refresh: $(tail -3 "$LOG")"
+like "$(cat "$LOG")" 'domain refresh done: 2 domain entries' \
+    "iRedMail: after a restart the domain entries are read again"
+is "$("$MAILMAPS_BUILD/mailmaps" -c "$CONF" dump domains | cut -f1 | tr '\n' ' ')" \
+    "example.com example.net example.org new.example " "iRedMail: the same domains after the restart"
+kill -TERM "$SYNC_PID"; wait "$SYNC_PID"
+is "$?" 0 "iRedMail: exit status 0 after SIGTERM"
+
 done_testing

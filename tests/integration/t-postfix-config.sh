@@ -421,4 +421,66 @@ else
     skip "smtpd on the ldap: tables" "needs root"
 fi
 
+# ---- an iRedMail directory: domain entries, shadow addresses gated by
+# their flag, forwards, alias domains (result_format %U@%s): every key of
+# every map answers the same through main.cf's chain of ldap: tables
+. "$(dirname "$0")/iredmail-small.sh"
+if ! iredmail_available; then
+    skip "iRedMail: the ldap: tables" "no test schema or slapd_config --schema"
+    done_testing
+fi
+stop_slapd
+start_slapd_iredmail
+MAPS=$MM_TMP/imaps
+PFT=$MM_TMP/ipftables
+iredmail_conf "$CONF" "maps_dir = $MAPS"
+"$SYNC" -c "$CONF" --once 2>"$MM_TMP/isync.err"
+is "$?" 0 "iRedMail: a sync" || diag "$(cat "$MM_TMP/isync.err")"
+mkdir -p "$PFT"
+"$CLI" -c "$CONF" postfix-config -d "$PFT" 2>"$MM_TMP/pc.err"
+is "$?" 0 "iRedMail: postfix-config -d writes the tables" || diag "$(cat "$MM_TMP/pc.err")"
+is "$(find "$PFT" -mindepth 1 -printf '%f\n' | sort | tr '\n' ' ')" \
+    "mailmaps-alias-domains.cf mailmaps-aliases.cf mailmaps-defer.cf mailmaps-domains.cf mailmaps-forward.cf mailmaps-mail.cf mailmaps-mailboxes.cf " \
+    "iRedMail: seven files: the forward and alias domain tables too"
+# chain MAP KEY...: main.cf's ldap: tables of MAP, in its order
+chain() {
+    case $1 in
+    domains) ldap_table domains ;;
+    mailboxes) printf '%s %s' "$(ldap_table mailboxes)" "$(ldap_table defer)" ;;
+    aliases) printf '%s %s %s %s' "$(ldap_table forward)" "$(ldap_table mail)" \
+        "$(ldap_table aliases)" "$(ldap_table alias-domains)" ;;
+    esac
+}
+for m in domains mailboxes aliases; do
+    bad="" n=0
+    while IFS=$TAB read -r key cv; do
+        # shellcheck disable=SC2046 # the tables are words
+        lv=$(qm "$key" $(chain "$m"))
+        n=$((n + 1))
+        [ "$(norm "$lv")" = "$(norm "$cv")" ] && continue
+        [ "$m" = domains ] && [[ "$lv" =~ ^OK(,OK)*$ ]] && continue
+        bad="$bad $key=[$cv|$lv]"
+    done < <("$CLI" -c "$CONF" dump "$m")
+    like "$n" '^[1-9]' "iRedMail: $m.cdb holds $n keys"
+    is "${bad# }" "" "iRedMail: $m: every key answers the same through the ldap: tables"
+done
+is "$(qm example.net "$(ldap_table domains)")" OK "iRedMail: an alias domain is local"
+is "$(qm empty.example "$(ldap_table domains)")" OK "iRedMail: a domain without accounts is local"
+is "$(qm disabled.example "$(ldap_table domains)")" "<none>" "iRedMail: a disabled domain is not"
+is "$(qm nodomain.example "$(ldap_table domains)")" "<none>" \
+    "iRedMail: an account's address makes no domain local"
+is "$(norm "$(qm carol@example.com "$(ldap_table forward)")")" \
+    "carol@example.com,carol@gmail.example" "iRedMail: carol forwards and keeps a copy"
+is "$(qm henry@nodomain.example "$(ldap_table forward)")" "<none>" \
+    "iRedMail: no forward key in a domain not ours (henry's)"
+is "$(qm dave@example.com "$(ldap_table forward)")" "<none>" \
+    "iRedMail: dave's forward without enabledService forward counts for nothing"
+is "$(qm bobby@example.com $(chain aliases))" "<none>" \
+    "iRedMail: a shadow address without enabledService shadowaddress is nothing"
+is "$(qm bob@example.net $(chain aliases))" bob@example.com "iRedMail: u@alias-domain is u@primary"
+is "$(qm alice@example.net $(chain aliases))" erin@example.com \
+    "iRedMail: a real claim in the alias domain beats the derived one"
+is "$(qm nobody@example.net $(chain aliases))" nobody@example.com \
+    "iRedMail: known difference: an unknown u@alias-domain is rewritten (u@primary is unknown too)"
+
 done_testing

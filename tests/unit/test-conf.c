@@ -103,6 +103,8 @@ static const char *render(const struct conf *cfg, const char *name)
         OUT("%u", cfg->max_shrink);
     } else if (strcmp(name, "stale_after") == 0) {
         OUT("%u", cfg->stale_after);
+    } else if (strcmp(name, "fallback_cache_ttl") == 0) {
+        OUT("%u", cfg->fallback_cache_ttl);
     } else if (strcmp(name, "default_uid") == 0) {
         OUT("%u", cfg->default_uid);
     } else if (strcmp(name, "default_gid") == 0) {
@@ -220,6 +222,7 @@ static const struct {
     { "sync_mode", "poll", "poll" },
     { "max_shrink", "10%", "10" },
     { "stale_after", "1800", "1800" },
+    { "fallback_cache_ttl", "30", "30" },
     { "default_uid", "5000", "5000" },
     { "default_gid", "5000", "5000" },
     { "first_valid_uid", "500", "500" },
@@ -410,6 +413,8 @@ static const struct {
     { "stale_after", "30m", "1800" },
     { "stale_after", "365d", "31536000" },
     { "stale_after", "1", "1" },
+    { "fallback_cache_ttl", "0", "0" },
+    { "fallback_cache_ttl", "2m", "120" },
     { "default_uid", "500", "500" },
     { "default_uid", "4294967294", "4294967294" },
     { "default_uid", "8000", "8000" },
@@ -624,6 +629,7 @@ static const struct {
     { "stale_after", "0", "out of range" },
     { "stale_after", "366d", "out of range" },
     { "stale_after", "30M", "unknown time unit" },
+    { "fallback_cache_ttl", "2d", "out of range" },
     { "first_valid_uid", "5001", "default_uid 5000 is outside first_valid_uid..last_valid_uid (5001..0, 0 = no upper bound)" },
     { "last_valid_uid", "400", "400 is below first_valid_uid (500)" },
     { "last_valid_uid", "4999", "default_uid 5000 is outside first_valid_uid..last_valid_uid (500..4999)" },

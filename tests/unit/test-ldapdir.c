@@ -503,11 +503,119 @@ static void test_decode(void)
     ldapdir_close(dir);
 }
 
+/* iredmail_conf - test_conf with the settings of an iRedMail directory */
+static void iredmail_conf(struct conf *cfg)
+{
+    test_conf(cfg);
+    cfg->ldap_filter = "(&(objectClass=mailUser)(accountStatus=active)(enabledService=mail))";
+    cfg->attr.alias = "shadowAddress";
+    cfg->attr.group = "";
+    cfg->attr.home = "homeDirectory";
+    cfg->attr.storage = "";
+    cfg->ldap_attr_forward = "mailForwardingAddress";
+    cfg->ldap_alias_filter = "(enabledService=shadowaddress)";
+    cfg->ldap_forward_filter = "(|(enabledService=forward)(&(objectClass=x)(!(ou=y))))";
+    cfg->ldap_domain_filter = "(&(objectClass=mailDomain)(accountStatus=active))";
+    cfg->ldap_attr_domain = "domainName";
+    cfg->ldap_attr_domain_alias = "domainAliasName";
+}
+
+/* test_domains - the domain searches' filters and attributes, and the
+ * account attributes the alias and forward filters add */
+static void test_domains(void)
+{
+    struct conf cfg;
+    struct ldapdir *dir;
+    const char *list[LDAPDIR_ATTR_MAX + 1];
+    char err[256], *f;
+    size_t n;
+
+    iredmail_conf(&cfg);
+    n = ldapdir_attr_list(&cfg, list);
+    is_str(join(list, n), "mail shadowAddress homeDirectory mailUidNumber mailGidNumber"
+           " mailQuota userPassword mailForwardingAddress entryUUID",
+           "iRedMail: the forward attribute is asked for");
+    dir = ldapdir_open(&cfg, err, sizeof(err));
+    ok(dir != NULL, "iRedMail: a handle (%s)", dir == NULL ? err : "");
+    if (dir != NULL) {
+        char **a = ldapdir_attrs(dir);
+        for (n = 0; a[n] != NULL; n++)
+            ;
+        is_str(join((const char *const *)a, n), "mail shadowAddress homeDirectory mailUidNumber"
+               " mailGidNumber mailQuota userPassword mailForwardingAddress entryUUID"
+               " enabledService objectClass ou",
+               "iRedMail: and the attributes the alias and forward filters test, once each");
+        a = ldapdir_domain_attrs(dir);
+        for (n = 0; a[n] != NULL; n++)
+            ;
+        is_str(join((const char *const *)a, n), "domainName domainAliasName entryUUID",
+               "iRedMail: a domain search asks for the domain attributes");
+        is_str(ldapdir_domains_filter(dir), cfg.ldap_domain_filter,
+               "iRedMail: the domain filter as searched");
+        int seen = 0;
+        ok(ldapdir_search_domains(dir, count_cb, &seen, err, sizeof(err)) < 0 && seen == 0,
+           "iRedMail: the domain search fails without a server (%s)", err);
+        ok(ldapdir_search_domain_name(dir, "example.com", count_cb, &seen, err, sizeof(err)) < 0,
+           "iRedMail: and so does a domain name search");
+        ldapdir_close(dir);
+    }
+
+    f = ldapdir_key_filter(&cfg, "a@b", 3, err, sizeof(err));
+    is_str(f, "(&(&(objectClass=mailUser)(accountStatus=active)(enabledService=mail))"
+              "(|(mail=a@b)(&(enabledService=shadowaddress)(shadowAddress=a@b))))",
+           "key filter: an alias counts only where the alias filter admits it");
+    free(f);
+    f = ldapdir_domain_name_filter(&cfg, "ex*.com", 7, err, sizeof(err));
+    is_str(f, "(&(&(objectClass=mailDomain)(accountStatus=active))"
+              "(|(domainName=ex\\2a.com)(domainAliasName=ex\\2a.com)))",
+           "domain name filter: primary or alias, escaped");
+    free(f);
+    cfg.ldap_attr_domain_alias = "";
+    f = ldapdir_domain_name_filter(&cfg, "d", 1, err, sizeof(err));
+    is_str(f, "(&(&(objectClass=mailDomain)(accountStatus=active))(domainName=d))",
+           "domain name filter: no alias attribute, no alias term");
+    free(f);
+    cfg.ldap_domain_filter = "";
+    f = ldapdir_domain_name_filter(&cfg, "d", 1, err, sizeof(err));
+    ok(f == NULL && strstr(err, "ldap_domain_filter") != NULL,
+       "domain name filter: none without ldap_domain_filter");
+    free(f);
+    dir = ldapdir_open(&cfg, err, sizeof(err));
+    ok(dir != NULL && ldapdir_domains_filter(dir) == NULL, "no domain filter: no domain search");
+    if (dir != NULL) {
+        int seen = 0;
+        ok(ldapdir_search_domains(dir, count_cb, &seen, err, sizeof(err)) < 0 &&
+           strstr(err, "ldap_domain_filter is empty") != NULL, "... refused (%s)", err);
+    }
+    ldapdir_close(dir);
+
+    iredmail_conf(&cfg);
+    cfg.ldap_attr_domain = "domain)(x=*";
+    dir = ldapdir_open(&cfg, err, sizeof(err));
+    ok(dir == NULL && strstr(err, "not an attribute name") != NULL,
+       "a domain attribute that is a filter is refused (%s)", err);
+    ldapdir_close(dir);
+    iredmail_conf(&cfg);
+    cfg.ldap_domain_filter = "(objectClass=mailDomain))(x=*";
+    dir = ldapdir_open(&cfg, err, sizeof(err));
+    ok(dir == NULL && strncmp(err, "ldap_domain_filter: ", 20) == 0,
+       "an unbalanced domain filter is refused (%s)", err);
+    ldapdir_close(dir);
+    iredmail_conf(&cfg);
+    cfg.ldap_alias_filter = "(&(a1=x)(a2=x)(a3=x)(a4=x)(a5=x)(a6=x)(a7=x)(a8=x)(a9=x))";
+    cfg.ldap_forward_filter = "(&(b1=x)(b2=x)(b3=x)(b4=x)(b5=x)(b6=x)(b7=x)(b8=x)(b9=x))";
+    dir = ldapdir_open(&cfg, err, sizeof(err));
+    ok(dir == NULL && strstr(err, "more than 16 attributes") != NULL,
+       "filters that test too many attributes are refused (%s)", err);
+    ldapdir_close(dir);
+}
+
 int main(void)
 {
     test_attr_list();
     test_key_filter();
     test_open();
     test_decode();
+    test_domains();
     return tap_done();
 }

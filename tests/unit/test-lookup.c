@@ -173,6 +173,65 @@ static int add_all(void *ctx, const struct entry *e)
     return mapbuild_add_entry(ctx, e, err, sizeof(err)) < 0;
 }
 
+/* cache_ttl - an answer is kept for fallback_cache_ttl seconds exactly;
+ * lk's clock is fixed and its searches read tdir */
+static void cache_ttl(const struct conf *cfg, struct lookup *lk)
+{
+    struct conf *c = (struct conf *)cfg;
+    unsigned ttl = cfg->fallback_cache_ttl;
+    time_t t0 = 1800000000;
+    const char *val;
+    size_t len;
+    char err[512];
+
+    is_int((int)ttl, 30, "cache: fallback_cache_ttl is 30 s by default");
+    lookup_set_clock(lk, t0);
+    lookup_key(lk, MAP_USERS, "bob@example.com", 15, &val, &len, NULL, err, sizeof(err));
+    unsigned before = searches_run;
+    lookup_set_clock(lk, t0 + (time_t)ttl - 1);
+    lookup_key(lk, MAP_USERS, "bob@example.com", 15, &val, &len, NULL, err, sizeof(err));
+    is_int(searches_run, before, "cache: still cached 1 s before fallback_cache_ttl");
+    lookup_set_clock(lk, t0 + (time_t)ttl);
+    is_int(lookup_key(lk, MAP_USERS, "bob@example.com", 15, &val, &len, NULL, err, sizeof(err)),
+           LOOKUP_FOUND, "cache: asked again once fallback_cache_ttl is over");
+    is_int(searches_run, before + 1, "cache: ... with a new search");
+    c->fallback_cache_ttl = 0;
+    before = searches_run;
+    for (int i = 0; i < 2; i++)
+        is_int(lookup_key(lk, MAP_ALIASES, "team@example.com", 16, &val, &len, NULL, err,
+                          sizeof(err)), LOOKUP_FOUND, "cache: off, answer %d", i + 1);
+    ok(len == 35 && memcmp(val, "bob@example.com,carol@other.example", 35) == 0,
+       "cache: off, the answer stays readable until the next call");
+    ok(searches_run > before + 1, "cache: fallback_cache_ttl = 0 asks LDAP every time");
+    c->fallback_cache_ttl = ttl;
+}
+
+/* vs_sync - key through the fallback (its result, *val, *len) and through
+ * the full build (*sr); *same = both give the same answer */
+static enum lookup_result vs_sync(struct lookup *lk, struct mapbuild *full, enum map_id map,
+                                  const char *key, const char **val, size_t *len, int *sr,
+                                  bool *same, char *err, size_t errsz)
+{
+    char *sval = NULL, serr[256];
+    size_t slen = 0;
+    enum lookup_result r = lookup_key(lk, map, key, strlen(key), val, len, NULL, err, errsz);
+
+    *sr = mapbuild_lookup(full, map, key, strlen(key), &sval, &slen, serr, sizeof(serr));
+    *same = r == (*sr > 0 ? LOOKUP_FOUND : LOOKUP_NOTFOUND) &&
+            (r != LOOKUP_FOUND || (*len == slen && memcmp(*val, sval, slen) == 0));
+    if (!*same && *sr > 0)
+        diag("%s %s: the sync's answer: %.*s", map_name(map), key, (int)slen, sval);
+    free(sval);
+    return r;
+}
+
+/* add_domain_cb - a domain entry into the build ctx */
+static int add_domain_cb(void *ctx, const struct entry *e)
+{
+    char err[256];
+    return mapbuild_add_domain(ctx, e, err, sizeof(err)) < 0;
+}
+
 /* rules - the fallback against a full build of tdir: the answer the sync
  * gives, or a temporary failure; and what the rules themselves demand */
 static void rules(const struct conf *cfg, struct lookup *lk)
@@ -224,12 +283,10 @@ static void rules(const struct conf *cfg, struct lookup *lk)
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         const char *val;
         size_t len;
-        char *sval = NULL;
-        size_t slen = 0;
-        enum lookup_result r = lookup_key(lk, keys[i].map, keys[i].key, strlen(keys[i].key),
-                                          &val, &len, NULL, err, sizeof(err));
-        int sr = mapbuild_lookup(full, keys[i].map, keys[i].key, strlen(keys[i].key), &sval,
-                                 &slen, err, sizeof(err));
+        int sr;
+        bool same;
+        enum lookup_result r = vs_sync(lk, full, keys[i].map, keys[i].key, &val, &len, &sr,
+                                       &same, err, sizeof(err));
         const char *what = map_name(keys[i].map);
         if (keys[i].want >= LOOKUP_TEMPFAIL) {
             is_int(r, keys[i].want, "rules: %s %s", what, keys[i].key);
@@ -239,13 +296,10 @@ static void rules(const struct conf *cfg, struct lookup *lk)
         }
         /* never an answer the sync would not give */
         if (keys[i].want == -2 || (keys[i].want == -3 && r != LOOKUP_TEMPFAIL))
-            ok(r == (sr > 0 ? LOOKUP_FOUND : LOOKUP_NOTFOUND) &&
-               (r != LOOKUP_FOUND || (len == slen && memcmp(val, sval, len) == 0)),
-               "rules: %s %s as the sync (%d, sync %d)", what, keys[i].key, r, sr);
-        free(sval);
+            ok(same, "rules: %s %s as the sync (%d, sync %d)", what, keys[i].key, r, sr);
     }
 
-    /* answers are cached for LOOKUP_CACHE_TTL: no new search */
+    /* answers are cached for fallback_cache_ttl: no new search */
     const char *val;
     size_t len;
     unsigned before = searches_run;
@@ -256,6 +310,221 @@ static void rules(const struct conf *cfg, struct lookup *lk)
     is_int(lookup_key(lk, MAP_USERS, "carol@other.example", 19, &val, &len, NULL, err,
                       sizeof(err)), LOOKUP_FOUND, "rules: carol");
     is_int(searches_run, before + 1, "rules: a mailbox costs one search");
+    cache_ttl(cfg, lk);
+    lookup_set_searches(lk, NULL);
+    mapbuild_free(full);
+}
+
+/* ---- an iRedMail-shaped directory: domain entries, shadow addresses
+ * gated by enabledService, forwards, alias domains, aliases that log in ---- */
+
+/* One entry as "attribute=value" strings (an attribute repeated for more
+ * values, consecutively); a domain entry is one with a domainName. */
+struct gent {
+    const char *dn;
+    const char *av[12];
+};
+
+static const struct gent idir[] = {
+    /* example.com with the alias domain example.net */
+    { "domainName=example.com,o=domains,dc=example,dc=com",
+      { "domainName=example.com", "domainAliasName=example.net" } },
+    { "domainName=other.org,o=domains,dc=example,dc=com", { "domainName=other.org" } },
+    /* claims example.net too, but as its primary: it keeps it (primary
+     * beats alias), so example.net is no alias domain of example.com */
+    { "domainName=grab.example,o=domains,dc=example,dc=com",
+      { "domainName=grab.example", "domainAliasName=taken.example" } },
+    { "domainName=taken.example,o=domains,dc=example,dc=com",
+      { "domainName=taken.example" } },
+    { "domainName=lists.example.com,o=domains,dc=example,dc=com",
+      { "domainName=lists.example.com", "domainAliasName=l.example.com" } },
+    { "mail=alice@example.com,ou=Users,domainName=example.com,o=domains,dc=example,dc=com",
+      { "mail=alice@example.com", "shadowAddress=al@example.com",
+        "shadowAddress=alice@other.org", "enabledService=mail",
+        "enabledService=shadowaddress" } },
+    /* a shadow address without the flag: it counts for nothing */
+    { "mail=bob@example.com,ou=Users,domainName=example.com,o=domains,dc=example,dc=com",
+      { "mail=bob@example.com", "shadowAddress=bobby@example.com", "enabledService=mail" } },
+    /* forwards, one a copy to itself; a forward without the flag */
+    { "mail=carol@example.com,ou=Users,domainName=example.com,o=domains,dc=example,dc=com",
+      { "mail=carol@example.com", "mailForwardingAddress=carol@gmail.example",
+        "mailForwardingAddress=Carol@Example.com", "enabledService=forward",
+        "enabledService=mail" } },
+    { "mail=dave@example.com,ou=Users,domainName=example.com,o=domains,dc=example,dc=com",
+      { "mail=dave@example.com", "mailForwardingAddress=dave@gmail.example",
+        "enabledService=mail" } },
+    /* a real claim on an address of the alias domain */
+    { "mail=erin@example.com,ou=Users,domainName=example.com,o=domains,dc=example,dc=com",
+      { "mail=erin@example.com", "shadowAddress=alice@example.net",
+        "enabledService=shadowaddress" } },
+    /* an account in a domain without a domain entry: skipped */
+    { "mail=frank@nodomain.example,ou=Users,dc=example,dc=com",
+      { "mail=frank@nodomain.example" } },
+    { "mail=list@lists.example.com,ou=Users,domainName=lists.example.com,o=domains,"
+      "dc=example,dc=com", { "mail=list@lists.example.com" } },
+};
+#define IDIR_COUNT (sizeof(idir) / sizeof(idir[0]))
+
+/* gent_deliver - g as a struct entry to cb */
+static int gent_deliver(const struct gent *g, ldapdir_entry_fn *cb, void *cbctx)
+{
+    struct entry_value v[12];
+    struct entry_attr at[12];
+    char names[12][64];
+    size_t na = 0;
+
+    for (size_t i = 0; i < 12 && g->av[i] != NULL; i++) {
+        const char *eq = strchr(g->av[i], '=');
+        size_t nl = (size_t)(eq - g->av[i]);
+        v[i] = (struct entry_value){ eq + 1, strlen(eq + 1) };
+        if (na > 0 && strlen(names[na - 1]) == nl && memcmp(names[na - 1], g->av[i], nl) == 0) {
+            at[na - 1].count++;
+            continue;
+        }
+        snprintf(names[na], sizeof(names[na]), "%.*s", (int)nl, g->av[i]);
+        at[na] = (struct entry_attr){ names[na], 1, &v[i] };
+        na++;
+    }
+    struct entry e = { .dn = g->dn, .attr_count = na, .attrs = at };
+    return cb(cbctx, &e);
+}
+
+/* gent_value - g has attr=value (value compared without case) */
+static bool gent_value(const struct gent *g, const char *attr, const char *value)
+{
+    size_t al = strlen(attr);
+    for (size_t i = 0; i < 12 && g->av[i] != NULL; i++)
+        if (strncmp(g->av[i], attr, al) == 0 && g->av[i][al] == '=' &&
+            strcasecmp(g->av[i] + al + 1, value) == 0)
+            return true;
+    return false;
+}
+
+/* gent_is_domain - a domain entry */
+static bool gent_is_domain(const struct gent *g)
+{
+    return strncmp(g->av[0], "domainName=", 11) == 0;
+}
+
+/* isearch_key / isearch_dname / isearch_domain - ldapdir's searches over
+ * idir: accounts by mail or shadow address (the alias filter is left to
+ * the mapping, a stricter test than the server's), domain entries by
+ * either name, accounts by the domain of their mail */
+static int isearch_key(void *ctx, const char *what, ldapdir_entry_fn *cb, void *cbctx,
+                       char *err, size_t errsz)
+{
+    (void)ctx, (void)err, (void)errsz;
+    searches_run++;
+    for (size_t i = 0; i < IDIR_COUNT; i++)
+        if (!gent_is_domain(&idir[i]) &&
+            (gent_value(&idir[i], "mail", what) || gent_value(&idir[i], "shadowAddress", what)) &&
+            gent_deliver(&idir[i], cb, cbctx) != 0)
+            return 1;
+    return 0;
+}
+
+static int isearch_dname(void *ctx, const char *what, ldapdir_entry_fn *cb, void *cbctx,
+                         char *err, size_t errsz)
+{
+    (void)ctx, (void)err, (void)errsz;
+    searches_run++;
+    for (size_t i = 0; i < IDIR_COUNT; i++)
+        if (gent_is_domain(&idir[i]) &&
+            (gent_value(&idir[i], "domainName", what) ||
+             gent_value(&idir[i], "domainAliasName", what)) &&
+            gent_deliver(&idir[i], cb, cbctx) != 0)
+            return 1;
+    return 0;
+}
+
+static int isearch_domain(void *ctx, const char *what, ldapdir_entry_fn *cb, void *cbctx,
+                          char *err, size_t errsz)
+{
+    (void)ctx, (void)what, (void)cb, (void)cbctx, (void)err, (void)errsz;
+    searches_run++;
+    return 0;
+}
+
+/* add_all_iredmail - the sync's view: domain entries, then accounts */
+static int add_all_iredmail(struct mapbuild *full)
+{
+    char err[256];
+    for (size_t i = 0; i < IDIR_COUNT; i++) {
+        if (gent_is_domain(&idir[i]))
+            gent_deliver(&idir[i], add_domain_cb, full);
+    }
+    for (size_t i = 0; i < IDIR_COUNT; i++)
+        if (!gent_is_domain(&idir[i]))
+            gent_deliver(&idir[i], add_all, full);
+    return mapbuild_resolve(full, NULL, err, sizeof(err));
+}
+
+/* iredmail - the fallback against a full build of idir, with the
+ * settings of an iRedMail directory */
+static void iredmail(const struct conf *cfg, struct lookup *lk)
+{
+    struct mapbuild *full = mapbuild_new(cfg, NULL, NULL);
+    struct lookup_searches s = { .key = isearch_key, .domain = isearch_domain,
+                                 .dname = isearch_dname };
+    char err[512];
+    static const struct {
+        enum map_id map;
+        const char *key;
+    } keys[] = {
+        { MAP_DOMAINS, "example.com" }, { MAP_DOMAINS, "example.net" },
+        { MAP_DOMAINS, "other.org" }, { MAP_DOMAINS, "grab.example" },
+        { MAP_DOMAINS, "taken.example" }, { MAP_DOMAINS, "nodomain.example" },
+        { MAP_DOMAINS, "l.example.com" }, { MAP_DOMAINS, "gmail.example" },
+        { MAP_USERS, "alice@example.com" }, { MAP_MAILBOXES, "alice@example.com" },
+        { MAP_USERS, "al@example.com" }, { MAP_USERS, "alice@other.org" },
+        { MAP_USERS, "bobby@example.com" }, { MAP_USERS, "alice@example.net" },
+        { MAP_USERS, "frank@nodomain.example" }, { MAP_MAILBOXES, "frank@nodomain.example" },
+        { MAP_ALIASES, "al@example.com" }, { MAP_ALIASES, "alice@other.org" },
+        { MAP_ALIASES, "bobby@example.com" }, { MAP_ALIASES, "carol@example.com" },
+        { MAP_ALIASES, "dave@example.com" }, { MAP_ALIASES, "alice@example.net" },
+        { MAP_ALIASES, "bob@example.net" }, { MAP_ALIASES, "al@example.net" },
+        { MAP_ALIASES, "carol@example.net" }, { MAP_ALIASES, "nobody@example.net" },
+        { MAP_ALIASES, "list@l.example.com" }, { MAP_ALIASES, "alice@taken.example" },
+        { MAP_ALIASES, "bob@example.com" },
+    };
+
+    ok(full != NULL && add_all_iredmail(full) == 0, "iRedMail: full build");
+    lookup_set_searches(lk, &s);
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        const char *val;
+        size_t len;
+        int sr;
+        bool same;
+        enum lookup_result r = vs_sync(lk, full, keys[i].map, keys[i].key, &val, &len, &sr,
+                                       &same, err, sizeof(err));
+        /* every one of these the fallback can decide: never a temporary
+         * failure, always the sync's answer */
+        if (!ok(same, "iRedMail: %s %s as the sync (%d, sync %d)", map_name(keys[i].map),
+                keys[i].key, r, sr))
+            diag("fallback: %.*s (%s)", r == LOOKUP_FOUND ? (int)len : 0,
+                 r == LOOKUP_FOUND ? val : "", r == LOOKUP_TEMPFAIL ? err : "");
+    }
+    /* and what the rules demand of some, whatever the sync gives */
+    static const struct want demand[] = {
+        { MAP_DOMAINS, "example.net", LOOKUP_FOUND, LOOKUP_FROM_LDAP, "OK" },
+        { MAP_DOMAINS, "nodomain.example", LOOKUP_NOTFOUND, 0, NULL },
+        { MAP_DOMAINS, "taken.example", LOOKUP_FOUND, LOOKUP_FROM_LDAP, "OK" },
+        { MAP_USERS, "frank@nodomain.example", LOOKUP_NOTFOUND, 0, NULL },
+        { MAP_ALIASES, "bobby@example.com", LOOKUP_NOTFOUND, 0, NULL },
+        { MAP_ALIASES, "dave@example.com", LOOKUP_NOTFOUND, 0, NULL },
+        { MAP_ALIASES, "carol@example.com", LOOKUP_FOUND, LOOKUP_FROM_LDAP,
+          "carol@gmail.example,carol@example.com" },
+        { MAP_ALIASES, "alice@example.net", LOOKUP_FOUND, LOOKUP_FROM_LDAP, "erin@example.com" },
+        { MAP_ALIASES, "bob@example.net", LOOKUP_FOUND, LOOKUP_FROM_LDAP, "bob@example.com" },
+        { MAP_ALIASES, "nobody@example.net", LOOKUP_NOTFOUND, 0, NULL },
+        { MAP_ALIASES, "alice@other.org", LOOKUP_FOUND, LOOKUP_FROM_LDAP, "alice@example.com" },
+    };
+    run(lk, "iRedMail rules", demand, sizeof(demand) / sizeof(demand[0]));
+    const char *v;
+    size_t vl;
+    ok(lookup_key(lk, MAP_USERS, "al@example.com", 14, &v, &vl, NULL, err, sizeof(err)) ==
+           LOOKUP_FOUND && memmem(v, vl, "\tuser=alice@example.com", 23) != NULL,
+       "iRedMail: alice logs in by her shadow address as alice");
     lookup_set_searches(lk, NULL);
     mapbuild_free(full);
 }
@@ -298,7 +567,7 @@ int main(void)
 {
     struct conf cfg;
     char err[512];
-    char text[512];
+    char text[1024];
 
     if (mkdtemp(dir) == NULL)
         return 1;
@@ -362,6 +631,77 @@ int main(void)
     lookup_set_clock(lk, now);
     rules(&cfg, lk);
     bounds(lk);
+    lookup_free(lk);
+    conf_free(&cfg);
+
+    /* domain entries, LDAP down: a domain the maps lack is not found (the
+     * policy daemon must not fail every foreign recipient), the rest as
+     * ever; without maps, a temporary failure */
+    snprintf(text, sizeof(text),
+             "ldap_uri = ldap://127.0.0.1:1/\nldap_base = dc=example,dc=com\n"
+             "ldap_timeout = 1\nmaps_dir = %s\nstale_after = 60\n"
+             "ldap_domain_filter = (objectClass=mailDomain)\n", dir);
+    ok(conf_parse_buffer(&cfg, "test", text, strlen(text), err, sizeof(err)) == 0, "config");
+    lk = lookup_new(&cfg, err, sizeof(err));
+    ok(lk != NULL, "lookup handle");
+    lookup_set_clock(lk, now);
+    write_maps(now - 10);
+    static const struct want down[] = {
+        { MAP_DOMAINS, "example.com", LOOKUP_FOUND, LOOKUP_FROM_MAP, "OK" },
+        { MAP_DOMAINS, "example.org", LOOKUP_NOTFOUND, 0, NULL },
+        { MAP_USERS, "bob@example.com", LOOKUP_TEMPFAIL, 0, NULL },
+    };
+    run(lk, "domain entries, LDAP down", down, sizeof(down) / sizeof(down[0]));
+    lookup_free(lk);
+    free(cfg.maps_dir);
+    cfg.maps_dir = strdup("/nonexistent/maps");
+    lk = lookup_new(&cfg, err, sizeof(err));
+    ok(lk != NULL, "lookup handle");
+    static const struct want down_nomaps[] = {
+        { MAP_DOMAINS, "example.com", LOOKUP_TEMPFAIL, 0, NULL },
+    };
+    run(lk, "domain entries, LDAP down, no maps", down_nomaps, 1);
+    lookup_free(lk);
+    conf_free(&cfg);
+
+    /* mail_location: the default mailbox is where it puts the mail, while
+     * that is one per address */
+    static const char *const locations[2] = { "maildir:%h/mail", "maildir:/var/vmail/shared" };
+    for (int i = 0; i < 2; i++) {
+        snprintf(text, sizeof(text),
+                 "ldap_uri = ldap://127.0.0.1:1/\nldap_base = dc=example,dc=com\n"
+                 "maps_dir = %s/none\nmail_location = %s\n", dir, locations[i]);
+        ok(conf_parse_buffer(&cfg, "test", text, strlen(text), err, sizeof(err)) == 0, "config");
+        lk = lookup_new(&cfg, err, sizeof(err));
+        struct lookup_searches ts = { .key = search_key, .domain = search_domain,
+                                      .ctx = (void *)&tdir_all };
+        lookup_set_searches(lk, &ts);
+        static const struct want own[2][1] = {
+            { { MAP_MAILBOXES, "bob@example.com", LOOKUP_FOUND, LOOKUP_FROM_LDAP,
+                "example.com/bob/mail/" } },
+            { { MAP_MAILBOXES, "bob@example.com", LOOKUP_TEMPFAIL, 0, NULL } },
+        };
+        run(lk, locations[i], own[i], 1);
+        lookup_free(lk);
+        conf_free(&cfg);
+    }
+
+    /* an iRedMail directory, no maps */
+    snprintf(text, sizeof(text),
+             "ldap_uri = ldap://127.0.0.1:1/\nldap_base = o=domains,dc=example,dc=com\n"
+             "maps_dir = %s/none\nldap_attr_alias = shadowAddress\n"
+             "ldap_attr_group = memberOfGroup\nldap_attr_home = homeDirectory\n"
+             "ldap_attr_forward = mailForwardingAddress\n"
+             "ldap_alias_filter = (enabledService=shadowaddress)\n"
+             "ldap_forward_filter = (enabledService=forward)\n"
+             "ldap_domain_filter = (objectClass=mailDomain)\nalias_login = yes\n"
+             "alias_domains = lists.example.org\n", dir);
+    ok(conf_parse_buffer(&cfg, "test", text, strlen(text), err, sizeof(err)) == 0, "config (%s)",
+       err);
+    lk = lookup_new(&cfg, err, sizeof(err));
+    ok(lk != NULL, "lookup handle");
+    lookup_set_clock(lk, now);
+    iredmail(&cfg, lk);
     lookup_free(lk);
     conf_free(&cfg);
 

@@ -129,11 +129,14 @@ static void test_resolve(const struct conf *cfg)
     ok(mapdomains_primary(md, "example.com", 11), "example.com is primary (of aaa)");
     ok(mapdomains_primary(md, "example.org", 11), "example.org is primary (zzz)");
     ok(!mapdomains_primary(md, "stolen.test", 11), "an alias domain is not primary");
-    ok(mapdomains_local(md, "stolen.test", 11), "but local");
-    ok(!mapdomains_local(md, "example.net", 11), "the skipped entry's alias is not local");
-    ok(!mapdomains_local(md, "example.co", 10), "a prefix is no match");
-    ok(!mapdomains_local(md, "example.comx", 12), "nor a longer name");
-    ok(mapdomains_local(md, "example.comx", 11), "length counts, not the NUL");
+    is_int(mapdomains_kind(md, "stolen.test", 11), MAPDOMAINS_ALIAS, "but an alias domain");
+    is_int(mapdomains_kind(md, "example.com", 11), MAPDOMAINS_PRIMARY, "kind of a primary");
+    is_int(mapdomains_kind(md, "example.net", 11), MAPDOMAINS_NONE,
+           "the skipped entry's alias is nothing");
+    is_int(mapdomains_kind(md, "example.co", 10), MAPDOMAINS_NONE, "a prefix is no match");
+    is_int(mapdomains_kind(md, "example.comx", 12), MAPDOMAINS_NONE, "nor a longer name");
+    is_int(mapdomains_kind(md, "example.comx", 11), MAPDOMAINS_PRIMARY,
+           "length counts, not the NUL");
     is_str(mapdomains_primary_of(md, "stolen.test", 11), "example.com", "alias -> primary");
     ok(mapdomains_primary_of(md, "example.com", 11) == NULL, "a primary has no primary");
     is_str(mapdomains_primary_of(md, "shared.test", 11), "other.test", "smaller DN keeps it");

@@ -14,6 +14,8 @@
 
 #define BASE "ldap_base = dc=example,dc=com\n"
 #define DEFAULT_FILTER "(&(objectClass=PostfixBookMailAccount)(mailEnabled=TRUE))"
+/* the tables the defaults use (no forward, no alias domains) */
+#define DEFAULT_TABLES (POSTFIX_TABLES - 2)
 
 /* load - a conf from text; aborts the test on a parse error (a bad case) */
 static int load(struct conf *cfg, const char *text)
@@ -100,7 +102,73 @@ struct want_case {
     const char *absent[6];            /* no line may start with these */
 };
 
+/* an iRedMail directory (contrib/iredmail/mailmaps.conf, shortened) */
+#define IRED_FILTER "(&(objectClass=mailUser)(accountStatus=active)(enabledService=mail))"
+#define IRED_DOMAINS "(&(objectClass=mailDomain)(accountStatus=active))"
+#define IREDMAIL "ldap_filter = " IRED_FILTER "\nldap_domain_filter = " IRED_DOMAINS "\n" \
+    "ldap_attr_alias = shadowAddress\nldap_alias_filter = (enabledService=shadowaddress)\n" \
+    "ldap_attr_forward = mailForwardingAddress\nldap_forward_filter = (enabledService=forward)\n" \
+    "ldap_attr_group = memberOfGroup\nldap_attr_home = homeDirectory\n"
+
 static const struct want_case cases[] = {
+    { "iRedMail domains: a domain entry's primary or alias domain", IREDMAIL, NULL,
+      POSTFIX_DOMAINS,
+      { "query_filter = (&" IRED_DOMAINS "(|(domainName=%s)(domainAliasName=%s)))",
+        "result_attribute = domainName", "result_format = OK",
+        "# names it as its domainName or as one of its domainAliasName: an" },
+      { "expansion_limit", "domain" } },
+    { "iRedMail domains without an alias attribute", IREDMAIL "ldap_attr_domain_alias =\n",
+      NULL, POSTFIX_DOMAINS,
+      { "query_filter = (&" IRED_DOMAINS "(domainName=%s))", "result_attribute = domainName" },
+      { "expansion_limit" } },
+    { "iRedMail alias domains: u@D is u@P", IREDMAIL, NULL, POSTFIX_ALIAS_DOMAINS,
+      { "query_filter = (&" IRED_DOMAINS "(domainAliasName=%d))",
+        "result_attribute = domainName", "result_format = %U@%s",
+        "#   virtual_alias_maps = cdb:/var/lib/mailmaps/aliases,",
+        "#       ldap:/etc/postfix/mailmaps-forward.cf,",
+        "#       ldap:/etc/postfix/mailmaps-alias-domains.cf" },
+      { "expansion_limit", "domain" } },
+    { "iRedMail forward: the forwarding addresses where the forward filter admits them",
+      IREDMAIL, NULL, POSTFIX_FORWARD,
+      { "query_filter = (&" IRED_FILTER "(enabledService=forward)(mail=%u@%d))",
+        "result_attribute = mailForwardingAddress",
+        "domain = cdb:/var/lib/mailmaps/domains, ldap:/etc/postfix/mailmaps-domains.cf",
+        "# answer is that entry's mailForwardingAddress, its forwarding addresses.",
+        "# mailForwardingAddress counts only on entries matching ldap_forward_filter, as" },
+      { "result_format", "expansion_limit" } },
+    { "iRedMail aliases: shadow addresses only with the service flag", IREDMAIL, NULL,
+      POSTFIX_ALIASES,
+      { "query_filter = (&" IRED_FILTER "(|(&(enabledService=shadowaddress)"
+        "(shadowAddress=%u@%d))(memberOfGroup=%u@%d)))",
+        "result_attribute = mail",
+        "# shadowAddress counts only on entries matching ldap_alias_filter, as in the",
+        "#       ldap:/etc/postfix/mailmaps-aliases.cf," },
+      { "result_format" } },
+    { "mailboxes: where mail_location puts the mail", "mail_location = maildir:%h/mail:LAYOUT=fs\n",
+      NULL, POSTFIX_MAILBOXES,
+      { "query_filter = (&" DEFAULT_FILTER "(mail=%u@%d)(|(!(mailHomeDirectory=*))"
+        "(mailHomeDirectory=/var/vmail/%d/%u)(mailHomeDirectory=/var/vmail/%d/%u/))"
+        "(!(mailStorageDirectory=*)))",
+        "result_format = %D/%U/mail/" },
+      { "domain" } },
+    { "mailboxes: mail_location as the default", "mail_location = maildir:~/Maildir\n", NULL,
+      POSTFIX_MAILBOXES,
+      { "query_filter = (&" DEFAULT_FILTER "(mail=%u@%d)" DEFAULT_PATHS ")",
+        "result_format = %D/%U/Maildir/" },
+      { "domain" } },
+    { "mailboxes: one mailbox for all is none per address: nothing answered",
+      "mail_location = maildir:/var/vmail/shared\n", NULL, POSTFIX_MAILBOXES,
+      { "query_filter = (&" DEFAULT_FILTER "(mail=%u@%d)(|(!(mailHomeDirectory=*))"
+        "(mailHomeDirectory=/var/vmail/%d/%u)(mailHomeDirectory=/var/vmail/%d/%u/))"
+        "(!(mailStorageDirectory=*))(|))" },
+      { "domain" } },
+    { "forward without its filter", "ldap_attr_forward = mailForwardingAddress\n", NULL,
+      POSTFIX_FORWARD,
+      { "query_filter = (&" DEFAULT_FILTER "(mail=%u@%d))",
+        "result_attribute = mailForwardingAddress",
+        "# answer is that entry's mailForwardingAddress, its forwarding addresses.",
+        "#       ldap:/etc/postfix/mailmaps-aliases.cf" },
+      { "result_format" } },
     { "defaults: ldapi:/// without a bind DN binds with SASL EXTERNAL", "", NULL, POSTFIX_MAILBOXES,
       { "server_host = ldapi:///", "version = 3", "timeout = 5", "search_base = dc=example,dc=com",
         "scope = sub", "bind = sasl", "sasl_mechs = EXTERNAL",
@@ -238,6 +306,7 @@ static void test_header(void)
     if (load(&cfg, BASE "maps_dir = /srv/maps\n") < 0)
         return;
     const char *want[POSTFIX_TABLES][4] = {
+#define UNUSED_HERE { NULL, NULL, NULL, NULL }
         { "# mailmaps-domains.cf - written by \"mailmaps postfix-config\" from the built-in defaults.",
           "#   virtual_mailbox_domains = cdb:/srv/maps/domains,",
           "#       ldap:/etc/postfix/mailmaps-domains.cf",
@@ -250,6 +319,7 @@ static void test_header(void)
           "#   virtual_mailbox_maps = cdb:/srv/maps/mailboxes,",
           "#       ldap:/etc/postfix/mailmaps-defer.cf",
           "# expansion_limit = 1. Listed after mailmaps-mailboxes.cf, it is asked" },
+        UNUSED_HERE,
         { "# mailmaps-mail.cf - written by \"mailmaps postfix-config\" from the built-in defaults.",
           "#   virtual_alias_maps = cdb:/srv/maps/aliases,",
           "#       ldap:/etc/postfix/mailmaps-mail.cf,",
@@ -258,9 +328,16 @@ static void test_header(void)
           "#   virtual_alias_maps = cdb:/srv/maps/aliases,",
           "#       ldap:/etc/postfix/mailmaps-aliases.cf",
           "# address in any other domain is never answered. (Maps written before" },
+        UNUSED_HERE,
     };
     for (int t = 0; t < POSTFIX_TABLES; t++) {
         char *out = render(&cfg, (enum postfix_table)t, NULL, NULL, err, sizeof(err));
+        if (want[t][0] == NULL) {
+            ok(out == NULL && strstr(err, "not used") != NULL && !postfix_config_used(&cfg, t),
+               "%s: not written without its settings", postfix_config_name(t));
+            free(out);
+            continue;
+        }
         ok(out != NULL && strncmp(out, want[t][0], strlen(want[t][0])) == 0,
            "%s: the first line says what wrote it", postfix_config_name((enum postfix_table)t));
         for (int j = 1; j < 4; j++)
@@ -335,6 +412,8 @@ static void test_refused(void)
             *f = strdup(bad[i].value);
         }
         for (int t = 0; t < POSTFIX_TABLES; t++) {
+            if (!postfix_config_used(&cfg, t))
+                continue;
             err[0] = '\0';
             char *out = render(&cfg, (enum postfix_table)t, NULL, bad[i].secret, err, sizeof(err));
             ok(out == NULL && strstr(err, bad[i].want) != NULL, "%s: %s refused (%s)", bad[i].name,
@@ -367,6 +446,9 @@ static void test_names(void)
     is_str(postfix_config_name(POSTFIX_DEFER), "mailmaps-defer.cf", "defer file name");
     is_str(postfix_config_name(POSTFIX_MAIL), "mailmaps-mail.cf", "mail file name");
     is_str(postfix_config_name(POSTFIX_ALIASES), "mailmaps-aliases.cf", "aliases file name");
+    is_str(postfix_config_name(POSTFIX_FORWARD), "mailmaps-forward.cf", "forward file name");
+    is_str(postfix_config_name(POSTFIX_ALIAS_DOMAINS), "mailmaps-alias-domains.cf",
+           "alias domains file name");
     ok(postfix_config_name(POSTFIX_TABLES) == NULL, "no name out of range");
     ok(postfix_config_name((enum postfix_table)-1) == NULL, "no name for a negative table");
 }
@@ -422,9 +504,11 @@ static void test_write(void)
         ok(postfix_config_write(&cfg, dir, err, sizeof(err)) == 0, "write without a password (%s)", err);
         for (int t = 0; t < POSTFIX_TABLES; t++) {
             snprintf(path, sizeof(path), "%s/%s", dir, postfix_config_name((enum postfix_table)t));
-            is_int(file_mode(path), 0644, "%s without bind_pw: 0644", postfix_config_name((enum postfix_table)t));
+            is_int(file_mode(path), postfix_config_used(&cfg, t) ? 0644 : -1,
+                   "%s without bind_pw: 0644 (not there when not used)",
+                   postfix_config_name((enum postfix_table)t));
         }
-        is_int(dir_count(dir), POSTFIX_TABLES, "every file, no temp file");
+        is_int(dir_count(dir), DEFAULT_TABLES, "every file, no temp file");
     }
     conf_free(&cfg);
 
@@ -442,7 +526,8 @@ static void test_write(void)
         ok(postfix_config_write(&cfg, dir, err, sizeof(err)) == 0, "write with a password (%s)", err);
         for (int t = 0; t < POSTFIX_TABLES; t++) {
             snprintf(path, sizeof(path), "%s/%s", dir, postfix_config_name((enum postfix_table)t));
-            is_int(file_mode(path), 0640, "%s with bind_pw: 0640", postfix_config_name((enum postfix_table)t));
+            is_int(file_mode(path), postfix_config_used(&cfg, t) ? 0640 : -1,
+                   "%s with bind_pw: 0640", postfix_config_name((enum postfix_table)t));
         }
         snprintf(path, sizeof(path), "%s/mailmaps-aliases.cf", dir);
         file_text(path, text, sizeof(text));
@@ -450,7 +535,7 @@ static void test_write(void)
         char want[600];
         snprintf(want, sizeof(want), "#       ldap:%s/mailmaps-aliases.cf", dir);
         ok(has_line(text, want), "the comment names the file written");
-        is_int(dir_count(dir), POSTFIX_TABLES + 1, "every file and the password file, no temp file");
+        is_int(dir_count(dir), DEFAULT_TABLES + 1, "every file and the password file, no temp file");
 
         /* A password Postfix cannot carry: nothing is touched. */
         memcpy(before, text, sizeof(before));
@@ -473,6 +558,21 @@ static void test_write(void)
         err[0] = '\0';
         ok(postfix_config_write(&cfg, dir, err, sizeof(err)) < 0 && strstr(err, pwfile) != NULL,
            "a missing password file is an error naming it (%s)", err);
+    }
+    conf_free(&cfg);
+
+    /* An iRedMail directory: the forward and alias domain tables too. */
+    if (load(&cfg, BASE IREDMAIL) == 0) {
+        char sub[300];
+        snprintf(sub, sizeof(sub), "%s/ired", dir);
+        mkdir(sub, 0700);
+        ok(postfix_config_write(&cfg, sub, err, sizeof(err)) == 0, "iRedMail: written (%s)", err);
+        is_int(dir_count(sub), POSTFIX_TABLES, "iRedMail: every table");
+        for (int t = 0; t < POSTFIX_TABLES; t++) {
+            snprintf(path, sizeof(path), "%s/%s", sub, postfix_config_name((enum postfix_table)t));
+            unlink(path);
+        }
+        rmdir(sub);
     }
     conf_free(&cfg);
 
