@@ -127,8 +127,28 @@ sync_ok() {
 # example(K-1).com by N%K), --disabled K (the last K users are
 # mailEnabled FALSE), --start S (first number, default 1), --prefix P
 # (local part prefix instead of "user").
+#
+# --iredmail: the same users as an iRedMail tree (the schema of
+# tests/integration/iredmail-schema.ldif): with --start 1 first
+# o=domains,$LDAP_BASE, one mailDomain entry domainName=D,o=domains,...
+# per domain with its ou=Users; every even-numbered domain has the alias
+# domain exampleJ.net (example.net for example.com). Each user is
+# mail=U@D,ou=Users,domainName=D,... (inetOrgPerson, shadowAccount,
+# mailUser): accountStatus active (disabled for the last --disabled K),
+# the usual enabledService values, storageBaseDirectory --mail-base DIR
+# (default /var/vmail), mailMessageStore vmail1/D/u/us/use/U-TIMESTAMP/ and
+# homeDirectory DIR/ that (every 3rd without the trailing /), mailQuota in
+# bytes: every 12th 20 GiB, every 4th 5 GiB, every 9th 0 (unlimited),
+# every 11th none, the rest 1 GiB. Every 10th has the shadowAddress
+# shadow-U@D, with enabledService shadowaddress only every 20th; every 7th
+# forwards to U@partner.example (every 14th keeps a copy: its own address
+# among the forwards) with enabledService forward except every 35th; every
+# 13th is memberOfGroup team(N%5)@D. --disabled-domains K: the last K
+# domains are accountStatus disabled; every other user there (N / domains,
+# rounded down, even) carries domainStatus disabled (as iRedMail's tools
+# write), the others do not.
 gen_users() {
-    local n=$1 domains=1 disabled=0 start=1 prefix=user
+    local n=$1 domains=1 disabled=0 start=1 prefix=user iredmail=0 disdom=0 mb=/var/vmail
     shift
     while [ $# -gt 0 ]; do
         case "$1" in
@@ -136,18 +156,71 @@ gen_users() {
             --disabled) disabled=$2; shift ;;
             --start) start=$2; shift ;;
             --prefix) prefix=$2; shift ;;
+            --iredmail) iredmail=1 ;;
+            --disabled-domains) disdom=$2; shift ;;
+            --mail-base) mb=$2; shift ;;
             *) fail_fast "gen_users: unknown option $1" ;;
         esac
         shift
     done
     awk -v n="$n" -v nd="$domains" -v dis="$disabled" -v start="$start" \
-        -v pfx="$prefix" -v people="$LDAP_PEOPLE" -v pw="$MM_USER_PW_HASH" '
+        -v pfx="$prefix" -v people="$LDAP_PEOPLE" -v pw="$MM_USER_PW_HASH" \
+        -v ired="$iredmail" -v disdom="$disdom" -v mb="$mb" -v base="$LDAP_BASE" '
+    function dom(j) { return (j == 0) ? "example" : "example" j }
+    function ired_tree(  j, d) {
+        printf "dn: o=domains,%s\nobjectClass: organization\no: domains\n\n", base
+        for (j = 0; j < nd; j++) {
+            d = dom(j) ".com"
+            printf "dn: domainName=%s,o=domains,%s\nobjectClass: mailDomain\n", d, base
+            printf "domainName: %s\ncn: %s\n", d, d
+            printf "accountStatus: %s\nenabledService: mail\n", (j >= nd - disdom) ? "disabled" : "active"
+            if (j % 2 == 0) printf "enabledService: domainalias\ndomainAliasName: %s.net\n", dom(j)
+            printf "\ndn: ou=Users,domainName=%s,o=domains,%s\n", d, base
+            printf "objectClass: organizationalUnit\nou: Users\n\n"
+        }
+    }
+    function ired_user(i, k, u, j, d,  ts, store, s, q) {
+        printf "dn: mail=%s@%s,ou=Users,domainName=%s,o=domains,%s\n", u, d, d, base
+        printf "objectClass: inetOrgPerson\nobjectClass: shadowAccount\nobjectClass: mailUser\n"
+        printf "mail: %s@%s\nuid: %s\ncn: User %d\nsn: %d\n", u, d, u, i, i
+        printf "userPassword: %s\n", pw
+        printf "accountStatus: %s\n", (k >= n - dis) ? "disabled" : "active"
+        if (j >= nd - disdom && int(i / nd) % 2 == 0) printf "domainStatus: disabled\n"
+        s = "internal doveadm lib-storage mail deliver smtp smtpsecured imap imapsecured pop3 pop3secured"
+        gsub(/ /, "\nenabledService: ", s)
+        printf "enabledService: %s\n", s
+        ts = sprintf("%04d.%02d.%02d.%02d.%02d.%02d", 2015 + i % 10, 1 + i % 12, 1 + i % 28,
+                     i % 24, i % 60, (i * 7) % 60)
+        store = sprintf("vmail1/%s/%s/%s/%s/%s-%s", d, substr(u, 1, 1), substr(u, 1, 2),
+                        substr(u, 1, 3), u, ts)
+        printf "storageBaseDirectory: %s\nmailMessageStore: %s/\n", mb, store
+        printf "homeDirectory: %s/%s%s\n", mb, store, (i % 3 == 0) ? "" : "/"
+        if (i % 12 == 0) q = "21474836480"
+        else if (i % 4 == 0) q = "5368709120"
+        else if (i % 9 == 0) q = "0"
+        else if (i % 11 == 0) q = ""
+        else q = "1073741824"
+        if (q != "") printf "mailQuota: %s\n", q
+        if (i % 10 == 0) {
+            printf "shadowAddress: shadow-%s@%s\n", u, d
+            if (i % 20 == 0) printf "enabledService: shadowaddress\n"
+        }
+        if (i % 7 == 0) {
+            printf "mailForwardingAddress: %s@partner.example\n", u
+            if (i % 14 == 0) printf "mailForwardingAddress: %s@%s\n", u, d
+            if (i % 35 != 0) printf "enabledService: forward\n"
+        }
+        if (i % 13 == 0) printf "memberOfGroup: team%d@%s\n", i % 5, d
+        printf "\n"
+    }
     BEGIN {
+        if (ired && start == 1) ired_tree()
         for (k = 0; k < n; k++) {
             i = start + k
             u = sprintf("%s%06d", pfx, i)
             j = i % nd
-            d = (j == 0) ? "example.com" : "example" j ".com"
+            d = dom(j) ".com"
+            if (ired) { ired_user(i, k, u, j, d); continue }
             printf "dn: uid=%s,%s\n", u, people
             printf "objectClass: inetOrgPerson\nobjectClass: PostfixBookMailAccount\n"
             printf "uid: %s\ncn: User %d\nsn: %d\n", u, i, i

@@ -34,9 +34,14 @@ _mm_urlenc_path() {
 # --sizelimit N (server limit,
 # default 500 as slapd's own), --no-sync-limits (no paged-results exemption
 # for the sync account: reproduces the 500-entry truncation),
-# --no-sync-account (no cn=mailmaps entry at all), --maxsize BYTES (mdb).
+# --no-sync-account (no cn=mailmaps entry at all), --maxsize BYTES (mdb),
+# --schema FILE (this schema instead of the Postfix Book one: a slapd.conf
+# .schema, or a cn=config .ldif, converted by slapd_schema_conf; the
+# mail index stays, the Postfix Book indexes go), --index "ATTRS eq" (one
+# more index line, repeatable).
 slapd_config() {
     local syncprov=0 sizelimit=500 synclimits=1 syncacct=1 maxsize=2147483648
+    local schemafile="$MM_TOP/contrib/ldap/postfix-book.schema" indexes=()
     while [ $# -gt 0 ]; do
         case "$1" in
             --syncprov) syncprov=1 ;;
@@ -44,6 +49,8 @@ slapd_config() {
             --no-sync-limits) synclimits=0 ;;
             --no-sync-account) syncacct=0; synclimits=0 ;;
             --maxsize) maxsize=$2; shift ;;
+            --schema) schemafile=$2; shift ;;
+            --index) indexes+=("$2"); shift ;;
             *) fail_fast "slapd_config: unknown option $1" ;;
         esac
         shift
@@ -62,13 +69,19 @@ slapd_config() {
     LDAP_URI="ldap://127.0.0.1:$SLAPD_PORT"
     LDAPI_URI="ldapi://$(_mm_urlenc_path "$SLAPD_DIR/ldapi")"
     export LDAP_URI LDAPI_URI SLAPD_PORT
+    case "$schemafile" in
+        *.ldif)
+            slapd_schema_conf "$schemafile" >"$SLAPD_DIR/test.schema" ||
+                fail_fast "cannot convert $schemafile"
+            schemafile=$SLAPD_DIR/test.schema ;;
+    esac
     {
         echo "# private slapd for a mailmaps integration test"
         local s
         for s in core cosine inetorgperson nis; do
             echo "include $schema/$s.schema"
         done
-        echo "include $MM_TOP/contrib/ldap/postfix-book.schema"
+        echo "include $schemafile"
         echo "pidfile $SLAPD_DIR/slapd.pid"
         echo "argsfile $SLAPD_DIR/slapd.args"
         echo "modulepath /usr/lib/ldap"
@@ -83,8 +96,12 @@ slapd_config() {
         echo "rootpw $LDAP_ROOT_PW"
         echo "directory $SLAPD_DIR/db"
         echo "index objectClass eq"
-        echo "index mail,mailAlias,mailGroupMember eq"
+        case "$schemafile" in
+            */postfix-book.schema) echo "index mail,mailAlias,mailGroupMember eq" ;;
+            *) echo "index mail eq" ;;
+        esac
         echo "index uid eq"
+        for s in "${indexes[@]}"; do echo "index $s"; done
         [ $syncprov -eq 1 ] && echo "index entryCSN,entryUUID eq"
         # The rootdn ignores limits; the sync account does not, which is
         # exactly what the tests need to see.
@@ -129,6 +146,26 @@ slapd_config() {
     slapd_load_ldif "$SLAPD_DIR/base.ldif"
 }
 
+# slapd_schema_conf FILE - a cn=config schema LDIF (olcAttributeTypes,
+# olcObjectClasses, olcObjectIdentifier) as slapd.conf schema text on stdout
+slapd_schema_conf() {
+    awk '
+    function flush() {
+        if (cur == "") return
+        if (sub(/^olcAttributeTypes: */, "", cur)) kw = "attributetype"
+        else if (sub(/^olcObjectClasses: */, "", cur)) kw = "objectclass"
+        else if (sub(/^olcObjectIdentifier: */, "", cur)) kw = "objectidentifier"
+        else { cur = ""; return }
+        sub(/^\{[0-9]+\}/, "", cur)        # the X-ORDERED index, if any
+        print kw " " cur
+        cur = ""
+    }
+    /^#/ { next }
+    /^ / { cur = cur substr($0, 2); next }  # an LDIF continuation line
+    { flush(); cur = $0 }
+    END { flush() }' "$1"
+}
+
 # slapd_load_ldif - bulk-load FILE with slapadd -q (slapd must be stopped)
 slapd_load_ldif() {
     [ -z "$SLAPD_PID" ] || fail_fast "slapd_load_ldif: slapd is running; use ldap_add_ldif"
@@ -167,7 +204,7 @@ start_slapd() {
     while [ $# -gt 0 ]; do
         case "$1" in
             --ldif) ldifs+=("$2"); shift ;;
-            --sizelimit|--maxsize) args+=("$1" "$2"); shift ;;
+            --sizelimit|--maxsize|--schema|--index) args+=("$1" "$2"); shift ;;
             *) args+=("$1") ;;
         esac
         shift
