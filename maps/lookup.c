@@ -534,12 +534,6 @@ static enum lookup_result ask_searches(struct ask *q, char *err, size_t errsz)
         return LOOKUP_TEMPFAIL;
     if (mapbuild_count(q->mb[0]) == 0 && !(domains && q->map == MAP_ALIASES))
         return LOOKUP_NOTFOUND;
-    if (q->mail_own_paths && q->map != MAP_ALIASES) {
-        snprintf(err, errsz, "%s: the entry %s sets a home or mailbox of its own: the LDAP"
-                 " fallback answers only for the default paths (a sync will)", q->key,
-                 q->own_dn);
-        return LOOKUP_TEMPFAIL;
-    }
     /* an alias key, or an alias that logs in (alias_login) */
     bool aliased = q->map == MAP_ALIASES || q->owners > 0;
     if (!aliased && !domains)
@@ -588,6 +582,22 @@ static bool owner_refused(const struct ask *q, const char *val, size_t len, char
     return false;
 }
 
+/* domain_not_local - domain entries decide the local domains, and none of
+ * those fetched for the key's domain makes it local: every account there is
+ * dropped, whatever else the directory holds */
+static bool domain_not_local(const struct ask *q)
+{
+    char *val = NULL, err[64];
+    size_t len;
+
+    if (q->lk->cfg->ldap_domain_filter[0] == '\0' || q->domain == NULL)
+        return false;
+    int r = mapbuild_lookup(q->mb[0], MAP_DOMAINS, q->domain, strlen(q->domain), &val, &len,
+                            err, sizeof(err));
+    free(val);
+    return r == 0;
+}
+
 /* ask_ldap - the answer the maps would give, from LDAP: FOUND/NOTFOUND, or
  * TEMPFAIL with a reason. *val_r is malloc'ed. */
 static enum lookup_result ask_ldap(struct lookup *lk, enum map_id map, const char *key,
@@ -621,6 +631,12 @@ static enum lookup_result ask_ldap(struct lookup *lk, enum map_id map, const cha
     } else if (r != w || (r > 0 && (wlen != *vallen_r || memcmp(wval, *val_r, wlen) != 0))) {
         snprintf(err, errsz, "%s: an owner's own address is claimed by another entry: the"
                  " answer depends on entries a fallback does not see (a sync will)", key);
+        result = LOOKUP_TEMPFAIL;
+    } else if (q.mail_own_paths && map != MAP_ALIASES && (r > 0 || !domain_not_local(&q))) {
+        /* whether its paths are its own only the whole directory tells,
+         * unless its domain is not local: that drops it whatever its paths */
+        snprintf(err, errsz, "%s: the entry %s sets a home or mailbox of its own: the LDAP"
+                 " fallback answers only for the default paths (a sync will)", key, q.own_dn);
         result = LOOKUP_TEMPFAIL;
     } else if (r > 0 && owner_refused(&q, *val_r, *vallen_r, err, errsz)) {
         result = LOOKUP_TEMPFAIL;

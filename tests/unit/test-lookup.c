@@ -362,6 +362,12 @@ static const struct gent idir[] = {
       { "mail=frank@nodomain.example" } },
     { "mail=list@lists.example.com,ou=Users,domainName=lists.example.com,o=domains,"
       "dc=example,dc=com", { "mail=list@lists.example.com" } },
+    /* homes of their own (only the sync sees whether they are theirs):
+     * in a foreign domain, filed under a local one; in a local domain */
+    { "mail=ceo@gmail.example,ou=Users,domainName=example.com,o=domains,dc=example,dc=com",
+      { "mail=ceo@gmail.example", "homeDirectory=/var/vmail/vmail1/gmail.example/ceo" } },
+    { "mail=grace@example.com,ou=Users,domainName=example.com,o=domains,dc=example,dc=com",
+      { "mail=grace@example.com", "homeDirectory=/var/vmail/vmail1/example.com/grace" } },
 };
 #define IDIR_COUNT (sizeof(idir) / sizeof(idir[0]))
 
@@ -486,6 +492,7 @@ static void iredmail(const struct conf *cfg, struct lookup *lk)
         { MAP_ALIASES, "carol@example.net" }, { MAP_ALIASES, "nobody@example.net" },
         { MAP_ALIASES, "list@l.example.com" }, { MAP_ALIASES, "alice@taken.example" },
         { MAP_ALIASES, "bob@example.com" },
+        { MAP_USERS, "ceo@gmail.example" }, { MAP_MAILBOXES, "ceo@gmail.example" },
     };
 
     ok(full != NULL && add_all_iredmail(full) == 0, "iRedMail: full build");
@@ -518,6 +525,12 @@ static void iredmail(const struct conf *cfg, struct lookup *lk)
         { MAP_ALIASES, "bob@example.net", LOOKUP_FOUND, LOOKUP_FROM_LDAP, "bob@example.com" },
         { MAP_ALIASES, "nobody@example.net", LOOKUP_NOTFOUND, 0, NULL },
         { MAP_ALIASES, "alice@other.org", LOOKUP_FOUND, LOOKUP_FROM_LDAP, "alice@example.com" },
+        /* a foreign domain drops it whatever its home */
+        { MAP_USERS, "ceo@gmail.example", LOOKUP_NOTFOUND, 0, NULL },
+        { MAP_MAILBOXES, "ceo@gmail.example", LOOKUP_NOTFOUND, 0, NULL },
+        /* a local one leaves the home to the sync */
+        { MAP_USERS, "grace@example.com", LOOKUP_TEMPFAIL, 0, NULL },
+        { MAP_MAILBOXES, "grace@example.com", LOOKUP_TEMPFAIL, 0, NULL },
     };
     run(lk, "iRedMail rules", demand, sizeof(demand) / sizeof(demand[0]));
     const char *v;
