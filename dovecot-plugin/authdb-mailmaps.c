@@ -252,6 +252,11 @@ static int mailmaps_password(struct mailmaps_db *db, struct auth_request *reques
         e_error(authdb_event(request), "%s", err);
         return -1;
     }
+    /* an alias login (alias_login = yes): the session is the account's,
+     * with or without a password to check */
+    const char *user = userrec_get(rec, "user");
+    if (user != NULL)
+        auth_request_set_field(request, "user", user, NULL);
     if (r == 0) {
         e_info(authdb_event(request), "no password in the record");
         return 0;
@@ -259,10 +264,6 @@ static int mailmaps_password(struct mailmaps_db *db, struct auth_request *reques
     *scheme_r = t_strdup(scheme);
     *hash_r = t_strdup(*hash_r);
     auth_request_set_field(request, "password", *hash_r, *scheme_r);
-    /* an alias login (alias_login = yes): the session is the account's */
-    const char *user = userrec_get(rec, "user");
-    if (user != NULL)
-        auth_request_set_field(request, "user", user, NULL);
     return 1;
 }
 

@@ -565,8 +565,9 @@ static int store_domain(void *ctx, const struct entry *e)
         s = &p->dom[p->ndom++];
         memcpy(s->uuid, dc->uuid, 16);
     } else {
-        if (p->mb != NULL && strcmp(s->e->dn, e->dn) != 0 &&
-            mapbuild_remove_domain(p->mb, s->e->dn) < 0) {
+        /* always: a new version that is no valid domain entry adds
+         * nothing, and the old one must not stay behind */
+        if (p->mb != NULL && mapbuild_remove_domain(p->mb, s->e->dn) < 0) {
             mapbuild_free(p->mb);
             p->mb = NULL;
         }
@@ -635,17 +636,24 @@ static int handle_domain(struct persist *p, LDAP *ld, LDAPMessage *msg)
         return rc;
     case LDAP_RES_INTERMEDIATE:
         /* No cookie is kept: every session refreshes the domains anew. */
+        rc = 0;
         if (ldap_parse_intermediate(ld, msg, &oid, &data, NULL, 0) == LDAP_SUCCESS &&
-            oid != NULL && strcmp(oid, LDAP_SYNC_INFO) == 0 &&
-            syncrepl_info_parse(data, &info) == 0) {
-            if ((info.kind == SYNCREPL_INFO_REFRESH_PRESENT ||
-                 info.kind == SYNCREPL_INFO_REFRESH_DELETE) && info.refresh_done)
-                dom_refresh_done(p);
-            syncrepl_info_free(&info);
+            oid != NULL && strcmp(oid, LDAP_SYNC_INFO) == 0) {
+            if (syncrepl_info_parse(data, &info) < 0) {
+                /* as for the accounts: a lost refreshDone would stall installs */
+                snprintf(p->error, sizeof(p->error), "%s: a malformed Sync Info message",
+                         ldapdir_uri(p->dir));
+                rc = -1;
+            } else {
+                if ((info.kind == SYNCREPL_INFO_REFRESH_PRESENT ||
+                     info.kind == SYNCREPL_INFO_REFRESH_DELETE) && info.refresh_done)
+                    dom_refresh_done(p);
+                syncrepl_info_free(&info);
+            }
         }
         ldap_memfree(oid);
         ber_bvfree(data);
-        return 0;
+        return rc;
     case LDAP_RES_SEARCH_RESULT:
         if (ldap_parse_result(ld, msg, &code, NULL, NULL, NULL, NULL, 0) != LDAP_SUCCESS)
             code = LDAP_OTHER;

@@ -438,6 +438,10 @@ static enum lookup_result ask_domain_entries(struct ask *q, const char *name, ch
         if (name_add(q, q->dsearched, &q->ndsearched, q->primary[i]) &&
             search(q->lk, SEARCH_DNAME, q->primary[i], q, err, errsz) < 0)
             return LOOKUP_TEMPFAIL;
+    if (q->failed) {   /* name_add out of memory: a search was skipped */
+        snprintf(err, errsz, "%s: out of memory", name);
+        return LOOKUP_TEMPFAIL;
+    }
     return LOOKUP_FOUND;
 }
 
