@@ -18,7 +18,6 @@
 /* Longer paths than this are refused: no file system takes them anyway. */
 #define ACCOUNT_PATH_MAX 4096
 #define ACCOUNT_MSG_MAX 512
-#define ACCOUNT_QUOTE_MAX 80
 
 /* A bounded string in a caller's buffer; failure sticks so callers check
  * once at the end. */
@@ -1126,8 +1125,7 @@ static int map_quota(const struct mapping *m, struct account *a)
     if (rc < 0)
         return 0;
     if (rc > 0 && (!value_copy(v, buf, sizeof(buf)) ||
-                   units_size_parse(buf, m->cfg->ldap_quota_unit ? m->cfg->ldap_quota_unit : 1024,
-                                    &a->quota, &why) < 0))
+                   units_size_parse(buf, m->cfg->ldap_quota_unit, &a->quota, &why) < 0))
         return skip_bad(m, m->cfg->attr.quota, v, why ? why : "invalid");
     return 1;
 }

@@ -46,7 +46,8 @@ void account_warnf(account_warn_fn *warn, void *ctx, const char *dn, const char 
 /* account_quote - s[0..len), a value from the directory, made safe and
  * short for a warning: control bytes, '"' and '\' as \xNN, cut after 80
  * bytes with "..."; out of ACCOUNT_QUOTE_SIZE bytes holds any */
-#define ACCOUNT_QUOTE_SIZE (80 * 4 + 8)
+#define ACCOUNT_QUOTE_MAX 80
+#define ACCOUNT_QUOTE_SIZE (ACCOUNT_QUOTE_MAX * 4 + 8)
 void account_quote(const char *s, size_t len, char *out, size_t outsz);
 
 /* The facts the maps are made of. All strings are NUL terminated and free

@@ -67,6 +67,12 @@ static bool label_char(unsigned char c)
            (c >= '0' && c <= '9') || c == '-' || c == '_' || c >= 0x80;
 }
 
+/* c1_control - p[i] starts a UTF-8 C1 control (U+0080..U+009F) */
+static bool c1_control(const unsigned char *p, size_t i, size_t len)
+{
+    return p[i] == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f;
+}
+
 /* address_domain_valid - a domain that DNS and Postfix could plausibly know */
 bool address_domain_valid(const char *domain, size_t len)
 {
@@ -77,7 +83,8 @@ bool address_domain_valid(const char *domain, size_t len)
         return false;
     for (size_t i = 0; i <= len; i++) {
         if (i < len && domain[i] != '.') {
-            if (!label_char((unsigned char)domain[i]))
+            if (!label_char((unsigned char)domain[i]) ||
+                c1_control((const unsigned char *)domain, i, len))
                 return false;
             continue;
         }
@@ -104,8 +111,7 @@ static const char *bad_byte(const unsigned char *p, size_t i, size_t len)
         return "whitespace in address";
     if (c < 0x20 || c == 0x7f)
         return "control character in address";
-    /* U+0080..U+009F: the C1 controls */
-    if (c == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f)
+    if (c1_control(p, i, len))
         return "control character in address";
     if (c < 0x80 && strchr(",<>()[];:\\\"", c) != NULL)
         return "character not allowed in an address";

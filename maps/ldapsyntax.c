@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "maps/ascii.h"
 #include "maps/ldapsyntax.h"
 
 #define ATTR_MAX 256
@@ -384,11 +385,9 @@ int ldapsyntax_filter_check(const char *text, bool gate, char *why, size_t whysz
 /* value_equal - ASCII case-insensitive, lengths equal */
 static bool value_equal(const char *a, const char *b, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
-        if (x != y && ((x | 0x20) != (y | 0x20) || (x | 0x20) < 'a' || (x | 0x20) > 'z'))
+    for (size_t i = 0; i < len; i++)
+        if (ascii_lower(a[i]) != ascii_lower(b[i]))
             return false;
-    }
     return true;
 }
 

@@ -86,11 +86,11 @@ static int dlist_add(const struct rstate *s, struct dlist *l, const char *target
     const char *const *alias;
     const char *d = domain_of(target);
     size_t local = (size_t)(d - target), na = mapdomains_aliases(mb->domains, d, strlen(d), &alias);
-    char key[2 * ADDRESS_MAX + 2];
+    char key[ADDRESS_MAX + 1];
 
     for (size_t i = 0; i < na; i++) {
         size_t dl = strlen(alias[i]);
-        if (local + dl >= sizeof(key))
+        if (local + dl > ADDRESS_MAX)   /* longer than any address: no key */
             continue;
         memcpy(key, target, local);
         memcpy(key + local, alias[i], dl + 1);

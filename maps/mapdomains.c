@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "maps/address.h"
+#include "maps/ascii.h"
 #include "maps/mapdomains.h"
 
 /* One domain entry. */
@@ -34,7 +35,6 @@ struct mapdomains {
     size_t nnames;
     uint32_t *slot;          /* hash of names: index + 1, 0 = empty */
     size_t slots;            /* a power of two, at least twice nnames */
-    bool resolved;
 };
 
 /* mapdomains_new - an empty set */
@@ -79,18 +79,13 @@ size_t mapdomains_count(const struct mapdomains *md)
 static int domain_copy(const struct entry_value *v, char **out)
 {
     *out = NULL;
-    if (v->len == 0 || v->len > 255 || memchr(v->data, '\0', v->len) != NULL)
+    if (!address_domain_valid(v->data, v->len))
         return 0;
     char *d = malloc(v->len + 1);
     if (d == NULL)
         return -1;
-    memcpy(d, v->data, v->len);
+    ascii_lower_copy(d, v->data, v->len);
     d[v->len] = '\0';
-    address_lower(d, v->len);
-    if (!address_domain_valid(d, v->len)) {
-        free(d);
-        return 0;
-    }
     *out = d;
     return 1;
 }
@@ -190,7 +185,6 @@ int mapdomains_add_entry(struct mapdomains *md, const struct conf *cfg, const st
         (ent.dn = account_dn_normalize(e->dn ? e->dn : "")) == NULL)
         goto nomem;
     md->ent[md->n++] = ent;
-    md->resolved = false;
     return 1;
 nomem:
     ent_clear(&ent);
@@ -214,8 +208,6 @@ int mapdomains_remove(struct mapdomains *md, const char *dn)
         }
     }
     free(norm);
-    if (found)
-        md->resolved = false;
     return found;
 }
 
@@ -382,6 +374,19 @@ static int names_hash(struct mapdomains *md)
     return 0;
 }
 
+/* compact - close the gaps removed and replaced entries left (a persist
+ * daemon replaces one entry per domain change, for as long as it runs) */
+static void compact(struct mapdomains *md)
+{
+    size_t w = 0;
+
+    for (size_t i = 0; i < md->n; i++)
+        if (md->ent[i].dn != NULL)
+            md->ent[w++] = md->ent[i];
+    md->n = w;
+    md->dead = 0;
+}
+
 /* mapdomains_resolve - replaced entries out, then primaries, then aliases */
 int mapdomains_resolve(struct mapdomains *md, account_warn_fn *warn, void *ctx, char *err,
                        size_t errsz)
@@ -391,9 +396,12 @@ int mapdomains_resolve(struct mapdomains *md, account_warn_fn *warn, void *ctx, 
     free(md->names);
     md->names = NULL;
     md->nnames = 0;
-    md->resolved = false;
+    free(md->slot);
+    md->slot = NULL;
+    md->slots = 0;
     if (drop_replaced(md) < 0)
         goto nomem;
+    compact(md);
     for (size_t i = 0; i < md->n; i++)
         total += 1 + md->ent[i].nalias;
     if ((md->names = malloc((total + 1) * sizeof(*md->names))) == NULL ||
@@ -402,7 +410,6 @@ int mapdomains_resolve(struct mapdomains *md, account_warn_fn *warn, void *ctx, 
     qsort(md->names, md->nnames, sizeof(*md->names), name_cmp);
     if (names_hash(md) < 0)
         goto nomem;
-    md->resolved = true;
     return 0;
 nomem:
     snprintf(err, errsz, "mapdomains: out of memory");
@@ -418,7 +425,7 @@ static const struct mdname *name_find(const struct mapdomains *md, const char *d
     for (size_t h = name_hash(domain, len) & (md->slots - 1); md->slot[h] != 0;
          h = (h + 1) & (md->slots - 1)) {
         const struct mdname *n = &md->names[md->slot[h] - 1];
-        if (strncmp(n->name, domain, len) == 0 && n->name[len] == '\0')
+        if (strlen(n->name) == len && memcmp(n->name, domain, len) == 0)
             return n;
     }
     return NULL;

@@ -120,6 +120,7 @@ static const struct {
     { S(""), false }, { S("."), false }, { S(".a"), false }, { S("a."), false },
     { S("a..b"), false }, { S("-a.b"), false }, { S("a-.b"), false },
     { S("a.-b"), false }, { S("a b"), false }, { S("a\0b"), false },
+    { S("a\xc2\x85" "b.de"), false },   /* a C1 control (NEL), as address_parse refuses */
     { S("a\tb"), false }, { S("a@b"), false }, { S("a:b"), false },
     { S("[1.2.3.4]"), false }, { S("b\xc3" "cher.de"), false },
     { S("\xed\xbf\xbf.de"), false },
