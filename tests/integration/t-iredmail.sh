@@ -202,18 +202,13 @@ done
 for d in example3.com gmail.com; do
     is "$(lq "$d" domains)" "" "ldap: domains: no $d"
 done
-# An account whose home is its own (not <mail_base>/<domain>/<local>)
-# may be answered, or deferred until a sync has checked its paths.
-r=$(lq "$U1" mailboxes)
-if [ -z "$r" ]; then
-    lq "$U1" defer >/dev/null
-    like "$?:$(head -c 200 "$MM_TMP/lq.err")" '^[1-9][0-9]*:.+' \
-        "ldap: mailboxes: $U1 deferred (a lookup error in mailmaps-defer.cf) until a sync has it"
-else
-    is "$r" "$(mbox_of "$U1")" "ldap: mailboxes: $U1 as in mailboxes.cdb"
-fi
-is "$(lq shadow-user000010@example2.com mailboxes)$(lq shadow-user000010@example2.com defer)" "" \
-    "ldap: mailboxes: an ungated shadow address is no mailbox"
+# An account whose home is its own (not <mail_base>/<domain>/<local>, as
+# every iRedMail home) is deferred until a sync has checked its paths.
+is "$(postmap_qm "$U1" "ldap:$PFC/mailmaps-mailboxes.cf" "ldap:$PFC/mailmaps-defer.cf")" \
+    "<error>" "ldap: mailboxes: $U1 deferred (a lookup error in mailmaps-defer.cf) until a sync has it"
+like "$(cat "$MM_TMP/q.err")" "expansion|limit" "… by the defer table's expansion limit"
+is "$(postmap_qm shadow-user000010@example2.com "ldap:$PFC/mailmaps-mailboxes.cf" \
+    "ldap:$PFC/mailmaps-defer.cf")" "<none>" "ldap: mailboxes: an ungated shadow address is no mailbox"
 is "$(lq shadow-user000020@example.com aliases)" "user000020@example.com" "ldap: aliases: a gated shadow address"
 is "$(lq shadow-user000010@example2.com aliases)" "" "ldap: aliases: no ungated one"
 is "$(lq user000004@example.net alias-domains)" "$U4" "ldap: alias-domains: u@alias-domain -> u@primary"
@@ -310,32 +305,30 @@ if need_root && postconf -m 2>/dev/null | grep -qx cdb; then
         "SMTP: SIZE= one byte beyond tiny's byte quota is refused at RCPT"
     like "$(smtp_rcpt "$PF_SMTP_PORT" a@example.org user000001@evil.example)" '^550 5\.1\.1 ' \
         "SMTP: user000001@evil.example is unknown (no alias domain taken from example1.com)"
-    H4=$(home_of "$U4")
-    swaks --server 127.0.0.1 --port "$PF_SMTP_PORT" --from a@example.org \
-        --to user000004@example.net --header "Subject: via the alias domain" >"$MM_TMP/swaks.out" 2>&1
+    # send TO SUBJECT - one message through the private smtpd
+    send() {
+        swaks --server 127.0.0.1 --port "$PF_SMTP_PORT" --from a@example.org --to "$1" \
+            --header "Subject: $2" >>"$MM_TMP/swaks.out" 2>&1
+    }
+    # delivered ACCOUNT SUBJECT WHAT - the message reaches ACCOUNT's
+    # <homeDirectory>/Maildir within 20 s
+    delivered() {
+        local h
+        h=$(home_of "$1")
+        if wait_for 20 sh -c "grep -rqs '$2' '${h%/}/Maildir/new/'"; then
+            ok "$3"
+        else
+            not_ok "$3: $(tail -3 "$PF_LOG")"
+        fi
+    }
+    send user000004@example.net "via the alias domain"
     is "$?" 0 "swaks: mail to user000004@example.net accepted"
-    if wait_for 20 sh -c "grep -rqs 'via the alias domain' '${H4%/}/Maildir/new/'"; then
-        ok "it is delivered into $U4's Maildir (<homeDirectory>/Maildir)"
-    else
-        not_ok "it is delivered into $U4's Maildir: $(tail -3 "$PF_LOG")"
-    fi
-    H14=$(home_of user000014@example2.com)
-    swaks --server 127.0.0.1 --port "$PF_SMTP_PORT" --from a@example.org \
-        --to user000014@example2.com --header "Subject: forwarded with a copy" >"$MM_TMP/swaks2.out" 2>&1
+    delivered "$U4" "via the alias domain" "it is delivered into $U4's Maildir (<homeDirectory>/Maildir)"
+    send user000014@example2.com "forwarded with a copy"
     is "$?" 0 "swaks: mail to a forwarding account accepted"
-    if wait_for 20 sh -c "grep -rqs 'forwarded with a copy' '${H14%/}/Maildir/new/'"; then
-        ok "the forward keeps a copy in the mailbox"
-    else
-        not_ok "the forward keeps a copy in the mailbox: $(tail -3 "$PF_LOG")"
-    fi
-    H1=$(home_of "$U1")
-    swaks --server 127.0.0.1 --port "$PF_SMTP_PORT" --from a@example.org \
-        --to "$U1" --header "Subject: for the tenant" >"$MM_TMP/swaks3.out" 2>&1
-    if wait_for 20 sh -c "grep -rqs 'for the tenant' '${H1%/}/Maildir/new/'"; then
-        ok "mail to $U1 stays with the tenant, whatever evil.example names"
-    else
-        not_ok "mail to $U1 stays with the tenant: $(tail -3 "$PF_LOG")"
-    fi
+    delivered user000014@example2.com "forwarded with a copy" "the forward keeps a copy in the mailbox"
+    send "$U1" "for the tenant"
+    delivered "$U1" "for the tenant" "mail to $U1 stays with the tenant, whatever evil.example names"
     is "$(grep -rls 'for the tenant' "$VMAIL/vmail1/evil.example" 2>/dev/null)" "" "nothing reached evil.example"
 else
     skip "Postfix with contrib/iredmail/main.cf.snippet" "needs root and Postfix with cdb"

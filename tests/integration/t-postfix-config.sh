@@ -99,18 +99,8 @@ pm() {
 ldap_table() {
     printf 'ldap:%s/mailmaps-%s.cf' "${2:-$PFT}" "$1"
 }
-# qm KEY TABLE...: one lookup through the tables in order (postmap, as
-# Postfix, takes the first that answers); the value, "<none>" when not
-# found, "<error>" on a lookup error (postmap exits 1 both times: stderr
-# tells them apart)
-qm() {
-    local key=$1 v rc
-    shift
-    v=$(postmap -c "$PF_CONF" -q "$key" "$@" 2>"$MM_TMP/q.err"); rc=$?
-    if [ $rc -eq 0 ]; then printf '%s' "$v"
-    elif [ -s "$MM_TMP/q.err" ]; then printf '<error>'
-    else printf '<none>'; fi
-}
+# qm KEY TABLE...: postmap_qm (tests/lib/postfix.sh)
+qm() { postmap_qm "$@"; }
 # q TABLE KEY: one table
 q() {
     qm "$2" "$1"

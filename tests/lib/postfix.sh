@@ -168,6 +168,20 @@ postmap_q() {
     postmap -c "$PF_CONF" -q "$1" "$2"
 }
 
+# postmap_qm KEY TABLE... - one lookup through the tables in order (postmap,
+# as Postfix, takes the first that answers): the value, "<none>" when not
+# found, "<error>" on a lookup error (postmap exits 1 both times: stderr,
+# kept in $MM_TMP/q.err, tells them apart)
+postmap_qm() {
+    local key=$1 v rc
+    shift
+    postmap_conf
+    v=$(postmap -c "$PF_CONF" -q "$key" "$@" 2>"$MM_TMP/q.err"); rc=$?
+    if [ $rc -eq 0 ]; then printf '%s' "$v"
+    elif [ -s "$MM_TMP/q.err" ]; then printf '<error>'
+    else printf '<none>'; fi
+}
+
 # postmap_conf - make sure PF_CONF has a main.cf for postmap -c, so that
 # tests that never start Postfix still read no system configuration
 postmap_conf() {

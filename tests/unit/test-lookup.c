@@ -330,8 +330,9 @@ static const struct gent idir[] = {
     { "domainName=example.com,o=domains,dc=example,dc=com",
       { "domainName=example.com", "domainAliasName=example.net" } },
     { "domainName=other.org,o=domains,dc=example,dc=com", { "domainName=other.org" } },
-    /* claims example.net too, but as its primary: it keeps it (primary
-     * beats alias), so example.net is no alias domain of example.com */
+    /* names taken.example as an alias domain, but another entry has it as
+     * its primary: primary beats alias, so taken.example stays that
+     * entry's and is no alias domain of grab.example */
     { "domainName=grab.example,o=domains,dc=example,dc=com",
       { "domainName=grab.example", "domainAliasName=taken.example" } },
     { "domainName=taken.example,o=domains,dc=example,dc=com",
@@ -576,6 +577,19 @@ static void bounds(struct lookup *lk)
     lookup_set_searches(lk, NULL);
 }
 
+/* lookup_for - cfg parsed from text and a lookup handle on it, its clock
+ * at now (two checks: the config parses, the handle opens) */
+static struct lookup *lookup_for(struct conf *cfg, const char *text, time_t now)
+{
+    char err[512] = "";
+    ok(conf_parse_buffer(cfg, "test", text, strlen(text), err, sizeof(err)) == 0, "config %s",
+       err);
+    struct lookup *lk = lookup_new(cfg, err, sizeof(err));
+    if (ok(lk != NULL, "lookup handle %s", lk != NULL ? "" : err))
+        lookup_set_clock(lk, now);
+    return lk;
+}
+
 int main(void)
 {
     struct conf cfg;
@@ -634,10 +648,7 @@ int main(void)
     snprintf(text, sizeof(text),
              "ldap_uri = ldap://127.0.0.1:1/\nldap_base = dc=example,dc=com\n"
              "maps_dir = %s/none\nalias_domains = lists.example.org\n", dir);
-    ok(conf_parse_buffer(&cfg, "test", text, strlen(text), err, sizeof(err)) == 0, "config");
-    lk = lookup_new(&cfg, err, sizeof(err));
-    ok(lk != NULL, "lookup handle");
-    lookup_set_clock(lk, now);
+    lk = lookup_for(&cfg, text, now);
     rules(&cfg, lk);
     bounds(lk);
     lookup_free(lk);
@@ -650,10 +661,7 @@ int main(void)
              "ldap_uri = ldap://127.0.0.1:1/\nldap_base = dc=example,dc=com\n"
              "ldap_timeout = 1\nmaps_dir = %s\nstale_after = 60\n"
              "ldap_domain_filter = (objectClass=mailDomain)\n", dir);
-    ok(conf_parse_buffer(&cfg, "test", text, strlen(text), err, sizeof(err)) == 0, "config");
-    lk = lookup_new(&cfg, err, sizeof(err));
-    ok(lk != NULL, "lookup handle");
-    lookup_set_clock(lk, now);
+    lk = lookup_for(&cfg, text, now);
     write_maps(now - 10);
     static const struct want down[] = {
         { MAP_DOMAINS, "example.com", LOOKUP_FOUND, LOOKUP_FROM_MAP, "OK" },
@@ -680,8 +688,7 @@ int main(void)
         snprintf(text, sizeof(text),
                  "ldap_uri = ldap://127.0.0.1:1/\nldap_base = dc=example,dc=com\n"
                  "maps_dir = %s/none\nmail_location = %s\n", dir, locations[i]);
-        ok(conf_parse_buffer(&cfg, "test", text, strlen(text), err, sizeof(err)) == 0, "config");
-        lk = lookup_new(&cfg, err, sizeof(err));
+        lk = lookup_for(&cfg, text, now);
         struct lookup_searches ts = { .key = search_key, .domain = search_domain,
                                       .ctx = (void *)&tdir_all };
         lookup_set_searches(lk, &ts);
@@ -705,11 +712,7 @@ int main(void)
              "ldap_forward_filter = (enabledService=forward)\n"
              "ldap_domain_filter = (objectClass=mailDomain)\nalias_login = yes\n"
              "alias_domains = lists.example.org\n", dir);
-    ok(conf_parse_buffer(&cfg, "test", text, strlen(text), err, sizeof(err)) == 0, "config (%s)",
-       err);
-    lk = lookup_new(&cfg, err, sizeof(err));
-    ok(lk != NULL, "lookup handle");
-    lookup_set_clock(lk, now);
+    lk = lookup_for(&cfg, text, now);
     iredmail(&cfg, lk);
     lookup_free(lk);
     conf_free(&cfg);
@@ -718,10 +721,7 @@ int main(void)
     snprintf(text, sizeof(text),
              "ldap_uri = ldap://127.0.0.1:1/\nldap_base = dc=example,dc=com\n"
              "maps_dir = %s\nstale_after = 60\n", dir);
-    ok(conf_parse_buffer(&cfg, "test", text, strlen(text), err, sizeof(err)) == 0, "config");
-    lk = lookup_new(&cfg, err, sizeof(err));
-    ok(lk != NULL, "lookup handle");
-    lookup_set_clock(lk, now);
+    lk = lookup_for(&cfg, text, now);
     struct lookup_searches s = { .key = search_key, .domain = search_domain,
                                  .ctx = (void *)&tdir_all };
     lookup_set_searches(lk, &s);

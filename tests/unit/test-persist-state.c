@@ -4,6 +4,7 @@
  * configuration, every kind of damage (each refused with the line, the
  * table and cookie left empty), the config digest, and the saver child. */
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -150,7 +151,7 @@ static void test_round_trip(void)
     struct uuidtab t, back;
     unsigned char u[UUIDTAB_UUID_SIZE];
     char err[512] = "";
-    struct berval none = { 0, NULL }, cookie;
+    struct berval none = { 0, NULL }, cookie = { 1, (char *)"x" };
 
     uuidtab_init(&t);
     struct account *made[4] = {
@@ -199,7 +200,7 @@ static void test_not_used(void)
     static const char other[] =
         "1123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
     struct uuidtab t;
-    struct berval cookie;
+    struct berval cookie = { 1, (char *)"x" };
     char err[512], missing[160];
 
     uuidtab_init(&t);
@@ -220,7 +221,11 @@ static const struct {
     const char *want;
 } damage[] = {
     { "empty file", "", "corrupt at line 0" },
-    { "bad magic", "mailmaps-persist-state 2\n", "corrupt at line 1" },
+    { "bad magic", "mailmaps-persist-state 9\nconfig " DIGEST "\ncookie -\nend 0\n",
+      "corrupt at line 1" },
+    { "the format before forwards", "mailmaps-persist-state 1\nconfig " DIGEST
+      "\ncookie -\nend 0\n", "corrupt at line 1" },
+    { "the magic alone", "mailmaps-persist-state 2\n", "corrupt at line 1" },
     { "truncated mid-line", GOLDEN "a\t00", "corrupt at line 6" },
     { "no end line", HEAD "cookie -\n" A1, "corrupt at line 4" },
     { "end counts wrong", HEAD "cookie -\n" A1 "end 2\n", "corrupt at line 5" },
@@ -337,6 +342,21 @@ static void test_digest(void)
 }
 
 /* test_saver - a child writes what the table held at the fork */
+/* temp_files - entries of d whose name starts with prefix */
+static int temp_files(const char *d, const char *prefix)
+{
+    DIR *dp = opendir(d);
+    struct dirent *e;
+    int n = 0;
+
+    if (dp == NULL)
+        return -1;
+    while ((e = readdir(dp)) != NULL)
+        n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+    closedir(dp);
+    return n;
+}
+
 static void test_saver(void)
 {
     struct persist_saver sv = { 0 };
@@ -374,10 +394,13 @@ static void test_saver(void)
     persist_saver_reap(&sv, true);
     is_int(sv.pid, 0, "reaping nothing is harmless");
 
-    /* a save that cannot write: logged, nothing left behind */
-    snprintf(bad, sizeof(bad), "%s/nodir/state", dir);
+    /* a save that cannot replace its target (a directory there): logged,
+     * and its temp file beside the target is gone */
+    snprintf(bad, sizeof(bad), "%s/isdir", dir);
+    ok(mkdir(bad, 0700) == 0, "a directory where the state would go");
     ok(persist_saver_save(&sv, false, bad, digest, &none, &t), "an unwritable path: done");
-    ok(access(bad, F_OK) < 0 && errno == ENOENT, "  nothing written");
+    ok(temp_files(dir, ".isdir") == 0, "  no temp file left");
+    rmdir(bad);
     uuidtab_free(&t);
 }
 
