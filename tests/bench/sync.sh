@@ -9,7 +9,8 @@
 #   - the peer: a bare paged ldapsearch of the same base, filter and
 #     attributes as the sync (the default ldap_filter, the nine ldap_attr_*
 #     names and entryUUID), bound as the sync account, to /dev/null;
-#   - mailmaps-sync --once with the same page size over the same transport.
+#   - mailmaps-sync --once with the same page size over the same transport,
+#     into an empty maps directory (a full write and install each time).
 # Both over TCP (ldap://127.0.0.1:PORT) and over ldapi, with page sizes
 # 1000 (the ldap_page_size default) and 5000. Each measurement runs
 # MAILMAPS_BENCH_ROUNDS times (default 2) after one untimed warm-up search;
@@ -224,6 +225,9 @@ full_sync() {
                 say "round $round $k: ldapsearch ${M_SECS}s"
 
                 write_conf "$MM_TMP/once.conf" "$uri" "$page" "$MAPS" poll "$shape"
+                # no maps in place: every timed sync writes and installs them
+                # (over maps it would write alike it only compares them)
+                rm -rf "$MAPS"
                 measure "$MM_TMP/sync.out" "$MM_TMP/sync.err" "$SYNC" -c "$MM_TMP/once.conf" --once
                 [ "$M_RC" -eq 0 ] ||
                     fail_fast "mailmaps-sync --once $k exit $M_RC: $(tail -3 "$MM_TMP/sync.err")"
